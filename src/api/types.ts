@@ -1,0 +1,237 @@
+/** The resource model: apiVersion lv.dev/v1alpha1, kinds Box, Volume, Network, Domain. */
+
+export const API_VERSION = "lv.dev/v1alpha1";
+export const KINDS = ["Box", "Volume", "Network", "Domain"] as const;
+export type Kind = typeof KINDS[number];
+
+export interface OwnerReference {
+  kind: Kind;
+  name: string;
+  uid: string;
+  /** The owner is deleted before or with this object (garbage collection). */
+  controller?: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  uid: string;
+  /** Bumps when spec changes, never on status or metadata changes. */
+  generation: number;
+  /** Store-wide sequence number of the last write; compare-and-swap token. */
+  resourceVersion: string;
+  creationTimestamp: string;
+  deletionTimestamp?: string;
+  finalizers: string[];
+  ownerReferences: OwnerReference[];
+}
+
+export type ConditionStatus = "True" | "False" | "Unknown";
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface Status {
+  observedGeneration?: number;
+  phase?: string;
+  conditions?: Condition[];
+  [key: string]: unknown;
+}
+
+export interface Resource<K extends Kind = Kind, S = unknown, T extends Status = Status> {
+  apiVersion: typeof API_VERSION;
+  kind: K;
+  metadata: ObjectMeta;
+  spec: S;
+  status: T;
+}
+
+// ---------------------------------------------------------------- Box
+
+export interface BoxSpec {
+  /** Local path or http(s) URL of a qcow2/raw image or a Vagrant libvirt .box (tar, optionally gzip). */
+  source: string;
+  /** Optional "sha256:<hex>" or bare hex sha256 of the source file. */
+  checksum?: string;
+  /** Storage pool the base volume is uploaded to. Default "default". */
+  pool: string;
+}
+
+export interface BoxStatus extends Status {
+  /** Name of the base volume in the pool. */
+  volume?: string;
+  format?: "qcow2" | "raw";
+  /** Virtual size in bytes. */
+  virtualSize?: number;
+  /** Names of Volumes that use this box as backing store. */
+  usedBy?: string[];
+}
+
+export type Box = Resource<"Box", BoxSpec, BoxStatus>;
+
+// ---------------------------------------------------------------- Volume
+
+export interface VolumeSpec {
+  /** Storage pool. Default "default" (created as a dir pool under /var/lib/libvirt/images if missing). */
+  pool: string;
+  /** Capacity in bytes. Required for blank volumes; for overlays defaults to the box's virtual size. */
+  size?: number;
+  /** Default qcow2. */
+  format: "qcow2" | "raw";
+  /** Name of a Box: the volume is a copy-on-write qcow2 overlay on it. */
+  backingBox?: string;
+}
+
+export interface VolumeStatus extends Status {
+  path?: string;
+  capacity?: number;
+  allocation?: number;
+  backingStore?: string;
+}
+
+export type Volume = Resource<"Volume", VolumeSpec, VolumeStatus>;
+
+// ---------------------------------------------------------------- Network
+
+export type NetworkMode = "nat" | "route" | "isolated";
+
+export interface DhcpHost {
+  mac: string;
+  ip: string;
+  name?: string;
+}
+
+export interface NetworkSpec {
+  mode: NetworkMode;
+  /** Name of the bridge device; libvirt picks one (virbrN) when absent. */
+  bridge?: string;
+  ipv4: { address: string; prefix: number };
+  dhcp: { enabled: boolean; range?: { start: string; end: string }; hosts: DhcpHost[] };
+  /** Host device to forward through (nat/route). */
+  forwardDevice?: string;
+  /** Network domain name for DNS. */
+  domainName?: string;
+  autostart: boolean;
+}
+
+export interface NetworkStatus extends Status {
+  bridge?: string;
+  active?: boolean;
+}
+
+export type Network = Resource<"Network", NetworkSpec, NetworkStatus>;
+
+// ---------------------------------------------------------------- Domain
+
+export type DomainDriver = "kvm" | "qemu";
+export type DomainState = "Running" | "Stopped" | "Paused";
+export type DiskCache = "default" | "none" | "writethrough" | "writeback" | "directsync" | "unsafe";
+export type MacvtapMode = "bridge" | "vepa" | "private" | "passthrough";
+
+export interface DomainDisk {
+  /** Name of a Volume resource. */
+  volume: string;
+  /** Guest device name, e.g. vda. Defaults to vda, vdb, ... in order. */
+  device?: string;
+  bus: "virtio" | "sata" | "scsi" | "ide";
+  cache?: DiskCache;
+}
+
+export interface DomainInterface {
+  /** Name of a Network resource (or a libvirt network lv does not manage). Absent for public interfaces. */
+  network?: string;
+  /** Public (macvtap) interface: host device to attach to. */
+  dev?: string;
+  /** macvtap mode, default bridge. */
+  mode?: MacvtapMode;
+  mac?: string;
+  /** Static IPv4 for this interface (a DHCP reservation, or configured in the guest). */
+  ip?: string;
+  /** Prefix length for a static ip without DHCP. Default: the network's. */
+  prefix?: number;
+  /** NIC model, default virtio (vagrant-libvirt nic_model_type). */
+  model: string;
+}
+
+export interface DomainSsh {
+  user: string;
+  port: number;
+  privateKey?: string;
+  forwardAgent: boolean;
+  forwardX11: boolean;
+}
+
+export interface ShellProvisioner {
+  type: "shell";
+  inline?: string;
+  path?: string;
+  args: string[];
+  env: Record<string, string>;
+  privileged: boolean;
+  run: "once" | "always";
+  name?: string;
+}
+
+export interface SyncedFolder {
+  source: string;
+  target: string;
+  type: "rsync" | "nfs";
+  exclude: string[];
+}
+
+export interface DomainSpec {
+  /** Shortcut: an owned copy-on-write Volume "<name>" backed by this Box becomes the first disk. */
+  box?: string;
+  /** Domain type. Absent: kvm where the host offers it, else qemu (TCG); status.driver shows the choice. */
+  driver?: DomainDriver;
+  cpus: number;
+  /** MiB. */
+  memory: number;
+  nested: boolean;
+  /** Cache mode for disks that do not name their own. */
+  volumeCache: DiskCache;
+  disks: DomainDisk[];
+  interfaces: DomainInterface[];
+  hostname?: string;
+  ssh: DomainSsh;
+  provision: ShellProvisioner[];
+  syncedFolders: SyncedFolder[];
+  state: DomainState;
+  /** Storage pool for the box overlay. Default "default". */
+  storagePoolName: string;
+  /** Size of the box overlay in bytes; default the box's virtual size. */
+  machineVirtualSize?: number;
+  /** Name of the libvirt network for the management interface (vagrant's management network). */
+  managementNetwork?: string;
+}
+
+export interface DomainInterfaceStatus {
+  mac: string;
+  network?: string;
+  ips: { address: string; source: "lease" | "arp" | "agent" | "static" }[];
+}
+
+export interface DomainStatus extends Status {
+  driver?: DomainDriver;
+  /** libvirt's view: running, shut off, paused, ... */
+  state?: string;
+  stateReason?: string;
+  interfaces?: DomainInterfaceStatus[];
+  ip?: string;
+}
+
+export type Domain = Resource<"Domain", DomainSpec, DomainStatus>;
+
+export type AnyResource = Box | Volume | Network | Domain;
+
+export type SpecOf<K extends Kind> = K extends "Box" ? BoxSpec
+  : K extends "Volume" ? VolumeSpec
+  : K extends "Network" ? NetworkSpec
+  : DomainSpec;
