@@ -98,16 +98,27 @@ function ownerIn(node: XmlNode, parent: Scope): LvOwner | undefined {
   return { uid, kind: kind as Kind, name, namespace: attrOf(node, "namespace") ?? "default", generation };
 }
 
+/** Options for {@linkcode ownerOf} and {@linkcode ownerOfNode}. */
+export interface OwnerOfOptions {
+  /**
+   * The XML is what `virsh metadata NAME --uri LV_XMLNS` prints: the owner
+   * element with its namespace stripped (`<owner uid=.../>`), which is taken
+   * to be in lv's namespace. Default false.
+   */
+  fromVirshMetadata?: boolean;
+}
+
 /**
  * The lv owner recorded in a parsed libvirt document: a `<domain>` or
  * `<network>` (looked up in its `<metadata>`), a `<metadata>` element, or the
- * owner element itself (what `virsh metadata --uri` prints).
- * Undefined when there is none or it lacks uid, name or a known kind.
+ * owner element itself. Undefined when there is none or it lacks uid, name
+ * or a known kind.
  */
-export function ownerOfNode(root: XmlNode): LvOwner | undefined {
-  const rootScope = scopeOf(root, {});
-  const direct = ownerIn(root, {});
+export function ownerOfNode(root: XmlNode, options: OwnerOfOptions = {}): LvOwner | undefined {
+  const implied: Scope = options.fromVirshMetadata ? { "": LV_XMLNS } : {};
+  const direct = ownerIn(root, implied);
   if (direct) return direct;
+  const rootScope = scopeOf(root, {});
   const metadatas = root.name === "metadata" ? [root] : childrenOf(root, "metadata");
   for (const metadata of metadatas) {
     const scope = metadata === root ? rootScope : scopeOf(metadata, rootScope);
@@ -120,9 +131,11 @@ export function ownerOfNode(root: XmlNode): LvOwner | undefined {
 }
 
 /**
- * Parses libvirt XML and returns the lv owner it records, if any.
- * Throws {@linkcode XmlParseError} on malformed XML.
+ * Parses libvirt XML (`virsh dumpxml`, `net-dumpxml`, or with
+ * `fromVirshMetadata` the output of `virsh metadata --uri`) and returns the
+ * lv owner it records, if any. Matching is by namespace URI, whatever the
+ * prefix. Throws `XmlParseError` (parse_xml.ts) on malformed XML.
  */
-export function ownerOf(xml: string): LvOwner | undefined {
-  return ownerOfNode(parseXml(xml));
+export function ownerOf(xml: string, options: OwnerOfOptions = {}): LvOwner | undefined {
+  return ownerOfNode(parseXml(xml), options);
 }

@@ -76,7 +76,7 @@ function netmaskToPrefix(netmask: string): number | undefined {
 const MODES = ["nat", "route", "open", "bridge", "private", "vepa", "passthrough", "hostdev"];
 
 /**
- * Reads `virsh net-dumpxml` output. Throws {@linkcode XmlParseError} for
+ * Reads `virsh net-dumpxml` output. Throws `XmlParseError` for
  * malformed XML or a document that is not a `<network>`.
  */
 export function parseNetworkXml(xml: string): NetworkXmlState {

@@ -67,7 +67,7 @@ function toNode(entry: Ordered): XmlNode | undefined {
 
 /**
  * Parses a document and returns its root element.
- * Throws {@linkcode XmlParseError} when the text is not well-formed or has no
+ * Throws `XmlParseError` when the text is not well-formed or has no
  * single root element.
  */
 export function parseXml(xml: string): XmlNode {

@@ -36,7 +36,7 @@ export function poolXml(pool: PoolXmlInput): string {
 }
 
 /**
- * Reads `virsh pool-dumpxml` output. Throws {@linkcode XmlParseError} for
+ * Reads `virsh pool-dumpxml` output. Throws `XmlParseError` for
  * malformed XML or a document that is not a `<pool>`.
  */
 export function parsePoolXml(xml: string): PoolXmlState {

@@ -69,7 +69,7 @@ export function volumeXml(volume: VolumeXmlInput): string {
 }
 
 /**
- * Reads `virsh vol-dumpxml` output. Throws {@linkcode XmlParseError} for
+ * Reads `virsh vol-dumpxml` output. Throws `XmlParseError` for
  * malformed XML or a document that is not a `<volume>`.
  */
 export function parseVolumeXml(xml: string): VolumeXmlState {
