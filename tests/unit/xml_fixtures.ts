@@ -113,13 +113,14 @@ function virshArg(arg: string): string {
  * an argument list stands for a temp file holding `xml`.
  */
 export async function virshTestDriver(xml: string, commands: string[][]): Promise<string[]> {
-  const marker = "--lv-test-split--";
+  const marker = "@@lv-test-split@@";
   return await withTempFile(xml, async (path) => {
     const line = commands
       .map((c) => c.map((a) => virshArg(a === "FILE" ? path : a)).join(" "))
       .join(` ; echo ${marker} ; `);
     const { code, stdout, stderr } = await run("virsh", ["-q", "-c", "test:///default", line]);
     assert.equal(code, 0, `virsh test driver failed: ${stderr}\n${xml}`);
-    return stdout.split(`${marker}\n`);
+    // virsh -q prints echo output without a newline.
+    return stdout.split(marker).map((part) => part.replace(/^\n/, ""));
   });
 }

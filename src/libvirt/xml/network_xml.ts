@@ -42,9 +42,27 @@ export interface NetworkXmlState {
   owner?: LvOwner;
 }
 
-/** libvirt network XML for `virsh net-define`: forward mode, bridge, IPv4 with DHCP, DNS domain, lv owner. */
+/**
+ * Names allowed for DHCP hosts. libvirt 9.0 writes `<host name=...>` back
+ * without escaping it, so a name with XML markup would leave a network
+ * definition libvirt itself cannot read again; dnsmasq wants host names anyway.
+ */
+const DHCP_HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
+
+/**
+ * libvirt network XML for `virsh net-define`: forward mode, bridge, IPv4 with DHCP,
+ * DNS domain, lv owner. Throws a RangeError for a DHCP host name that is not
+ * a host name.
+ */
 export function networkXml(net: Network, options: NetworkXmlOptions = {}): string {
   const spec = net.spec;
+  spec.dhcp.hosts.forEach((h, i) => {
+    if (h.name !== undefined && !DHCP_HOST_NAME.test(h.name)) {
+      throw new RangeError(
+        `spec.dhcp.hosts[${i}].name: must be a host name (letters, digits, "-", "."); got ${JSON.stringify(h.name)}`,
+      );
+    }
+  });
   const dhcp = spec.dhcp.enabled &&
     el(
       "dhcp",
