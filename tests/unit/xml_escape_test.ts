@@ -51,7 +51,7 @@ Deno.test("escapeText() refuses characters XML 1.0 cannot carry", async (t) => {
 });
 
 Deno.test("renderXml() refuses element and attribute names that are not XML names", async (t) => {
-  for (const name of ["a b", "a>b", "", "1a", "a\"b", "x:y:z"]) {
+  for (const name of ["a b", "a>b", "", "1a", 'a"b', "x:y:z"]) {
     await t.step(JSON.stringify(name), () => {
       assert.throws(() => renderXml(el(name)), XmlValueError);
       assert.throws(() => renderXml(el("a", { [name]: "v" })), XmlValueError);

@@ -28,7 +28,11 @@ export function meta(name: string, overrides: Partial<ObjectMeta> = {}): ObjectM
   };
 }
 
-export function networkResource(name: string, spec: Partial<NetworkSpec> = {}, metaOverrides: Partial<ObjectMeta> = {}): Network {
+export function networkResource(
+  name: string,
+  spec: Partial<NetworkSpec> = {},
+  metaOverrides: Partial<ObjectMeta> = {},
+): Network {
   return {
     apiVersion: "lv.dev/v1alpha1",
     kind: "Network",
@@ -44,7 +48,11 @@ export function networkResource(name: string, spec: Partial<NetworkSpec> = {}, m
   };
 }
 
-export function domainResource(name: string, spec: Partial<DomainSpec> = {}, metaOverrides: Partial<ObjectMeta> = {}): Domain {
+export function domainResource(
+  name: string,
+  spec: Partial<DomainSpec> = {},
+  metaOverrides: Partial<ObjectMeta> = {},
+): Domain {
   return {
     apiVersion: "lv.dev/v1alpha1",
     kind: "Domain",

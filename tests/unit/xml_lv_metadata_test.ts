@@ -67,10 +67,19 @@ Deno.test("ownerOf() finds no owner where lv did not write one", async (t) => {
   const cases: [string, string][] = [
     ["no metadata", `<domain><name>web</name></domain>`],
     ["empty metadata", `<domain><metadata/></domain>`],
-    ["other namespace", `<domain><metadata><lv:owner xmlns:lv="urn:not-lv" uid="u" kind="Domain" name="web"/></metadata></domain>`],
+    [
+      "other namespace",
+      `<domain><metadata><lv:owner xmlns:lv="urn:not-lv" uid="u" kind="Domain" name="web"/></metadata></domain>`,
+    ],
     ["no namespace", `<domain><metadata><owner uid="u" kind="Domain" name="web"/></metadata></domain>`],
-    ["missing uid", `<domain><metadata><lv:owner xmlns:lv="${LV_XMLNS}" kind="Domain" name="web"/></metadata></domain>`],
-    ["unknown kind", `<domain><metadata><lv:owner xmlns:lv="${LV_XMLNS}" uid="u" kind="Pod" name="web"/></metadata></domain>`],
+    [
+      "missing uid",
+      `<domain><metadata><lv:owner xmlns:lv="${LV_XMLNS}" kind="Domain" name="web"/></metadata></domain>`,
+    ],
+    [
+      "unknown kind",
+      `<domain><metadata><lv:owner xmlns:lv="${LV_XMLNS}" uid="u" kind="Pod" name="web"/></metadata></domain>`,
+    ],
     [
       "bad generation",
       `<domain><metadata><lv:owner xmlns:lv="${LV_XMLNS}" uid="u" kind="Domain" name="web" generation="x"/></metadata></domain>`,
@@ -83,7 +92,13 @@ Deno.test("ownerOf() finds no owner where lv did not write one", async (t) => {
 });
 
 Deno.test("ownerOf() keeps hostile values intact", () => {
-  const owner: LvOwner = { uid: HOSTILE, kind: "Network", name: `${HOSTILE}\n2`, namespace: HOSTILE, generation: 9 };
+  const owner: LvOwner = {
+    uid: HOSTILE,
+    kind: "Network",
+    name: `${HOSTILE}\n2`,
+    namespace: HOSTILE,
+    generation: 9,
+  };
   const xml = renderXml(el("network", {}, el("name", {}, owner.name), lvMetadata(owner)));
   assert.deepEqual(ownerOf(xml), owner);
 });

@@ -16,7 +16,9 @@ const HOSTS = [
 ];
 
 const CASES: [string, Partial<NetworkSpec>][] = [
-  ["nat with dhcp hosts", { dhcp: { enabled: true, range: { start: "10.20.30.100", end: "10.20.30.200" }, hosts: HOSTS } }],
+  ["nat with dhcp hosts", {
+    dhcp: { enabled: true, range: { start: "10.20.30.100", end: "10.20.30.200" }, hosts: HOSTS },
+  }],
   ["nat through a forward device", { forwardDevice: "eth0" }],
   ["route with a bridge name", { mode: "route", forwardDevice: "eth1", bridge: "lvbr0" }],
   ["isolated without dhcp", { mode: "isolated", dhcp: { enabled: false, hosts: [] } }],
@@ -63,7 +65,10 @@ Deno.test("networkXml() renders every mode valid for libvirt's schema and parses
 });
 
 Deno.test("networkXml() renders nat with dhcp hosts", () => {
-  const net = networkResource("priv", { ...CASES[0][1], domainName: "lv.test" }, { uid: "u1", generation: 2 });
+  const net = networkResource("priv", { ...CASES[0][1], domainName: "lv.test" }, {
+    uid: "u1",
+    generation: 2,
+  });
   assert.equal(
     networkXml(net),
     `<network>
@@ -129,7 +134,9 @@ Deno.test("networkXml() escapes hostile values", async () => {
 Deno.test("networkXml() refuses DHCP host names libvirt would write back unescaped", () => {
   // libvirt 9.0 prints <host name='a<b>&c"d'e]]>f'/> as is: a definition it could not read again.
   for (const name of [HOSTILE, "", "-x", "a b"]) {
-    const net = networkResource("priv", { dhcp: { enabled: true, hosts: [{ mac: "52:54:00:aa:bb:01", ip: "10.20.30.11", name }] } });
+    const net = networkResource("priv", {
+      dhcp: { enabled: true, hosts: [{ mac: "52:54:00:aa:bb:01", ip: "10.20.30.11", name }] },
+    });
     assert.throws(() => networkXml(net), /spec\.dhcp\.hosts\[0\]\.name: must be a host name/);
   }
 });
@@ -170,13 +177,21 @@ Deno.test("parseNetworkXml() reads a running network as libvirt prints it", () =
 Deno.test("parseNetworkXml() reads other forward modes and rejects non-networks", () => {
   assert.equal(parseNetworkXml(`<network><name>b</name><forward mode='bridge'/></network>`).mode, "bridge");
   assert.equal(parseNetworkXml(`<network><name>b</name><forward/></network>`).mode, "nat");
-  assert.throws(() => parseNetworkXml(`<network><name>b</name><forward mode='warp'/></network>`), XmlParseError);
+  assert.throws(
+    () => parseNetworkXml(`<network><name>b</name><forward mode='warp'/></network>`),
+    XmlParseError,
+  );
   assert.throws(() => parseNetworkXml(`<domain/>`), XmlParseError);
-  assert.throws(() => parseNetworkXml(`<network><ip address='10.0.0.1' netmask='255.0.255.0'/></network>`), XmlParseError);
+  assert.throws(
+    () => parseNetworkXml(`<network><ip address='10.0.0.1' netmask='255.0.255.0'/></network>`),
+    XmlParseError,
+  );
 });
 
 Deno.test("networkDiff() lists the fields that drifted", async (t) => {
-  const net = networkResource("priv", { dhcp: { enabled: true, range: { start: "10.20.30.100", end: "10.20.30.200" }, hosts: HOSTS } });
+  const net = networkResource("priv", {
+    dhcp: { enabled: true, range: { start: "10.20.30.100", end: "10.20.30.200" }, hosts: HOSTS },
+  });
   const want = networkStateFromSpec(net);
   const cases: [string, (got: NetworkXmlState) => void, string[]][] = [
     ["nothing", () => {}, []],
@@ -191,7 +206,9 @@ Deno.test("networkDiff() lists the fields that drifted", async (t) => {
     ["no ip", (g) => delete g.ipv4, ["ipv4"]],
     ["dhcp off", (g) => g.dhcp = { enabled: false, hosts: [] }, ["dhcp.enabled"]],
     ["range end", (g) => g.dhcp.range = { start: "10.20.30.100", end: "10.20.30.150" }, ["dhcp.range.end"]],
-    ["host ip", (g) => g.dhcp.hosts[1] = { ...g.dhcp.hosts[1], ip: "10.20.30.99" }, ["dhcp.hosts[52:54:00:aa:bb:02].ip"]],
+    ["host ip", (g) => g.dhcp.hosts[1] = { ...g.dhcp.hosts[1], ip: "10.20.30.99" }, [
+      "dhcp.hosts[52:54:00:aa:bb:02].ip",
+    ]],
     ["host order and MAC case do not matter", (g) => {
       g.dhcp.hosts = [{ ...g.dhcp.hosts[1], mac: "52:54:00:AA:BB:02" }, g.dhcp.hosts[0]];
     }, []],

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { diffPaths } from "../../src/libvirt/xml/diff_paths.ts";
-import { attrOf, childOf, childrenOf, parseXml, textAt, XmlParseError } from "../../src/libvirt/xml/parse_xml.ts";
+import {
+  attrOf,
+  childOf,
+  childrenOf,
+  parseXml,
+  textAt,
+  XmlParseError,
+} from "../../src/libvirt/xml/parse_xml.ts";
 import { scaledToBytes } from "../../src/libvirt/xml/scaled_integer.ts";
 
 Deno.test("parseXml() reads elements, attributes and text in order", () => {

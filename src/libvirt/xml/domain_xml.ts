@@ -21,8 +21,17 @@
 import type { DiskCache, Domain, DomainDisk, DomainDriver, MacvtapMode } from "../../api/types.ts";
 import { diffPaths } from "./diff_paths.ts";
 import { el, renderXml, type XmlElement } from "./escape.ts";
-import { type LvOwner, lvMetadata, ownerFor, ownerOfNode } from "./lv_metadata.ts";
-import { attrOf, childOf, childrenOf, parseXml, pathOf, textAt, type XmlNode, XmlParseError } from "./parse_xml.ts";
+import { lvMetadata, type LvOwner, ownerFor, ownerOfNode } from "./lv_metadata.ts";
+import {
+  attrOf,
+  childOf,
+  childrenOf,
+  parseXml,
+  pathOf,
+  textAt,
+  type XmlNode,
+  XmlParseError,
+} from "./parse_xml.ts";
 import { scaledToBytes } from "./scaled_integer.ts";
 
 /** A disk as the domain XML needs it: the Volume resolved to a host path. */
@@ -113,7 +122,11 @@ const AGENT_CHANNEL = "org.qemu.guest_agent.0";
 
 function cpuElement(driver: DomainDriver, nested: boolean): XmlElement {
   if (driver === "qemu") {
-    return el("cpu", { mode: "custom", match: "exact", check: "none" }, el("model", { fallback: "forbid" }, "qemu64"));
+    return el(
+      "cpu",
+      { mode: "custom", match: "exact", check: "none" },
+      el("model", { fallback: "forbid" }, "qemu64"),
+    );
   }
   return nested ? el("cpu", { mode: "host-passthrough", check: "none" }) : el("cpu", {
     mode: "host-model",
@@ -125,7 +138,11 @@ function diskElement(disk: DomainXmlDisk): XmlElement {
   return el(
     "disk",
     { type: "file", device: "disk" },
-    el("driver", { name: "qemu", type: disk.format, cache: disk.cache === "default" ? undefined : disk.cache }),
+    el("driver", {
+      name: "qemu",
+      type: disk.format,
+      cache: disk.cache === "default" ? undefined : disk.cache,
+    }),
     el("source", { file: disk.path }),
     el("target", { dev: disk.device, bus: disk.bus }),
   );
@@ -148,7 +165,9 @@ function interfaceElement(nic: DomainXmlInterface, index: number): XmlElement {
 }
 
 function positiveInteger(value: number, what: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${what} must be a positive integer; got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${what} must be a positive integer; got ${value}`);
+  }
   return value;
 }
 

@@ -93,7 +93,11 @@ const ATTR_ENTITIES: Record<string, string> = {
  * children that are `undefined`, `null` or `false` are skipped, so optional
  * parts can be written inline: `el("forward", { mode, dev }, nat && el("nat", {}))`.
  */
-export function el(name: string, attrs: Record<string, XmlAttrValue> = {}, ...children: XmlChild[]): XmlElement {
+export function el(
+  name: string,
+  attrs: Record<string, XmlAttrValue> = {},
+  ...children: XmlChild[]
+): XmlElement {
   return { name, attrs, children };
 }
 

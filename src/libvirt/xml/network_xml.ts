@@ -7,7 +7,7 @@
 import type { DhcpHost, Network, NetworkMode } from "../../api/types.ts";
 import { diffPaths } from "./diff_paths.ts";
 import { el, renderXml } from "./escape.ts";
-import { type LvOwner, lvMetadata, ownerFor, ownerOfNode } from "./lv_metadata.ts";
+import { lvMetadata, type LvOwner, ownerFor, ownerOfNode } from "./lv_metadata.ts";
 import { attrOf, childOf, childrenOf, parseXml, textAt, XmlParseError } from "./parse_xml.ts";
 
 /** Options for {@linkcode networkXml}. */
@@ -59,7 +59,9 @@ export function networkXml(net: Network, options: NetworkXmlOptions = {}): strin
   spec.dhcp.hosts.forEach((h, i) => {
     if (h.name !== undefined && !DHCP_HOST_NAME.test(h.name)) {
       throw new RangeError(
-        `spec.dhcp.hosts[${i}].name: must be a host name (letters, digits, "-", "."); got ${JSON.stringify(h.name)}`,
+        `spec.dhcp.hosts[${i}].name: must be a host name (letters, digits, "-", "."); got ${
+          JSON.stringify(h.name)
+        }`,
       );
     }
   });

@@ -73,13 +73,17 @@ function toNode(entry: Ordered): XmlNode | undefined {
 export function parseXml(xml: string): XmlNode {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
-    throw new XmlParseError(`Invalid XML at line ${valid.err.line}: ${valid.err.msg}`, { line: valid.err.line });
+    throw new XmlParseError(`Invalid XML at line ${valid.err.line}: ${valid.err.msg}`, {
+      line: valid.err.line,
+    });
   }
   let parsed: Ordered[];
   try {
     parsed = parser.parse(xml) as Ordered[];
   } catch (cause) {
-    throw new XmlParseError(`Invalid XML: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new XmlParseError(`Invalid XML: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
   }
   const roots = parsed.map(toNode).filter((n): n is XmlNode => n !== undefined);
   if (roots.length !== 1) throw new XmlParseError(`Expected one root element, found ${roots.length}`);

@@ -28,7 +28,11 @@ export function unitBytes(unit: string): number | undefined {
  * Converts a scaled integer to bytes. Throws a RangeError for a value that is
  * not a non-negative integer or an unknown unit.
  */
-export function scaledToBytes(value: string, unit: string | undefined, options: ScaledToBytesOptions = {}): number {
+export function scaledToBytes(
+  value: string,
+  unit: string | undefined,
+  options: ScaledToBytesOptions = {},
+): number {
   const text = value.trim();
   if (!/^\d+$/.test(text)) throw new RangeError(`Not a scaled integer: ${JSON.stringify(value)}`);
   const name = unit ?? options.defaultUnit ?? "bytes";
