@@ -65,8 +65,14 @@ export interface BoxSpec {
 }
 
 export interface BoxStatus extends Status {
-  /** Name of the base volume in the pool. */
+  /** Name of the base volume in the pool, once uploaded completely. */
   volume?: string;
+  /** Host path of the base volume. */
+  path?: string;
+  /** Name of a volume lv is creating (recorded before vol-create, so a crash leaves no unknown volume). */
+  pendingVolume?: string;
+  /** sha256 of the source file uploaded. */
+  sha256?: string;
   format?: "qcow2" | "raw";
   /** Virtual size in bytes. */
   virtualSize?: number;
@@ -90,6 +96,10 @@ export interface VolumeSpec {
 }
 
 export interface VolumeStatus extends Status {
+  /** Name of the libvirt volume, once created. */
+  volume?: string;
+  /** Name of a volume lv is creating (recorded before vol-create, so a crash leaves no unknown volume). */
+  pendingVolume?: string;
   path?: string;
   capacity?: number;
   allocation?: number;
@@ -225,6 +235,8 @@ export interface DomainStatus extends Status {
   stateReason?: string;
   interfaces?: DomainInterfaceStatus[];
   ip?: string;
+  /** When lv asked the guest to shut down (ACPI); it is powered off after the grace period. */
+  shutdownRequestedAt?: string;
 }
 
 export type Domain = Resource<"Domain", DomainSpec, DomainStatus>;

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# lab.sh: run a command beside a private libvirtd, in a network namespace and a mount namespace of its own.
+#
+#   scripts/lab.sh [--keep] -- COMMAND [ARGS...]
+#
+# Inside, /etc/libvirt, /var/lib/libvirt, /var/cache/libvirt, /var/log/libvirt and /run/libvirt are private
+# copies, so several labs can run at once and nothing they define (networks, pools, domains) reaches the
+# machine's own libvirt or its root network namespace. virtlogd and libvirtd are started here and stopped by
+# their PIDs when COMMAND ends; domains and networks still running are destroyed first. The command sees
+# LV_LAB=<namespace name> and LV_LAB_DIR=<state dir>. Exit status: COMMAND's.
+set -euo pipefail
+[ -z "${LV_LAB_TRACE:-}" ] || set -x
+
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) keep=1; shift ;;
+    --) shift; break ;;
+    *) echo "lab.sh: unknown option $1 (usage: lab.sh [--keep] -- COMMAND...)" >&2; exit 2 ;;
+  esac
+done
+[ $# -gt 0 ] || { echo "lab.sh: no command (usage: lab.sh [--keep] -- COMMAND...)" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "lab.sh: needs root (network namespaces, libvirtd)" >&2; exit 1; }
+for tool in ip unshare libvirtd virtlogd virsh; do
+  command -v "$tool" >/dev/null || { echo "lab.sh: $tool not found; run scripts/setup.sh" >&2; exit 1; }
+done
+
+if [ "${LV_LAB_INNER:-}" != 1 ]; then
+  ns="lvlab-$$"
+  state=$(mktemp -d /var/tmp/lv-lab.XXXXXX)
+  chmod 0755 "$state"
+  cleanup_outer() {
+    ip netns del "$ns" 2>/dev/null || true
+    if [ "$keep" = 1 ]; then echo "lab.sh: kept $state" >&2; else rm -rf "$state"; fi
+  }
+  trap cleanup_outer EXIT
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  rc=0
+  LV_LAB_INNER=1 LV_LAB="$ns" LV_LAB_DIR="$state" \
+    ip netns exec "$ns" unshare -m --propagation private "$0" -- "$@" || rc=$?
+  exit "$rc"
+fi
+
+# ---- inside the namespaces
+state="$LV_LAB_DIR"
+mkdir -p "$state"/{etc,lib,cache,log,run}
+cp -a /etc/libvirt/. "$state/etc/"
+# Start from no persistent objects: Debian's default network and anything defined on this machine stay out.
+rm -rf "$state/etc/qemu/networks" "$state/etc/storage" "$state/etc/secrets" "$state/etc/nwfilter"
+find "$state/etc/qemu" -maxdepth 1 -name '*.xml' -delete 2>/dev/null || true
+mkdir -p "$state/etc/qemu/networks/autostart" "$state/etc/storage/autostart"
+# Two labs may start domains with the same name and id: keep them out of shared cgroups.
+printf '\ncgroup_controllers = [ ]\n' >>"$state/etc/qemu.conf"
+mkdir -p "$state"/lib/{images,qemu,dnsmasq,network,boot,swtpm}
+chmod 0755 "$state"/lib "$state"/lib/images
+# libvirtd probes QEMU for ~15 s on a cold capabilities cache: share that cache between labs.
+capcache=/var/cache/lv-lab/qemu-capabilities
+if [ -d "$capcache" ]; then mkdir -p "$state/cache/qemu" && cp -a "$capcache" "$state/cache/qemu/capabilities"; fi
+mount --bind "$state/etc" /etc/libvirt
+mount --bind "$state/lib" /var/lib/libvirt
+mkdir -p /var/cache/libvirt /var/log/libvirt /run/libvirt
+mount --bind "$state/cache" /var/cache/libvirt
+mount --bind "$state/log" /var/log/libvirt
+mount -t tmpfs -o mode=0755 lv-lab-run /run/libvirt
+
+virtlogd -d -p "$state/virtlogd.pid"
+libvirtd -d -p "$state/libvirtd.pid"
+
+stop_daemons() {
+  if [ ! -d "$capcache" ] && [ -d "$state/cache/qemu/capabilities" ]; then
+    mkdir -p "$(dirname "$capcache")" && cp -a "$state/cache/qemu/capabilities" "$capcache.$$" &&
+      mv -T "$capcache.$$" "$capcache" 2>/dev/null || rm -rf "$capcache.$$"
+  fi
+  if [ -S /run/libvirt/libvirt-sock ]; then
+    for dom in $(virsh -q -c qemu:///system list --name 2>/dev/null); do
+      virsh -q -c qemu:///system destroy "$dom" >/dev/null 2>&1 || true
+    done
+    for net in $(virsh -q -c qemu:///system net-list --name 2>/dev/null); do
+      virsh -q -c qemu:///system net-destroy "$net" >/dev/null 2>&1 || true
+    done
+  fi
+  for name in libvirtd virtlogd; do
+    pidfile="$state/$name.pid"
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+}
+trap stop_daemons EXIT
+
+for _ in $(seq 100); do
+  virsh -c qemu:///system version >/dev/null 2>&1 && break
+  sleep 0.1
+done
+virsh -c qemu:///system version >/dev/null || { echo "lab.sh: libvirtd did not come up" >&2; exit 1; }
+
+rc=0
+"$@" || rc=$?
+exit "$rc"

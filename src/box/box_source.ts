@@ -1,0 +1,165 @@
+/**
+ * Turns a Box's source (a local image, a Vagrant libvirt .box, or an http(s) URL of either) into a local
+ * disk image file with a known format and virtual size, verifying the checksum. Downloads and extracted
+ * boxes are cached under a directory keyed by content digest, so a box is fetched and unpacked once.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { basename, join } from "node:path";
+
+export interface BoxImage {
+  /** Local path of the disk image to upload. */
+  path: string;
+  format: "qcow2" | "raw";
+  /** Bytes. */
+  virtualSize: number;
+  /** sha256 of the source file (the .box or the image). */
+  sha256: string;
+}
+
+export interface ResolveBoxOptions {
+  /** Directory for downloads and unpacked boxes. */
+  cacheDir: string;
+  /** Progress lines ("downloading ... 40%"). */
+  progress?: (line: string) => void;
+}
+
+/** The source can never work as given (bad checksum, not a box, unsupported format). */
+export class BoxSourceError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BoxSourceError";
+  }
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Uint8Array);
+  return hash.digest("hex");
+}
+
+function expectedDigest(checksum: string | undefined): string | undefined {
+  return checksum?.replace(/^sha256:/, "").toLowerCase();
+}
+
+async function download(url: string, options: ResolveBoxOptions): Promise<string> {
+  const dir = join(options.cacheDir, "downloads");
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const target = join(dir, createHash("sha256").update(url).digest("hex"));
+  try {
+    await Deno.stat(target);
+    return target;
+  } catch { /* not cached */ }
+  const response = await fetch(url);
+  if (!response.ok || !response.body) {
+    throw new Error(`Cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
+  }
+  const total = Number(response.headers.get("content-length") ?? 0);
+  const part = `${target}.part.${Deno.pid}`;
+  const file = await Deno.open(part, { write: true, create: true, truncate: true, mode: 0o600 });
+  let done = 0, lastReport = 0;
+  try {
+    for await (const chunk of response.body) {
+      await file.write(chunk);
+      done += chunk.length;
+      if (options.progress && Date.now() - lastReport > 2000) {
+        lastReport = Date.now();
+        options.progress(`downloading ${url}: ${mib(done)}${total ? ` of ${mib(total)}` : ""}`);
+      }
+    }
+  } finally {
+    file.close();
+  }
+  await Deno.rename(part, target);
+  return target;
+}
+
+function mib(n: number): string {
+  return `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
+async function isTar(path: string): Promise<boolean> {
+  const file = await Deno.open(path);
+  try {
+    const head = new Uint8Array(512);
+    const n = await file.read(head) ?? 0;
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true; // gzip: a .box is the only gzip we take
+    return n >= 262 && new TextDecoder().decode(head.subarray(257, 262)) === "ustar";
+  } finally {
+    file.close();
+  }
+}
+
+async function run(cmd: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** `qemu-img info`: format and virtual size of an image. */
+export async function imageInfo(path: string): Promise<{ format: string; virtualSize: number }> {
+  const info = JSON.parse(await run("qemu-img", ["info", "--output=json", path]));
+  return { format: info.format, virtualSize: info["virtual-size"] };
+}
+
+/** Unpacks a Vagrant libvirt box (v1: box.img; v2: disks[0]) once per digest; returns the image path. */
+async function unpackBox(boxFile: string, digest: string, cacheDir: string): Promise<string> {
+  const dir = join(cacheDir, "boxes", digest);
+  const metadataPath = join(dir, "metadata.json");
+  try {
+    await Deno.stat(metadataPath);
+  } catch {
+    const tmp = `${dir}.tmp.${Deno.pid}`;
+    await Deno.mkdir(tmp, { recursive: true, mode: 0o700 });
+    try {
+      await run("tar", ["-x", "-f", boxFile, "-C", tmp, "--no-same-owner"]);
+      await Deno.rename(tmp, dir);
+    } catch (e) {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      throw new BoxSourceError(`Cannot unpack box ${boxFile}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  let metadata: { provider?: string; format?: string; disks?: { path?: string }[] };
+  try {
+    metadata = JSON.parse(await Deno.readTextFile(metadataPath));
+  } catch (e) {
+    throw new BoxSourceError(`${basename(boxFile)} has no readable metadata.json: not a Vagrant box`, { cause: e });
+  }
+  if (metadata.provider !== "libvirt") {
+    throw new BoxSourceError(
+      `${basename(boxFile)} is a box for provider "${metadata.provider}", not libvirt`,
+    );
+  }
+  const image = metadata.disks?.[0]?.path ?? "box.img";
+  if (image.includes("..") || image.startsWith("/")) {
+    throw new BoxSourceError(`${basename(boxFile)}: metadata.json names disk path "${image}" outside the box`);
+  }
+  return join(dir, image);
+}
+
+/** Resolves a Box source to an image ready for upload. */
+export async function resolveBoxSource(
+  source: string,
+  checksum: string | undefined,
+  options: ResolveBoxOptions,
+): Promise<BoxImage> {
+  const file = /^https?:\/\//.test(source) ? await download(source, options) : source;
+  try {
+    await Deno.stat(file);
+  } catch (e) {
+    throw new BoxSourceError(`box source ${file} cannot be read: ${(e as Error).message}`, { cause: e });
+  }
+  const digest = await sha256File(file);
+  const want = expectedDigest(checksum);
+  if (want && want !== digest) {
+    throw new BoxSourceError(`checksum mismatch for ${source}: expected sha256 ${want}, got ${digest}`);
+  }
+  const image = await isTar(file) ? await unpackBox(file, digest, options.cacheDir) : file;
+  const info = await imageInfo(image);
+  if (info.format !== "qcow2" && info.format !== "raw") {
+    throw new BoxSourceError(`${source}: image format "${info.format}" is not supported (qcow2 or raw)`);
+  }
+  return { path: image, format: info.format, virtualSize: info.virtualSize, sha256: digest };
+}

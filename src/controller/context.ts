@@ -1,0 +1,45 @@
+/** What reconcilers get to work with, and what they return. */
+import type { AnyResource, Kind } from "../api/types.ts";
+import type { Libvirt } from "../libvirt/libvirt.ts";
+import type { Store } from "../store/store.ts";
+
+export interface ControllerContext {
+  store: Store;
+  /** The libvirt connection an object lives on. */
+  libvirtFor(obj: AnyResource): Libvirt;
+  /** Records an event on the object and shows it as progress. */
+  event(obj: AnyResource, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+  /** $LV_HOME: caches (downloaded boxes, keys) live under it. */
+  home: string;
+  now(): Date;
+}
+
+export interface ReconcileResult {
+  /** Look again after this long even if nothing changes (polling libvirt for a state). */
+  requeueAfterMs?: number;
+}
+
+export interface Reconciler {
+  kind: Kind;
+  /** Brings libvirt toward obj's spec and writes obj's status. Level-triggered and idempotent. */
+  reconcile(obj: AnyResource, ctx: ControllerContext): Promise<ReconcileResult | void>;
+}
+
+/** A failure retrying cannot fix until the spec (or the world, by hand) changes: no backoff requeue. */
+export class TerminalError extends Error {
+  constructor(readonly reason: string, message: string) {
+    super(message);
+    this.name = "TerminalError";
+  }
+}
+
+/** A dependency is not ready yet: Ready=False with this reason, look again later, not a failure. */
+export class WaitingError extends Error {
+  constructor(readonly reason: string, message: string, readonly retryAfterMs = 2000) {
+    super(message);
+    this.name = "WaitingError";
+  }
+}
+
+/** The finalizer lv puts on every object whose libvirt side it must clean up. */
+export const FINALIZER = "lv.dev/libvirt";

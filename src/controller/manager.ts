@@ -1,0 +1,185 @@
+/**
+ * The controller manager: watches the store, feeds keys to a work queue, and runs one reconciler per kind
+ * with a bounded number of workers. The same key is never reconciled twice at once.
+ */
+import { setCondition } from "../api/conditions.ts";
+import { referencesOf, refersTo } from "../api/references.ts";
+import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
+import { VirshError } from "../libvirt/virsh.ts";
+import { ConflictError, keyString, type ObjectKey } from "../store/store.ts";
+import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
+import { writeStatus } from "./object_ops.ts";
+import { WorkQueue } from "./work_queue.ts";
+
+export interface ManagerOptions {
+  /** Objects reconciled at once. Default 4. */
+  workers?: number;
+  /** How often the store is polled for changes another process made. Default 100 ms. */
+  pollMs?: number;
+  /** Every object is reconciled again this often (drift healing). Default 0: never. */
+  resyncMs?: number;
+  /** Retry delays. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+function parseKey(key: string): ObjectKey {
+  const [kind, namespace, ...rest] = key.split("/");
+  return { kind: kind as Kind, namespace, name: rest.join("/") };
+}
+
+export class Manager {
+  readonly queue: WorkQueue;
+  #ctx: ControllerContext;
+  #reconcilers = new Map<Kind, Reconciler>();
+  #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs">>;
+  #running: Promise<void>[] = [];
+  #stopped = false;
+  #since = 0;
+  #timer?: number;
+  #resync?: number;
+  /** Reconciles finished, for tests and benchmarks. */
+  reconciles = 0;
+
+  constructor(ctx: ControllerContext, reconcilers: Reconciler[], options: ManagerOptions = {}) {
+    this.#ctx = ctx;
+    for (const r of reconcilers) this.#reconcilers.set(r.kind, r);
+    this.#options = { workers: options.workers ?? 4, pollMs: options.pollMs ?? 100, resyncMs: options.resyncMs ?? 0 };
+    this.queue = new WorkQueue({ baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs });
+  }
+
+  /** Queues every object, then follows the store's changes. */
+  async start(): Promise<void> {
+    this.#since = await this.#ctx.store.head();
+    await this.enqueueAll();
+    for (let i = 0; i < this.#options.workers; i++) this.#running.push(this.#work());
+    const poll = async () => {
+      if (this.#stopped) return;
+      try {
+        await this.#poll();
+      } finally {
+        if (!this.#stopped) this.#timer = setTimeout(poll, this.#options.pollMs);
+      }
+    };
+    this.#timer = setTimeout(poll, this.#options.pollMs);
+    if (this.#options.resyncMs > 0) {
+      this.#resync = setInterval(() => this.enqueueAll(), this.#options.resyncMs);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#resync);
+    this.queue.close();
+    await Promise.all(this.#running);
+  }
+
+  async enqueueAll(): Promise<void> {
+    for (const kind of KINDS) {
+      for (const obj of await this.#ctx.store.list(kind)) this.queue.add(keyString(objKey(obj)));
+    }
+  }
+
+  /** Queues an object and the objects whose readiness or deletion depends on it. */
+  async enqueueRelated(key: ObjectKey): Promise<void> {
+    this.queue.add(keyString(key));
+    const obj = await this.#ctx.store.get(key);
+    if (obj) for (const ref of referencesOf(obj)) this.queue.add(keyString(ref));
+    for (const kind of KINDS) {
+      for (const other of await this.#ctx.store.list(kind, { namespace: key.namespace })) {
+        const owned = other.metadata.ownerReferences.some((o) => o.kind === key.kind && o.name === key.name);
+        if (owned || refersTo(other, key)) this.queue.add(keyString(objKey(other)));
+      }
+    }
+  }
+
+  async #poll(): Promise<void> {
+    const changes = await this.#ctx.store.changes(this.#since);
+    const seen = new Set<string>();
+    for (const change of changes) {
+      this.#since = change.resourceVersion;
+      const k = keyString(change);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      await this.enqueueRelated(change);
+    }
+  }
+
+  async #work(): Promise<void> {
+    while (true) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        await this.#reconcileKey(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  async #reconcileKey(key: string): Promise<void> {
+    const store = this.#ctx.store;
+    const obj = await store.get(parseKey(key));
+    if (!obj) return;
+    const reconciler = this.#reconcilers.get(obj.kind);
+    if (!reconciler) return;
+    if (await this.#collectGarbage(obj)) return;
+    try {
+      const result = await reconciler.reconcile(obj, this.#ctx);
+      this.queue.forget(key);
+      if (result?.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
+    } catch (error) {
+      await this.#failed(key, obj, error);
+    } finally {
+      this.reconciles++;
+    }
+  }
+
+  /** Deletes an object whose controlling owner is gone. Returns true when it did. */
+  async #collectGarbage(obj: AnyResource): Promise<boolean> {
+    if (obj.metadata.deletionTimestamp) return false;
+    for (const ref of obj.metadata.ownerReferences) {
+      if (!ref.controller) continue;
+      const owner = await this.#ctx.store.get({ kind: ref.kind, namespace: obj.metadata.namespace, name: ref.name });
+      if (!owner || owner.metadata.uid !== ref.uid) {
+        await this.#ctx.event(obj, "Normal", "GarbageCollected", `owner ${ref.kind.toLowerCase()}/${ref.name} is gone`);
+        await this.#ctx.store.delete(objKey(obj));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  async #failed(key: string, obj: AnyResource, error: unknown): Promise<void> {
+    if (error instanceof ConflictError) {
+      this.queue.addAfter(key, 50);
+      return;
+    }
+    let reason: string, message: string, retry: number | undefined;
+    if (error instanceof WaitingError) {
+      [reason, message] = [error.reason, error.message];
+      this.queue.addAfter(key, error.retryAfterMs);
+    } else if (error instanceof TerminalError) {
+      [reason, message] = [error.reason, error.message];
+    } else {
+      reason = error instanceof VirshError ? (error.unreachable ? "LibvirtUnreachable" : "LibvirtError") : "Error";
+      message = error instanceof Error ? error.message : String(error);
+      retry = this.queue.addRateLimited(key);
+    }
+    const retryText = retry !== undefined ? ` (retrying in ${(retry / 1000).toFixed(1)}s)` : "";
+    const current = await writeStatus(this.#ctx.store, obj, (status) => {
+      if (!(error instanceof WaitingError)) status.phase = obj.metadata.deletionTimestamp ? "Deleting" : "Failed";
+      else status.phase = obj.metadata.deletionTimestamp ? "Deleting" : "Pending";
+      setCondition(status, { type: "Ready", status: "False", reason, message: message + retryText });
+      if (error instanceof TerminalError) status.observedGeneration = obj.metadata.generation;
+    });
+    if (current && !(error instanceof WaitingError)) {
+      await this.#ctx.event(current, "Warning", reason, message);
+    }
+  }
+}
+
+function objKey(obj: AnyResource): ObjectKey {
+  return { kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
+}

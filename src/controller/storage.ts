@@ -1,0 +1,65 @@
+/** Pools and volume ownership, shared by the Box and Volume reconcilers. */
+import type { Box, Volume } from "../api/types.ts";
+import type { Libvirt } from "../libvirt/libvirt.ts";
+import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
+import { poolXml } from "../libvirt/xml/pool_xml.ts";
+import { parseVolumeXml, type VolumeXmlState } from "../libvirt/xml/volume_xml.ts";
+import { type ControllerContext, TerminalError, WaitingError } from "./context.ts";
+import { writeStatus } from "./object_ops.ts";
+
+/** Where lv creates the `default` pool when a host has none (libvirt's own default). */
+export const DEFAULT_POOL_PATH = "/var/lib/libvirt/images";
+
+/**
+ * Makes sure a pool is there and running; returns its target path. The pool "default" is created as a dir
+ * pool when missing (as vagrant-libvirt does); any other missing pool is an error naming the fix.
+ */
+export async function ensurePool(lv: Libvirt, name: string): Promise<string> {
+  let pool = await lv.poolGet(name);
+  if (!pool) {
+    if (name !== "default") {
+      throw new WaitingError(
+        "PoolNotFound",
+        `storage pool "${name}" does not exist on ${lv.uri}; create it (virsh pool-define-as ${name} dir --target /path; virsh pool-build ${name}; virsh pool-start ${name}) or use pool "default"`,
+        10_000,
+      );
+    }
+    await lv.poolDefine(poolXml({ name, path: DEFAULT_POOL_PATH }));
+    await lv.poolBuild(name);
+    await lv.poolAutostart(name);
+    pool = await lv.poolGet(name);
+  }
+  if (!pool!.active) await lv.poolStart(name);
+  return parsePoolXml(pool!.xml).path ?? DEFAULT_POOL_PATH;
+}
+
+export type Claim =
+  | { state: "absent" }
+  | { state: "ours"; volume: VolumeXmlState }
+  /** lv started creating it (recorded the intent) but did not finish: delete and create again. */
+  | { state: "incomplete"; volume: VolumeXmlState };
+
+/**
+ * Whether the volume `name` in `pool` is lv's for this object. libvirt volumes carry no metadata, so the
+ * object's status is the record: `pendingVolume` is written before vol-create and `volume` after the volume
+ * is complete. A volume of that name with neither record was not made by lv: NameConflict.
+ */
+export async function claimVolume(lv: Libvirt, obj: Box | Volume, pool: string, name: string): Promise<Claim> {
+  const xml = await lv.volGet(pool, name);
+  if (xml === undefined) return { state: "absent" };
+  const volume = parseVolumeXml(xml);
+  if (obj.status.volume === name) return { state: "ours", volume };
+  if (obj.status.pendingVolume === name) return { state: "incomplete", volume };
+  throw new TerminalError(
+    "NameConflict",
+    `pool "${pool}" already has a volume "${name}" (${volume.path}) that lv did not create; lv will not modify or delete it. Rename this ${obj.kind} or remove that volume by hand.`,
+  );
+}
+
+/** Records that lv is about to create `name`, before it does. */
+export async function recordIntent(ctx: ControllerContext, obj: Box | Volume, name: string): Promise<void> {
+  await writeStatus(ctx.store, obj, (status) => {
+    status.pendingVolume = name;
+  });
+  obj.status.pendingVolume = name;
+}

@@ -1,0 +1,95 @@
+/** Volume: a blank disk, or a copy-on-write qcow2 overlay on a Box. */
+import type { AnyResource, Box, Volume } from "../api/types.ts";
+import { isTrue } from "../api/conditions.ts";
+import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
+import { type ControllerContext, type Reconciler, WaitingError } from "./context.ts";
+import { blockingReferrers, ensureFinalizer, removeFinalizer, setReady } from "./object_ops.ts";
+import { claimVolume, ensurePool, recordIntent } from "./storage.ts";
+
+export const volumeReconciler: Reconciler = {
+  kind: "Volume",
+  async reconcile(obj: AnyResource, ctx: ControllerContext) {
+    const vol = obj as Volume;
+    const lv = ctx.libvirtFor(vol);
+    const pool = vol.spec.pool;
+    const name = vol.metadata.name;
+
+    if (vol.metadata.deletionTimestamp) {
+      await blockingReferrers(ctx, vol, "Volume");
+      if (vol.status.volume || vol.status.pendingVolume) {
+        const claim = await claimVolume(lv, vol, pool, name).catch(() => ({ state: "foreign" }));
+        if (claim.state === "ours" || claim.state === "incomplete") {
+          await lv.volDelete(pool, name);
+          await ctx.event(vol, "Normal", "Deleted", `volume "${name}" deleted from pool "${pool}"`);
+        }
+      }
+      await removeFinalizer(ctx.store, vol);
+      return;
+    }
+    await ensureFinalizer(ctx.store, vol);
+    await ensurePool(lv, pool);
+
+    let backing: Box | undefined;
+    if (vol.spec.backingBox) {
+      backing = await ctx.store.get({ kind: "Box", namespace: vol.metadata.namespace, name: vol.spec.backingBox }) as
+        | Box
+        | undefined;
+      if (!backing || !isTrue(backing.status, "Ready") || !backing.status.path) {
+        throw new WaitingError("WaitingForBox", `waiting for box/${vol.spec.backingBox} to be uploaded`);
+      }
+    }
+
+    let claim = await claimVolume(lv, vol, pool, name);
+    if (claim.state === "incomplete") {
+      // Created before a crash but never recorded complete: an empty overlay or blank disk, safe to redo.
+      await lv.volDelete(pool, name);
+      claim = { state: "absent" };
+    }
+    if (claim.state === "absent") {
+      const capacity = Math.max(vol.spec.size ?? 0, backing?.status.virtualSize ?? 0);
+      await recordIntent(ctx, vol, name);
+      await lv.volCreate(
+        pool,
+        volumeXml({
+          name,
+          capacityBytes: capacity,
+          format: vol.spec.format,
+          backingPath: backing?.status.path,
+          backingFormat: backing?.status.format,
+        }),
+      );
+      await ctx.event(
+        vol,
+        "Normal",
+        "Created",
+        backing
+          ? `overlay "${name}" on box/${backing.metadata.name} created in pool "${pool}"`
+          : `volume "${name}" (${capacity} bytes) created in pool "${pool}"`,
+      );
+    } else if (vol.spec.size && vol.spec.size > claim.volume.capacity) {
+      await lv.volResize(pool, name, vol.spec.size);
+      await ctx.event(vol, "Normal", "Resized", `volume "${name}" grown to ${vol.spec.size} bytes`);
+    }
+
+    const state = parseVolumeXml((await lv.volGet(pool, name)) ?? "");
+    const shrink = vol.spec.size && vol.spec.size < state.capacity;
+    await setReady(
+      ctx.store,
+      vol,
+      {
+        status: "True",
+        reason: "Created",
+        phase: "Ready",
+        message: shrink ? `size ${vol.spec.size} is below the volume's ${state.capacity} bytes: volumes only grow` : "",
+      },
+      (status) => {
+        delete status.pendingVolume;
+        status.volume = name;
+        status.path = state.path;
+        status.capacity = state.capacity;
+        status.allocation = state.allocation;
+        status.backingStore = state.backingStore?.path;
+      },
+    );
+  },
+};

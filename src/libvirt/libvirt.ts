@@ -1,0 +1,289 @@
+/**
+ * The libvirt adapter: every libvirt action lv takes, as virsh argv arrays. XML in and out is raw text;
+ * src/libvirt/xml/ builds and parses it. Each method states what it does when the object already is (or is
+ * not) there, so reconcilers can be idempotent.
+ */
+import { type VirshResult, type VirshRunner, VirshError } from "./virsh.ts";
+
+export interface DomainStateInfo {
+  /** libvirt's words: "running", "shut off", "paused", "crashed", "pmsuspended", "in shutdown". */
+  state: string;
+  /** The reason libvirt gives, e.g. "booted", "user", "internal error". */
+  reason: string;
+}
+
+export interface NetworkInfo {
+  xml: string;
+  active: boolean;
+  autostart: boolean;
+  persistent: boolean;
+}
+
+export interface Lease {
+  mac: string;
+  ip: string;
+  hostname?: string;
+}
+
+export interface PoolInfo {
+  xml: string;
+  active: boolean;
+  autostart: boolean;
+}
+
+export class Libvirt {
+  readonly virsh: VirshRunner;
+  constructor(virsh: VirshRunner) {
+    this.virsh = virsh;
+  }
+
+  get uri(): string {
+    return this.virsh.uri;
+  }
+
+  /** Runs virsh; throws VirshError on a non-zero exit. */
+  async run(args: string[], options: { stdin?: string; what?: string } = {}): Promise<string> {
+    const result = await this.virsh.run(args, { stdin: options.stdin });
+    if (result.code !== 0) throw new VirshError(args, result, { what: options.what });
+    return result.stdout;
+  }
+
+  /** Runs virsh; returns undefined when libvirt says the object does not exist. */
+  async #maybe(args: string[], what?: string): Promise<string | undefined> {
+    const result: VirshResult = await this.virsh.run(args);
+    if (result.code === 0) return result.stdout;
+    const error = new VirshError(args, result, { what });
+    if (error.notFound) return undefined;
+    throw error;
+  }
+
+  /** Checks the connection; throws VirshError (unreachable) when libvirtd cannot be reached. */
+  async version(): Promise<string> {
+    return (await this.run(["version", "--daemon"], { what: "Cannot reach libvirt" })).trim();
+  }
+
+  async capabilities(): Promise<string> {
+    return await this.run(["capabilities"]);
+  }
+
+  /** domcapabilities for a virt type; undefined when the host does not offer it (e.g. no KVM). */
+  async domainCapabilities(virttype: string): Promise<string | undefined> {
+    const result = await this.virsh.run(["domcapabilities", "--virttype", virttype]);
+    return result.code === 0 ? result.stdout : undefined;
+  }
+
+  // ------------------------------------------------------------ pools
+
+  /** The pool, or undefined when it does not exist. */
+  async poolGet(name: string): Promise<PoolInfo | undefined> {
+    const xml = await this.#maybe(["pool-dumpxml", name]);
+    if (xml === undefined) return undefined;
+    const info = infoMap(await this.run(["pool-info", name]));
+    return { xml, active: info["State"] === "running", autostart: info["Autostart"] === "yes" };
+  }
+
+  /** Defines a pool; fails when one with the same name exists. */
+  async poolDefine(xml: string): Promise<void> {
+    await this.run(["pool-define", "/dev/stdin"], { stdin: xml, what: "Cannot define pool" });
+  }
+
+  /** Builds (creates the directory of) a dir pool; succeeds when it already exists. */
+  async poolBuild(name: string): Promise<void> {
+    await this.run(["pool-build", name], { what: `Cannot build pool "${name}"` });
+  }
+
+  async poolStart(name: string): Promise<void> {
+    await this.run(["pool-start", name], { what: `Cannot start pool "${name}"` });
+  }
+
+  async poolAutostart(name: string): Promise<void> {
+    await this.run(["pool-autostart", name], { what: `Cannot autostart pool "${name}"` });
+  }
+
+  /** Rescans a pool so files created behind libvirt's back show as volumes. */
+  async poolRefresh(name: string): Promise<void> {
+    await this.run(["pool-refresh", name], { what: `Cannot refresh pool "${name}"` });
+  }
+
+  // ------------------------------------------------------------ volumes
+
+  /** The volume's XML, or undefined when it does not exist. */
+  async volGet(pool: string, name: string): Promise<string | undefined> {
+    return await this.#maybe(["vol-dumpxml", "--pool", pool, name]);
+  }
+
+  /** Names of the volumes in a pool. */
+  async volList(pool: string): Promise<string[]> {
+    const out = await this.run(["vol-list", "--pool", pool], { what: `Cannot list volumes of pool "${pool}"` });
+    return out.split("\n").map((l) => l.trim().split(/\s+/)[0]).filter((n) => n);
+  }
+
+  /** Creates a volume from XML; fails when a volume of that name exists. */
+  async volCreate(pool: string, xml: string): Promise<void> {
+    await this.run(["vol-create", "--pool", pool, "/dev/stdin"], { stdin: xml, what: "Cannot create volume" });
+  }
+
+  /** Uploads a file's bytes into an existing volume (overwrites its content). */
+  async volUpload(pool: string, name: string, file: string): Promise<void> {
+    await this.run(["vol-upload", "--pool", pool, name, file], {
+      what: `Cannot upload ${file} to volume "${name}" in pool "${pool}"`,
+    });
+  }
+
+  /** Deletes a volume; succeeds when it does not exist. */
+  async volDelete(pool: string, name: string): Promise<void> {
+    await this.#maybe(["vol-delete", "--pool", pool, name], `Cannot delete volume "${name}"`);
+  }
+
+  /** Grows a volume to capacity bytes. */
+  async volResize(pool: string, name: string, bytes: number): Promise<void> {
+    await this.run(["vol-resize", "--pool", pool, name, String(bytes)], {
+      what: `Cannot resize volume "${name}"`,
+    });
+  }
+
+  // ------------------------------------------------------------ networks
+
+  /** The network, or undefined when it does not exist. */
+  async netGet(name: string): Promise<NetworkInfo | undefined> {
+    const xml = await this.#maybe(["net-dumpxml", "--inactive", name]);
+    if (xml === undefined) return undefined;
+    const info = infoMap(await this.run(["net-info", name]));
+    return {
+      xml,
+      active: info["Active"] === "yes",
+      autostart: info["Autostart"] === "yes",
+      persistent: info["Persistent"] === "yes",
+    };
+  }
+
+  /** Defines (or redefines: same name and uuid) a persistent network. */
+  async netDefine(xml: string): Promise<void> {
+    await this.run(["net-define", "/dev/stdin"], { stdin: xml, what: "Cannot define network" });
+  }
+
+  async netStart(name: string): Promise<void> {
+    await this.run(["net-start", name], { what: `Cannot start network "${name}"` });
+  }
+
+  async netAutostart(name: string, enable = true): Promise<void> {
+    await this.run(["net-autostart", name, ...(enable ? [] : ["--disable"])], {
+      what: `Cannot set autostart of network "${name}"`,
+    });
+  }
+
+  /** Stops a network; succeeds when it is not running or does not exist. */
+  async netDestroy(name: string): Promise<void> {
+    const result = await this.virsh.run(["net-destroy", name]);
+    if (result.code !== 0 && !/not active|not found|no network with matching/i.test(result.stderr)) {
+      throw new VirshError(["net-destroy", name], result, { what: `Cannot stop network "${name}"` });
+    }
+  }
+
+  /** Removes a network's definition; succeeds when it does not exist. */
+  async netUndefine(name: string): Promise<void> {
+    await this.#maybe(["net-undefine", name], `Cannot undefine network "${name}"`);
+  }
+
+  /** DHCP leases handed out on a network. */
+  async netDhcpLeases(name: string): Promise<Lease[]> {
+    const out = await this.#maybe(["net-dhcp-leases", name]);
+    if (!out) return [];
+    const leases: Lease[] = [];
+    for (const line of out.split("\n")) {
+      // Expiry date and time, MAC, protocol, IP/prefix, hostname, client id
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 5 || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(cols[2])) continue;
+      const ip = cols[4].split("/")[0];
+      if (cols[3] !== "ipv4") continue;
+      leases.push({ mac: cols[2].toLowerCase(), ip, hostname: cols[5] && cols[5] !== "-" ? cols[5] : undefined });
+    }
+    return leases;
+  }
+
+  // ------------------------------------------------------------ domains
+
+  /** The persistent (inactive) definition, or undefined when there is no such domain. */
+  async domGet(name: string): Promise<string | undefined> {
+    return await this.#maybe(["dumpxml", "--inactive", name]);
+  }
+
+  /** The live definition of a running domain (MACs and devices libvirt filled in). */
+  async domLiveXml(name: string): Promise<string> {
+    return await this.run(["dumpxml", name]);
+  }
+
+  /** Defines (or redefines, for the next boot) a persistent domain. */
+  async domDefine(xml: string): Promise<void> {
+    await this.run(["define", "/dev/stdin"], { stdin: xml, what: "Cannot define domain" });
+  }
+
+  async domState(name: string): Promise<DomainStateInfo> {
+    const out = (await this.run(["domstate", "--reason", name])).trim();
+    const m = out.match(/^(.*?)(?: \((.*)\))?$/);
+    return { state: m?.[1] ?? out, reason: m?.[2] ?? "" };
+  }
+
+  async domStart(name: string, options: { paused?: boolean } = {}): Promise<void> {
+    await this.run(["start", name, ...(options.paused ? ["--paused"] : [])], {
+      what: `Cannot start domain "${name}"`,
+    });
+  }
+
+  /** Asks the guest to shut down (ACPI); returns at once. */
+  async domShutdown(name: string): Promise<void> {
+    await this.run(["shutdown", name], { what: `Cannot shut down domain "${name}"` });
+  }
+
+  /** Powers off; succeeds when the domain is not running. */
+  async domDestroy(name: string): Promise<void> {
+    const result = await this.virsh.run(["destroy", name]);
+    if (result.code !== 0 && !/not running|not found|no domain with matching/i.test(result.stderr)) {
+      throw new VirshError(["destroy", name], result, { what: `Cannot power off domain "${name}"` });
+    }
+  }
+
+  async domSuspend(name: string): Promise<void> {
+    await this.run(["suspend", name], { what: `Cannot suspend domain "${name}"` });
+  }
+
+  async domResume(name: string): Promise<void> {
+    await this.run(["resume", name], { what: `Cannot resume domain "${name}"` });
+  }
+
+  async domReboot(name: string): Promise<void> {
+    await this.run(["reboot", name], { what: `Cannot reboot domain "${name}"` });
+  }
+
+  /** Removes the definition with its snapshot metadata and NVRAM; succeeds when there is no such domain. */
+  async domUndefine(name: string): Promise<void> {
+    await this.#maybe(
+      ["undefine", name, "--managed-save", "--snapshots-metadata", "--checkpoints-metadata", "--nvram"],
+      `Cannot undefine domain "${name}"`,
+    );
+  }
+
+  /** Addresses from libvirt's view of the guest's interfaces (source: lease, arp or agent). */
+  async domIfAddr(name: string, source: "lease" | "arp" | "agent"): Promise<Lease[]> {
+    const result = await this.virsh.run(["domifaddr", name, "--source", source]);
+    if (result.code !== 0) return [];
+    const leases: Lease[] = [];
+    for (const line of result.stdout.split("\n")) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length >= 4 && cols[2] === "ipv4" && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(cols[1])) {
+        leases.push({ mac: cols[1].toLowerCase(), ip: cols[3].split("/")[0] });
+      }
+    }
+    return leases;
+  }
+}
+
+/** Parses virsh's "Key:   value" info output. */
+export function infoMap(out: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const line of out.split("\n")) {
+    const i = line.indexOf(":");
+    if (i > 0) map[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return map;
+}

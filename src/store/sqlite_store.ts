@@ -1,0 +1,296 @@
+/** The embedded store: one SQLite file (node:sqlite), mode 0600, shared safely by several lv processes. */
+import { DatabaseSync } from "node:sqlite";
+import type { AnyResource, Kind } from "../api/types.ts";
+import {
+  AlreadyExistsError,
+  type Change,
+  ConflictError,
+  keyOf,
+  type ListOptions,
+  type LvEvent,
+  NotFoundError,
+  type ObjectKey,
+  type Store,
+} from "./store.ts";
+
+const SCHEMA = `
+create table if not exists objects (
+  kind text not null, namespace text not null, name text not null,
+  rv integer not null, body text not null,
+  primary key (kind, namespace, name));
+create table if not exists changes (
+  rv integer primary key autoincrement, kind text not null, namespace text not null, name text not null,
+  type text not null);
+create table if not exists events (
+  id integer primary key autoincrement, kind text not null, namespace text not null, name text not null,
+  uid text not null, type text not null, reason text not null, message text not null,
+  count integer not null, first_ts text not null, last_ts text not null);
+create index if not exists events_by_object on events (kind, namespace, name);
+create table if not exists leases (name text primary key, holder text not null, expires integer not null);
+`;
+
+/** How many change rows to keep; watchers further behind re-list. */
+const CHANGES_KEPT = 10_000;
+/** Events kept per object. */
+const EVENTS_KEPT = 50;
+
+export interface SqliteStoreOptions {
+  /** Clock for timestamps (tests). */
+  now?: () => Date;
+}
+
+export class SqliteStore implements Store {
+  readonly path: string;
+  #db: DatabaseSync;
+  #now: () => Date;
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.path = path;
+    this.#now = options.now ?? (() => new Date());
+    if (path !== ":memory:") {
+      // Create the file 0600 before SQLite does, so it never exists with wider permissions.
+      Deno.openSync(path, { create: true, append: true, mode: 0o600 }).close();
+      Deno.chmodSync(path, 0o600);
+    }
+    this.#db = new DatabaseSync(path);
+    this.#db.exec("pragma journal_mode = wal; pragma busy_timeout = 10000; pragma synchronous = normal;");
+    this.#db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  #tx<T>(fn: () => T): T {
+    this.#db.exec("begin immediate");
+    try {
+      const result = fn();
+      this.#db.exec("commit");
+      return result;
+    } catch (e) {
+      this.#db.exec("rollback");
+      throw e;
+    }
+  }
+
+  #read(key: ObjectKey): AnyResource | undefined {
+    const row = this.#db.prepare("select body from objects where kind = ? and namespace = ? and name = ?")
+      .get(key.kind, key.namespace, key.name) as { body: string } | undefined;
+    return row ? JSON.parse(row.body) : undefined;
+  }
+
+  #write(obj: AnyResource, type: Change["type"]): AnyResource {
+    const { kind, namespace, name } = keyOf(obj);
+    const rv = Number(
+      this.#db.prepare("insert into changes (kind, namespace, name, type) values (?, ?, ?, ?)")
+        .run(kind, namespace, name, type).lastInsertRowid,
+    );
+    if (rv % 1000 === 0) this.#db.prepare("delete from changes where rv <= ?").run(rv - CHANGES_KEPT);
+    const stored = structuredClone(obj);
+    stored.metadata.resourceVersion = String(rv);
+    if (type === "DELETED") {
+      this.#db.prepare("delete from objects where kind = ? and namespace = ? and name = ?").run(kind, namespace, name);
+    } else {
+      this.#db.prepare("insert or replace into objects (kind, namespace, name, rv, body) values (?, ?, ?, ?, ?)")
+        .run(kind, namespace, name, rv, JSON.stringify(stored));
+    }
+    return stored;
+  }
+
+  get(key: ObjectKey): Promise<AnyResource | undefined> {
+    return Promise.resolve(this.#read(key));
+  }
+
+  list(kind: Kind, options: ListOptions = {}): Promise<AnyResource[]> {
+    const rows = (options.namespace === undefined
+      ? this.#db.prepare("select body from objects where kind = ? order by namespace, name").all(kind)
+      : this.#db.prepare("select body from objects where kind = ? and namespace = ? order by name").all(
+        kind,
+        options.namespace,
+      )) as { body: string }[];
+    const objects = rows.map((r) => JSON.parse(r.body) as AnyResource);
+    const labels = Object.entries(options.labels ?? {});
+    return Promise.resolve(objects.filter((o) => labels.every(([k, v]) => o.metadata.labels?.[k] === v)));
+  }
+
+  create(obj: AnyResource): Promise<AnyResource> {
+    return Promise.resolve(this.#tx(() => {
+      if (this.#read(keyOf(obj))) throw new AlreadyExistsError(keyOf(obj));
+      const fresh = structuredClone(obj);
+      fresh.metadata = {
+        ...fresh.metadata,
+        uid: fresh.metadata.uid || crypto.randomUUID(),
+        generation: 1,
+        creationTimestamp: this.#now().toISOString(),
+        finalizers: fresh.metadata.finalizers ?? [],
+        ownerReferences: fresh.metadata.ownerReferences ?? [],
+        labels: fresh.metadata.labels ?? {},
+        annotations: fresh.metadata.annotations ?? {},
+      };
+      delete fresh.metadata.deletionTimestamp;
+      fresh.status = {};
+      return this.#write(fresh, "ADDED");
+    }));
+  }
+
+  #compareAndSwap(obj: AnyResource, mutate: (current: AnyResource) => AnyResource | undefined): AnyResource {
+    return this.#tx(() => {
+      const key = keyOf(obj);
+      const current = this.#read(key);
+      if (!current) throw new NotFoundError(key);
+      if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
+        throw new ConflictError(
+          key,
+          `the object has been modified (resourceVersion ${obj.metadata.resourceVersion}, now ${current.metadata.resourceVersion}); read it again and retry`,
+        );
+      }
+      const next = mutate(current);
+      if (!next) return current;
+      if (JSON.stringify(next) === JSON.stringify(current)) return current;
+      if (next.metadata.deletionTimestamp && next.metadata.finalizers.length === 0) {
+        return this.#write(next, "DELETED");
+      }
+      return this.#write(next, "MODIFIED");
+    });
+  }
+
+  update(obj: AnyResource): Promise<AnyResource> {
+    return Promise.resolve(this.#compareAndSwap(obj, (current) => {
+      const next = structuredClone(current);
+      next.metadata.labels = obj.metadata.labels ?? {};
+      next.metadata.annotations = obj.metadata.annotations ?? {};
+      next.metadata.finalizers = obj.metadata.finalizers ?? [];
+      next.metadata.ownerReferences = obj.metadata.ownerReferences ?? [];
+      if (JSON.stringify(obj.spec) !== JSON.stringify(current.spec)) {
+        if (current.metadata.deletionTimestamp) return next; // spec is frozen while deleting
+        next.spec = structuredClone(obj.spec) as typeof next.spec;
+        next.metadata.generation = current.metadata.generation + 1;
+      }
+      return next;
+    }));
+  }
+
+  updateStatus(obj: AnyResource): Promise<AnyResource> {
+    return Promise.resolve(this.#compareAndSwap(obj, (current) => {
+      const next = structuredClone(current);
+      next.status = structuredClone(obj.status);
+      return next;
+    }));
+  }
+
+  delete(key: ObjectKey): Promise<boolean> {
+    return Promise.resolve(this.#tx(() => {
+      const current = this.#read(key);
+      if (!current) return false;
+      if (current.metadata.finalizers.length === 0) {
+        this.#write(current, "DELETED");
+      } else if (!current.metadata.deletionTimestamp) {
+        const next = structuredClone(current);
+        next.metadata.deletionTimestamp = this.#now().toISOString();
+        this.#write(next, "MODIFIED");
+      }
+      return true;
+    }));
+  }
+
+  changes(since: number): Promise<Change[]> {
+    const rows = this.#db.prepare(
+      "select rv, kind, namespace, name, type from changes where rv > ? order by rv limit 5000",
+    ).all(since) as { rv: number; kind: Kind; namespace: string; name: string; type: Change["type"] }[];
+    return Promise.resolve(rows.map((r) => ({
+      resourceVersion: Number(r.rv),
+      kind: r.kind,
+      namespace: r.namespace,
+      name: r.name,
+      type: r.type,
+    })));
+  }
+
+  head(): Promise<number> {
+    const row = this.#db.prepare("select max(rv) as rv from changes").get() as { rv: number | null };
+    return Promise.resolve(Number(row.rv ?? 0));
+  }
+
+  recordEvent(obj: AnyResource, event: Pick<LvEvent, "type" | "reason" | "message">): Promise<void> {
+    const { kind, namespace, name } = keyOf(obj);
+    const now = this.#now().toISOString();
+    this.#tx(() => {
+      const last = this.#db.prepare(
+        "select id, uid, reason, message, type from events where kind = ? and namespace = ? and name = ? order by id desc limit 1",
+      ).get(kind, namespace, name) as
+        | { id: number; uid: string; reason: string; message: string; type: string }
+        | undefined;
+      if (
+        last && last.uid === obj.metadata.uid && last.reason === event.reason && last.message === event.message &&
+        last.type === event.type
+      ) {
+        this.#db.prepare("update events set count = count + 1, last_ts = ? where id = ?").run(now, last.id);
+        return;
+      }
+      this.#db.prepare(
+        "insert into events (kind, namespace, name, uid, type, reason, message, count, first_ts, last_ts) values (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+      ).run(kind, namespace, name, obj.metadata.uid, event.type, event.reason, event.message, now, now);
+      this.#db.prepare(
+        "delete from events where kind = ? and namespace = ? and name = ? and id not in (select id from events where kind = ? and namespace = ? and name = ? order by id desc limit ?)",
+      ).run(kind, namespace, name, kind, namespace, name, EVENTS_KEPT);
+    });
+    return Promise.resolve();
+  }
+
+  events(key: ObjectKey): Promise<LvEvent[]> {
+    const rows = this.#db.prepare(
+      "select * from events where kind = ? and namespace = ? and name = ? order by id",
+    ).all(key.kind, key.namespace, key.name) as {
+      kind: Kind;
+      namespace: string;
+      name: string;
+      uid: string;
+      type: LvEvent["type"];
+      reason: string;
+      message: string;
+      count: number;
+      first_ts: string;
+      last_ts: string;
+    }[];
+    return Promise.resolve(rows.map((r) => ({
+      kind: r.kind,
+      namespace: r.namespace,
+      name: r.name,
+      uid: r.uid,
+      type: r.type,
+      reason: r.reason,
+      message: r.message,
+      count: Number(r.count),
+      firstTimestamp: r.first_ts,
+      lastTimestamp: r.last_ts,
+    })));
+  }
+
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = this.#now().getTime();
+    return Promise.resolve(this.#tx(() => {
+      const row = this.#db.prepare("select holder, expires from leases where name = ?").get(name) as
+        | { holder: string; expires: number }
+        | undefined;
+      if (row && row.holder !== holder && Number(row.expires) > now) return false;
+      this.#db.prepare("insert or replace into leases (name, holder, expires) values (?, ?, ?)").run(
+        name,
+        holder,
+        now + ttlMs,
+      );
+      return true;
+    }));
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    this.#db.prepare("delete from leases where name = ? and holder = ?").run(name, holder);
+    return Promise.resolve();
+  }
+
+  leaseHolder(name: string): Promise<string | undefined> {
+    const row = this.#db.prepare("select holder, expires from leases where name = ?").get(name) as
+      | { holder: string; expires: number }
+      | undefined;
+    return Promise.resolve(row && Number(row.expires) > this.#now().getTime() ? row.holder : undefined);
+  }
+}
