@@ -1,0 +1,918 @@
+/**
+ * The field table: every field of every kind, with its type, rules, default
+ * and description. One table drives three things so they cannot drift:
+ * the validator (`validate.ts` walks it), the JSON Schema ({@linkcode jsonSchema})
+ * and `lv explain` ({@linkcode explain}).
+ *
+ * The table is checked against `types.ts` at compile time: each object's
+ * fields are written as `{ [K in keyof T]-?: Field }`, so a field added to or
+ * removed from a type without a row here does not compile.
+ *
+ * @module
+ */
+
+import {
+  DEFAULT_AUTOSTART,
+  DEFAULT_CPUS,
+  DEFAULT_DHCP_ENABLED,
+  DEFAULT_DISK_BUS,
+  DEFAULT_MEMORY_MIB,
+  DEFAULT_NAMESPACE,
+  DEFAULT_NESTED,
+  DEFAULT_NETWORK_MODE,
+  DEFAULT_NIC_MODEL,
+  DEFAULT_POOL,
+  DEFAULT_PREFIX,
+  DEFAULT_PRIVILEGED,
+  DEFAULT_PROVISION_RUN,
+  DEFAULT_PROVISIONER,
+  DEFAULT_SSH_PORT,
+  DEFAULT_SSH_USER,
+  DEFAULT_STATE,
+  DEFAULT_SYNCED_FOLDER_TYPE,
+  DEFAULT_VOLUME_CACHE,
+  DEFAULT_VOLUME_FORMAT,
+} from "./defaults.ts";
+import { closest } from "./problem.ts";
+import { GiB, MiB, QUANTITY_PATTERN, TiB } from "./quantity.ts";
+import {
+  API_VERSION,
+  type BoxSpec,
+  type DhcpHost,
+  type DiskCache,
+  type DomainDisk,
+  type DomainDriver,
+  type DomainInterface,
+  type DomainSpec,
+  type DomainSsh,
+  type DomainState,
+  type Kind,
+  KINDS,
+  type MacvtapMode,
+  type NetworkMode,
+  type NetworkSpec,
+  type ObjectMeta,
+  type ShellProvisioner,
+  type SyncedFolder,
+  type VolumeSpec,
+} from "./types.ts";
+import { FORMATS, type StringFormat } from "./validate_format.ts";
+
+export type { StringFormat } from "./validate_format.ts";
+
+// ---------------------------------------------------------------- field types
+
+/** What every field has. */
+export interface FieldCommon {
+  /** What the field means, for `lv explain` and the JSON Schema. */
+  description: string;
+  /** The field must be given. */
+  required?: boolean;
+  /** Value used when the field is absent (or null); objects are filled from `{}` by their own defaults. */
+  default?: unknown;
+  /** Describes a default that depends on other fields (shown by explain; not applied by the walker). */
+  defaultText?: string;
+  /** The vagrant-libvirt option this field corresponds to, if any (shown by explain, used for hints). */
+  vagrant?: string;
+  /** Set by lv, not by users: accepted on input (so `lv get -o yaml` re-applies) and replaced by `default`. */
+  managed?: boolean;
+}
+
+/** A string, optionally from a fixed set or of a format. */
+export interface StringField extends FieldCommon {
+  type: "string";
+  enum?: readonly string[];
+  format?: StringFormat;
+  /** Newlines and tabs allowed (scripts, annotation values). Default false. */
+  multiline?: boolean;
+  /** The empty string is allowed. Default false. */
+  allowEmpty?: boolean;
+  maxLength?: number;
+}
+
+/** A whole number in a range. */
+export interface IntegerField extends FieldCommon {
+  type: "integer";
+  minimum: number;
+  maximum: number;
+}
+
+export interface BooleanField extends FieldCommon {
+  type: "boolean";
+}
+
+/** Unit names for quantity fields. */
+export type SizeUnit = "bytes" | "MiB" | "GiB";
+
+/** Bytes in one {@linkcode SizeUnit}. */
+export const UNIT_BYTES: Record<SizeUnit, number> = { bytes: 1, MiB, GiB };
+
+/** A size: a plain number in `plainUnit`, or a Kubernetes quantity; stored in `unit`. */
+export interface QuantityField extends FieldCommon {
+  type: "quantity";
+  /** Unit of a number without suffix. */
+  plainUnit: SizeUnit;
+  /** Unit of the stored value; the size must be a whole number of it. */
+  unit: SizeUnit;
+  /** Smallest size in bytes. */
+  minimum: number;
+  /** Largest size in bytes. */
+  maximum: number;
+}
+
+/** A mapping with known fields. */
+export interface ObjectField extends FieldCommon {
+  type: "object";
+  fields: Record<string, Field>;
+  /** Groups of fields of which exactly one must be given. */
+  exactlyOne?: readonly (readonly string[])[];
+  /** Groups of fields of which at most one may be given (a default of one is skipped when another is given). */
+  atMostOne?: readonly (readonly string[])[];
+}
+
+export interface ArrayField extends FieldCommon {
+  type: "array";
+  items: Field;
+  maxItems?: number;
+}
+
+/** A mapping from free keys (of a format) to string values. */
+export interface MapField extends FieldCommon {
+  type: "map";
+  keys: StringFormat;
+  values: StringField;
+  /** Maximum number of entries. */
+  maxEntries?: number;
+}
+
+/** Anything (status: accepted and ignored). */
+export interface AnyField extends FieldCommon {
+  type: "any";
+}
+
+export type Field =
+  | StringField
+  | IntegerField
+  | BooleanField
+  | QuantityField
+  | ObjectField
+  | ArrayField
+  | MapField
+  | AnyField;
+
+type FieldsOf<T> = { [K in keyof T]-?: Field };
+type Rest<F> = Omit<F, "type" | "description">;
+
+function str(description: string, rest: Rest<StringField> = {}): StringField {
+  return { type: "string", description, ...rest };
+}
+function oneOf<T extends string>(
+  description: string,
+  values: readonly T[],
+  rest: Rest<StringField> = {},
+): StringField {
+  return { type: "string", description, enum: values, ...rest };
+}
+function int(
+  description: string,
+  minimum: number,
+  maximum: number,
+  rest: Rest<Omit<IntegerField, "minimum" | "maximum">> = {},
+): IntegerField {
+  return { type: "integer", description, minimum, maximum, ...rest };
+}
+function bool(description: string, rest: Rest<BooleanField> = {}): BooleanField {
+  return { type: "boolean", description, ...rest };
+}
+function obj<T>(
+  description: string,
+  fields: FieldsOf<T>,
+  rest: Rest<Omit<ObjectField, "fields">> & { extra?: Record<string, Field> } = {},
+): ObjectField {
+  const { extra, ...others } = rest;
+  return { type: "object", description, fields: { ...fields, ...extra }, ...others };
+}
+function list(description: string, items: Field, rest: Rest<Omit<ArrayField, "items">> = {}): ArrayField {
+  return { type: "array", description, items, default: [], ...rest };
+}
+
+// ---------------------------------------------------------------- limits
+
+/** Domain.memory bounds in bytes. */
+export const MEMORY_MIN = 16 * MiB;
+export const MEMORY_MAX = 16 * TiB;
+/** Volume.size and Domain.machineVirtualSize upper bound in bytes. */
+export const SIZE_MAX = 64 * TiB;
+export const CPUS_MAX = 512;
+
+// ---------------------------------------------------------------- metadata
+
+const managed = (description: string, value: unknown): Field => ({
+  type: "any",
+  description: `${description} Set by lv; ignored on input.`,
+  default: value,
+  managed: true,
+});
+
+/** metadata, shared by all kinds. */
+export const METADATA: ObjectField = obj<ObjectMeta>(
+  "Standard object metadata. Only name, namespace, labels and annotations are set by users; the rest is managed by lv and ignored on input, so the output of `lv get -o yaml` can be applied again.",
+  {
+    name: str(
+      'Name of the object, unique per kind and namespace. The libvirt object is named after it, so `virsh list` reads naturally. Lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 63 characters.',
+      { required: true, format: "name" },
+    ),
+    namespace: str(
+      "Namespace of the object: a group of names. References between objects stay within a namespace.",
+      {
+        format: "name",
+        default: DEFAULT_NAMESPACE,
+      },
+    ),
+    labels: {
+      type: "map",
+      description:
+        "Labels for selecting objects (`lv get -l app=web`), with Kubernetes syntax for keys and values.",
+      keys: "label-key",
+      values: str("Label value.", { format: "label-value", allowEmpty: true }),
+      default: {},
+    },
+    annotations: {
+      type: "map",
+      description:
+        "Free-form string data for tools and people; keys have label key syntax. lv itself reads lv.dev/* annotations (e.g. lv.dev/restartedAt set by `lv reload`).",
+      keys: "label-key",
+      values: str("Annotation value (any text).", { multiline: true, allowEmpty: true, maxLength: 262144 }),
+      default: {},
+    },
+    uid: managed("Unique identifier of this object, assigned when it is created.", ""),
+    generation: managed("Sequence number of the desired state; bumps on every spec change.", 0),
+    resourceVersion: managed("Version of the stored object, used for optimistic concurrency.", ""),
+    creationTimestamp: managed("When the object was created (RFC 3339).", ""),
+    deletionTimestamp: managed(
+      "When deletion was requested; the object goes away once its finalizers are done.",
+      undefined,
+    ),
+    finalizers: managed("Cleanup that must finish before the object is removed.", []),
+    ownerReferences: managed("Objects that own this one; deleting an owner deletes what it owns.", []),
+  },
+  { required: true },
+);
+
+// ---------------------------------------------------------------- Box
+
+const BOX_SPEC = obj<BoxSpec>(
+  "Desired state of a Box: a base image uploaded once into a storage pool and shared read-only.",
+  {
+    source: str(
+      "Where the image comes from: a local path or an http(s) URL of a qcow2 or raw image, or of a Vagrant libvirt .box (a tar archive, optionally gzipped, holding box.img and metadata.json).",
+      { required: true, format: "box-source" },
+    ),
+    checksum: str(
+      'sha256 of the source file, as "sha256:<64 hex digits>" or the bare 64 hex digits. When given, the download or file is verified before upload.',
+      { format: "checksum" },
+    ),
+    pool: str("Storage pool the base volume is uploaded to.", {
+      format: "libvirt-name",
+      default: DEFAULT_POOL,
+      vagrant: "storage_pool_name",
+    }),
+  },
+);
+
+// ---------------------------------------------------------------- Volume
+
+const VOLUME_SPEC = obj<VolumeSpec>(
+  "Desired state of a Volume: one volume in a storage pool, blank or a copy-on-write overlay on a Box.",
+  {
+    pool: str(
+      'Storage pool. "default" is created as a directory pool under /var/lib/libvirt/images when missing.',
+      {
+        format: "libvirt-name",
+        default: DEFAULT_POOL,
+      },
+    ),
+    size: {
+      type: "quantity",
+      description:
+        "Capacity: a number of bytes or a quantity such as 20Gi. Required for a blank volume; for an overlay, defaults to the box's virtual size (and may only grow it).",
+      plainUnit: "bytes",
+      unit: "bytes",
+      minimum: 1,
+      maximum: SIZE_MAX,
+      defaultText: "the box's virtual size (overlays); required for blank volumes",
+    },
+    format: oneOf(
+      "Image format. An overlay on a box is always qcow2.",
+      ["qcow2", "raw"] as const satisfies readonly VolumeSpec["format"][],
+      {
+        default: DEFAULT_VOLUME_FORMAT,
+      },
+    ),
+    backingBox: str(
+      "Name of a Box in the same namespace: the volume becomes a copy-on-write qcow2 overlay on it.",
+      { format: "name" },
+    ),
+  },
+);
+
+// ---------------------------------------------------------------- Network
+
+const NETWORK_MODES = ["nat", "route", "isolated"] as const satisfies readonly NetworkMode[];
+
+const DHCP_HOST = obj<DhcpHost>("A fixed address for one MAC.", {
+  mac: str("MAC address of the guest interface.", { required: true, format: "mac" }),
+  ip: str("Address handed to that MAC; inside the network's subnet.", { required: true, format: "ipv4" }),
+  name: str("Host name handed out with the address.", { format: "hostname" }),
+});
+
+const NETWORK_SPEC = obj<NetworkSpec>(
+  "Desired state of a Network: a libvirt virtual network (defined, started, autostarted).",
+  {
+    mode: oneOf(
+      "How guests reach the outside: nat (masqueraded through the host), route (routed, no NAT), isolated (guests and host only).",
+      NETWORK_MODES,
+      { default: DEFAULT_NETWORK_MODE, vagrant: "libvirt__forward_mode" },
+    ),
+    bridge: str("Name of the host bridge device; libvirt picks virbrN when absent.", { format: "ifname" }),
+    ipv4: obj<NetworkSpec["ipv4"]>(
+      "The host's address on the network and the subnet size. Give the prefix length or, as vagrant-libvirt does, a netmask.",
+      {
+        address: str(
+          "The host's address on the network (usually .1); not the subnet's network or broadcast address.",
+          {
+            required: true,
+            format: "ipv4",
+            vagrant: "libvirt__host_ip",
+          },
+        ),
+        prefix: int("Prefix length of the subnet (24 is a /24, 255.255.255.0).", 1, 30, {
+          default: DEFAULT_PREFIX,
+        }),
+      },
+      {
+        required: true,
+        atMostOne: [["prefix", "netmask"]],
+        extra: {
+          netmask: str("The subnet as a netmask (255.255.255.0) instead of prefix; converted to prefix.", {
+            format: "netmask",
+            vagrant: "libvirt__netmask",
+          }),
+        },
+      },
+    ),
+    dhcp: obj<NetworkSpec["dhcp"]>(
+      "DHCP served by libvirt (dnsmasq) on this network.",
+      {
+        enabled: bool("Serve DHCP.", { default: DEFAULT_DHCP_ENABLED, vagrant: "libvirt__dhcp_enabled" }),
+        range: obj<{ start: string; end: string }>(
+          "Addresses handed out dynamically, inside the subnet.",
+          {
+            start: str("First address of the range.", {
+              required: true,
+              format: "ipv4",
+              vagrant: "libvirt__dhcp_start",
+            }),
+            end: str("Last address of the range (not before start).", {
+              required: true,
+              format: "ipv4",
+              vagrant: "libvirt__dhcp_stop",
+            }),
+          },
+          {
+            defaultText:
+              "the subnet's network address + 2 to its broadcast address - 1 (.2 to .254 of a /24), when DHCP is enabled",
+          },
+        ),
+        hosts: list(
+          "Fixed addresses by MAC (DHCP reservations). MACs and addresses must be unique.",
+          DHCP_HOST,
+        ),
+      },
+      { default: {} },
+    ),
+    forwardDevice: str("Host device that nat or route traffic leaves through; any when absent.", {
+      format: "ifname",
+      vagrant: "libvirt__forward_device",
+    }),
+    domainName: str("DNS domain of the network; guests get <hostname>.<domainName>.", {
+      format: "hostname",
+      vagrant: "libvirt__domain_name",
+    }),
+    autostart: bool("Start the network when libvirtd starts.", { default: DEFAULT_AUTOSTART }),
+  },
+);
+
+// ---------------------------------------------------------------- Domain
+
+const DISK_CACHES = [
+  "default",
+  "none",
+  "writethrough",
+  "writeback",
+  "directsync",
+  "unsafe",
+] as const satisfies readonly DiskCache[];
+const DISK_BUSES = ["virtio", "sata", "scsi", "ide"] as const satisfies readonly DomainDisk["bus"][];
+const MACVTAP_MODES = ["bridge", "vepa", "private", "passthrough"] as const satisfies readonly MacvtapMode[];
+
+const DISK = obj<DomainDisk>("An extra disk.", {
+  volume: str("Name of a Volume in the same namespace.", { required: true, format: "name" }),
+  device: str("Guest device name; unique within the domain.", {
+    format: "disk-device",
+    defaultText: "the next free name for the bus (vda, vdb, … for virtio; the box overlay takes vda)",
+    vagrant: "device",
+  }),
+  bus: oneOf("Disk bus.", DISK_BUSES, { default: DEFAULT_DISK_BUS, vagrant: "bus" }),
+  cache: oneOf("Cache mode of this disk.", DISK_CACHES, {
+    defaultText: "the domain's volumeCache",
+    vagrant: "cache",
+  }),
+});
+
+const INTERFACE = obj<DomainInterface>(
+  "A network interface: on a Network (private network) or, with dev, a macvtap on a host device (public network). Give exactly one of network and dev.",
+  {
+    network: str("Name of a Network in the same namespace (private network).", {
+      format: "name",
+      vagrant: "libvirt__network_name",
+    }),
+    dev: str("Host device for a public (macvtap) interface.", { format: "ifname", vagrant: "dev" }),
+    mode: oneOf("macvtap mode of a public interface.", MACVTAP_MODES, {
+      defaultText: "bridge, for public interfaces (dev); not allowed with network",
+      vagrant: "mode",
+    }),
+    mac: str("MAC address; unique within the domain. libvirt generates one when absent.", {
+      format: "mac",
+      vagrant: "mac",
+    }),
+    ip: str(
+      "Static IPv4 address: a DHCP reservation on the network, or configured in the guest. Inside the network's subnet; unique within the domain.",
+      { format: "ipv4", vagrant: "ip" },
+    ),
+    prefix: int("Prefix length for a static ip configured in the guest.", 1, 32, {
+      defaultText: "the network's prefix",
+      vagrant: "netmask",
+    }),
+    model: str("NIC model.", { format: "nic-model", default: DEFAULT_NIC_MODEL, vagrant: "nic_model_type" }),
+  },
+  { exactlyOne: [["network", "dev"]] },
+);
+
+const SSH = obj<DomainSsh>(
+  "How lv reaches the guest over SSH (lv ssh, provisioning, synced folders, hostname setup).",
+  {
+    user: str("User to log in as.", { format: "user", default: DEFAULT_SSH_USER, vagrant: "ssh.username" }),
+    port: int("SSH port in the guest.", 1, 65535, { default: DEFAULT_SSH_PORT, vagrant: "ssh.guest_port" }),
+    privateKey: str("Path of the private key on the host; the Vagrant insecure key when absent.", {
+      format: "host-path",
+      vagrant: "ssh.private_key_path",
+    }),
+    forwardAgent: bool("Forward the SSH agent.", { default: false, vagrant: "ssh.forward_agent" }),
+    forwardX11: bool("Forward X11.", { default: false, vagrant: "ssh.forward_x11" }),
+  },
+  { default: {} },
+);
+
+const PROVISIONER = obj<ShellProvisioner>(
+  "A shell provisioner run in the guest over SSH. Give exactly one of inline and path.",
+  {
+    type: oneOf("Provisioner type.", ["shell"] as const, { default: DEFAULT_PROVISIONER }),
+    inline: str("Script text to run.", { multiline: true, vagrant: "inline" }),
+    path: str("Path of a script on the host, uploaded and run.", { format: "host-path", vagrant: "path" }),
+    args: list(
+      "Arguments passed to the script.",
+      str("An argument.", { allowEmpty: true, multiline: true }),
+      { vagrant: "args" },
+    ),
+    env: {
+      type: "map",
+      description: "Environment variables for the script.",
+      keys: "env-name",
+      values: str("Value.", { allowEmpty: true, multiline: true }),
+      default: {},
+      vagrant: "env",
+    },
+    privileged: bool("Run as root (with sudo).", { default: DEFAULT_PRIVILEGED, vagrant: "privileged" }),
+    run: oneOf(
+      "once: on the first boot, and again on `lv provision`; always: on every boot.",
+      ["once", "always"] as const satisfies readonly ShellProvisioner["run"][],
+      {
+        default: DEFAULT_PROVISION_RUN,
+        vagrant: "run",
+      },
+    ),
+    name: str("Name shown in progress output.", { maxLength: 253, vagrant: "name" }),
+  },
+  { exactlyOne: [["inline", "path"]] },
+);
+
+const SYNCED_FOLDER = obj<SyncedFolder>("A host directory copied (rsync) or mounted (nfs) into the guest.", {
+  source: str("Directory on the host.", { required: true, format: "host-path" }),
+  target: str("Absolute path in the guest; unique within the domain.", {
+    required: true,
+    format: "guest-path",
+  }),
+  type: oneOf(
+    "rsync: copied on up and `lv rsync`; nfs: mounted from the host.",
+    ["rsync", "nfs"] as const satisfies readonly SyncedFolder["type"][],
+    {
+      default: DEFAULT_SYNCED_FOLDER_TYPE,
+    },
+  ),
+  exclude: list("Patterns excluded from rsync.", str("An rsync exclude pattern.")),
+});
+
+const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machine.", {
+  box: str(
+    "Name of a Box: lv creates a copy-on-write Volume named after the domain on it, owned by the domain, as the first disk (vda). Explicit disks follow it.",
+    { format: "name", vagrant: "box" },
+  ),
+  driver: oneOf(
+    "Domain type: kvm (hardware virtualization) or qemu (emulation, TCG).",
+    ["kvm", "qemu"] as const satisfies readonly DomainDriver[],
+    {
+      defaultText: "kvm where the host offers it, else qemu (status.driver shows the choice)",
+      vagrant: "driver",
+    },
+  ),
+  cpus: int("Number of virtual CPUs.", 1, CPUS_MAX, { default: DEFAULT_CPUS, vagrant: "cpus" }),
+  memory: {
+    type: "quantity",
+    description:
+      "Memory: a number of MiB (as in vagrant-libvirt) or a quantity such as 2Gi; a whole number of MiB, 16Mi to 16Ti.",
+    plainUnit: "MiB",
+    unit: "MiB",
+    minimum: MEMORY_MIN,
+    maximum: MEMORY_MAX,
+    default: DEFAULT_MEMORY_MIB,
+    vagrant: "memory",
+  },
+  nested: bool("Expose hardware virtualization to the guest (nested KVM); needs the kvm driver.", {
+    default: DEFAULT_NESTED,
+    vagrant: "nested",
+  }),
+  volumeCache: oneOf("Cache mode for disks that do not name their own.", DISK_CACHES, {
+    default: DEFAULT_VOLUME_CACHE,
+    vagrant: "volume_cache",
+  }),
+  disks: list("Extra disks, after the box overlay if there is one. Device names must be unique.", DISK, {
+    vagrant: "storage",
+  }),
+  interfaces: list(
+    "Network interfaces in guest order. MACs and IPs must be unique within the domain.",
+    INTERFACE,
+    { vagrant: "network" },
+  ),
+  hostname: str("Host name set in the guest.", { format: "hostname", vagrant: "hostname" }),
+  ssh: SSH,
+  provision: list("Provisioners, run in order.", PROVISIONER, { vagrant: "provision" }),
+  syncedFolders: list("Folders shared with the guest. Targets must be unique.", SYNCED_FOLDER, {
+    vagrant: "synced_folder",
+  }),
+  state: oneOf(
+    "Desired power state: Running, Stopped (shut down) or Paused. `lv up`, `lv halt`, `lv suspend` and `lv resume` set it.",
+    ["Running", "Stopped", "Paused"] as const satisfies readonly DomainState[],
+    { default: DEFAULT_STATE },
+  ),
+  storagePoolName: str("Storage pool for the box overlay volume.", {
+    format: "libvirt-name",
+    default: DEFAULT_POOL,
+    vagrant: "storage_pool_name",
+  }),
+  machineVirtualSize: {
+    type: "quantity",
+    description:
+      "Size of the box overlay: a number of GiB (as in vagrant-libvirt) or a quantity such as 40Gi. Only with box.",
+    plainUnit: "GiB",
+    unit: "bytes",
+    minimum: 1,
+    maximum: SIZE_MAX,
+    defaultText: "the box's virtual size",
+    vagrant: "machine_virtual_size",
+  },
+  managementNetwork: str(
+    "Name of a libvirt network for a management interface added before the others (vagrant's management network). None when absent.",
+    { format: "libvirt-name", vagrant: "management_network_name" },
+  ),
+});
+
+// ---------------------------------------------------------------- resources
+
+const STATUS: Field = {
+  type: "any",
+  description:
+    "Observed state, written by lv's controllers: phase, conditions, observedGeneration and kind-specific fields. Ignored on input.",
+  default: {},
+  managed: true,
+};
+
+const KIND_DESCRIPTIONS: Record<Kind, string> = {
+  Box:
+    "A base image: a qcow2/raw image or Vagrant .box, uploaded once into a storage pool and shared read-only by the Volumes (and Domains) built on it.",
+  Volume: "A disk: one volume in a libvirt storage pool, blank or a copy-on-write overlay on a Box.",
+  Network: "A libvirt virtual network: nat, route or isolated, with an IPv4 subnet and DHCP.",
+  Domain:
+    "A virtual machine: CPUs, memory, disks (a box overlay and Volumes), interfaces on Networks or host devices, SSH access, provisioning and synced folders.",
+};
+
+const SPECS: Record<Kind, ObjectField> = {
+  Box: BOX_SPEC,
+  Volume: VOLUME_SPEC,
+  Network: NETWORK_SPEC,
+  Domain: DOMAIN_SPEC,
+};
+
+function resourceField(kind: Kind): ObjectField {
+  return {
+    type: "object",
+    description: KIND_DESCRIPTIONS[kind],
+    fields: {
+      apiVersion: oneOf("API version of the object.", [API_VERSION], { required: true }),
+      kind: oneOf("Kind of the object.", [kind], { required: true }),
+      metadata: METADATA,
+      spec: { ...SPECS[kind], default: {} },
+      status: STATUS,
+    },
+  };
+}
+
+/** The field table of each kind: the whole object (apiVersion, kind, metadata, spec, status). */
+export const RESOURCE_FIELDS: Record<Kind, ObjectField> = {
+  Box: resourceField("Box"),
+  Volume: resourceField("Volume"),
+  Network: resourceField("Network"),
+  Domain: resourceField("Domain"),
+};
+
+// ---------------------------------------------------------------- JSON Schema
+
+type JsonObject = Record<string, unknown>;
+
+function fieldSchema(field: Field): JsonObject {
+  const s: JsonObject = { description: describe(field) };
+  switch (field.type) {
+    case "string": {
+      s.type = "string";
+      if (field.enum) s.enum = [...field.enum];
+      if (field.format) {
+        const f = FORMATS[field.format];
+        if (f.pattern) s.pattern = f.pattern;
+        if (f.jsonFormat) s.format = f.jsonFormat;
+        if (f.maxLength) s.maxLength = f.maxLength;
+      }
+      if (field.maxLength !== undefined) s.maxLength = field.maxLength;
+      if (!field.allowEmpty && !field.enum) s.minLength = 1;
+      break;
+    }
+    case "integer":
+      s.type = "integer";
+      s.minimum = field.minimum;
+      s.maximum = field.maximum;
+      break;
+    case "boolean":
+      s.type = "boolean";
+      break;
+    case "quantity": {
+      const plain = UNIT_BYTES[field.plainUnit];
+      s.anyOf = [
+        {
+          type: "integer",
+          minimum: Math.ceil(field.minimum / plain),
+          maximum: Math.floor(field.maximum / plain),
+        },
+        { type: "string", pattern: QUANTITY_PATTERN },
+      ];
+      break;
+    }
+    case "object": {
+      s.type = "object";
+      const properties: JsonObject = {};
+      const required: string[] = [];
+      for (const [name, child] of Object.entries(field.fields)) {
+        properties[name] = fieldSchema(child);
+        if (child.required) required.push(name);
+      }
+      s.properties = properties;
+      if (required.length > 0) s.required = required;
+      s.additionalProperties = false;
+      const all: JsonObject[] = [];
+      for (const group of field.exactlyOne ?? []) {
+        all.push({ oneOf: group.map((name) => ({ required: [name] })) });
+      }
+      for (const group of field.atMostOne ?? []) {
+        all.push({ not: { required: [...group] } });
+      }
+      if (all.length === 1) Object.assign(s, all[0]);
+      else if (all.length > 1) s.allOf = all;
+      break;
+    }
+    case "array":
+      s.type = "array";
+      s.items = fieldSchema(field.items);
+      if (field.maxItems !== undefined) s.maxItems = field.maxItems;
+      break;
+    case "map": {
+      s.type = "object";
+      const keys = FORMATS[field.keys];
+      const names: JsonObject = {};
+      if (keys.pattern) names.pattern = keys.pattern;
+      if (keys.maxLength) names.maxLength = keys.maxLength;
+      s.propertyNames = names;
+      s.additionalProperties = fieldSchema(field.values);
+      break;
+    }
+    case "any":
+      break;
+  }
+  if (
+    field.default !== undefined && !field.managed &&
+    !(field.type === "object" && isEmptyObject(field.default))
+  ) {
+    s.default = field.default;
+  }
+  return s;
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    Object.keys(value).length === 0;
+}
+
+function describe(field: Field): string {
+  let text = field.description;
+  if (field.defaultText) text += ` Default: ${field.defaultText}.`;
+  if (field.vagrant) text += ` (vagrant-libvirt: ${field.vagrant})`;
+  return text;
+}
+
+/**
+ * JSON Schema (draft 2020-12) of one kind, as users write it: quantities may
+ * be numbers or strings, defaults are shown, managed fields are accepted.
+ * For editors (yaml-language-server) and other tools.
+ */
+export function jsonSchema(kind: Kind): JsonObject {
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: `https://lv.dev/schemas/v1alpha1/${kind.toLowerCase()}.json`,
+    title: kind,
+    ...fieldSchema(RESOURCE_FIELDS[kind]),
+  };
+}
+
+// ---------------------------------------------------------------- explain
+
+/** The explain failure: an unknown kind or field, with a suggestion. */
+export class ExplainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ExplainError";
+  }
+}
+
+/** Options for {@linkcode explain}. */
+export interface ExplainOptions {
+  /** List every nested field, indented, instead of only the direct children. Default false. */
+  recursive?: boolean;
+}
+
+const KIND_ALIASES: Record<string, Kind> = {};
+for (const kind of KINDS) {
+  const lower = kind.toLowerCase();
+  KIND_ALIASES[lower] = kind;
+  KIND_ALIASES[lower === "box" ? "boxes" : `${lower}s`] = kind;
+}
+
+/** The kind a user typed (`domain`, `Domains`, `box`), or undefined. */
+export function kindFromName(name: string): Kind | undefined {
+  return KIND_ALIASES[name.toLowerCase()];
+}
+
+/** The type as explain shows it: `<string>`, `<[]Object>`, `<map[string]string>`. */
+export function typeName(field: Field): string {
+  switch (field.type) {
+    case "object":
+      return "Object";
+    case "array":
+      return `[]${typeName(field.items)}`;
+    case "map":
+      return "map[string]string";
+    case "quantity":
+      return field.plainUnit === "bytes" ? "integer or quantity" : `integer (${field.plainUnit}) or quantity`;
+    case "any":
+      return "Object";
+    default:
+      return field.type;
+  }
+}
+
+function wrap(text: string, indent: string, width = 80): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line !== "" && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push(indent + line);
+  return lines;
+}
+
+function facts(field: Field): string[] {
+  const out: string[] = [];
+  if (field.type === "string" && field.enum) out.push(`One of: ${field.enum.join(", ")}.`);
+  if (field.type === "string" && field.format) out.push(`Must be ${FORMATS[field.format].rule}.`);
+  if (field.type === "integer") out.push(`From ${field.minimum} to ${field.maximum}.`);
+  if (field.type === "map") out.push(`Keys: ${FORMATS[field.keys].rule}.`);
+  if (field.default !== undefined && !field.managed && !(field.type === "object")) {
+    out.push(`Default: ${JSON.stringify(field.default)}.`);
+  }
+  if (field.defaultText) out.push(`Default: ${field.defaultText}.`);
+  if (field.vagrant) out.push(`vagrant-libvirt: ${field.vagrant}.`);
+  return out;
+}
+
+function childFields(field: Field): Record<string, Field> | undefined {
+  if (field.type === "object") return field.fields;
+  if (field.type === "array") return childFields(field.items);
+  return undefined;
+}
+
+function childEntries(fields: Record<string, Field>, indent: string, recursive: boolean): string[] {
+  const out: string[] = [];
+  for (const [name, child] of Object.entries(fields)) {
+    const marker = child.required ? " -required-" : "";
+    out.push(`${indent}${name}\t<${typeName(child)}>${marker}`);
+    out.push(...wrap([child.description, ...facts(child)].join(" "), indent + "  "));
+    out.push("");
+    const nested = childFields(child);
+    if (recursive && nested) out.push(...childEntries(nested, indent + "  ", true));
+  }
+  return out;
+}
+
+/**
+ * Documentation of a kind or field, like `kubectl explain`:
+ *
+ * ```ts
+ * explain("domain.spec.interfaces")
+ * // KIND:     Domain
+ * // VERSION:  lv.dev/v1alpha1
+ * //
+ * // FIELD:    interfaces <[]Object>
+ * // ...
+ * ```
+ *
+ * The kind is case-insensitive and may be plural. List fields descend into
+ * their items. Throws {@linkcode ExplainError} for an unknown kind or field.
+ */
+export function explain(kindAndPath: string, options: ExplainOptions = {}): string {
+  const [kindName, ...path] = kindAndPath.trim().split(".");
+  const kind = kindFromName(kindName);
+  if (kind === undefined) {
+    const guess = closest(kindName, Object.keys(KIND_ALIASES));
+    throw new ExplainError(
+      `unknown kind ${JSON.stringify(kindName)}; lv has ${KINDS.join(", ")}` +
+        (guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ""),
+    );
+  }
+  let field: Field = RESOURCE_FIELDS[kind];
+  let where: string = kind;
+  for (const name of path) {
+    const fields = childFields(field);
+    if (fields === undefined) {
+      throw new ExplainError(`${where} is a ${typeName(field)} and has no field ${JSON.stringify(name)}`);
+    }
+    const next: Field | undefined = Object.hasOwn(fields, name) ? fields[name] : undefined;
+    if (next === undefined) {
+      const guess = closest(name, Object.keys(fields));
+      throw new ExplainError(
+        `field ${JSON.stringify(name)} does not exist in ${where}` +
+          (guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ""),
+      );
+    }
+    field = next;
+    where = `${where}.${name}`;
+  }
+  const lines = [`KIND:     ${kind}`, `VERSION:  ${API_VERSION}`, ""];
+  if (path.length > 0) {
+    lines.push(
+      `FIELD:    ${path[path.length - 1]} <${typeName(field)}>${field.required ? " -required-" : ""}`,
+      "",
+    );
+  }
+  lines.push("DESCRIPTION:");
+  lines.push(...wrap(field.description, "    "));
+  const extra = facts(field);
+  if (extra.length > 0) lines.push(...wrap(extra.join(" "), "    "));
+  const fields = childFields(field);
+  if (fields !== undefined) {
+    lines.push("", "FIELDS:");
+    lines.push(...childEntries(fields, "  ", options.recursive ?? false));
+    while (lines[lines.length - 1] === "") lines.pop();
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,251 @@
+/**
+ * Manifests: multi-document YAML text in, validated and defaulted resources
+ * out, with every problem at its file, line and column.
+ *
+ * ```ts
+ * const { resources, problems } = parseManifests(text, "machine.yaml");
+ * for (const p of problems) console.error(formatProblem(p));
+ * ```
+ *
+ * @module
+ */
+
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+} from "yaml";
+import {
+  attachPositions,
+  formatPath,
+  type PathSegment,
+  PositionTable,
+  type Problem,
+  sortProblems,
+} from "../api/problem.ts";
+import { MiB } from "../api/quantity.ts";
+import type { AnyResource } from "../api/types.ts";
+import { type Loose, validateResource } from "../api/validate.ts";
+import { checkReferences, NO_LOOKUP } from "../api/validate_references.ts";
+
+/** Largest manifest file accepted, in bytes. */
+export const MAX_MANIFEST_BYTES = 4 * MiB;
+/** Most documents accepted in one file. */
+export const MAX_DOCUMENTS = 1000;
+/** yaml's guard against alias expansion ("billion laughs"): resolved aliases allowed per document. */
+export const MAX_ALIAS_COUNT = 100;
+
+/** Options for {@linkcode parseManifests}. */
+export interface ParseManifestsOptions {
+  /**
+   * Cross-document checks after each document is validated:
+   * `"file"` (default) checks duplicates and references among this file's
+   * resources (a name not defined here is not an error: it may be in the
+   * store); `"none"` skips them, for callers that run
+   * {@linkcode validateReferences} themselves over several files with a store lookup.
+   */
+  references?: "file" | "none";
+  /** Default {@linkcode MAX_MANIFEST_BYTES}. */
+  maxBytes?: number;
+  /** Default {@linkcode MAX_DOCUMENTS}. */
+  maxDocuments?: number;
+  /** Default {@linkcode MAX_ALIAS_COUNT}. */
+  maxAliasCount?: number;
+}
+
+/** The valid resources of a file, and every problem found in it. */
+export interface ParseManifestsResult {
+  /** Resources of the documents that have no problems, in file order. */
+  resources: AnyResource[];
+  /** Every problem, sorted by line and column. */
+  problems: Problem[];
+}
+
+function utf8Length(text: string, limit: number): number {
+  if (text.length > limit) return text.length * 1; // every UTF-16 unit is at least one byte: over the limit
+  if (text.length * 3 <= limit) return text.length; // at most three bytes per unit: under the limit
+  return new TextEncoder().encode(text).length;
+}
+
+function sizeText(bytes: number): string {
+  return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`;
+}
+
+/**
+ * Parses multi-document YAML into resources. Each non-empty document must be
+ * a mapping with `apiVersion: lv.dev/v1alpha1`, a `kind` (Box, Volume,
+ * Network, Domain), `metadata.name` and the kind's `spec`; `status` and
+ * lv-managed metadata are accepted and ignored. Problems cover YAML syntax,
+ * duplicate keys, unknown fields (with suggestions), types, formats, ranges
+ * and cross-field rules, and (see {@linkcode ParseManifestsOptions.references})
+ * references within the file.
+ *
+ * Never throws on bad input: oversized files, too many documents and alias
+ * bombs become a problem too.
+ */
+export function parseManifests(
+  text: string,
+  file: string,
+  options: ParseManifestsOptions = {},
+): ParseManifestsResult {
+  const maxBytes = options.maxBytes ?? MAX_MANIFEST_BYTES;
+  const maxDocuments = options.maxDocuments ?? MAX_DOCUMENTS;
+  const maxAliasCount = options.maxAliasCount ?? MAX_ALIAS_COUNT;
+  const fileProblem = (message: string, line = 1, column = 1, hint?: string): ParseManifestsResult => ({
+    resources: [],
+    problems: [{ file, line, column, path: "", message, ...(hint === undefined ? {} : { hint }) }],
+  });
+
+  const bytes = utf8Length(text, maxBytes);
+  if (bytes > maxBytes) {
+    return fileProblem(
+      `file is too large: ${sizeText(bytes)}, the limit is ${sizeText(maxBytes)}`,
+      1,
+      1,
+      "split it into several files",
+    );
+  }
+
+  const lines = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    const parsed = parseAllDocuments(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: false, // reported below, with the key's path
+      merge: true,
+      version: "1.2",
+    });
+    docs = Array.isArray(parsed) ? parsed : [];
+  } catch (e) {
+    if (e instanceof RangeError) return fileProblem("YAML is nested too deeply to parse");
+    throw e;
+  }
+  const at = (offset: number) => {
+    const { line, col } = lines.linePos(offset);
+    return { line, column: col };
+  };
+
+  if (docs.length > maxDocuments) {
+    const pos = at(docs[maxDocuments].range[0]);
+    return fileProblem(
+      `file has ${docs.length} documents, the limit is ${maxDocuments}`,
+      pos.line,
+      pos.column,
+      "split it into several files",
+    );
+  }
+
+  const problems: Problem[] = [];
+  const resources: AnyResource[] = [];
+  const drafts: Loose<AnyResource>[] = [];
+  for (const doc of docs) {
+    const yamlIssues = [...doc.errors, ...doc.warnings];
+    if (yamlIssues.length > 0) {
+      for (const issue of yamlIssues) {
+        const pos = at(issue.pos[0]);
+        problems.push({ file, ...pos, path: "", message: `invalid YAML: ${yamlMessage(issue.message)}` });
+      }
+      continue;
+    }
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue; // empty document
+
+    const table = new PositionTable(file);
+    const duplicates: Problem[] = [];
+    recordPositions(doc.contents, [], { table, at, duplicates, file });
+    problems.push(...duplicates);
+
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount });
+    } catch (e) {
+      const pos = at(doc.range[0]);
+      const message = e instanceof Error && /alias/i.test(e.message)
+        ? `too many aliases: expanding them would exceed the limit of ${maxAliasCount} (a "billion laughs" document?)`
+        : `cannot read document: ${e instanceof Error ? e.message : String(e)}`;
+      problems.push({ file, ...pos, path: "", message });
+      continue;
+    }
+    const result = validateResource(data, { file, positions: table });
+    problems.push(...result.problems);
+    if (result.draft !== undefined) {
+      attachPositions(result.draft, table);
+      drafts.push(result.draft);
+    }
+    if (result.resource !== undefined && duplicates.length === 0) resources.push(result.resource);
+  }
+
+  if ((options.references ?? "file") === "file") {
+    problems.push(...checkReferences(drafts, NO_LOOKUP, { missing: false }));
+  }
+  return { resources, problems: sortProblems(problems) };
+}
+
+/** yaml's messages, on one line and without its own "at line N, column M" (we add ours). */
+function yamlMessage(message: string): string {
+  return message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+
+interface RecordContext {
+  table: PositionTable;
+  at: (offset: number) => { line: number; column: number };
+  duplicates: Problem[];
+  file: string;
+}
+
+/**
+ * Records where each node is, by path, and reports duplicate keys. Aliases
+ * are recorded where they appear and not followed (an alias bomb must not
+ * expand here).
+ */
+function recordPositions(
+  node: Node | null,
+  path: PathSegment[],
+  ctx: RecordContext,
+  key?: { line: number; column: number },
+): void {
+  if (node === null) return;
+  const start = node.range ? ctx.at(node.range[0]) : key;
+  if (start !== undefined) ctx.table.set(path, key ? { ...start, key } : start);
+  if (isAlias(node)) return;
+  if (isMap(node)) {
+    const seen = new Map<string, number>();
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const k = pair.key as Node | null;
+      if (!isScalar(k)) continue; // complex keys are rejected by validation as unknown fields
+      const name = String(k.value);
+      if (name === "<<") continue; // merge key
+      const keyPos = k.range ? ctx.at(k.range[0]) : start;
+      const childPath = [...path, name];
+      const first = seen.get(name);
+      if (first !== undefined) {
+        ctx.duplicates.push({
+          file: ctx.file,
+          line: keyPos?.line ?? 0,
+          column: keyPos?.column ?? 0,
+          path: formatPath(childPath),
+          message: `duplicate key; first given on line ${first}`,
+        });
+        continue;
+      }
+      seen.set(name, keyPos?.line ?? 0);
+      const value = pair.value as Node | null;
+      if (
+        value === null || (isScalar(value) && value.value === null && value.range?.[0] === value.range?.[1])
+      ) {
+        ctx.table.set(childPath, keyPos ? { ...keyPos, key: keyPos } : { line: 0, column: 0 });
+      } else {
+        recordPositions(value, childPath, ctx, keyPos);
+      }
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => recordPositions(item as Node | null, [...path, i], ctx));
+  }
+}
