@@ -751,7 +751,9 @@ function describe(field: Field): string {
  * be numbers or strings, defaults are shown, managed fields are accepted.
  * For editors (yaml-language-server) and other tools.
  */
-export function jsonSchema(kind: Kind): JsonObject {
+export function jsonSchema(kindName: Kind | string): JsonObject {
+  const kind = kindFromName(kindName);
+  if (kind === undefined) throw unknownKind(kindName);
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     $id: `https://lv.dev/schemas/v1alpha1/${kind.toLowerCase()}.json`,
@@ -781,6 +783,14 @@ for (const kind of KINDS) {
   const lower = kind.toLowerCase();
   KIND_ALIASES[lower] = kind;
   KIND_ALIASES[lower === "box" ? "boxes" : `${lower}s`] = kind;
+}
+
+function unknownKind(name: string): ExplainError {
+  const guess = closest(name, Object.keys(KIND_ALIASES));
+  return new ExplainError(
+    `unknown kind ${JSON.stringify(name)}; lv has ${KINDS.join(", ")}` +
+      (guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ""),
+  );
 }
 
 /** The kind a user typed (`domain`, `Domains`, `box`), or undefined. */
@@ -872,13 +882,7 @@ function childEntries(fields: Record<string, Field>, indent: string, recursive: 
 export function explain(kindAndPath: string, options: ExplainOptions = {}): string {
   const [kindName, ...path] = kindAndPath.trim().split(".");
   const kind = kindFromName(kindName);
-  if (kind === undefined) {
-    const guess = closest(kindName, Object.keys(KIND_ALIASES));
-    throw new ExplainError(
-      `unknown kind ${JSON.stringify(kindName)}; lv has ${KINDS.join(", ")}` +
-        (guess ? ` (did you mean ${JSON.stringify(guess)}?)` : ""),
-    );
-  }
+  if (kind === undefined) throw unknownKind(kindName);
   let field: Field = RESOURCE_FIELDS[kind];
   let where: string = kind;
   for (const name of path) {

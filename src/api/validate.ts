@@ -38,6 +38,11 @@ import { checkDomain } from "./validate_domain.ts";
 import { checkNetwork } from "./validate_network.ts";
 import { checkVolume } from "./validate_volume.ts";
 
+// The whole pipeline from one import: YAML text to resources, and the checks across them.
+export { parseManifests } from "../manifest/parse.ts";
+export type { ParseManifestsOptions, ParseManifestsResult } from "../manifest/parse.ts";
+export { type Lookup, validateReferences, type ValidateReferencesOptions } from "./validate_references.ts";
+
 /** Options for {@linkcode validateResource}. */
 export interface ValidateOptions {
   /** File name for problems. Default "". */
@@ -315,18 +320,29 @@ function walkQuantity(
   return bytes / unit;
 }
 
-function unknownFieldHint(name: string, field: ObjectField): string {
+/** The field an unknown key was probably meant to be, and the hint that says so. */
+function unknownFieldHint(name: string, field: ObjectField): { meant?: string; hint: string } {
   const names = Object.keys(field.fields).filter((n) => !field.fields[n].managed);
   const near = closest(name, names);
-  if (near !== undefined) return `did you mean ${quote(near)}?`;
+  if (near !== undefined) return { meant: near, hint: `did you mean ${quote(near)}?` };
+  // vagrant-libvirt's option names: nic_model_type → model, libvirt__dhcp_stop (or just stop) → end
+  const bare = name.replace(/^libvirt__/, "");
   for (const [candidate, child] of Object.entries(field.fields)) {
     if (child.vagrant === undefined) continue;
     const option = child.vagrant.replace(/^libvirt__/, "").replace(/^.*\./, "");
-    if (closest(name.replace(/^libvirt__/, ""), [option]) !== undefined) {
-      return `did you mean ${quote(candidate)}? (vagrant-libvirt's ${child.vagrant})`;
+    const lastWord = option.split("_").pop() ?? "";
+    if (closest(bare, [option]) !== undefined || (bare.length >= 3 && bare.toLowerCase() === lastWord)) {
+      return { meant: candidate, hint: `vagrant-libvirt's ${child.vagrant} is ${quote(candidate)} here` };
     }
   }
-  return `expected one of: ${names.join(", ")}`;
+  return { hint: `expected one of: ${names.join(", ")}` };
+}
+
+/** What "is required" can add: the value to write, or the rule it must follow. */
+function requiredHint(name: string, field: Field): string | undefined {
+  if (field.type === "string" && field.enum?.length === 1) return `add ${name}: ${field.enum[0]}`;
+  if (field.type === "string" && field.format) return `must be ${FORMATS[field.format].rule}`;
+  return undefined;
 }
 
 function walkObject(
@@ -344,14 +360,18 @@ function walkObject(
     return undefined;
   }
   const present = (name: string) => Object.hasOwn(raw, name) && raw[name] !== null && raw[name] !== undefined;
+  // Fields that an unknown key was probably meant to be: not also reported as missing.
+  const misspelled = new Set<string>();
   for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(field.fields, key)) {
-      r.report([...path, key], { message: "unknown field", key: true, hint: unknownFieldHint(key, field) });
+      const { meant, hint } = unknownFieldHint(key, field);
+      if (meant !== undefined) misspelled.add(meant);
+      r.report([...path, key], { message: "unknown field", key: true, hint });
     }
   }
   for (const group of field.exactlyOne ?? []) {
     const given = group.filter(present);
-    if (given.length === 0) {
+    if (given.length === 0 && !group.some((name) => misspelled.has(name))) {
       r.report(path, { message: `must have exactly one of ${group.join(" or ")}` });
     } else if (given.length > 1) {
       r.report(path, {
@@ -382,8 +402,13 @@ function walkObject(
     }
     const value = Object.hasOwn(raw, name) ? raw[name] : undefined;
     if (value === undefined || value === null) {
+      if (misspelled.has(name)) continue;
       if (child.required) {
-        r.report(childPath, { message: "is required", missing: value === undefined });
+        r.report(childPath, {
+          message: "is required",
+          missing: value === undefined,
+          hint: requiredHint(name, child),
+        });
       } else if (child.default !== undefined && !skipDefault.has(name)) {
         const filled = walk(child, structuredClone(child.default), childPath, r);
         if (filled !== undefined) out[name] = filled;

@@ -76,12 +76,11 @@ export function checkDomain(domain: Loose<Domain>, r: ProblemCollector): void {
   if (spec.box === undefined && spec.machineVirtualSize !== undefined) {
     r.report(["spec", "machineVirtualSize"], {
       message: "applies only with box (it sizes the box overlay)",
-      value: spec.machineVirtualSize,
       key: true,
     });
   }
   if (spec.nested === true && spec.driver === "qemu") {
-    r.report(["spec", "nested"], { message: "needs driver kvm; driver is qemu", value: true });
+    r.report(["spec", "nested"], { message: "needs driver kvm; driver is qemu" });
   }
 
   const targets = new Unique(r);

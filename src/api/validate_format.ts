@@ -61,7 +61,7 @@ export function suggestName(text: string): string | undefined {
   if (!/^[A-Za-z0-9._ -]+$/.test(text)) return undefined; // do not guess at names with other characters
   const s = text.toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/\.{2,}/g, ".")
     .replace(/-*\.-*/g, ".").replace(/^[-.]+|[-.]+$/g, "").slice(0, 63).replace(/[-.]+$/, "");
-  return s !== "" && s !== text && NAME_RE.test(s) ? s : undefined;
+  return s !== "" && s !== text && text.length <= 63 && NAME_RE.test(s) ? s : undefined;
 }
 
 function regexFormat(

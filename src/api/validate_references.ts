@@ -123,18 +123,33 @@ export function checkReferences(
         .map((r) => r.metadata?.name).filter((n) => n !== undefined);
       const near = closest(name, known);
       problems.push(problemAt(from, path, {
-        message: `${kind} ${quote(name)} not found in namespace ${
+        message: `no ${kind} ${quote(name)} in namespace ${
           quote(namespace)
-        } (neither in these manifests nor in the store)`,
+        }, neither in these manifests nor in the store`,
         hint: near === undefined ? undefined : `did you mean ${quote(near)}?`,
       }));
     }
     return found;
   }
 
-  const attached = new Map<string, string>(); // volume key -> where it is attached
-  const macs = new Map<string, string>();
-  const networkIps = new Map<string, string>(); // network key + ip -> where
+  /** The first Domain to use a volume, a MAC, or an address on a network. */
+  interface Claim {
+    domain: Draft;
+    path: PathSegment[];
+  }
+  const claims = new Map<string, Claim>();
+  /** Records the claim, or returns the earlier one of another Domain. */
+  function claim(k: string, domain: Draft, path: PathSegment[]): Claim | undefined {
+    const other = claims.get(k);
+    if (other === undefined) claims.set(k, { domain, path });
+    return other !== undefined && other.domain !== domain ? other : undefined;
+  }
+  function claimedBy(c: Claim): string {
+    const pos = positionOf(c.domain, c.path);
+    const at = pos === undefined ? formatPath(c.path) : `${pos.file}:${pos.line}`;
+    return `Domain ${quote(c.domain.metadata?.name ?? "")} at ${at}`;
+  }
+
   for (const res of index.values()) {
     if (res.kind === "Volume" && res.spec?.backingBox !== undefined) {
       require(res, ["spec", "backingBox"], "Box", res.spec.backingBox);
@@ -147,14 +162,14 @@ export function checkReferences(
     const name = domain.metadata?.name ?? "";
     const spec = domain.spec;
     if (spec === undefined) return;
-    const self = `Domain ${quote(name)}`;
     if (spec.box !== undefined) {
       require(domain, ["spec", "box"], "Box", spec.box);
       const declared = index.get(key("Volume", namespace, name));
       const stored = declared === undefined ? lookup("Volume", namespace, name) : undefined;
       const ownedByUs = stored?.metadata.ownerReferences.some((o) =>
         o.kind === "Domain" && o.name === name
-      ) ?? false;
+      ) ??
+        false;
       if (declared !== undefined || (stored !== undefined && !ownedByUs)) {
         problems.push(problemAt(domain, ["spec", "box"], {
           message: `needs a Volume named ${quote(name)} for its box overlay, but Volume ${quote(name)} ${
@@ -168,46 +183,42 @@ export function checkReferences(
       if (disk?.volume === undefined) return;
       const path = ["spec", "disks", i, "volume"];
       require(domain, path, "Volume", disk.volume);
-      const k = key("Volume", namespace, disk.volume);
-      const other = attached.get(k);
-      if (other !== undefined && !other.startsWith(`${self} `)) {
+      const other = claim(key("Volume", namespace, disk.volume), domain, path);
+      if (other !== undefined) {
         problems.push(problemAt(domain, path, {
-          message: `Volume ${quote(disk.volume)} is already attached to ${other}`,
-          hint: "a disk can be attached to one domain only",
+          message: `Volume ${
+            quote(disk.volume)
+          } is already attached to another domain; a volume can be attached to one domain only`,
+          hint: `attached to ${claimedBy(other)}`,
         }));
-      } else if (other === undefined) {
-        attached.set(k, `${self} (${formatPath(path)})`);
       }
     });
     (spec.interfaces ?? []).forEach((itf, i) => {
       if (itf === undefined) return;
       const path: PathSegment[] = ["spec", "interfaces", i];
       if (itf.mac !== undefined) {
-        const other = macs.get(itf.mac);
-        if (other !== undefined && !other.startsWith(`${self} `)) {
-          problems.push(
-            problemAt(domain, [...path, "mac"], {
-              message: "must be unique",
-              value: itf.mac,
-              hint: `also in ${other}`,
-            }),
-          );
-        } else if (other === undefined) macs.set(itf.mac, `${self} interfaces[${i}]`);
+        const other = claim(`mac/${itf.mac}`, domain, [...path, "mac"]);
+        if (other !== undefined) {
+          problems.push(problemAt(domain, [...path, "mac"], {
+            message: "must be unique",
+            value: itf.mac,
+            hint: `also used by ${claimedBy(other)}`,
+          }));
+        }
       }
       if (itf.network === undefined) return;
       const network = require(domain, [...path, "network"], "Network", itf.network);
       if (itf.ip === undefined) return;
       const ipPath = [...path, "ip"];
       if (network !== undefined) checkAddress(domain, ipPath, itf.ip, itf.mac, network);
-      const k = key("Network", namespace, itf.network) + "/" + itf.ip;
-      const other = networkIps.get(k);
-      if (other !== undefined && !other.startsWith(`${self} `)) {
+      const other = claim(`${key("Network", namespace, itf.network)}/${itf.ip}`, domain, ipPath);
+      if (other !== undefined) {
         problems.push(problemAt(domain, ipPath, {
           message: `must be unique on Network ${quote(itf.network)}`,
           value: itf.ip,
-          hint: `also in ${other}`,
+          hint: `also used by ${claimedBy(other)}`,
         }));
-      } else if (other === undefined) networkIps.set(k, `${self} interfaces[${i}]`);
+      }
     });
   }
 

@@ -128,12 +128,18 @@ export function parseManifests(
     throw e;
   }
   const at = (offset: number) => {
-    const { line, col } = lines.linePos(offset);
+    // errors found at the end of the input ("missing closing quote") point at its last character
+    let o = Math.min(offset, text.length);
+    if (o === text.length) {
+      while (o > 0 && /\s/.test(text[o - 1])) o--;
+      o = Math.max(0, o - 1);
+    }
+    const { line, col } = lines.linePos(o);
     return { line, column: col };
   };
 
   if (docs.length > maxDocuments) {
-    const pos = at(docs[maxDocuments].range[0]);
+    const pos = at(documentStart(docs[maxDocuments]));
     return fileProblem(
       `file has ${docs.length} documents, the limit is ${maxDocuments}`,
       pos.line,
@@ -165,7 +171,7 @@ export function parseManifests(
     try {
       data = doc.toJS({ maxAliasCount });
     } catch (e) {
-      const pos = at(doc.range[0]);
+      const pos = at(documentStart(doc));
       const message = e instanceof Error && /alias/i.test(e.message)
         ? `too many aliases: expanding them would exceed the limit of ${maxAliasCount} (a "billion laughs" document?)`
         : `cannot read document: ${e instanceof Error ? e.message : String(e)}`;
@@ -185,6 +191,11 @@ export function parseManifests(
     problems.push(...checkReferences(drafts, NO_LOOKUP, { missing: false }));
   }
   return { resources, problems: sortProblems(problems) };
+}
+
+/** Offset of a document's content (after any `---`), or of the document when it has none. */
+function documentStart(doc: Document.Parsed): number {
+  return doc.contents?.range?.[0] ?? doc.range[0];
 }
 
 /** yaml's messages, on one line and without its own "at line N, column M" (we add ours). */
