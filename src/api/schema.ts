@@ -145,9 +145,11 @@ export interface MapField extends FieldCommon {
   maxEntries?: number;
 }
 
-/** Anything (status: accepted and ignored). */
+/** Anything (status and managed metadata: accepted and ignored). */
 export interface AnyField extends FieldCommon {
   type: "any";
+  /** The type explain shows, e.g. `string` for uid. Default `Object`. */
+  shownType?: string;
 }
 
 export type Field =
@@ -207,11 +209,12 @@ export const CPUS_MAX = 512;
 
 // ---------------------------------------------------------------- metadata
 
-const managed = (description: string, value: unknown): Field => ({
+const managed = (description: string, value: unknown, shownType: string): Field => ({
   type: "any",
   description: `${description} Set by lv; ignored on input.`,
   default: value,
   managed: true,
+  shownType,
 });
 
 /** metadata, shared by all kinds. */
@@ -219,7 +222,7 @@ export const METADATA: ObjectField = obj<ObjectMeta>(
   "Standard object metadata. Only name, namespace, labels and annotations are set by users; the rest is managed by lv and ignored on input, so the output of `lv get -o yaml` can be applied again.",
   {
     name: str(
-      'Name of the object, unique per kind and namespace. The libvirt object is named after it, so `virsh list` reads naturally. Lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 63 characters.',
+      "Name of the object, unique per kind and namespace. The libvirt object is named after it, so `virsh list` reads naturally.",
       { required: true, format: "name" },
     ),
     namespace: str(
@@ -245,16 +248,21 @@ export const METADATA: ObjectField = obj<ObjectMeta>(
       values: str("Annotation value (any text).", { multiline: true, allowEmpty: true, maxLength: 262144 }),
       default: {},
     },
-    uid: managed("Unique identifier of this object, assigned when it is created.", ""),
-    generation: managed("Sequence number of the desired state; bumps on every spec change.", 0),
-    resourceVersion: managed("Version of the stored object, used for optimistic concurrency.", ""),
-    creationTimestamp: managed("When the object was created (RFC 3339).", ""),
+    uid: managed("Unique identifier of this object, assigned when it is created.", "", "string"),
+    generation: managed("Sequence number of the desired state; bumps on every spec change.", 0, "integer"),
+    resourceVersion: managed("Version of the stored object, used for optimistic concurrency.", "", "string"),
+    creationTimestamp: managed("When the object was created (RFC 3339).", "", "string"),
     deletionTimestamp: managed(
       "When deletion was requested; the object goes away once its finalizers are done.",
       undefined,
+      "string",
     ),
-    finalizers: managed("Cleanup that must finish before the object is removed.", []),
-    ownerReferences: managed("Objects that own this one; deleting an owner deletes what it owns.", []),
+    finalizers: managed("Cleanup that must finish before the object is removed.", [], "[]string"),
+    ownerReferences: managed(
+      "Objects that own this one; deleting an owner deletes what it owns.",
+      [],
+      "[]Object",
+    ),
   },
   { required: true },
 );
@@ -810,7 +818,7 @@ export function typeName(field: Field): string {
     case "quantity":
       return field.plainUnit === "bytes" ? "integer or quantity" : `integer (${field.plainUnit}) or quantity`;
     case "any":
-      return "Object";
+      return field.shownType ?? "Object";
     default:
       return field.type;
   }
@@ -888,7 +896,9 @@ export function explain(kindAndPath: string, options: ExplainOptions = {}): stri
   for (const name of path) {
     const fields = childFields(field);
     if (fields === undefined) {
-      throw new ExplainError(`${where} is a ${typeName(field)} and has no field ${JSON.stringify(name)}`);
+      throw new ExplainError(
+        `${where} is of type ${typeName(field)} and has no field ${JSON.stringify(name)}`,
+      );
     }
     const next: Field | undefined = Object.hasOwn(fields, name) ? fields[name] : undefined;
     if (next === undefined) {

@@ -163,9 +163,10 @@ export function parseManifests(
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue; // empty document
 
     const table = new PositionTable(file);
-    const duplicates: Problem[] = [];
-    recordPositions(doc.contents, [], { table, at, duplicates, file });
-    problems.push(...duplicates);
+    const keyProblems: Problem[] = [];
+    recordPositions(doc.contents, [], { table, at, keyProblems, file });
+    problems.push(...keyProblems);
+    if (keyProblems.some((p) => p.message.startsWith("keys must be"))) continue; // toJS would stringify them
 
     let data: unknown;
     try {
@@ -184,7 +185,7 @@ export function parseManifests(
       attachPositions(result.draft, table);
       drafts.push(result.draft);
     }
-    if (result.resource !== undefined && duplicates.length === 0) resources.push(result.resource);
+    if (result.resource !== undefined && keyProblems.length === 0) resources.push(result.resource);
   }
 
   if ((options.references ?? "file") === "file") {
@@ -206,7 +207,8 @@ function yamlMessage(message: string): string {
 interface RecordContext {
   table: PositionTable;
   at: (offset: number) => { line: number; column: number };
-  duplicates: Problem[];
+  /** Duplicate and non-string keys. */
+  keyProblems: Problem[];
   file: string;
 }
 
@@ -230,14 +232,24 @@ function recordPositions(
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const k = pair.key as Node | null;
-      if (!isScalar(k)) continue; // complex keys are rejected by validation as unknown fields
+      if (!isScalar(k)) {
+        const keyPos = k?.range ? ctx.at(k.range[0]) : start;
+        ctx.keyProblems.push({
+          file: ctx.file,
+          line: keyPos?.line ?? 0,
+          column: keyPos?.column ?? 0,
+          path: formatPath(path),
+          message: "keys must be plain strings, not lists or mappings",
+        });
+        continue;
+      }
       const name = String(k.value);
       if (name === "<<") continue; // merge key
       const keyPos = k.range ? ctx.at(k.range[0]) : start;
       const childPath = [...path, name];
       const first = seen.get(name);
       if (first !== undefined) {
-        ctx.duplicates.push({
+        ctx.keyProblems.push({
           file: ctx.file,
           line: keyPos?.line ?? 0,
           column: keyPos?.column ?? 0,
