@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # lab.sh: run a command beside a private libvirtd, in a network namespace and a mount namespace of its own.
 #
-#   scripts/lab.sh [--keep] -- COMMAND [ARGS...]
+#   scripts/lab.sh [--keep] [--kvm] -- COMMAND [ARGS...]
+#
+# --kvm leaves /dev/kvm visible to libvirt (on these machines KVM cannot run guests, and libvirt then
+# re-probes QEMU's capabilities on every define, ~30 s each; without --kvm, libvirt offers TCG only).
+# --keep keeps the state directory for a look afterwards.
 #
 # Inside, /etc/libvirt, /var/lib/libvirt, /var/cache/libvirt, /var/log/libvirt and /run/libvirt are private
 # copies, so several labs can run at once and nothing they define (networks, pools, domains) reaches the
@@ -12,14 +16,16 @@ set -euo pipefail
 [ -z "${LV_LAB_TRACE:-}" ] || set -x
 
 keep=0
+kvm=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=1; shift ;;
+    --kvm) kvm=1; shift ;;
     --) shift; break ;;
-    *) echo "lab.sh: unknown option $1 (usage: lab.sh [--keep] -- COMMAND...)" >&2; exit 2 ;;
+    *) echo "lab.sh: unknown option $1 (usage: lab.sh [--keep] [--kvm] -- COMMAND...)" >&2; exit 2 ;;
   esac
 done
-[ $# -gt 0 ] || { echo "lab.sh: no command (usage: lab.sh [--keep] -- COMMAND...)" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "lab.sh: no command (usage: lab.sh [--keep] [--kvm] -- COMMAND...)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "lab.sh: needs root (network namespaces, libvirtd)" >&2; exit 1; }
 for tool in ip unshare libvirtd virtlogd virsh; do
   command -v "$tool" >/dev/null || { echo "lab.sh: $tool not found; run scripts/setup.sh" >&2; exit 1; }
@@ -37,7 +43,7 @@ if [ "${LV_LAB_INNER:-}" != 1 ]; then
   ip netns add "$ns"
   ip -n "$ns" link set lo up
   rc=0
-  LV_LAB_INNER=1 LV_LAB="$ns" LV_LAB_DIR="$state" \
+  LV_LAB_INNER=1 LV_LAB="$ns" LV_LAB_DIR="$state" LV_LAB_KVM="$kvm" \
     ip netns exec "$ns" unshare -m --propagation private "$0" -- "$@" || rc=$?
   exit "$rc"
 fi
@@ -50,8 +56,9 @@ cp -a /etc/libvirt/. "$state/etc/"
 rm -rf "$state/etc/qemu/networks" "$state/etc/storage" "$state/etc/secrets" "$state/etc/nwfilter"
 find "$state/etc/qemu" -maxdepth 1 -name '*.xml' -delete 2>/dev/null || true
 mkdir -p "$state/etc/qemu/networks/autostart" "$state/etc/storage/autostart"
-# Two labs may start domains with the same name and id: keep them out of shared cgroups.
-printf '\ncgroup_controllers = [ ]\n' >>"$state/etc/qemu.conf"
+# Two labs may start domains with the same name and id: keep them out of shared cgroups; no private /dev
+# for QEMU either (it would try to bind the hidden /dev/kvm below).
+printf '\ncgroup_controllers = [ ]\nnamespaces = [ ]\n' >>"$state/etc/qemu.conf"
 mkdir -p "$state"/lib/{images,qemu,dnsmasq,network,boot,swtpm}
 chmod 0755 "$state"/lib "$state"/lib/images
 # libvirtd probes QEMU for ~15 s on a cold capabilities cache: share that cache between labs.
@@ -63,6 +70,11 @@ mkdir -p /var/cache/libvirt /var/log/libvirt /run/libvirt
 mount --bind "$state/cache" /var/cache/libvirt
 mount --bind "$state/log" /var/log/libvirt
 mount -t tmpfs -o mode=0755 lv-lab-run /run/libvirt
+if [ "${LV_LAB_KVM:-0}" != 1 ] && [ -e /dev/kvm ]; then
+  # This machine's /dev/kvm cannot run guests, and libvirt re-probes QEMU (~30 s) on every define while
+  # KVM looks usable but QEMU's probe finds none. Hide it from QEMU's user: libvirt then offers TCG only.
+  : >"$state/no-kvm" && chmod 000 "$state/no-kvm" && mount --bind "$state/no-kvm" /dev/kvm
+fi
 
 virtlogd -d -p "$state/virtlogd.pid"
 libvirtd -d -p "$state/libvirtd.pid"

@@ -34,7 +34,9 @@ export class BoxSourceError extends Error {
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Uint8Array);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Uint8Array);
+  }
   return hash.digest("hex");
 }
 
@@ -125,7 +127,9 @@ async function unpackBox(boxFile: string, digest: string, cacheDir: string): Pro
   try {
     metadata = JSON.parse(await Deno.readTextFile(metadataPath));
   } catch (e) {
-    throw new BoxSourceError(`${basename(boxFile)} has no readable metadata.json: not a Vagrant box`, { cause: e });
+    throw new BoxSourceError(`${basename(boxFile)} has no readable metadata.json: not a Vagrant box`, {
+      cause: e,
+    });
   }
   if (metadata.provider !== "libvirt") {
     throw new BoxSourceError(
@@ -134,7 +138,9 @@ async function unpackBox(boxFile: string, digest: string, cacheDir: string): Pro
   }
   const image = metadata.disks?.[0]?.path ?? "box.img";
   if (image.includes("..") || image.startsWith("/")) {
-    throw new BoxSourceError(`${basename(boxFile)}: metadata.json names disk path "${image}" outside the box`);
+    throw new BoxSourceError(
+      `${basename(boxFile)}: metadata.json names disk path "${image}" outside the box`,
+    );
   }
   return join(dir, image);
 }

@@ -74,7 +74,12 @@ export const boxReconciler: Reconciler = {
     await lv.volUpload(pool, name, image.path);
     const seconds = (Date.now() - started) / 1000;
     const uploaded = parseVolumeXml((await lv.volGet(pool, name)) ?? "");
-    await ctx.event(box, "Normal", "Uploaded", `${image.path} uploaded to pool "${pool}" as "${name}" in ${seconds.toFixed(1)}s`);
+    await ctx.event(
+      box,
+      "Normal",
+      "Uploaded",
+      `${image.path} uploaded to pool "${pool}" as "${name}" in ${seconds.toFixed(1)}s`,
+    );
     const usedBy = await usersOf(ctx, box);
     await writeStatus(ctx.store, box, (status) => {
       delete status.pendingVolume;

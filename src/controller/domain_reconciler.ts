@@ -2,7 +2,14 @@
 import { createHash } from "node:crypto";
 import { getCondition, isTrue, removeCondition, setCondition } from "../api/conditions.ts";
 import { boxVolumeName } from "../api/references.ts";
-import type { AnyResource, Domain, DomainDriver, DomainInterfaceStatus, Network, Volume } from "../api/types.ts";
+import type {
+  AnyResource,
+  Domain,
+  DomainDriver,
+  DomainInterfaceStatus,
+  Network,
+  Volume,
+} from "../api/types.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import {
   domainDiff,
@@ -30,7 +37,12 @@ const kvmOffered = new WeakMap<Libvirt, Promise<boolean>>();
 /** The domain type: the spec's, else kvm where the host offers it, else qemu (TCG). */
 export async function resolveDriver(lv: Libvirt, dom: Domain): Promise<DomainDriver> {
   if (dom.spec.driver) return dom.spec.driver;
-  if (!kvmOffered.has(lv)) kvmOffered.set(lv, lv.domainCapabilities("kvm").then((caps) => caps !== undefined));
+  if (!kvmOffered.has(lv)) {
+    kvmOffered.set(
+      lv,
+      lv.domainCapabilities("kvm").then((caps) => caps !== undefined),
+    );
+  }
   return await kvmOffered.get(lv)! ? "kvm" : "qemu";
 }
 
@@ -47,7 +59,11 @@ export function domainInterfaces(dom: Domain): DomainXmlInterface[] {
 
 async function ensureBoxVolume(ctx: ControllerContext, dom: Domain): Promise<void> {
   if (!dom.spec.box) return;
-  const key = { kind: "Volume" as const, namespace: dom.metadata.namespace, name: boxVolumeName(dom.metadata.name) };
+  const key = {
+    kind: "Volume" as const,
+    namespace: dom.metadata.namespace,
+    name: boxVolumeName(dom.metadata.name),
+  };
   const existing = await ctx.store.get(key);
   if (existing) {
     if (!existing.metadata.ownerReferences.some((o) => o.uid === dom.metadata.uid)) {
@@ -82,19 +98,30 @@ async function ensureBoxVolume(ctx: ControllerContext, dom: Domain): Promise<voi
     status: {},
   };
   await ctx.store.create(volume);
-  await ctx.event(dom, "Normal", "VolumeCreated", `volume/${key.name} created as a copy-on-write overlay on box/${dom.spec.box}`);
+  await ctx.event(
+    dom,
+    "Normal",
+    "VolumeCreated",
+    `volume/${key.name} created as a copy-on-write overlay on box/${dom.spec.box}`,
+  );
 }
 
 async function resolveDisks(ctx: ControllerContext, dom: Domain): Promise<DomainXmlDisk[]> {
   const wanted = [
-    ...(dom.spec.box ? [{ volume: boxVolumeName(dom.metadata.name), bus: "virtio" as const, device: undefined }] : []),
+    ...(dom.spec.box
+      ? [{ volume: boxVolumeName(dom.metadata.name), bus: "virtio" as const, device: undefined }]
+      : []),
     ...dom.spec.disks,
   ];
   const disks: DomainXmlDisk[] = [];
   const used = new Set(wanted.map((d) => d.device).filter((d) => d));
   let next = 0;
   for (const disk of wanted) {
-    const vol = await ctx.store.get({ kind: "Volume", namespace: dom.metadata.namespace, name: disk.volume }) as
+    const vol = await ctx.store.get({
+      kind: "Volume",
+      namespace: dom.metadata.namespace,
+      name: disk.volume,
+    }) as
       | Volume
       | undefined;
     if (!vol || !isTrue(vol.status, "Ready") || !vol.status.path) {
@@ -119,7 +146,11 @@ async function resolveDisks(ctx: ControllerContext, dom: Domain): Promise<Domain
 async function checkNetworks(ctx: ControllerContext, dom: Domain): Promise<void> {
   for (const nic of dom.spec.interfaces) {
     if (!nic.network) continue;
-    const net = await ctx.store.get({ kind: "Network", namespace: dom.metadata.namespace, name: nic.network }) as
+    const net = await ctx.store.get({
+      kind: "Network",
+      namespace: dom.metadata.namespace,
+      name: nic.network,
+    }) as
       | Network
       | undefined;
     if (!net || !isTrue(net.status, "Ready")) {
@@ -155,7 +186,9 @@ export const domainReconciler: Reconciler = {
       throw new TerminalError(
         "NameConflict",
         `libvirt already has a domain "${name}" that lv did not create${
-          existing.owner ? ` (it belongs to ${existing.owner.kind.toLowerCase()}/${existing.owner.name} uid ${existing.owner.uid})` : ""
+          existing.owner
+            ? ` (it belongs to ${existing.owner.kind.toLowerCase()}/${existing.owner.name} uid ${existing.owner.uid})`
+            : ""
         }; lv will not modify or delete it. Rename this Domain or remove that domain by hand.`,
       );
     }
@@ -173,12 +206,22 @@ export const domainReconciler: Reconciler = {
     let changed: string[] = [];
     if (!existing) {
       await lv.domDefine(domainXml(dom, options));
-      await ctx.event(dom, "Normal", "Defined", `domain "${name}" defined (${options.driver}, ${dom.spec.cpus} cpu, ${dom.spec.memory} MiB)`);
+      await ctx.event(
+        dom,
+        "Normal",
+        "Defined",
+        `domain "${name}" defined (${options.driver}, ${dom.spec.cpus} cpu, ${dom.spec.memory} MiB)`,
+      );
     } else {
       changed = domainDiff(want, existing);
       if (changed.length > 0) {
         await lv.domDefine(domainXml(dom, options));
-        await ctx.event(dom, "Normal", "Updated", `domain "${name}" redefined: ${changed.join(", ")} changed`);
+        await ctx.event(
+          dom,
+          "Normal",
+          "Updated",
+          `domain "${name}" redefined: ${changed.join(", ")} changed`,
+        );
       }
     }
 
@@ -190,7 +233,12 @@ export const domainReconciler: Reconciler = {
     if (desired === "Running" || desired === "Paused") {
       if (state === "shut off" || state === "crashed") {
         await lv.domStart(name, { paused: desired === "Paused" });
-        await ctx.event(dom, "Normal", "Started", `domain "${name}" started${desired === "Paused" ? " paused" : ""}`);
+        await ctx.event(
+          dom,
+          "Normal",
+          "Started",
+          `domain "${name}" started${desired === "Paused" ? " paused" : ""}`,
+        );
         ({ state, reason } = await lv.domState(name));
         requeueAfterMs = 2000; // look again shortly: a guest that cannot run pauses or dies right after start
       } else if (state === "paused" && BROKEN_PAUSE.test(reason)) {
@@ -217,7 +265,12 @@ export const domainReconciler: Reconciler = {
       const since = shutdownRequestedAt ? ctx.now().getTime() - Date.parse(shutdownRequestedAt) : 0;
       if (disks.length === 0 || state === "paused" || since > GRACEFUL_HALT_SECONDS * 1000) {
         await lv.domDestroy(name);
-        await ctx.event(dom, "Normal", "PoweredOff", `domain "${name}" powered off${since ? " after the grace period" : ""}`);
+        await ctx.event(
+          dom,
+          "Normal",
+          "PoweredOff",
+          `domain "${name}" powered off${since ? " after the grace period" : ""}`,
+        );
         shutdownRequestedAt = undefined;
         ({ state, reason } = await lv.domState(name));
       } else {
@@ -231,7 +284,13 @@ export const domainReconciler: Reconciler = {
     }
 
     const interfaces = await observeInterfaces(lv, dom, options.interfaces, state);
-    const phase = state === "running" ? "Running" : state === "paused" ? "Paused" : state === "shut off" ? "Stopped" : state;
+    const phase = state === "running"
+      ? "Running"
+      : state === "paused"
+      ? "Paused"
+      : state === "shut off"
+      ? "Stopped"
+      : state;
     const matches = phase === desired;
     const running = state === "running" || state === "paused";
     const pendingRestart = running && changed.length > 0
@@ -263,7 +322,12 @@ export const domainReconciler: Reconciler = {
           ? { type: "Ready", status: "False", reason: failure.reason, message: failure.message }
           : matches
           ? { type: "Ready", status: "True", reason: phase, message: "" }
-          : { type: "Ready", status: "False", reason: "Converging", message: `${state} (${reason}), want ${desired}` },
+          : {
+            type: "Ready",
+            status: "False",
+            reason: "Converging",
+            message: `${state} (${reason}), want ${desired}`,
+          },
         ctx.now(),
       );
     });

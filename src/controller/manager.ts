@@ -36,15 +36,19 @@ export class Manager {
   #running: Promise<void>[] = [];
   #stopped = false;
   #since = 0;
-  #timer?: number;
-  #resync?: number;
+  #timer?: ReturnType<typeof setTimeout>;
+  #resync?: ReturnType<typeof setInterval>;
   /** Reconciles finished, for tests and benchmarks. */
   reconciles = 0;
 
   constructor(ctx: ControllerContext, reconcilers: Reconciler[], options: ManagerOptions = {}) {
     this.#ctx = ctx;
     for (const r of reconcilers) this.#reconcilers.set(r.kind, r);
-    this.#options = { workers: options.workers ?? 4, pollMs: options.pollMs ?? 100, resyncMs: options.resyncMs ?? 0 };
+    this.#options = {
+      workers: options.workers ?? 4,
+      pollMs: options.pollMs ?? 100,
+      resyncMs: options.resyncMs ?? 0,
+    };
     this.queue = new WorkQueue({ baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs });
   }
 
@@ -85,7 +89,7 @@ export class Manager {
   async enqueueRelated(key: ObjectKey): Promise<void> {
     this.queue.add(keyString(key));
     const obj = await this.#ctx.store.get(key);
-    if (obj) for (const ref of referencesOf(obj)) this.queue.add(keyString(ref));
+    if (obj) { for (const ref of referencesOf(obj)) this.queue.add(keyString(ref)); }
     for (const kind of KINDS) {
       for (const other of await this.#ctx.store.list(kind, { namespace: key.namespace })) {
         const owned = other.metadata.ownerReferences.some((o) => o.kind === key.kind && o.name === key.name);
@@ -125,11 +129,18 @@ export class Manager {
     const reconciler = this.#reconcilers.get(obj.kind);
     if (!reconciler) return;
     if (await this.#collectGarbage(obj)) return;
+    const started = Date.now();
     try {
       const result = await reconciler.reconcile(obj, this.#ctx);
+      debug(
+        `${key} reconciled in ${Date.now() - started} ms${
+          result?.requeueAfterMs ? `, again in ${result.requeueAfterMs} ms` : ""
+        }`,
+      );
       this.queue.forget(key);
       if (result?.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
     } catch (error) {
+      debug(`${key} failed after ${Date.now() - started} ms: ${error}`);
       await this.#failed(key, obj, error);
     } finally {
       this.reconciles++;
@@ -141,9 +152,18 @@ export class Manager {
     if (obj.metadata.deletionTimestamp) return false;
     for (const ref of obj.metadata.ownerReferences) {
       if (!ref.controller) continue;
-      const owner = await this.#ctx.store.get({ kind: ref.kind, namespace: obj.metadata.namespace, name: ref.name });
+      const owner = await this.#ctx.store.get({
+        kind: ref.kind,
+        namespace: obj.metadata.namespace,
+        name: ref.name,
+      });
       if (!owner || owner.metadata.uid !== ref.uid) {
-        await this.#ctx.event(obj, "Normal", "GarbageCollected", `owner ${ref.kind.toLowerCase()}/${ref.name} is gone`);
+        await this.#ctx.event(
+          obj,
+          "Normal",
+          "GarbageCollected",
+          `owner ${ref.kind.toLowerCase()}/${ref.name} is gone`,
+        );
         await this.#ctx.store.delete(objKey(obj));
         return true;
       }
@@ -163,14 +183,17 @@ export class Manager {
     } else if (error instanceof TerminalError) {
       [reason, message] = [error.reason, error.message];
     } else {
-      reason = error instanceof VirshError ? (error.unreachable ? "LibvirtUnreachable" : "LibvirtError") : "Error";
+      reason = error instanceof VirshError
+        ? (error.unreachable ? "LibvirtUnreachable" : "LibvirtError")
+        : "Error";
       message = error instanceof Error ? error.message : String(error);
       retry = this.queue.addRateLimited(key);
     }
     const retryText = retry !== undefined ? ` (retrying in ${(retry / 1000).toFixed(1)}s)` : "";
     const current = await writeStatus(this.#ctx.store, obj, (status) => {
-      if (!(error instanceof WaitingError)) status.phase = obj.metadata.deletionTimestamp ? "Deleting" : "Failed";
-      else status.phase = obj.metadata.deletionTimestamp ? "Deleting" : "Pending";
+      if (!(error instanceof WaitingError)) {
+        status.phase = obj.metadata.deletionTimestamp ? "Deleting" : "Failed";
+      } else status.phase = obj.metadata.deletionTimestamp ? "Deleting" : "Pending";
       setCondition(status, { type: "Ready", status: "False", reason, message: message + retryText });
       if (error instanceof TerminalError) status.observedGeneration = obj.metadata.generation;
     });
@@ -178,6 +201,11 @@ export class Manager {
       await this.#ctx.event(current, "Warning", reason, message);
     }
   }
+}
+
+const DEBUG = !!Deno.env.get("LV_DEBUG");
+function debug(line: string): void {
+  if (DEBUG) console.error(`[${new Date().toISOString().slice(11, 23)}] ${line}`);
 }
 
 function objKey(obj: AnyResource): ObjectKey {

@@ -1,6 +1,11 @@
 /** Network: one libvirt network, defined, started and autostarted, owned by lv. */
 import type { AnyResource, Network } from "../api/types.ts";
-import { networkDiff, networkStateFromSpec, networkXml, parseNetworkXml } from "../libvirt/xml/network_xml.ts";
+import {
+  networkDiff,
+  networkStateFromSpec,
+  networkXml,
+  parseNetworkXml,
+} from "../libvirt/xml/network_xml.ts";
 import { type ControllerContext, type Reconciler, TerminalError } from "./context.ts";
 import { blockingReferrers, ensureFinalizer, removeFinalizer, setReady } from "./object_ops.ts";
 
@@ -30,7 +35,9 @@ export const networkReconciler: Reconciler = {
       throw new TerminalError(
         "NameConflict",
         `libvirt already has a network "${name}" that lv did not create${
-          parsed?.owner ? ` (it belongs to ${parsed.owner.kind.toLowerCase()}/${parsed.owner.name} uid ${parsed.owner.uid})` : ""
+          parsed?.owner
+            ? ` (it belongs to ${parsed.owner.kind.toLowerCase()}/${parsed.owner.name} uid ${parsed.owner.uid})`
+            : ""
         }; lv will not modify or delete it. Rename this Network or remove that network by hand.`,
       );
     }
@@ -54,9 +61,13 @@ export const networkReconciler: Reconciler = {
       await lv.netStart(name);
       await ctx.event(net, "Normal", "Started", `network "${name}" started`);
     }
-    if (net.spec.autostart !== (existing?.autostart ?? false)) await lv.netAutostart(name, net.spec.autostart);
+    if (net.spec.autostart !== (existing?.autostart ?? false)) {
+      await lv.netAutostart(name, net.spec.autostart);
+    }
 
-    const bridge = existing && parsed?.bridge ? parsed.bridge : parseNetworkXml((await lv.netGet(name))!.xml).bridge;
+    const bridge = existing && parsed?.bridge
+      ? parsed.bridge
+      : parseNetworkXml((await lv.netGet(name))!.xml).bridge;
     await setReady(ctx.store, net, { status: "True", reason: "Active", phase: "Active" }, (status) => {
       status.bridge = bridge;
       status.active = true;

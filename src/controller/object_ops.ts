@@ -57,7 +57,12 @@ export async function setReady(
     extra?.(status);
     status.observedGeneration = obj.metadata.generation;
     status.phase = ready.phase;
-    setCondition(status, { type: "Ready", status: ready.status, reason: ready.reason, message: ready.message });
+    setCondition(status, {
+      type: "Ready",
+      status: ready.status,
+      reason: ready.reason,
+      message: ready.message,
+    });
   });
 }
 
@@ -65,7 +70,11 @@ export async function setReady(
  * Objects that still reference `obj` (a Domain using a Volume or Network, a Volume backed by a Box).
  * Deleting `obj` waits for them: throws WaitingError naming them while any exist.
  */
-export async function blockingReferrers(ctx: ControllerContext, obj: AnyResource, what: string): Promise<void> {
+export async function blockingReferrers(
+  ctx: ControllerContext,
+  obj: AnyResource,
+  what: string,
+): Promise<void> {
   const users: string[] = [];
   for (const kind of KINDS) {
     for (const other of await ctx.store.list(kind, { namespace: obj.metadata.namespace })) {
@@ -73,6 +82,9 @@ export async function blockingReferrers(ctx: ControllerContext, obj: AnyResource
     }
   }
   if (users.length > 0) {
-    throw new WaitingError("InUse", `${what} is still used by ${users.join(", ")}; deleting once they are gone`);
+    throw new WaitingError(
+      "InUse",
+      `${what} is still used by ${users.join(", ")}; deleting once they are gone`,
+    );
   }
 }

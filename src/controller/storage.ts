@@ -14,7 +14,18 @@ export const DEFAULT_POOL_PATH = "/var/lib/libvirt/images";
  * Makes sure a pool is there and running; returns its target path. The pool "default" is created as a dir
  * pool when missing (as vagrant-libvirt does); any other missing pool is an error naming the fix.
  */
-export async function ensurePool(lv: Libvirt, name: string): Promise<string> {
+export function ensurePool(lv: Libvirt, name: string): Promise<string> {
+  // Reconcilers run concurrently: one check-and-create per connection and pool at a time.
+  const locks = poolLocks.get(lv) ?? new Map<string, Promise<string>>();
+  poolLocks.set(lv, locks);
+  const next = (locks.get(name) ?? Promise.resolve("")).catch(() => "").then(() => ensurePoolNow(lv, name));
+  locks.set(name, next);
+  return next;
+}
+
+const poolLocks = new WeakMap<Libvirt, Map<string, Promise<string>>>();
+
+async function ensurePoolNow(lv: Libvirt, name: string): Promise<string> {
   let pool = await lv.poolGet(name);
   if (!pool) {
     if (name !== "default") {
@@ -44,7 +55,12 @@ export type Claim =
  * object's status is the record: `pendingVolume` is written before vol-create and `volume` after the volume
  * is complete. A volume of that name with neither record was not made by lv: NameConflict.
  */
-export async function claimVolume(lv: Libvirt, obj: Box | Volume, pool: string, name: string): Promise<Claim> {
+export async function claimVolume(
+  lv: Libvirt,
+  obj: Box | Volume,
+  pool: string,
+  name: string,
+): Promise<Claim> {
   const xml = await lv.volGet(pool, name);
   if (xml === undefined) return { state: "absent" };
   const volume = parseVolumeXml(xml);

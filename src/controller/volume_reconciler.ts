@@ -31,7 +31,11 @@ export const volumeReconciler: Reconciler = {
 
     let backing: Box | undefined;
     if (vol.spec.backingBox) {
-      backing = await ctx.store.get({ kind: "Box", namespace: vol.metadata.namespace, name: vol.spec.backingBox }) as
+      backing = await ctx.store.get({
+        kind: "Box",
+        namespace: vol.metadata.namespace,
+        name: vol.spec.backingBox,
+      }) as
         | Box
         | undefined;
       if (!backing || !isTrue(backing.status, "Ready") || !backing.status.path) {
@@ -80,7 +84,9 @@ export const volumeReconciler: Reconciler = {
         status: "True",
         reason: "Created",
         phase: "Ready",
-        message: shrink ? `size ${vol.spec.size} is below the volume's ${state.capacity} bytes: volumes only grow` : "",
+        message: shrink
+          ? `size ${vol.spec.size} is below the volume's ${state.capacity} bytes: volumes only grow`
+          : "",
       },
       (status) => {
         delete status.pendingVolume;

@@ -18,7 +18,7 @@ export class WorkQueue {
   #active = new Set<string>();
   #dirty = new Set<string>();
   #failures = new Map<string, number>();
-  #timers = new Map<string, { at: number; id: number }>();
+  #timers = new Map<string, { at: number; id: ReturnType<typeof setTimeout> }>();
   #waiters: (() => void)[] = [];
   #closed = false;
   readonly #base: number;

@@ -3,7 +3,7 @@
  * src/libvirt/xml/ builds and parses it. Each method states what it does when the object already is (or is
  * not) there, so reconcilers can be idempotent.
  */
-import { type VirshResult, type VirshRunner, VirshError } from "./virsh.ts";
+import { VirshError, type VirshResult, type VirshRunner } from "./virsh.ts";
 
 export interface DomainStateInfo {
   /** libvirt's words: "running", "shut off", "paused", "crashed", "pmsuspended", "in shutdown". */
@@ -114,13 +114,18 @@ export class Libvirt {
 
   /** Names of the volumes in a pool. */
   async volList(pool: string): Promise<string[]> {
-    const out = await this.run(["vol-list", "--pool", pool], { what: `Cannot list volumes of pool "${pool}"` });
+    const out = await this.run(["vol-list", "--pool", pool], {
+      what: `Cannot list volumes of pool "${pool}"`,
+    });
     return out.split("\n").map((l) => l.trim().split(/\s+/)[0]).filter((n) => n);
   }
 
   /** Creates a volume from XML; fails when a volume of that name exists. */
   async volCreate(pool: string, xml: string): Promise<void> {
-    await this.run(["vol-create", "--pool", pool, "/dev/stdin"], { stdin: xml, what: "Cannot create volume" });
+    await this.run(["vol-create", "--pool", pool, "/dev/stdin"], {
+      stdin: xml,
+      what: "Cannot create volume",
+    });
   }
 
   /** Uploads a file's bytes into an existing volume (overwrites its content). */
@@ -196,7 +201,11 @@ export class Libvirt {
       if (cols.length < 5 || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(cols[2])) continue;
       const ip = cols[4].split("/")[0];
       if (cols[3] !== "ipv4") continue;
-      leases.push({ mac: cols[2].toLowerCase(), ip, hostname: cols[5] && cols[5] !== "-" ? cols[5] : undefined });
+      leases.push({
+        mac: cols[2].toLowerCase(),
+        ip,
+        hostname: cols[5] && cols[5] !== "-" ? cols[5] : undefined,
+      });
     }
     return leases;
   }

@@ -26,7 +26,9 @@ export class VirshError extends Error {
   readonly exitCode: number;
   readonly stderr: string;
   constructor(args: string[], result: VirshResult, options?: { what?: string }) {
-    const said = result.stderr.trim().replace(/^error: /gm, "").split("\n").filter((l) => l.trim()).join("; ");
+    const said = result.stderr.trim().replace(/^error: /gm, "").split("\n").filter((l) => l.trim()).join(
+      "; ",
+    );
     super(`${options?.what ?? `virsh ${args[0]}`}: ${said || `exit code ${result.code}`}`);
     this.name = "VirshError";
     this.args = args;

@@ -89,9 +89,15 @@ export class SqliteStore implements Store {
     const stored = structuredClone(obj);
     stored.metadata.resourceVersion = String(rv);
     if (type === "DELETED") {
-      this.#db.prepare("delete from objects where kind = ? and namespace = ? and name = ?").run(kind, namespace, name);
+      this.#db.prepare("delete from objects where kind = ? and namespace = ? and name = ?").run(
+        kind,
+        namespace,
+        name,
+      );
     } else {
-      this.#db.prepare("insert or replace into objects (kind, namespace, name, rv, body) values (?, ?, ?, ?, ?)")
+      this.#db.prepare(
+        "insert or replace into objects (kind, namespace, name, rv, body) values (?, ?, ?, ?, ?)",
+      )
         .run(kind, namespace, name, rv, JSON.stringify(stored));
     }
     return stored;
@@ -102,12 +108,13 @@ export class SqliteStore implements Store {
   }
 
   list(kind: Kind, options: ListOptions = {}): Promise<AnyResource[]> {
-    const rows = (options.namespace === undefined
-      ? this.#db.prepare("select body from objects where kind = ? order by namespace, name").all(kind)
-      : this.#db.prepare("select body from objects where kind = ? and namespace = ? order by name").all(
-        kind,
-        options.namespace,
-      )) as { body: string }[];
+    const rows =
+      (options.namespace === undefined
+        ? this.#db.prepare("select body from objects where kind = ? order by namespace, name").all(kind)
+        : this.#db.prepare("select body from objects where kind = ? and namespace = ? order by name").all(
+          kind,
+          options.namespace,
+        )) as { body: string }[];
     const objects = rows.map((r) => JSON.parse(r.body) as AnyResource);
     const labels = Object.entries(options.labels ?? {});
     return Promise.resolve(objects.filter((o) => labels.every(([k, v]) => o.metadata.labels?.[k] === v)));
@@ -221,7 +228,8 @@ export class SqliteStore implements Store {
         | { id: number; uid: string; reason: string; message: string; type: string }
         | undefined;
       if (
-        last && last.uid === obj.metadata.uid && last.reason === event.reason && last.message === event.message &&
+        last && last.uid === obj.metadata.uid && last.reason === event.reason &&
+        last.message === event.message &&
         last.type === event.type
       ) {
         this.#db.prepare("update events set count = count + 1, last_ts = ? where id = ?").run(now, last.id);

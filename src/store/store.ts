@@ -94,6 +94,7 @@ export function keyString(key: ObjectKey): string {
   return `${key.kind}/${key.namespace}/${key.name}`;
 }
 
-export function refString(key: ObjectKey): string {
-  return `${key.kind.toLowerCase()}/${key.name}`;
+/** "domain/web", for a key or an object. */
+export function refString(ref: ObjectKey | AnyResource): string {
+  return `${ref.kind.toLowerCase()}/${"metadata" in ref ? ref.metadata.name : ref.name}`;
 }

@@ -1,0 +1,68 @@
+/** lv apply: validate every document, write them, then converge until Ready. */
+import type { AnyResource } from "../api/types.ts";
+import { keyOf, refString } from "../store/store.ts";
+import { awaitObjects, readiness } from "./await_objects.ts";
+import { CommandFailed } from "./errors.ts";
+import { loadManifests } from "./manifests.ts";
+import type { Runtime } from "./runtime.ts";
+
+export interface ApplyOptions {
+  files: string[];
+  /** Wait until Ready (default true); false only writes. */
+  wait: boolean;
+  timeoutMs: number;
+}
+
+/** Structural equality with key order ignored. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Annotations lv's own commands set (lv reload, lv provision): kept when a manifest does not name them. */
+const LV_ANNOTATION = /^lv\.dev\//;
+
+export type ApplyResult = "created" | "configured" | "unchanged";
+
+/** Writes one resource: create, update when spec, labels or annotations differ, else nothing. */
+export async function applyOne(rt: Runtime, obj: AnyResource): Promise<ApplyResult> {
+  const current = await rt.store.get(keyOf(obj));
+  if (!current) {
+    await rt.store.create(obj);
+    return "created";
+  }
+  if (current.metadata.deletionTimestamp) {
+    throw new CommandFailed(
+      `${refString(obj)} is being deleted; wait for the deletion to finish, then apply again`,
+    );
+  }
+  const annotations = { ...obj.metadata.annotations };
+  for (const [k, v] of Object.entries(current.metadata.annotations)) {
+    if (LV_ANNOTATION.test(k) && !(k in annotations)) annotations[k] = v;
+  }
+  if (
+    deepEqual(current.spec, obj.spec) && deepEqual(current.metadata.labels, obj.metadata.labels) &&
+    deepEqual(current.metadata.annotations, annotations)
+  ) return "unchanged";
+  const next = structuredClone(current);
+  next.spec = obj.spec as typeof next.spec;
+  next.metadata.labels = obj.metadata.labels;
+  next.metadata.annotations = annotations;
+  await rt.store.update(next);
+  return "configured";
+}
+
+export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
+  const resources = await loadManifests(options.files, rt.store);
+  for (const obj of resources) {
+    const result = await applyOne(rt, obj);
+    rt.output.out(`${refString(obj)} ${result}\n`);
+  }
+  if (!options.wait) return;
+  await awaitObjects(rt, resources.map(keyOf), readiness, { timeoutMs: options.timeoutMs, what: "be Ready" });
+}

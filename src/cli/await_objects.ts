@@ -1,0 +1,98 @@
+/** Waiting on objects from the CLI: drives the controllers when nobody else does, and shows progress. */
+import { getCondition } from "../api/conditions.ts";
+import type { AnyResource } from "../api/types.ts";
+import { type ObjectKey, refString } from "../store/store.ts";
+import { CommandFailed } from "./errors.ts";
+import { driveUntil, type Runtime } from "./runtime.ts";
+
+export type Verdict = "done" | "failed" | "pending";
+
+export interface AwaitOptions {
+  timeoutMs: number;
+  /** Print the objects' new events on stderr as they happen. Default true. */
+  progress?: boolean;
+  /** What is awaited, for the timeout message ("be Ready", "be deleted"). */
+  what: string;
+}
+
+/** Ready=True for the current generation; Failed phase (terminal) for the current generation. */
+export function readiness(obj: AnyResource | undefined): Verdict {
+  if (!obj) return "failed";
+  const current = (obj.status.observedGeneration ?? 0) >= obj.metadata.generation;
+  if (!current) return "pending";
+  if (getCondition(obj.status, "Ready")?.status === "True") return "done";
+  return obj.status.phase === "Failed" ? "failed" : "pending";
+}
+
+export function describeCondition(obj: AnyResource | undefined): string {
+  if (!obj) return "not found";
+  const c = getCondition(obj.status, "Ready");
+  return c ? `Ready=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ""}` : "not reconciled yet";
+}
+
+/**
+ * Waits until every key's verdict is done; throws CommandFailed naming each object when one fails or the
+ * timeout passes.
+ */
+export async function awaitObjects(
+  rt: Runtime,
+  keys: ObjectKey[],
+  verdict: (obj: AnyResource | undefined, key: ObjectKey) => Verdict,
+  options: AwaitOptions,
+): Promise<void> {
+  const printed = new Set<string>();
+  const showEvents = async () => {
+    if (options.progress === false) return;
+    for (const key of keys) {
+      for (const e of await rt.store.events(key)) {
+        const id = `${refString(key)}|${e.firstTimestamp}|${e.reason}|${e.message}`;
+        if (printed.has(id)) continue;
+        printed.add(id);
+        rt.output.err(`${refString(key)}: ${e.reason}: ${e.message}\n`);
+      }
+    }
+  };
+  // Events from before this command are history, not progress.
+  if (options.progress !== false) {
+    for (const key of keys) {
+      for (const e of await rt.store.events(key)) {
+        printed.add(`${refString(key)}|${e.firstTimestamp}|${e.reason}|${e.message}`);
+      }
+    }
+  }
+  let failed: string[] = [];
+  const finished = await driveUntil(rt, async () => {
+    failed = [];
+    let pending = false;
+    for (const key of keys) {
+      const obj = await rt.store.get(key);
+      const v = verdict(obj, key);
+      if (v === "failed") failed.push(`${refString(key)}: ${describeCondition(obj)}`);
+      if (v === "pending") pending = true;
+    }
+    return failed.length > 0 || !pending;
+  }, { timeoutMs: options.timeoutMs, onTick: showEvents });
+  await showEvents();
+  if (failed.length > 0) throw new CommandFailed(failed.join("\n"));
+  if (!finished) {
+    const waiting: string[] = [];
+    for (const key of keys) {
+      const obj = await rt.store.get(key);
+      if (verdict(obj, key) === "pending") waiting.push(`${refString(key)}: ${describeCondition(obj)}`);
+    }
+    throw new CommandFailed(
+      `timed out after ${
+        options.timeoutMs / 1000
+      }s waiting for ${waiting.length} object(s) to ${options.what}:\n${waiting.join("\n")}`,
+    );
+  }
+}
+
+/** Parses "30s", "5m", "1h", "500ms" or plain seconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = text.trim().match(/^(\d+(?:\.\d+)?)(ms|s|m|h)?$/);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? "s";
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+}

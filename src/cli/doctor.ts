@@ -1,0 +1,113 @@
+/** lv doctor: checks the host and prints the fix for each problem. */
+import { join } from "node:path";
+import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
+import { VirshError } from "../libvirt/virsh.ts";
+import { CommandFailed } from "./errors.ts";
+import { renderTable } from "./printers.ts";
+import type { Runtime } from "./runtime.ts";
+
+export interface Check {
+  name: string;
+  ok: boolean | "warn";
+  detail: string;
+  fix?: string;
+}
+
+async function onPath(cmd: string): Promise<boolean> {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if ((await Deno.stat(join(dir, cmd))).isFile) return true;
+    } catch { /* next */ }
+  }
+  return false;
+}
+
+const SETUP = "run scripts/setup.sh (installs Deno's companions: libvirt, qemu, and starts libvirtd)";
+
+export async function runChecks(rt: Runtime): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const cmd of ["virsh", "qemu-img", "tar"]) {
+    const ok = await onPath(cmd);
+    checks.push({
+      name: cmd,
+      ok,
+      detail: ok ? "found on PATH" : "not found on PATH",
+      fix: ok
+        ? undefined
+        : `apt-get install ${cmd === "virsh" ? "libvirt-clients" : cmd === "tar" ? "tar" : "qemu-utils"}`,
+    });
+  }
+  let reachable = false;
+  try {
+    const version = await rt.libvirt.version();
+    reachable = true;
+    checks.push({ name: "libvirtd", ok: true, detail: `${rt.libvirt.uri}: ${version.split("\n").pop()}` });
+  } catch (e) {
+    checks.push({
+      name: "libvirtd",
+      ok: false,
+      detail: `${rt.libvirt.uri}: ${(e as Error).message}`,
+      fix: e instanceof VirshError && /Permission denied/i.test(e.stderr)
+        ? "add your user to the libvirt group (usermod -aG libvirt $USER) and log in again"
+        : `start libvirtd (systemctl start libvirtd, or libvirtd -d) or check --connect; ${SETUP}`,
+    });
+  }
+  if (reachable) {
+    const kvm = await rt.libvirt.domainCapabilities("kvm");
+    let cpuFlags = "";
+    try {
+      cpuFlags = await Deno.readTextFile("/proc/cpuinfo");
+    } catch { /* not linux */ }
+    const virt = /\b(vmx|svm)\b/.test(cpuFlags);
+    checks.push({
+      name: "kvm",
+      ok: kvm && virt ? true : "warn",
+      detail: kvm && virt
+        ? "libvirt offers kvm and the CPU has hardware virtualization"
+        : kvm
+        ? "libvirt offers kvm but the CPU shows no vmx/svm flag: guests may pause with a KVM internal error"
+        : "libvirt does not offer kvm on this host",
+      fix: kvm && virt
+        ? undefined
+        : "use driver: qemu (TCG emulation, slower) in your Domains, or enable virtualization",
+    });
+    const pool = await rt.libvirt.poolGet("default");
+    checks.push({
+      name: "pool default",
+      ok: pool ? (pool.active ? true : "warn") : "warn",
+      detail: pool ? `${parsePoolXml(pool.xml).path} (${pool.active ? "active" : "inactive"})` : "missing",
+      fix: pool
+        ? (pool.active ? undefined : "virsh pool-start default")
+        : "lv creates it at first apply, or: virsh pool-define-as default dir --target /var/lib/libvirt/images",
+    });
+  }
+  try {
+    const mode = (await Deno.stat(join(rt.home, "store.db"))).mode! & 0o777;
+    checks.push({
+      name: "store",
+      ok: mode === 0o600,
+      detail: `${join(rt.home, "store.db")} mode ${mode.toString(8)}`,
+      fix: mode === 0o600 ? undefined : `chmod 600 ${join(rt.home, "store.db")}`,
+    });
+  } catch (e) {
+    checks.push({
+      name: "store",
+      ok: false,
+      detail: (e as Error).message,
+      fix: `check permissions of ${rt.home}`,
+    });
+  }
+  return checks;
+}
+
+export async function doctor(rt: Runtime): Promise<void> {
+  const checks = await runChecks(rt);
+  const rows = [["CHECK", "STATUS", "DETAIL"]];
+  for (const c of checks) {
+    rows.push([c.name, c.ok === true ? "ok" : c.ok === "warn" ? "warn" : "FAIL", c.detail]);
+  }
+  rt.output.out(renderTable(rows));
+  const fixes = checks.filter((c) => c.fix);
+  if (fixes.length > 0) rt.output.out("\nTo fix:\n" + fixes.map((c) => `  ${c.name}: ${c.fix}\n`).join(""));
+  if (checks.some((c) => c.ok === false)) throw new CommandFailed("some checks failed");
+}

@@ -1,0 +1,108 @@
+/** Help texts: `lv help`, `lv COMMAND --help`. */
+import { UsageError } from "./errors.ts";
+
+export const HELP = `lv runs virtual machines on libvirt the way Kubernetes runs workloads.
+
+Usage: lv COMMAND [ARGS] [FLAGS]
+
+Resources (apiVersion lv.dev/v1alpha1): Box, Volume, Network, Domain.
+
+Commands:
+  apply -f FILE        create or update resources, then converge until Ready
+  get KIND [NAME]      list resources (-o table|wide|yaml|json|name, -l key=value)
+  describe KIND NAME   show a resource with its conditions and events
+  delete -f FILE       delete resources and what they own; waits until libvirt is clean
+  delete KIND NAME
+  wait KIND/NAME --for=condition=Ready
+                       block until a condition holds (or --for=delete)
+  controller           run the controllers until stopped (heals drift)
+  doctor               check this host and print the fix for each problem
+  explain KIND[.FIELD] document a kind or field
+  schema [KIND]        print the JSON Schema of the resources
+  version              print lv's and libvirt's versions
+  help [COMMAND]       show help
+
+Flags for every command:
+  --connect URI        libvirt URI (default: $LV_CONNECT, else qemu:///system)
+  -n, --namespace NS   namespace (default "default")
+  -h, --help           help for the command
+
+Environment: LV_HOME (store and caches, default ~/.local/share/lv), LV_CONNECT.
+Exit codes: 0 ok, 1 failure, 2 usage or validation error.
+`;
+
+const USAGE: Record<string, string> = {
+  apply: `Usage: lv apply -f FILE [-f FILE...] [--wait=false] [--timeout=10m]
+
+Validates every document of every file first (nothing is written if any is invalid), then creates or
+updates each resource and prints KIND/NAME created|configured|unchanged. Unless --wait=false, runs the
+controllers (or lets a running 'lv controller' do it) until every applied resource is Ready, printing
+progress on stderr. FILE may be a directory (its *.yaml files) or - for stdin.
+
+Flags:
+  -f, --filename FILE  manifest file, directory or -
+  --wait=false         only write; do not wait for Ready
+  --timeout DURATION   give up waiting after this long (default 10m)
+`,
+  get: `Usage: lv get KIND[,KIND...] [NAME...] [-o FORMAT] [-l key=value] [-A]
+       lv get KIND/NAME...
+
+KIND: boxes, volumes, networks, domains (also box, vol, net, dom, vm).
+
+Flags:
+  -o, --output FORMAT  table (default), wide, yaml, json, name
+  -l, --selector SEL   only objects with these labels: key=value[,key=value]
+  -A, --all-namespaces list across namespaces
+`,
+  describe: `Usage: lv describe KIND [NAME...] | KIND/NAME...
+
+Shows metadata, spec, status, conditions and the recent events of each object.
+`,
+  delete: `Usage: lv delete -f FILE | KIND NAME... | KIND/NAME... [--wait=false] [--timeout=10m]
+
+Marks the resources for deletion, then (unless --wait=false) runs the controllers until they and the
+objects they own are gone from the store and libvirt, and prints KIND/NAME deleted.
+
+Flags:
+  -f, --filename FILE   delete what FILE declares
+  --ignore-not-found    a missing resource is not an error
+  --wait=false          do not wait
+  --timeout DURATION    give up waiting after this long (default 10m)
+`,
+  wait: `Usage: lv wait KIND/NAME... --for=condition=NAME[=True|False] [--timeout=30s]
+       lv wait KIND/NAME... --for=delete
+
+Blocks until the condition holds for the current generation of every object; exit 1 on timeout.
+Runs the controllers meanwhile when no 'lv controller' is running.
+`,
+  controller: `Usage: lv controller [--resync=30s] [--workers=4]
+
+Runs the controllers until SIGINT or SIGTERM. Every object is reconciled again every --resync, so
+changes made behind lv's back (a destroyed domain, a stopped network) are repaired. While it runs,
+'lv apply' only writes and waits.
+`,
+  doctor: `Usage: lv doctor
+
+Checks virsh, qemu-img, libvirtd, KVM, the default pool and the store's permissions, and prints the fix
+for each problem. Exit 1 when a check fails.
+`,
+  explain: `Usage: lv explain KIND[.field.path]
+
+Documents a kind or one of its fields: type, default, description and child fields.
+Example: lv explain domain.spec.interfaces
+`,
+  schema: `Usage: lv schema [KIND]
+
+Prints the JSON Schema (draft 2020-12) of one kind, or of all kinds.
+`,
+  version: `Usage: lv version
+
+Prints lv's version and the libvirt daemon's.
+`,
+};
+
+export function usage(command: string): string {
+  const text = USAGE[command];
+  if (!text) throw new UsageError(`no help for "${command}"`, "run 'lv help' for the list of commands");
+  return text;
+}

@@ -1,0 +1,257 @@
+/** The CLI entry: parse arguments, run one command, map errors to exit codes (0 ok, 1 failure, 2 usage). */
+import { parseArgs } from "node:util";
+import denoJson from "../../deno.json" with { type: "json" };
+import { explain, jsonSchema } from "../api/schema.ts";
+import { ConflictError } from "../store/store.ts";
+import { VirshError } from "../libvirt/virsh.ts";
+import { apply } from "./apply.ts";
+import { parseDuration } from "./await_objects.ts";
+import { runController } from "./controller.ts";
+import { deleteObjects } from "./delete.ts";
+import { describe } from "./describe.ts";
+import { doctor } from "./doctor.ts";
+import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
+import { get } from "./get.ts";
+import { HELP, usage } from "./help.ts";
+import { loadManifests } from "./manifests.ts";
+import { OUTPUT_FORMATS, type OutputFormat } from "./printers.ts";
+import { openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
+import { parseSelector, parseTargets } from "./targets.ts";
+import { parseWaitFor, wait } from "./wait.ts";
+import { keyOf } from "../store/store.ts";
+import { KINDS } from "../api/types.ts";
+
+export const VERSION: string = denoJson.version;
+
+type Flags = Record<string, string | boolean | string[] | undefined>;
+
+const COMMON = {
+  connect: { type: "string" },
+  namespace: { type: "string", short: "n" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const FLAGS = {
+  apply: {
+    ...COMMON,
+    filename: { type: "string", short: "f", multiple: true },
+    wait: { type: "string" },
+    timeout: { type: "string" },
+  },
+  delete: {
+    ...COMMON,
+    filename: { type: "string", short: "f", multiple: true },
+    wait: { type: "string" },
+    timeout: { type: "string" },
+    "ignore-not-found": { type: "boolean" },
+  },
+  get: {
+    ...COMMON,
+    output: { type: "string", short: "o" },
+    selector: { type: "string", short: "l" },
+    "all-namespaces": { type: "boolean", short: "A" },
+  },
+  describe: { ...COMMON },
+  wait: { ...COMMON, for: { type: "string" }, timeout: { type: "string" } },
+  controller: { ...COMMON, resync: { type: "string" }, workers: { type: "string" } },
+  doctor: { ...COMMON },
+  version: { ...COMMON },
+  explain: { ...COMMON },
+  schema: { ...COMMON },
+  help: { ...COMMON },
+} as const;
+
+type Command = keyof typeof FLAGS;
+
+function parse(command: Command, args: string[]): { flags: Flags; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: FLAGS[command] as NonNullable<Parameters<typeof parseArgs>[0]>["options"],
+      allowPositionals: true,
+      strict: true,
+    });
+    return { flags: values as Flags, positionals };
+  } catch (e) {
+    throw new UsageError(
+      (e as Error).message.replace(/^Unknown option/, "unknown flag").split(". ")[0],
+      `see 'lv ${command} --help'`,
+    );
+  }
+}
+
+function duration(flags: Flags, name: string, fallbackMs: number): number {
+  const text = flags[name] as string | undefined;
+  if (text === undefined) return fallbackMs;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`--${name}=${text} is not a duration`, "use e.g. 30s, 5m, 1h");
+  return ms;
+}
+
+function bool(flags: Flags, name: string, fallback: boolean): boolean {
+  const text = flags[name] as string | undefined;
+  if (text === undefined) return fallback;
+  if (text === "true" || text === "") return true;
+  if (text === "false") return false;
+  throw new UsageError(`--${name}=${text} must be true or false`);
+}
+
+/** --wait alone means true; parseArgs cannot take an optional value, so "--wait" is rewritten first. */
+function normalize(args: string[]): string[] {
+  return args.map((a) => a === "--wait" ? "--wait=true" : a);
+}
+
+async function withRuntime(flags: Flags, output: Output, fn: (rt: Runtime) => Promise<void>): Promise<void> {
+  const rt = openRuntime({ connect: flags.connect as string | undefined, output });
+  try {
+    await fn(rt);
+  } finally {
+    rt.close();
+  }
+}
+
+const APPLY_TIMEOUT_MS = 10 * 60_000;
+
+/** Runs the CLI with arguments; returns the exit code. Never exits the process itself. */
+export async function main(argv: string[], output: Output = stdOutput()): Promise<number> {
+  const [word, ...rest] = argv;
+  try {
+    if (!word || word === "--help" || word === "-h") {
+      output.out(HELP);
+      return 0;
+    }
+    if (word === "--version") {
+      output.out(`lv ${VERSION}\n`);
+      return 0;
+    }
+    if (!(word in FLAGS)) {
+      throw new UsageError(`unknown command "${word}"`, "run 'lv help' for the list of commands");
+    }
+    const command = word as Command;
+    const { flags, positionals } = parse(command, normalize(rest));
+    if (flags.help || command === "help") {
+      output.out(command === "help" ? (positionals[0] ? usage(positionals[0]) : HELP) : usage(command));
+      return 0;
+    }
+    const namespace = flags["all-namespaces"] ? undefined : (flags.namespace as string | undefined);
+    switch (command) {
+      case "version":
+        output.out(`lv ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`);
+        await withRuntime(flags, output, async (rt) => {
+          try {
+            output.out(`libvirt ${rt.libvirt.uri}: ${(await rt.libvirt.version()).split("\n").join("; ")}\n`);
+          } catch (e) {
+            output.out(`libvirt ${rt.libvirt.uri}: not reachable (${(e as Error).message})\n`);
+          }
+        });
+        return 0;
+      case "explain":
+        if (positionals.length !== 1) {
+          throw new UsageError(
+            "explain takes one KIND[.field.path]",
+            "e.g. lv explain domain.spec.interfaces",
+          );
+        }
+        output.out(explain(positionals[0]));
+        return 0;
+      case "schema":
+        output.out(
+          JSON.stringify(
+            positionals[0]
+              ? jsonSchema(positionals[0])
+              : Object.fromEntries(KINDS.map((k) => [k, jsonSchema(k)])),
+            null,
+            2,
+          ) + "\n",
+        );
+        return 0;
+      case "apply":
+        await withRuntime(flags, output, (rt) =>
+          apply(rt, {
+            files: (flags.filename as string[] | undefined) ?? [],
+            wait: bool(flags, "wait", true),
+            timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
+          }));
+        return 0;
+      case "delete":
+        await withRuntime(flags, output, async (rt) => {
+          const files = (flags.filename as string[] | undefined) ?? [];
+          if (files.length > 0 && positionals.length > 0) {
+            throw new UsageError("give either -f FILE or KIND NAME, not both");
+          }
+          const keys = files.length > 0
+            ? (await loadManifests(files, rt.store)).map(keyOf)
+            : parseTargets(positionals, { requireNames: true }).flatMap((t) =>
+              t.names.map((name) => ({ kind: t.kind, namespace: namespace ?? "default", name }))
+            );
+          await deleteObjects(rt, keys, {
+            wait: bool(flags, "wait", true),
+            timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
+            ignoreNotFound: !!flags["ignore-not-found"],
+          });
+        });
+        return 0;
+      case "get": {
+        const format = (flags.output as string | undefined) ?? "table";
+        if (!OUTPUT_FORMATS.includes(format as OutputFormat)) {
+          throw new UsageError(
+            `-o ${format} is not an output format`,
+            `use one of: ${OUTPUT_FORMATS.join(", ")}`,
+          );
+        }
+        const targets = parseTargets(positionals);
+        await withRuntime(flags, output, (rt) =>
+          get(rt, targets, {
+            output: format as OutputFormat,
+            labels: parseSelector(flags.selector as string | undefined),
+            namespace: flags["all-namespaces"] ? undefined : namespace ?? "default",
+          }));
+        return 0;
+      }
+      case "describe": {
+        const targets = parseTargets(positionals);
+        await withRuntime(flags, output, (rt) => describe(rt, targets, namespace ?? "default"));
+        return 0;
+      }
+      case "wait": {
+        const forWhat = parseWaitFor(flags.for as string | undefined);
+        const keys = parseTargets(positionals, { requireNames: true }).flatMap((t) =>
+          t.names.map((name) => ({ kind: t.kind, namespace: namespace ?? "default", name }))
+        );
+        await withRuntime(flags, output, (rt) => wait(rt, keys, forWhat, duration(flags, "timeout", 30_000)));
+        return 0;
+      }
+      case "controller":
+        await withRuntime(flags, output, (rt) =>
+          runController(rt, {
+            resyncMs: duration(flags, "resync", 30_000),
+            workers: Number(flags.workers ?? 4) || 4,
+          }));
+        return 0;
+      case "doctor":
+        await withRuntime(flags, output, doctor);
+        return 0;
+    }
+    return 0;
+  } catch (e) {
+    return report(e, output);
+  }
+}
+
+function report(e: unknown, output: Output): number {
+  if (e instanceof InvalidInputError) {
+    output.err(e.lines.map((l) => `error: ${l}\n`).join("") + `${e.message}.\n`);
+    return 2;
+  }
+  if (e instanceof UsageError) {
+    output.err(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
+    return 2;
+  }
+  if (e instanceof CommandFailed || e instanceof VirshError || e instanceof ConflictError) {
+    output.err(`error: ${e.message}\n`);
+    return 1;
+  }
+  output.err(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+  if (Deno.env.get("LV_DEBUG") && e instanceof Error) output.err(`${e.stack}\n`);
+  return 1;
+}

@@ -1,0 +1,79 @@
+/** Reading -f files: directories, stdin, parsing, validation against the set and the store. */
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { formatProblem, type Problem } from "../api/problem.ts";
+import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
+import { parseManifests } from "../manifest/parse.ts";
+import { validateReferences } from "../api/validate_references.ts";
+import type { Store } from "../store/store.ts";
+import { InvalidInputError, UsageError } from "./errors.ts";
+
+async function expand(path: string): Promise<string[]> {
+  if (path === "-") return ["-"];
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    throw new UsageError(
+      `file "${path}" does not exist`,
+      "pass -f with a YAML file, a directory of them, or - for stdin",
+    );
+  }
+  if (!info.isDirectory) return [path];
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(path)) {
+    if (entry.isFile && /\.(ya?ml|json)$/.test(entry.name)) files.push(join(path, entry.name));
+  }
+  return files.sort();
+}
+
+/** Makes relative host paths in a resource absolute, against the directory of the file it came from. */
+export function absolutize(obj: AnyResource, baseDir: string): void {
+  const abs = (p: string) => isAbsolute(p) ? p : resolve(baseDir, p);
+  if (obj.kind === "Box" && !/^[a-z][a-z0-9+.-]*:\/\//i.test(obj.spec.source)) {
+    obj.spec.source = abs(obj.spec.source);
+  }
+  if (obj.kind === "Domain") {
+    if (obj.spec.ssh.privateKey) obj.spec.ssh.privateKey = abs(obj.spec.ssh.privateKey);
+    for (const p of obj.spec.provision) if (p.path) p.path = abs(p.path);
+    for (const f of obj.spec.syncedFolders) f.source = abs(f.source);
+  }
+}
+
+/**
+ * Reads, parses and validates every file; throws InvalidInputError listing every problem when any exists,
+ * so nothing is written unless all of it is valid.
+ */
+export async function loadManifests(paths: string[], store: Store): Promise<AnyResource[]> {
+  if (paths.length === 0) {
+    throw new UsageError("no input: pass -f FILE", "example: lv apply -f examples/basic.yaml");
+  }
+  const files = (await Promise.all(paths.map(expand))).flat();
+  const resources: AnyResource[] = [];
+  const problems: Problem[] = [];
+  for (const file of files) {
+    const text = file === "-"
+      ? await new Response(Deno.stdin.readable).text()
+      : await Deno.readTextFile(file);
+    const parsed = parseManifests(text, file === "-" ? "<stdin>" : file);
+    problems.push(...parsed.problems);
+    for (const r of parsed.resources) absolutize(r, file === "-" ? Deno.cwd() : dirname(resolve(file)));
+    resources.push(...parsed.resources);
+  }
+  if (problems.length === 0) {
+    const existing = new Map<string, AnyResource>();
+    for (const kind of KINDS) {
+      for (const obj of await store.list(kind)) {
+        existing.set(`${kind}/${obj.metadata.namespace}/${obj.metadata.name}`, obj);
+      }
+    }
+    problems.push(
+      ...validateReferences(
+        resources,
+        (kind: Kind, ns: string, name: string) => existing.get(`${kind}/${ns}/${name}`),
+      ),
+    );
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems.map(formatProblem));
+  if (resources.length === 0) throw new UsageError(`no resources found in ${files.join(", ")}`);
+  return resources;
+}

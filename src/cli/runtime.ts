@@ -1,0 +1,130 @@
+/** What commands run against: the store, libvirt, the controllers, and where output goes. */
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { refString } from "../store/store.ts";
+import type { AnyResource } from "../api/types.ts";
+import type { ControllerContext } from "../controller/context.ts";
+import { Manager, type ManagerOptions } from "../controller/manager.ts";
+import { boxReconciler } from "../controller/box_reconciler.ts";
+import { domainReconciler } from "../controller/domain_reconciler.ts";
+import { networkReconciler } from "../controller/network_reconciler.ts";
+import { volumeReconciler } from "../controller/volume_reconciler.ts";
+import { Libvirt } from "../libvirt/libvirt.ts";
+import { DEFAULT_URI, ProcessVirsh, type VirshRunner } from "../libvirt/virsh.ts";
+import { SqliteStore } from "../store/sqlite_store.ts";
+import type { Store } from "../store/store.ts";
+
+export const RECONCILERS = [boxReconciler, volumeReconciler, networkReconciler, domainReconciler];
+export const MANAGER_LEASE = "controller-manager";
+const LEASE_TTL_MS = 15_000;
+
+export interface Output {
+  /** Results (resources, tables): stdout. */
+  out(text: string): void;
+  /** Progress and warnings: stderr. */
+  err(text: string): void;
+}
+
+export interface Runtime {
+  home: string;
+  store: Store;
+  libvirt: Libvirt;
+  output: Output;
+  /** Identifies this process as a lease holder. */
+  holder: string;
+  close(): void;
+}
+
+/** $LV_HOME, default ~/.local/share/lv; created 0700. */
+export function lvHome(env: (name: string) => string | undefined = Deno.env.get): string {
+  const explicit = env("LV_HOME");
+  if (explicit) return explicit;
+  const data = env("XDG_DATA_HOME") || join(env("HOME") ?? "/root", ".local", "share");
+  return join(data, "lv");
+}
+
+export interface RuntimeOptions {
+  /** libvirt URI: --connect, else LV_CONNECT, else qemu:///system. */
+  connect?: string;
+  home?: string;
+  output?: Output;
+  virsh?: VirshRunner;
+}
+
+export function stdOutput(): Output {
+  const enc = new TextEncoder();
+  return {
+    out: (t) => Deno.stdout.writeSync(enc.encode(t)),
+    err: (t) => Deno.stderr.writeSync(enc.encode(t)),
+  };
+}
+
+export function openRuntime(options: RuntimeOptions = {}): Runtime {
+  const home = options.home ?? lvHome();
+  Deno.mkdirSync(home, { recursive: true, mode: 0o700 });
+  const store = new SqliteStore(join(home, "store.db"));
+  const uri = options.connect ?? Deno.env.get("LV_CONNECT") ?? DEFAULT_URI;
+  const libvirt = new Libvirt(options.virsh ?? new ProcessVirsh(uri));
+  return {
+    home,
+    store,
+    libvirt,
+    output: options.output ?? stdOutput(),
+    holder: `${hostname()}:${Deno.pid}`,
+    close: () => store.close(),
+  };
+}
+
+export function controllerContext(rt: Runtime, options: { quiet?: boolean } = {}): ControllerContext {
+  return {
+    store: rt.store,
+    home: rt.home,
+    libvirtFor: () => rt.libvirt,
+    now: () => new Date(),
+    event: async (obj: AnyResource, type, reason, message) => {
+      await rt.store.recordEvent(obj, { type, reason, message });
+      if (!options.quiet) rt.output.err(`${refString(obj)}: ${reason}: ${message}\n`);
+    },
+  };
+}
+
+/**
+ * Runs the controllers in this process while `until` is false, when no `lv controller` (or other lv
+ * process) holds the manager lease; otherwise only watches. Returns whether `until` became true before
+ * the deadline. Checks every pollMs.
+ */
+export async function driveUntil(
+  rt: Runtime,
+  until: () => Promise<boolean>,
+  options: { timeoutMs: number; pollMs?: number; manager?: ManagerOptions; onTick?: () => Promise<void> },
+): Promise<boolean> {
+  const deadline = Date.now() + options.timeoutMs;
+  let manager: Manager | undefined;
+  let renewedAt = 0;
+  try {
+    while (true) {
+      if (await until()) return true;
+      await options.onTick?.();
+      if (Date.now() >= deadline) return false;
+      if (!manager || Date.now() - renewedAt > LEASE_TTL_MS / 3) {
+        const held = await rt.store.acquireLease(MANAGER_LEASE, rt.holder, LEASE_TTL_MS);
+        renewedAt = Date.now();
+        if (held && !manager) {
+          manager = new Manager(controllerContext(rt, { quiet: true }), RECONCILERS, options.manager);
+          await manager.start();
+        } else if (!held && manager) {
+          await manager.stop();
+          manager = undefined;
+        }
+      }
+      await new Promise((r) =>
+        setTimeout(r, Math.min(options.pollMs ?? 200, Math.max(0, deadline - Date.now())))
+      );
+    }
+  } finally {
+    if (manager) {
+      await manager.stop();
+      await rt.store.releaseLease(MANAGER_LEASE, rt.holder);
+    }
+  }
+}
