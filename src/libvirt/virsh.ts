@@ -52,12 +52,17 @@ export class VirshError extends Error {
 /** Default URI when neither --connect nor LV_CONNECT says otherwise. */
 export const DEFAULT_URI = "qemu:///system";
 
-/** One `virsh` process per command. */
+/**
+ * One `virsh` process per command. With LV_VIRSH_LOG=FILE set, each command's argv is appended to FILE as a
+ * JSON line (tests assert which commands ran; benchmarks count them).
+ */
 export class ProcessVirsh implements VirshRunner {
   readonly uri: string;
   #calls = 0;
+  #log: string | undefined;
   constructor(uri: string = DEFAULT_URI) {
     this.uri = uri;
+    this.#log = Deno.env.get("LV_VIRSH_LOG") || undefined;
   }
 
   get calls(): number {
@@ -66,6 +71,7 @@ export class ProcessVirsh implements VirshRunner {
 
   async run(args: string[], options: RunOptions = {}): Promise<VirshResult> {
     this.#calls++;
+    if (this.#log) Deno.writeTextFileSync(this.#log, JSON.stringify(args) + "\n", { append: true });
     const command = new Deno.Command("virsh", {
       args: ["-q", "-c", this.uri, ...args],
       stdin: options.stdin === undefined ? "null" : "piped",

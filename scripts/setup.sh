@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# setup.sh: make this Debian/Ubuntu machine ready for lv, then apply the manifests given.
+#
+#   sudo scripts/setup.sh [MANIFEST...]
+#
+# Installs what is missing (Deno, libvirt, QEMU, qemu-img, rsync, ssh), starts virtlogd and libvirtd when
+# they are not running (systemd when it is PID 1, the daemons directly otherwise), puts an `lv` command in
+# /usr/local/bin, checks the host with `lv doctor`, and finally runs `lv apply -f` on each MANIFEST.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ "$(id -u)" = 0 ] || { echo "setup.sh: run as root (sudo scripts/setup.sh)" >&2; exit 1; }
+
+PACKAGES=(libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
+  dnsmasq-base iproute2 openssh-client openssh-server rsync tar ca-certificates libxml2-utils)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v deno >/dev/null; then
+  command -v npm >/dev/null || { apt-get update -qq; apt-get install -y -qq --no-install-recommends npm >/dev/null; }
+  echo "setup.sh: installing Deno"
+  npm install -g deno@2.9.6 >/dev/null
+fi
+
+if ! virsh -c qemu:///system version >/dev/null 2>&1; then
+  if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; then
+    systemctl enable --now virtlogd libvirtd
+  else
+    echo "setup.sh: starting virtlogd and libvirtd (no systemd)"
+    mkdir -p /run/libvirt
+    virtlogd -d -p /run/libvirt/lv-virtlogd.pid
+    libvirtd -d -p /run/libvirt/lv-libvirtd.pid
+  fi
+  for _ in $(seq 300); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+deno install -g -A -f -q --config deno.json --root /usr/local -n lv mod.ts
+lv doctor || true
+
+for manifest in "$@"; do
+  lv apply -f "$manifest"
+done

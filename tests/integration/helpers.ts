@@ -1,0 +1,123 @@
+/** Helpers for tests that drive the real lv CLI against the lab's real libvirtd. */
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Fails (never skips) when the tests do not run inside scripts/lab.sh. */
+export function requireLab(): void {
+  if (!Deno.env.get("LV_LAB")) {
+    throw new Error(
+      "integration and end-to-end tests need a private libvirtd: run them with `deno task test` (scripts/lab.sh)",
+    );
+  }
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const dec = new TextDecoder();
+
+export async function run(
+  cmd: string,
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+): Promise<Run> {
+  const child = new Deno.Command(cmd, {
+    args,
+    env: options.env,
+    cwd: options.cwd,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(options.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** An lv home (store, caches) of the test's own, and a way to run lv with it. */
+export class Lv {
+  readonly home: string;
+  readonly virshLog: string;
+  constructor() {
+    this.home = Deno.makeTempDirSync({ prefix: "lv-test-" });
+    this.virshLog = `${this.home}/virsh.log`;
+  }
+
+  async run(args: string[], options: { stdin?: string; cwd?: string } = {}): Promise<Run> {
+    return await run(Deno.execPath(), ["run", "-A", `${ROOT}mod.ts`, ...args], {
+      env: { LV_HOME: this.home, LV_VIRSH_LOG: this.virshLog },
+      stdin: options.stdin,
+      cwd: options.cwd ?? ROOT,
+    });
+  }
+
+  /** Runs lv and fails the test with lv's output when the exit code is not `code`. */
+  async ok(args: string[], options: { stdin?: string; code?: number } = {}): Promise<Run> {
+    const r = await this.run(args, options);
+    if (r.code !== (options.code ?? 0)) {
+      throw new Error(
+        `lv ${args.join(" ")} exited ${r.code}, expected ${options.code ?? 0}\n${r.stdout}\n${r.stderr}`,
+      );
+    }
+    return r;
+  }
+
+  /** virsh commands lv ran since the last call (from LV_VIRSH_LOG). */
+  virshCalls(): string[][] {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(this.virshLog);
+      Deno.removeSync(this.virshLog);
+    } catch { /* none yet */ }
+    return text.split("\n").filter((l) => l).map((l) => JSON.parse(l));
+  }
+
+  cleanup(): void {
+    Deno.removeSync(this.home, { recursive: true });
+  }
+}
+
+export async function virsh(...args: string[]): Promise<string> {
+  const r = await run("virsh", ["-q", "-c", "qemu:///system", ...args]);
+  if (r.code !== 0) throw new Error(`virsh ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Names virsh lists (domains, networks or volumes of a pool). */
+export async function virshNames(what: "domains" | "networks" | "volumes"): Promise<string[]> {
+  const out = what === "domains"
+    ? await virsh("list", "--all", "--name")
+    : what === "networks"
+    ? await virsh("net-list", "--all", "--name")
+    : await virsh("vol-list", "--pool", "default").catch(() => "");
+  return out.split("\n").map((l) => l.trim().split(/\s+/)[0]).filter((n) => n).sort();
+}
+
+/** Polls `check` until it returns true; fails with `what` after timeoutMs. */
+export async function waitFor(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting until ${what}`);
+}
+
+/** Commands that change libvirt (everything but reads). */
+export function mutating(calls: string[][]): string[][] {
+  const reads =
+    /^(version|capabilities|domcapabilities|pool-dumpxml|pool-info|vol-dumpxml|vol-list|net-dumpxml|net-info|net-dhcp-leases|dumpxml|domstate|domifaddr|list|net-list|pool-list|snapshot-list|snapshot-dumpxml)$/;
+  return calls.filter((c) => !reads.test(c[0]));
+}
