@@ -603,6 +603,15 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
     "Name of a libvirt network for a management interface added before the others (vagrant's management network). None when absent.",
     { format: "libvirt-name", vagrant: "management_network_name" },
   ),
+  communicator: oneOf(
+    "How lv talks to the guest: ssh (wait for SSH, then set the hostname, networks, folders and provisioners up) or none (no guest OS: Ready once running).",
+    ["ssh", "none"] as const,
+    { default: "ssh", vagrant: "vm.communicator" },
+  ),
+  gracefulHaltTimeout: int("Seconds a guest gets to shut down on ACPI before lv powers it off.", 0, 3600, {
+    default: 60,
+    vagrant: "vm.graceful_halt_timeout",
+  }),
 });
 
 // ---------------------------------------------------------------- resources

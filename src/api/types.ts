@@ -73,6 +73,8 @@ export interface BoxStatus extends Status {
   pendingVolume?: string;
   /** sha256 of the source file uploaded. */
   sha256?: string;
+  /** A private key shipped inside the .box (vagrant_key), unpacked under $LV_HOME; Domains use it by default. */
+  privateKey?: string;
   format?: "qcow2" | "raw";
   /** Virtual size in bytes. */
   virtualSize?: number;
@@ -134,6 +136,8 @@ export interface NetworkSpec {
 export interface NetworkStatus extends Status {
   bridge?: string;
   active?: boolean;
+  /** DHCP reservations lv made for Domains' static ips: "mac=ip". */
+  reservations?: string[];
 }
 
 export type Network = Resource<"Network", NetworkSpec, NetworkStatus>;
@@ -220,6 +224,10 @@ export interface DomainSpec {
   machineVirtualSize?: number;
   /** Name of the libvirt network for the management interface (vagrant's management network). */
   managementNetwork?: string;
+  /** "ssh" (default): lv waits for SSH and sets the guest up; "none": no guest OS to talk to. */
+  communicator?: "ssh" | "none";
+  /** Seconds a guest gets to shut down on ACPI before it is powered off (vagrant's graceful_halt_timeout). Default 60. */
+  gracefulHaltTimeout?: number;
 }
 
 export interface DomainInterfaceStatus {
@@ -237,6 +245,12 @@ export interface DomainStatus extends Status {
   ip?: string;
   /** When lv asked the guest to shut down (ACPI); it is powered off after the grace period. */
   shutdownRequestedAt?: string;
+  /** The last lv reload request carried out. */
+  restartRequest?: string;
+  /** The guest's SSH host key, pinned at first contact ("ssh-ed25519 AAAA..."). */
+  sshHostKey?: string;
+  /** What lv has done inside the guest (see src/controller/guest.ts). */
+  guest?: Record<string, unknown>;
 }
 
 export type Domain = Resource<"Domain", DomainSpec, DomainStatus>;

@@ -15,6 +15,8 @@ export interface BoxImage {
   virtualSize: number;
   /** sha256 of the source file (the .box or the image). */
   sha256: string;
+  /** A private key the box ships (vagrant_key beside box.img): guests from it accept it until lv installs its own. */
+  privateKey?: string;
 }
 
 export interface ResolveBoxOptions {
@@ -107,7 +109,11 @@ export async function imageInfo(path: string): Promise<{ format: string; virtual
 }
 
 /** Unpacks a Vagrant libvirt box (v1: box.img; v2: disks[0]) once per digest; returns the image path. */
-async function unpackBox(boxFile: string, digest: string, cacheDir: string): Promise<string> {
+async function unpackBox(
+  boxFile: string,
+  digest: string,
+  cacheDir: string,
+): Promise<{ image: string; privateKey?: string }> {
   const dir = join(cacheDir, "boxes", digest);
   const metadataPath = join(dir, "metadata.json");
   try {
@@ -142,7 +148,13 @@ async function unpackBox(boxFile: string, digest: string, cacheDir: string): Pro
       `${basename(boxFile)}: metadata.json names disk path "${image}" outside the box`,
     );
   }
-  return join(dir, image);
+  let privateKey: string | undefined = join(dir, "vagrant_key");
+  try {
+    await Deno.chmod(privateKey, 0o600);
+  } catch {
+    privateKey = undefined;
+  }
+  return { image: join(dir, image), privateKey };
 }
 
 /** Resolves a Box source to an image ready for upload. */
@@ -162,10 +174,17 @@ export async function resolveBoxSource(
   if (want && want !== digest) {
     throw new BoxSourceError(`checksum mismatch for ${source}: expected sha256 ${want}, got ${digest}`);
   }
-  const image = await isTar(file) ? await unpackBox(file, digest, options.cacheDir) : file;
+  const box = await isTar(file) ? await unpackBox(file, digest, options.cacheDir) : { image: file };
+  const image = box.image;
   const info = await imageInfo(image);
   if (info.format !== "qcow2" && info.format !== "raw") {
     throw new BoxSourceError(`${source}: image format "${info.format}" is not supported (qcow2 or raw)`);
   }
-  return { path: image, format: info.format, virtualSize: info.virtualSize, sha256: digest };
+  return {
+    path: image,
+    format: info.format,
+    virtualSize: info.virtualSize,
+    sha256: digest,
+    privateKey: "privateKey" in box ? box.privateKey : undefined,
+  };
 }

@@ -17,7 +17,12 @@ function map(m: Record<string, string>): string {
   return entries.length === 0 ? "<none>" : entries.map(([k, v]) => `${k}=${v}`).join("\n              ");
 }
 
-export function describeObject(obj: AnyResource, events: LvEvent[], now: Date = new Date()): string {
+export function describeObject(
+  obj: AnyResource,
+  events: LvEvent[],
+  options: { now?: Date; snapshots?: string[] } = {},
+): string {
+  const now = options.now ?? new Date();
   const m = obj.metadata;
   const { conditions = [], observedGeneration: _o, phase, ...status } = obj.status;
   const lines = [
@@ -43,6 +48,9 @@ export function describeObject(obj: AnyResource, events: LvEvent[], now: Date = 
     ["TYPE", "STATUS", "REASON", "AGE", "MESSAGE"],
     ...conditions.map((c) => [c.type, c.status, c.reason, age(c.lastTransitionTime, now), c.message]),
   ]));
+  if (options.snapshots) {
+    out += "Snapshots:\n" + (options.snapshots.length === 0 ? "  <none>\n" : indent(options.snapshots.join("\n")));
+  }
   out += "Events:\n";
   out += events.length === 0 ? "  <none>\n" : indent(renderTable([
     ["TYPE", "REASON", "AGE", "COUNT", "MESSAGE"],
@@ -63,7 +71,12 @@ export async function describe(rt: Runtime, targets: Target[], namespace: string
       : target.names.map((n) => objects.find((o) => o.metadata.name === n) ?? n);
     for (const obj of chosen) {
       if (typeof obj === "string") missing.push(`${kindWord(target.kind)}/${obj}`);
-      else texts.push(describeObject(obj, await rt.store.events(keyOf(obj))));
+      else {
+        const snapshots = obj.kind === "Domain"
+          ? await rt.libvirt.snapshotList(obj.metadata.name).catch(() => undefined)
+          : undefined;
+        texts.push(describeObject(obj, await rt.store.events(keyOf(obj)), { snapshots }));
+      }
     }
   }
   rt.output.out(texts.join("\n"));

@@ -15,6 +15,15 @@ Commands:
   delete KIND NAME
   wait KIND/NAME --for=condition=Ready
                        block until a condition holds (or --for=delete)
+  up|halt|suspend|resume NAME
+                       set a domain's state (Running, Stopped, Paused) and wait for it
+  reload NAME          stop and start a domain (next-boot changes apply), sync and provision again
+  provision NAME       run the domain's provisioners again
+  rsync NAME           sync the domain's rsync folders again
+  ssh NAME [-- CMD]    a shell on the guest, or one command (its exit code is lv's)
+  ssh-config NAME      OpenSSH config for the guest: lv ssh-config web >> ~/.ssh/config
+  snapshot save|list|revert|delete NAME [SNAPSHOT]
+                       libvirt snapshots of a domain
   controller           run the controllers until stopped (heals drift)
   doctor               check this host and print the fix for each problem
   explain KIND[.FIELD] document a kind or field
@@ -81,6 +90,36 @@ Runs the controllers until SIGINT or SIGTERM. Every object is reconciled again e
 changes made behind lv's back (a destroyed domain, a stopped network) are repaired. While it runs,
 'lv apply' only writes and waits.
 `,
+  up: verbUsage(
+    "up",
+    "Sets spec.state to Running, syncs rsync folders again, and waits until the guest is Ready.",
+  ),
+  halt: verbUsage("halt", "Sets spec.state to Stopped: ACPI shutdown, power off after gracefulHaltTimeout."),
+  suspend: verbUsage("suspend", "Sets spec.state to Paused (virsh suspend)."),
+  resume: verbUsage("resume", "Sets spec.state to Running from Paused (virsh resume)."),
+  reload: verbUsage(
+    "reload",
+    "Stops and starts the domain so changes that need a boot apply, then syncs folders and runs the 'always' provisioners.",
+  ),
+  provision: verbUsage(
+    "provision",
+    "Runs every provisioner again (run: once ones too), streaming their output.",
+  ),
+  rsync: verbUsage("rsync", "Copies every rsync synced folder to the guest again."),
+  ssh: `Usage: lv ssh NAME [-- COMMAND...]
+
+Opens a shell on the guest (a real TTY when stdin is one), or runs COMMAND and exits with its exit code.
+The guest's host key is the one pinned at first contact; a changed key is an error.
+`,
+  "ssh-config": `Usage: lv ssh-config NAME...
+
+Prints an OpenSSH config block per domain (address, user, key, pinned host key), so plain ssh, scp and
+rsync work: lv ssh-config web >> ~/.ssh/config && ssh web
+`,
+  snapshot: `Usage: lv snapshot save NAME SNAPSHOT | list NAME | revert NAME SNAPSHOT | delete NAME SNAPSHOT
+
+libvirt snapshots (internal, qcow2) of a domain lv made. describe lists them too.
+`,
   doctor: `Usage: lv doctor
 
 Checks virsh, qemu-img, libvirtd, KVM, the default pool and the store's permissions, and prints the fix
@@ -100,6 +139,17 @@ Prints the JSON Schema (draft 2020-12) of one kind, or of all kinds.
 Prints lv's version and the libvirt daemon's.
 `,
 };
+
+function verbUsage(verb: string, what: string): string {
+  return `Usage: lv ${verb} NAME... [--wait=false] [--timeout=10m]
+
+${what}
+
+Flags:
+  --wait=false         only record the request; do not wait
+  --timeout DURATION   give up waiting after this long (default 10m)
+`;
+}
 
 export function usage(command: string): string {
   const text = USAGE[command];

@@ -18,6 +18,9 @@ import { OUTPUT_FORMATS, type OutputFormat } from "./printers.ts";
 import { openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
 import { parseSelector, parseTargets } from "./targets.ts";
 import { parseWaitFor, wait } from "./wait.ts";
+import { request, setState, VERB_STATES } from "./verbs.ts";
+import { ssh, sshConfig } from "./ssh.ts";
+import { snapshot } from "./snapshot.ts";
 import { keyOf } from "../store/store.ts";
 import { KINDS } from "../api/types.ts";
 
@@ -55,6 +58,16 @@ const FLAGS = {
   wait: { ...COMMON, for: { type: "string" }, timeout: { type: "string" } },
   controller: { ...COMMON, resync: { type: "string" }, workers: { type: "string" } },
   doctor: { ...COMMON },
+  up: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
+  halt: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
+  suspend: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
+  resume: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
+  reload: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
+  provision: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
+  rsync: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
+  ssh: { ...COMMON },
+  "ssh-config": { ...COMMON },
+  snapshot: { ...COMMON },
   version: { ...COMMON },
   explain: { ...COMMON },
   schema: { ...COMMON },
@@ -128,7 +141,9 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       throw new UsageError(`unknown command "${word}"`, "run 'lv help' for the list of commands");
     }
     const command = word as Command;
-    const { flags, positionals } = parse(command, normalize(rest));
+    const dashes = rest.indexOf("--");
+    const after = dashes >= 0 ? rest.slice(dashes + 1) : [];
+    const { flags, positionals } = parse(command, normalize(dashes >= 0 ? rest.slice(0, dashes) : rest));
     if (flags.help || command === "help") {
       output.out(command === "help" ? (positionals[0] ? usage(positionals[0]) : HELP) : usage(command));
       return 0;
@@ -230,6 +245,48 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
         return 0;
       case "doctor":
         await withRuntime(flags, output, doctor);
+        return 0;
+      case "up":
+      case "halt":
+      case "suspend":
+      case "resume":
+      case "reload":
+      case "provision":
+      case "rsync": {
+        if (positionals.length === 0) throw new UsageError(`no domain named`, `e.g. lv ${command} web`);
+        const options = {
+          wait: bool(flags, "wait", true),
+          timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
+          namespace: namespace ?? "default",
+        };
+        await withRuntime(
+          flags,
+          output,
+          (rt) =>
+            command in VERB_STATES
+              ? setState(rt, command, positionals, options)
+              : request(rt, command, positionals, options),
+        );
+        return 0;
+      }
+      case "ssh": {
+        if (positionals.length !== 1) {
+          throw new UsageError("lv ssh takes one domain name", "e.g. lv ssh web -- uname -a");
+        }
+        let code = 0;
+        await withRuntime(flags, output, async (rt) => {
+          code = await ssh(rt, positionals[0], namespace ?? "default", after);
+        });
+        return code;
+      }
+      case "ssh-config":
+        if (positionals.length === 0) {
+          throw new UsageError("no domain named", "e.g. lv ssh-config web >> ~/.ssh/config");
+        }
+        await withRuntime(flags, output, (rt) => sshConfig(rt, positionals, namespace ?? "default"));
+        return 0;
+      case "snapshot":
+        await withRuntime(flags, output, (rt) => snapshot(rt, positionals, namespace ?? "default"));
         return 0;
     }
     return 0;

@@ -76,7 +76,14 @@ export function openRuntime(options: RuntimeOptions = {}): Runtime {
 }
 
 export function controllerContext(rt: Runtime, options: { quiet?: boolean } = {}): ControllerContext {
+  const partial = new Map<string, string>();
   return {
+    progress: (obj, text, prefix) => {
+      const key = refString(obj);
+      const lines = ((partial.get(key) ?? "") + text).split("\n");
+      partial.set(key, lines.pop()!);
+      for (const line of lines) rt.output.err(`${prefix}${line}\n`);
+    },
     store: rt.store,
     home: rt.home,
     libvirtFor: () => rt.libvirt,

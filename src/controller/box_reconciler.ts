@@ -88,6 +88,7 @@ export const boxReconciler: Reconciler = {
       status.format = image.format;
       status.virtualSize = image.virtualSize;
       status.sha256 = image.sha256;
+      if (image.privateKey) status.privateKey = image.privateKey;
       status.usedBy = usedBy;
     });
     await setReady(ctx.store, box, { status: "True", reason: "Uploaded", phase: "Ready" });

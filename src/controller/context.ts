@@ -9,6 +9,8 @@ export interface ControllerContext {
   libvirtFor(obj: AnyResource): Libvirt;
   /** Records an event on the object and shows it as progress. */
   event(obj: AnyResource, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+  /** Live output (provisioners): shown, not recorded. `prefix` starts each line. */
+  progress?(obj: AnyResource, text: string, prefix: string): void;
   /** $LV_HOME: caches (downloaded boxes, keys) live under it. */
   home: string;
   now(): Date;

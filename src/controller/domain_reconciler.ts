@@ -1,5 +1,4 @@
 /** Domain: one libvirt domain with its disks and interfaces, in the state the spec asks for. */
-import { createHash } from "node:crypto";
 import { getCondition, isTrue, removeCondition, setCondition } from "../api/conditions.ts";
 import { boxVolumeName } from "../api/references.ts";
 import type {
@@ -22,15 +21,11 @@ import {
 } from "../libvirt/xml/domain_xml.ts";
 import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
 import { ensureFinalizer, removeFinalizer, writeStatus } from "./object_ops.ts";
+import { domainInterfaces } from "./domain_interfaces.ts";
+import { type GuestStatus, guestWorkPending, reconcileGuest, RELOAD_ANNOTATION } from "./guest.ts";
 
 /** Seconds a guest gets to shut down on ACPI before it is powered off (vagrant's graceful_halt_timeout). */
 export const GRACEFUL_HALT_SECONDS = 60;
-
-/** A stable MAC for an interface without one: derived from the domain's uid, so it never changes. */
-export function generatedMac(uid: string, index: number): string {
-  const h = createHash("sha256").update(`${uid}/${index}`).digest();
-  return `52:54:00:${[h[0], h[1], h[2]].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
-}
 
 const kvmOffered = new WeakMap<Libvirt, Promise<boolean>>();
 
@@ -44,17 +39,6 @@ export async function resolveDriver(lv: Libvirt, dom: Domain): Promise<DomainDri
     );
   }
   return await kvmOffered.get(lv)! ? "kvm" : "qemu";
-}
-
-/** The interfaces as libvirt gets them, MACs filled in. */
-export function domainInterfaces(dom: Domain): DomainXmlInterface[] {
-  return dom.spec.interfaces.map((nic, i) => ({
-    network: nic.network,
-    dev: nic.dev,
-    mode: nic.dev ? nic.mode ?? "bridge" : undefined,
-    mac: (nic.mac ?? generatedMac(dom.metadata.uid, i)).toLowerCase(),
-    model: nic.model,
-  }));
 }
 
 async function ensureBoxVolume(ctx: ControllerContext, dom: Domain): Promise<void> {
@@ -143,8 +127,10 @@ async function resolveDisks(ctx: ControllerContext, dom: Domain): Promise<Domain
   return disks;
 }
 
-async function checkNetworks(ctx: ControllerContext, dom: Domain): Promise<void> {
-  for (const nic of dom.spec.interfaces) {
+async function checkNetworks(ctx: ControllerContext, dom: Domain): Promise<Map<string, Network>> {
+  const networks = new Map<string, Network>();
+  const nics = domainInterfaces(dom);
+  for (const [i, nic] of dom.spec.interfaces.entries()) {
     if (!nic.network) continue;
     const net = await ctx.store.get({
       kind: "Network",
@@ -156,7 +142,16 @@ async function checkNetworks(ctx: ControllerContext, dom: Domain): Promise<void>
     if (!net || !isTrue(net.status, "Ready")) {
       throw new WaitingError("WaitingForNetwork", `waiting for network/${nic.network} to be active`, 1000);
     }
+    if (nic.ip && net.spec.dhcp.enabled && !net.status.reservations?.includes(`${nics[i].mac}=${nic.ip}`)) {
+      throw new WaitingError(
+        "WaitingForNetwork",
+        `waiting for network/${nic.network} to reserve ${nic.ip} for ${nics[i].mac}`,
+        1000,
+      );
+    }
+    networks.set(nic.network, net);
   }
+  return networks;
 }
 
 /** libvirt states a guest cannot leave by itself: reported, not waited on. */
@@ -195,7 +190,7 @@ export const domainReconciler: Reconciler = {
 
     await ensureBoxVolume(ctx, dom);
     const disks = await resolveDisks(ctx, dom);
-    await checkNetworks(ctx, dom);
+    const networks = await checkNetworks(ctx, dom);
     const options: DomainXmlOptions = {
       driver: await resolveDriver(lv, dom),
       disks,
@@ -228,42 +223,49 @@ export const domainReconciler: Reconciler = {
     let { state, reason } = await lv.domState(name);
     let requeueAfterMs: number | undefined;
     let shutdownRequestedAt = dom.status.shutdownRequestedAt as string | undefined;
-    let failure: TerminalError | undefined;
+    let failure: { reason: string; message: string } | undefined;
     const desired = dom.spec.state;
-    if (desired === "Running" || desired === "Paused") {
+    // lv reload: a full stop and start (so next-boot changes apply), then the boot's guest work again.
+    const reloadRequest = dom.metadata.annotations[RELOAD_ANNOTATION];
+    let restartRequest = dom.status.restartRequest as string | undefined;
+    const reloading = !!reloadRequest && reloadRequest !== restartRequest && desired !== "Stopped";
+    if (reloading && state === "shut off") restartRequest = reloadRequest;
+    const target = reloading && state !== "shut off" ? "Stopped" : desired;
+    if (target === "Running" || target === "Paused") {
       if (state === "shut off" || state === "crashed") {
-        await lv.domStart(name, { paused: desired === "Paused" });
+        await lv.domStart(name, { paused: target === "Paused" });
         await ctx.event(
           dom,
           "Normal",
           "Started",
-          `domain "${name}" started${desired === "Paused" ? " paused" : ""}`,
+          `domain "${name}" started${target === "Paused" ? " paused" : ""}`,
         );
         ({ state, reason } = await lv.domState(name));
         requeueAfterMs = 2000; // look again shortly: a guest that cannot run pauses or dies right after start
       } else if (state === "paused" && BROKEN_PAUSE.test(reason)) {
-        failure = new TerminalError(
-          "GuestPaused",
-          `domain "${name}" paused right after start (${reason})${
+        failure = {
+          reason: "GuestPaused",
+          message: `domain "${name}" paused right after start (${reason})${
             options.driver === "kvm"
               ? `: this host's KVM cannot run the guest; set spec.driver: qemu to use TCG emulation`
               : ""
           }. lv will not resume it; change the spec or restart it (lv reload ${name}).`,
-        );
-      } else if (state === "paused" && desired === "Running") {
+        };
+      } else if (state === "paused" && target === "Running") {
         await lv.domResume(name);
         await ctx.event(dom, "Normal", "Resumed", `domain "${name}" resumed`);
         ({ state, reason } = await lv.domState(name));
-      } else if (state === "running" && desired === "Paused") {
+      } else if (state === "running" && target === "Paused") {
         await lv.domSuspend(name);
         await ctx.event(dom, "Normal", "Suspended", `domain "${name}" suspended`);
         ({ state, reason } = await lv.domState(name));
       }
       shutdownRequestedAt = undefined;
     } else if (state !== "shut off") {
-      // Stopped: ACPI first, power off after the grace period (or at once when there is no disk to boot an OS).
+      // Stopped: ACPI first, power off after the grace period (at once when no guest OS can listen).
       const since = shutdownRequestedAt ? ctx.now().getTime() - Date.parse(shutdownRequestedAt) : 0;
-      if (disks.length === 0 || state === "paused" || since > GRACEFUL_HALT_SECONDS * 1000) {
+      const graceMs = (dom.spec.gracefulHaltTimeout ?? GRACEFUL_HALT_SECONDS) * 1000;
+      if (!talksToGuest(dom) || state === "paused" || since > graceMs) {
         await lv.domDestroy(name);
         await ctx.event(
           dom,
@@ -273,13 +275,14 @@ export const domainReconciler: Reconciler = {
         );
         shutdownRequestedAt = undefined;
         ({ state, reason } = await lv.domState(name));
+        if (reloading) requeueAfterMs = 100;
       } else {
         if (!shutdownRequestedAt) {
           await lv.domShutdown(name);
           await ctx.event(dom, "Normal", "ShuttingDown", `domain "${name}" asked to shut down (ACPI)`);
           shutdownRequestedAt = ctx.now().toISOString();
         }
-        requeueAfterMs = 2000;
+        requeueAfterMs = 1000;
       }
     }
 
@@ -291,13 +294,40 @@ export const domainReconciler: Reconciler = {
       : state === "shut off"
       ? "Stopped"
       : state;
-    const matches = phase === desired;
+    const matches = phase === desired && !reloading;
     const running = state === "running" || state === "paused";
+
+    let guest = dom.status.guest as GuestStatus | undefined;
+    let sshHostKey = dom.status.sshHostKey as string | undefined;
+    let notReady: { reason: string; message: string } | undefined;
+    if (matches && state === "running" && !failure && talksToGuest(dom)) {
+      const domId = await lv.domId(name);
+      if (domId && guestWorkPending(dom, domId)) {
+        const result = await reconcileGuest({
+          ctx,
+          dom,
+          lv,
+          nics: options.interfaces,
+          networks,
+          interfaces,
+          domId,
+        });
+        guest = result.guest;
+        sshHostKey = result.sshHostKey ?? sshHostKey;
+        if (result.failed) failure = { reason: result.reason, message: result.message };
+        else if (!result.ready) {
+          notReady = { reason: result.reason, message: result.message };
+          requeueAfterMs = result.requeueAfterMs;
+        }
+      } else if (guest?.failure) failure = guest.failure;
+    }
+
     const pendingRestart = running && changed.length > 0
       ? changed
       : running && getCondition(dom.status, "RestartRequired")?.status === "True"
       ? domainDiff(want, parseDomainXml(await lv.domLiveXml(name)))
       : [];
+    const failedBefore = getCondition(dom.status, "Ready")?.reason === failure?.reason;
     await writeStatus(ctx.store, dom, (status) => {
       status.observedGeneration = dom.metadata.generation;
       status.driver = options.driver;
@@ -307,6 +337,9 @@ export const domainReconciler: Reconciler = {
       status.ip = interfaces.flatMap((i) => i.ips.map((a) => a.address))[0];
       if (shutdownRequestedAt) status.shutdownRequestedAt = shutdownRequestedAt;
       else delete status.shutdownRequestedAt;
+      if (restartRequest) status.restartRequest = restartRequest;
+      if (guest) status.guest = guest;
+      if (sshHostKey) status.sshHostKey = sshHostKey;
       status.phase = failure ? "Failed" : phase;
       if (pendingRestart.length > 0) {
         setCondition(status, {
@@ -319,26 +352,33 @@ export const domainReconciler: Reconciler = {
       setCondition(
         status,
         failure
-          ? { type: "Ready", status: "False", reason: failure.reason, message: failure.message }
+          ? { type: "Ready", status: "False", ...failure }
+          : notReady
+          ? { type: "Ready", status: "False", ...notReady }
           : matches
           ? { type: "Ready", status: "True", reason: phase, message: "" }
           : {
             type: "Ready",
             status: "False",
-            reason: "Converging",
-            message: `${state} (${reason}), want ${desired}`,
+            reason: reloading ? "Reloading" : "Converging",
+            message: `${state} (${reason}), want ${reloading ? "a restart" : desired}`,
           },
         ctx.now(),
       );
     });
     if (failure) {
-      await ctx.event(dom, "Warning", failure.reason, failure.message);
+      if (!failedBefore) await ctx.event(dom, "Warning", failure.reason, failure.message);
       return;
     }
-    if (!matches) requeueAfterMs ??= 2000;
+    if (!matches || notReady) requeueAfterMs ??= 2000;
     return requeueAfterMs ? { requeueAfterMs } : undefined;
   },
 };
+
+/** Whether lv talks to a guest OS (SSH) at all: not with communicator none. */
+export function talksToGuest(dom: Domain): boolean {
+  return dom.spec.communicator !== "none";
+}
 
 async function observeInterfaces(
   lv: Libvirt,

@@ -1,5 +1,7 @@
 /** Network: one libvirt network, defined, started and autostarted, owned by lv. */
-import type { AnyResource, Network } from "../api/types.ts";
+import type { AnyResource, DhcpHost, Domain, Network } from "../api/types.ts";
+import { el, renderXml } from "../libvirt/xml/escape.ts";
+import { domainInterfaces } from "./domain_interfaces.ts";
 import {
   networkDiff,
   networkStateFromSpec,
@@ -42,13 +44,39 @@ export const networkReconciler: Reconciler = {
       );
     }
     let active = existing?.active ?? false;
+    // Static IPs of Domains on this network become DHCP reservations for their MACs.
+    const wanted: Network = structuredClone(net);
+    const reserved = await reservations(ctx, net);
+    if (net.spec.dhcp.enabled) wanted.spec.dhcp.hosts = [...net.spec.dhcp.hosts, ...reserved];
     if (!existing) {
-      await lv.netDefine(networkXml(net));
+      await lv.netDefine(networkXml(wanted));
       await ctx.event(net, "Normal", "Defined", `network "${name}" defined`);
     } else {
-      const diff = networkDiff(networkStateFromSpec(net), parsed!);
-      if (diff.length > 0) {
-        await lv.netDefine(networkXml(net, { uuid: parsed!.uuid }));
+      const diff = networkDiff(networkStateFromSpec(wanted), parsed!);
+      if (diff.length > 0 && diff.every((d) => d.startsWith("dhcp.hosts["))) {
+        // Reservations change live: a restart would cut running guests off the network.
+        const want = new Map(wanted.spec.dhcp.hosts.map((h) => [h.mac.toLowerCase(), h]));
+        const have = new Map(parsed!.dhcp.hosts.map((h) => [h.mac.toLowerCase(), h]));
+        for (const [mac, host] of have) {
+          const w = want.get(mac);
+          if (!w || w.ip !== host.ip || w.name !== host.name) {
+            await lv.netUpdateHost(name, "delete", hostXml(host), active);
+          }
+        }
+        for (const [mac, host] of want) {
+          const h = have.get(mac);
+          if (!h || h.ip !== host.ip || h.name !== host.name) {
+            await lv.netUpdateHost(name, "add-last", hostXml(host), active);
+          }
+        }
+        await ctx.event(
+          net,
+          "Normal",
+          "Updated",
+          `DHCP reservations of network "${name}" updated: ${diff.join(", ")}`,
+        );
+      } else if (diff.length > 0) {
+        await lv.netDefine(networkXml(wanted, { uuid: parsed!.uuid }));
         if (active) {
           // A running network keeps its old configuration until restarted.
           await lv.netDestroy(name);
@@ -71,6 +99,25 @@ export const networkReconciler: Reconciler = {
     await setReady(ctx.store, net, { status: "True", reason: "Active", phase: "Active" }, (status) => {
       status.bridge = bridge;
       status.active = true;
+      status.reservations = net.spec.dhcp.enabled ? reserved.map((h) => `${h.mac}=${h.ip}`) : [];
     });
   },
 };
+
+function hostXml(host: DhcpHost): string {
+  return renderXml(el("host", { mac: host.mac, name: host.name, ip: host.ip }));
+}
+
+/** DHCP reservations for the Domains with a static ip on this network (not being deleted). */
+async function reservations(ctx: ControllerContext, net: Network): Promise<DhcpHost[]> {
+  const hosts: DhcpHost[] = [];
+  for (const obj of await ctx.store.list("Domain", { namespace: net.metadata.namespace })) {
+    const dom = obj as Domain;
+    if (dom.metadata.deletionTimestamp || !dom.metadata.uid) continue;
+    domainInterfaces(dom).forEach((nic, i) => {
+      const ip = dom.spec.interfaces[i].ip;
+      if (nic.network === net.metadata.name && ip) hosts.push({ mac: nic.mac, ip });
+    });
+  }
+  return hosts.sort((a, b) => a.mac.localeCompare(b.mac));
+}

@@ -190,6 +190,24 @@ export class Libvirt {
     await this.#maybe(["net-undefine", name], `Cannot undefine network "${name}"`);
   }
 
+  /**
+   * Adds or deletes one DHCP host of a network, in its persistent definition and (when `live`) in the running
+   * network, without restarting it.
+   */
+  async netUpdateHost(
+    name: string,
+    op: "add-last" | "delete",
+    hostXml: string,
+    live: boolean,
+  ): Promise<void> {
+    await this.run(
+      ["net-update", name, op, "ip-dhcp-host", hostXml, "--config", ...(live ? ["--live"] : [])],
+      {
+        what: `Cannot update DHCP hosts of network "${name}"`,
+      },
+    );
+  }
+
   /** DHCP leases handed out on a network. */
   async netDhcpLeases(name: string): Promise<Lease[]> {
     const out = await this.#maybe(["net-dhcp-leases", name]);
@@ -233,6 +251,12 @@ export class Libvirt {
     return { state: m?.[1] ?? out, reason: m?.[2] ?? "" };
   }
 
+  /** The running domain's id (new at every start), or undefined when it is not running. */
+  async domId(name: string): Promise<string | undefined> {
+    const id = (await this.run(["domid", name])).trim();
+    return /^\d+$/.test(id) ? id : undefined;
+  }
+
   async domStart(name: string, options: { paused?: boolean } = {}): Promise<void> {
     await this.run(["start", name, ...(options.paused ? ["--paused"] : [])], {
       what: `Cannot start domain "${name}"`,
@@ -270,6 +294,14 @@ export class Libvirt {
       ["undefine", name, "--managed-save", "--snapshots-metadata", "--checkpoints-metadata", "--nvram"],
       `Cannot undefine domain "${name}"`,
     );
+  }
+
+  /** Snapshot names of a domain, oldest first. */
+  async snapshotList(name: string): Promise<string[]> {
+    const out = await this.run(["snapshot-list", name, "--name", "--topological"], {
+      what: `Cannot list snapshots of "${name}"`,
+    });
+    return out.split("\n").map((l) => l.trim()).filter((l) => l);
   }
 
   /** Addresses from libvirt's view of the guest's interfaces (source: lease, arp or agent). */

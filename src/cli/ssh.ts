@@ -1,0 +1,93 @@
+/** lv ssh NAME [-- command...] and lv ssh-config NAME: reach a guest with the pinned host key. */
+import type { Domain } from "../api/types.ts";
+import { type GuestStatus, knownHostsFile, privateKeyPath } from "../controller/guest.ts";
+import { GuestConnection } from "../guest/ssh_client.ts";
+import { CommandFailed } from "./errors.ts";
+import { describeCondition } from "./await_objects.ts";
+import type { Runtime } from "./runtime.ts";
+
+interface Reach {
+  dom: Domain;
+  address: string;
+  hostKey: string;
+  keyFile: string;
+}
+
+async function reach(rt: Runtime, name: string, namespace: string): Promise<Reach> {
+  const dom = await rt.store.get({ kind: "Domain", namespace, name }) as Domain | undefined;
+  if (!dom) throw new CommandFailed(`domain/${name} not found`);
+  const address = ((dom.status.guest ?? {}) as GuestStatus).address;
+  const hostKey = dom.status.sshHostKey;
+  if (dom.status.state !== "running" || !address || !hostKey) {
+    throw new CommandFailed(
+      `domain/${name} has not answered SSH yet (${
+        describeCondition(dom)
+      }); wait with: lv wait --for=condition=Ready domain/${name}`,
+    );
+  }
+  const keyFile = await privateKeyPath(rt.store, dom);
+  if (!keyFile) throw new CommandFailed(`domain/${name} has no SSH private key: set spec.ssh.privateKey`);
+  return { dom, address, hostKey, keyFile };
+}
+
+/** Runs a command (exit code passed through) or an interactive shell on a real TTY. Returns the exit code. */
+export async function ssh(rt: Runtime, name: string, namespace: string, command: string[]): Promise<number> {
+  const r = await reach(rt, name, namespace);
+  const conn = await GuestConnection.connect({
+    host: r.address,
+    port: r.dom.spec.ssh.port,
+    user: r.dom.spec.ssh.user,
+    privateKey: await Deno.readTextFile(r.keyFile),
+    pinnedHostKey: r.hostKey,
+    forwardAgent: r.dom.spec.ssh.forwardAgent,
+  });
+  try {
+    if (command.length > 0 && !Deno.stdin.isTerminal()) {
+      const result = await conn.exec(command.join(" "), {
+        onStdout: (s) => rt.output.out(s),
+        onStderr: (s) => rt.output.err(s),
+      });
+      return result.code;
+    }
+    const tty = Deno.stdin.isTerminal();
+    const size = tty ? Deno.consoleSize() : { rows: 24, columns: 80 };
+    if (tty) Deno.stdin.setRaw(true);
+    try {
+      return await conn.interactive(command.length > 0 ? command.join(" ") : undefined, {
+        stdin: Deno.stdin.readable,
+        write: (chunk, stream) => (stream === "out" ? Deno.stdout : Deno.stderr).writeSync(chunk),
+        rows: size.rows,
+        cols: size.columns,
+        term: Deno.env.get("TERM") ?? "xterm-256color",
+      });
+    } finally {
+      if (tty) Deno.stdin.setRaw(false);
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+/** An OpenSSH config block: plain ssh, scp and rsync reach the guest with the pinned key. */
+export async function sshConfig(rt: Runtime, names: string[], namespace: string): Promise<void> {
+  for (const name of names) {
+    const r = await reach(rt, name, namespace);
+    const knownHosts = knownHostsFile(rt.home, r.dom, r.hostKey);
+    rt.output.out(
+      [
+        `Host ${name}`,
+        `  HostName ${r.address}`,
+        `  User ${r.dom.spec.ssh.user}`,
+        `  Port ${r.dom.spec.ssh.port}`,
+        `  IdentityFile ${r.keyFile}`,
+        `  IdentitiesOnly yes`,
+        `  UserKnownHostsFile ${knownHosts}`,
+        `  StrictHostKeyChecking yes`,
+        `  HostKeyAlias lv-${name}`,
+        ...(r.dom.spec.ssh.forwardAgent ? ["  ForwardAgent yes"] : []),
+        ...(r.dom.spec.ssh.forwardX11 ? ["  ForwardX11 yes"] : []),
+        "",
+      ].join("\n") + "\n",
+    );
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * Inside a running guest, over SSH: find its address, pin its host key, set the hostname, configure static
+ * interfaces on networks without DHCP, sync folders, run provisioners. Work is keyed by the libvirt domain
+ * id (new at every start), so an unchanged running guest costs no SSH connection at all.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Box, Domain, DomainInterfaceStatus, Network, ShellProvisioner } from "../api/types.ts";
+import type { Libvirt } from "../libvirt/libvirt.ts";
+import type { DomainXmlInterface } from "../libvirt/xml/domain_xml.ts";
+import { GuestConnection, HostKeyMismatchError, shellQuote } from "../guest/ssh_client.ts";
+import type { ControllerContext } from "./context.ts";
+import type { Store } from "../store/store.ts";
+
+/** Annotations lv's commands set to ask for work (like kubectl rollout restart). */
+export const PROVISION_ANNOTATION = "lv.dev/provision-requested-at";
+export const RSYNC_ANNOTATION = "lv.dev/rsync-requested-at";
+export const RELOAD_ANNOTATION = "lv.dev/restart-requested-at";
+
+export interface GuestStatus {
+  /** libvirt domain id the work below was done for. */
+  domId?: string;
+  /** When lv first saw this domain id running. */
+  since?: string;
+  ready?: boolean;
+  hostname?: string;
+  /** The "once" provisioners have run (first boot). */
+  provisioned?: boolean;
+  provisionRequest?: string;
+  rsyncRequest?: string;
+  /** JSON of the synced folders last synced, to sync again when they change. */
+  synced?: string;
+  /** JSON of static interface configuration written into the guest. */
+  staticConfig?: string;
+  /** Address lv reaches SSH on. */
+  address?: string;
+  /** metadata.generation this was done for. */
+  generation?: number;
+  /** A provisioner failed for this generation and request: reported until they change. */
+  failure?: { reason: string; message: string };
+}
+
+export interface GuestInput {
+  ctx: ControllerContext;
+  dom: Domain;
+  lv: Libvirt;
+  nics: DomainXmlInterface[];
+  networks: Map<string, Network>;
+  interfaces: DomainInterfaceStatus[];
+  domId: string;
+}
+
+export interface GuestResult {
+  ready: boolean;
+  /** Terminal: needs a spec change or `lv provision`. */
+  failed?: boolean;
+  reason: string;
+  message: string;
+  requeueAfterMs?: number;
+  guest: GuestStatus;
+  sshHostKey?: string;
+}
+
+/** The key lv logs in with: spec.ssh.privateKey, else the one the box ships. */
+export async function privateKeyPath(store: Store, dom: Domain): Promise<string | undefined> {
+  if (dom.spec.ssh.privateKey) return dom.spec.ssh.privateKey;
+  if (!dom.spec.box) return undefined;
+  const box = await store.get({ kind: "Box", namespace: dom.metadata.namespace, name: dom.spec.box }) as
+    | Box
+    | undefined;
+  return box?.status.privateKey;
+}
+
+/** Whether the guest needs lv's attention: only then is it worth an SSH connection. */
+export function guestWorkPending(dom: Domain, domId: string): boolean {
+  const g = (dom.status.guest ?? {}) as GuestStatus;
+  const a = dom.metadata.annotations;
+  if (g.domId !== domId || g.generation !== dom.metadata.generation) return true;
+  if (!!a[PROVISION_ANNOTATION] && a[PROVISION_ANNOTATION] !== g.provisionRequest) return true;
+  if (!!a[RSYNC_ANNOTATION] && a[RSYNC_ANNOTATION] !== g.rsyncRequest) return true;
+  // A failed provisioner stays failed until the spec or a request changes: no rerun on every pass.
+  return !g.ready && !g.failure;
+}
+
+interface StaticInterface {
+  mac: string;
+  address: string;
+  prefix: number;
+}
+
+/** Interfaces with an ip on a network without DHCP: lv configures them inside the guest. */
+function staticInterfaces(
+  dom: Domain,
+  nics: DomainXmlInterface[],
+  networks: Map<string, Network>,
+): StaticInterface[] {
+  const out: StaticInterface[] = [];
+  dom.spec.interfaces.forEach((nic, i) => {
+    if (!nic.ip || !nics[i]) return;
+    const net = nic.network ? networks.get(nic.network) : undefined;
+    if (net?.spec.dhcp.enabled) return;
+    out.push({ mac: nics[i].mac, address: nic.ip, prefix: nic.prefix ?? net?.spec.ipv4.prefix ?? 24 });
+  });
+  return out;
+}
+
+function tail(text: string, lines = 10): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+const HOSTNAME_SCRIPT = `set -e
+h="$1"
+if [ "$(hostname)" != "$h" ]; then
+  echo "$h" > /etc/hostname
+  hostname "$h"
+fi
+if grep -q '^127\\.0\\.1\\.1' /etc/hosts; then
+  sed -i "s/^127\\.0\\.1\\.1.*/127.0.1.1 $h/" /etc/hosts
+else
+  echo "127.0.1.1 $h" >> /etc/hosts
+fi
+`;
+
+function networkdConfig(ifc: StaticInterface): string {
+  return `# Written by lv: static address for ${ifc.mac}\n[Match]\nMACAddress=${ifc.mac}\n\n[Network]\nAddress=${ifc.address}/${ifc.prefix}\n`;
+}
+
+async function sudo(conn: GuestConnection, script: string, args: string[] = []): Promise<void> {
+  const r = await conn.exec(`sudo -n sh -s -- ${args.map(shellQuote).join(" ")}`, { stdin: script });
+  if (r.code !== 0) throw new Error(`exit code ${r.code}: ${tail(r.stderr || r.stdout, 5)}`);
+}
+
+async function configureStatic(conn: GuestConnection, ifcs: StaticInterface[]): Promise<void> {
+  const probe = await conn.exec(
+    "systemctl is-active systemd-networkd 2>/dev/null; command -v nmcli; test -d /etc/network/interfaces.d && echo ifupdown",
+  );
+  if (!/^active/m.test(probe.stdout)) {
+    throw new Error(
+      `the guest does not run systemd-networkd (found: ${
+        probe.stdout.trim().replace(/\n/g, ", ") || "nothing"
+      }); lv configures static addresses with systemd-networkd`,
+    );
+  }
+  let script = "set -e\nrm -f /etc/systemd/network/05-lv-*.network\n";
+  for (const ifc of ifcs) {
+    const file = `/etc/systemd/network/05-lv-${ifc.mac.replace(/:/g, "")}.network`;
+    script += `cat > ${file} <<'LV_EOF'\n${networkdConfig(ifc)}LV_EOF\n`;
+  }
+  script +=
+    'networkctl reload\nfor i in $(ls /sys/class/net); do networkctl reconfigure "$i" 2>/dev/null || true; done\n';
+  await sudo(conn, script);
+}
+
+/** Writes the pinned host key where plain OpenSSH finds it (under alias lv-NAME); returns the file. */
+export function knownHostsFile(home: string, dom: Domain, hostKey: string): string {
+  const dir = join(home, "known_hosts");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, dom.metadata.uid);
+  writeFileSync(file, `lv-${dom.metadata.name} ${hostKey}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** ssh options plain OpenSSH (rsync, ssh-config) needs to reach the guest with the pinned key. */
+export function opensshOptions(keyFile: string, knownHosts: string, alias: string, port: number): string[] {
+  return [
+    "-p",
+    String(port),
+    "-i",
+    keyFile,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    `UserKnownHostsFile=${knownHosts}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `HostKeyAlias=${alias}`,
+    "-o",
+    "BatchMode=yes",
+  ];
+}
+
+async function rsyncFolders(
+  input: GuestInput,
+  conn: GuestConnection,
+  address: string,
+  keyFile: string,
+  hostKey: string,
+): Promise<void> {
+  const { dom, ctx } = input;
+  const knownHosts = knownHostsFile(ctx.home, dom, hostKey);
+  for (const folder of dom.spec.syncedFolders) {
+    if (folder.type !== "rsync") continue;
+    await sudo(conn, `set -e\nmkdir -p "$1"\nchown "$2" "$1"\n`, [folder.target, dom.spec.ssh.user]);
+    const ssh = ["ssh", ...opensshOptions(keyFile, knownHosts, `lv-${dom.metadata.name}`, dom.spec.ssh.port)]
+      .map(shellQuote).join(" ");
+    const args = [
+      "--archive",
+      "--compress",
+      "--delete",
+      "--no-owner",
+      "--no-group",
+      "--rsync-path=sudo rsync",
+      "-e",
+      ssh,
+      ...folder.exclude.map((e) => `--exclude=${e}`),
+      folder.source.endsWith("/") ? folder.source : `${folder.source}/`,
+      `${dom.spec.ssh.user}@${address}:${folder.target}`,
+    ];
+    const out = await new Deno.Command("rsync", { args, stdout: "piped", stderr: "piped" }).output();
+    if (!out.success) {
+      throw new Error(
+        `rsync ${folder.source} to ${folder.target}: ${tail(new TextDecoder().decode(out.stderr), 5)}`,
+      );
+    }
+    await ctx.event(dom, "Normal", "Synced", `${folder.source} synced to ${folder.target} (rsync)`);
+  }
+}
+
+async function provision(
+  input: GuestInput,
+  conn: GuestConnection,
+  all: boolean,
+): Promise<GuestResult | undefined> {
+  const { dom, ctx } = input;
+  for (const [i, p] of dom.spec.provision.entries()) {
+    if (!all && p.run !== "always") continue;
+    const label = p.name ?? `provision[${i}]`;
+    const script = p.inline ?? await Deno.readTextFile(p.path!);
+    const file = `/tmp/lv-provision-${i}.sh`;
+    const put = await conn.exec(`cat > ${file} && chmod 0755 ${file}`, { stdin: script });
+    if (put.code !== 0) throw new Error(`cannot copy ${label} to the guest: ${put.stderr}`);
+    const env = Object.entries(p.env).map(([k, v]) => `${k}=${shellQuote(v)}`);
+    const command = [
+      ...(p.privileged ? ["sudo", "-n"] : []),
+      "env",
+      ...env,
+      "/bin/sh",
+      file,
+      ...p.args.map(shellQuote),
+    ].join(" ");
+    await ctx.event(dom, "Normal", "Provisioning", `running ${label} (${provisionerSummary(p)})`);
+    const prefix = `domain/${dom.metadata.name}: ${label}: `;
+    const stream = (chunk: string) => ctx.progress?.(dom, chunk, prefix);
+    const r = await conn.exec(command, { onStdout: stream, onStderr: stream });
+    if (r.code !== 0) {
+      return {
+        ready: false,
+        failed: true,
+        reason: "ProvisionFailed",
+        message: `${label} exited with code ${r.code}; last output:\n${tail(r.stdout + r.stderr)}`,
+        guest: {},
+      };
+    }
+    await ctx.event(dom, "Normal", "Provisioned", `${label} finished`);
+  }
+  return undefined;
+}
+
+function provisionerSummary(p: ShellProvisioner): string {
+  const what = p.path ?? (p.inline!.split("\n")[0].slice(0, 40) + (p.inline!.length > 40 ? "..." : ""));
+  return `${p.privileged ? "privileged " : ""}shell: ${what}`;
+}
+
+/** The address SSH uses: the first interface's lease, then the first static ip, then domifaddr. */
+async function findAddress(input: GuestInput): Promise<{ address?: string; tried: string[] }> {
+  const tried = ["net-dhcp-leases"];
+  for (const i of input.interfaces) {
+    const lease = i.ips.find((a) => a.source === "lease");
+    if (lease) return { address: lease.address, tried };
+  }
+  for (const source of ["lease", "agent"] as const) {
+    tried.push(`domifaddr --source ${source}`);
+    const found = await input.lv.domIfAddr(input.dom.metadata.name, source);
+    const mine = found.find((f) => input.nics.some((n) => n.mac === f.mac));
+    if (mine) return { address: mine.ip, tried };
+  }
+  const fixed = staticInterfaces(input.dom, input.nics, input.networks)[0];
+  if (fixed) return { address: fixed.address, tried };
+  return { tried };
+}
+
+export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
+  const { dom, ctx } = input;
+  const previous = (dom.status.guest ?? {}) as GuestStatus;
+  const sameBoot = previous.domId === input.domId;
+  const guest: GuestStatus = sameBoot ? { ...previous, failure: undefined } : {
+    domId: input.domId,
+    since: ctx.now().toISOString(),
+    provisioned: previous.provisioned,
+    provisionRequest: previous.provisionRequest,
+    rsyncRequest: previous.rsyncRequest,
+    hostname: previous.hostname,
+    staticConfig: previous.staticConfig,
+  };
+  guest.ready = false;
+  guest.generation = dom.metadata.generation;
+  const waited = Math.round(
+    (ctx.now().getTime() - Date.parse(guest.since ?? ctx.now().toISOString())) / 1000,
+  );
+  const waiting = (reason: string, message: string): GuestResult => ({
+    ready: false,
+    reason,
+    message: `${message} (${waited}s since start)`,
+    requeueAfterMs: 3000,
+    guest,
+  });
+
+  const keyFile = await privateKeyPath(ctx.store, dom);
+  if (!keyFile) {
+    return {
+      ready: false,
+      failed: true,
+      reason: "NoSshKey",
+      message: "no SSH private key: set spec.ssh.privateKey (the box ships none)",
+      guest,
+    };
+  }
+  const { address, tried } = await findAddress(input);
+  if (!address) {
+    const where = input.nics.map((n) =>
+      `${n.mac} on ${n.network ? `network ${n.network}` : `${n.dev} (macvtap)`}`
+    )
+      .join(", ");
+    return waiting(
+      "WaitingForAddress",
+      `no IP address yet for ${where || "a domain without interfaces"}; tried ${tried.join(", ")}`,
+    );
+  }
+  guest.address = address;
+  let conn: GuestConnection;
+  try {
+    conn = await GuestConnection.connect({
+      host: address,
+      port: dom.spec.ssh.port,
+      user: dom.spec.ssh.user,
+      privateKey: await Deno.readTextFile(keyFile),
+      pinnedHostKey: dom.status.sshHostKey as string | undefined,
+      forwardAgent: dom.spec.ssh.forwardAgent,
+      timeoutMs: 8000,
+    });
+  } catch (e) {
+    if (e instanceof HostKeyMismatchError) {
+      return { ready: false, failed: true, reason: "HostKeyChanged", message: e.message, guest };
+    }
+    return waiting(
+      "WaitingForSsh",
+      `ssh ${dom.spec.ssh.user}@${address}:${dom.spec.ssh.port}: ${(e as Error).message}`,
+    );
+  }
+  const hostKey = conn.hostKey;
+  try {
+    if (!dom.status.sshHostKey) {
+      await ctx.event(
+        dom,
+        "Normal",
+        "SshReady",
+        `SSH answers on ${address}; host key pinned (${hostKey.split(" ")[0]})`,
+      );
+    }
+    const hostname = dom.spec.hostname ?? dom.metadata.name;
+    if (guest.hostname !== hostname) {
+      await sudo(conn, HOSTNAME_SCRIPT, [hostname]);
+      guest.hostname = hostname;
+      await ctx.event(dom, "Normal", "Hostname", `hostname set to ${hostname}`);
+    }
+    const statics = staticInterfaces(dom, input.nics, input.networks);
+    if (JSON.stringify(statics) !== (guest.staticConfig ?? "[]") || !sameBoot && statics.length > 0) {
+      if (statics.length > 0) await configureStatic(conn, statics);
+      guest.staticConfig = JSON.stringify(statics);
+      if (statics.length > 0) {
+        await ctx.event(
+          dom,
+          "Normal",
+          "Networks",
+          `static ${statics.map((s) => `${s.address}/${s.prefix} on ${s.mac}`).join(", ")} configured`,
+        );
+      }
+    }
+    const rsyncRequest = dom.metadata.annotations[RSYNC_ANNOTATION];
+    const folders = JSON.stringify(dom.spec.syncedFolders);
+    if (!sameBoot || folders !== guest.synced || (rsyncRequest && rsyncRequest !== guest.rsyncRequest)) {
+      await rsyncFolders(input, conn, address, keyFile, hostKey);
+      guest.synced = folders;
+      guest.rsyncRequest = rsyncRequest;
+    }
+    const provisionRequest = dom.metadata.annotations[PROVISION_ANNOTATION];
+    const all = !guest.provisioned || (!!provisionRequest && provisionRequest !== guest.provisionRequest);
+    if (all || !sameBoot) {
+      const failed = await provision(input, conn, all);
+      guest.provisionRequest = provisionRequest;
+      if (failed) {
+        guest.failure = { reason: failed.reason, message: failed.message };
+        return { ...failed, guest, sshHostKey: hostKey };
+      }
+      guest.provisioned = true;
+    }
+  } catch (e) {
+    return {
+      ...waiting("GuestSetupFailed", (e as Error).message),
+      sshHostKey: hostKey,
+      requeueAfterMs: 10_000,
+    };
+  } finally {
+    conn.close();
+  }
+  guest.ready = true;
+  return { ready: true, reason: "Running", message: `SSH on ${address}`, guest, sshHostKey: hostKey };
+}

@@ -1,0 +1,171 @@
+/**
+ * SSH to guests (npm:ssh2): host keys trusted on first use and pinned, commands streamed with exit codes,
+ * files written over the same connection.
+ */
+import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
+import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  /** PEM/OpenSSH private key text. */
+  privateKey: string;
+  /**
+   * The host key lv pinned for this guest ("ssh-ed25519 AAAA..."), or undefined on first contact: then the
+   * key presented is accepted and returned in `hostKey` for the caller to pin.
+   */
+  pinnedHostKey?: string;
+  forwardAgent?: boolean;
+  /** Connect timeout. Default 10 s. */
+  timeoutMs?: number;
+}
+
+/** The guest presented a host key other than the pinned one. Never retried silently. */
+export class HostKeyMismatchError extends Error {
+  constructor(readonly host: string, readonly expected: string, readonly got: string) {
+    super(
+      `host key of ${host} changed: expected ${fingerprint(expected)}, got ${fingerprint(got)}. ` +
+        `If the guest was rebuilt on purpose, delete and re-create the Domain; otherwise someone may be intercepting the connection.`,
+    );
+    this.name = "HostKeyMismatchError";
+  }
+}
+
+/** "SHA256:..." like ssh-keygen -l. */
+export function fingerprint(key: string): string {
+  const blob = key.trim().split(/\s+/)[1] ?? key;
+  return "SHA256:" +
+    createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "");
+}
+
+function keyType(blob: Buffer): string {
+  const len = blob.readUInt32BE(0);
+  return blob.subarray(4, 4 + len).toString();
+}
+
+export interface ExecOptions {
+  /** Streamed output; default collected only. */
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+  stdin?: string | Uint8Array;
+  /** Allocate a pseudo-terminal. */
+  pty?: boolean;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** One SSH connection to a guest. */
+export class GuestConnection {
+  readonly hostKey: string;
+  #client: Client;
+  constructor(client: Client, hostKey: string) {
+    this.#client = client;
+    this.hostKey = hostKey;
+  }
+
+  static connect(target: SshTarget): Promise<GuestConnection> {
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      let presented = "";
+      let mismatch: HostKeyMismatchError | undefined;
+      const config: ConnectConfig = {
+        host: target.host,
+        port: target.port,
+        username: target.user,
+        privateKey: target.privateKey,
+        readyTimeout: target.timeoutMs ?? 10_000,
+        agent: target.forwardAgent ? Deno.env.get("SSH_AUTH_SOCK") : undefined,
+        agentForward: !!target.forwardAgent && !!Deno.env.get("SSH_AUTH_SOCK"),
+        hostVerifier: (key: Buffer) => {
+          presented = `${keyType(key)} ${key.toString("base64")}`;
+          if (target.pinnedHostKey && target.pinnedHostKey.trim() !== presented) {
+            mismatch = new HostKeyMismatchError(target.host, target.pinnedHostKey, presented);
+            return false;
+          }
+          return true;
+        },
+      };
+      client.once("ready", () => resolve(new GuestConnection(client, presented)));
+      client.once("error", (e: Error) => {
+        client.end();
+        reject(mismatch ?? e);
+      });
+      client.connect(config);
+    });
+  }
+
+  /** Runs a command; resolves with its exit code (a signal counts as 128+n... reported as 255). */
+  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      this.#client.exec(
+        command,
+        { pty: options.pty ?? false },
+        (err: Error | undefined, channel: ClientChannel) => {
+          if (err) return reject(err);
+          let stdout = "", stderr = "";
+          let code = 255;
+          channel.on("data", (d: Buffer) => {
+            const s = d.toString();
+            stdout += s;
+            options.onStdout?.(s);
+          });
+          channel.stderr.on("data", (d: Buffer) => {
+            const s = d.toString();
+            stderr += s;
+            options.onStderr?.(s);
+          });
+          channel.on("exit", (c: number | null) => {
+            if (typeof c === "number") code = c;
+          });
+          channel.on("close", () => resolve({ code, stdout, stderr }));
+          if (options.stdin !== undefined) channel.end(options.stdin);
+          else channel.end();
+        },
+      );
+    });
+  }
+
+  /** An interactive shell or command wired to this process's terminal; resolves with the exit code. */
+  interactive(command: string | undefined, io: {
+    stdin: ReadableStream<Uint8Array>;
+    write: (chunk: Uint8Array, stream: "out" | "err") => void;
+    rows: number;
+    cols: number;
+    term: string;
+  }): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onChannel = (err: Error | undefined, channel: ClientChannel) => {
+        if (err) return reject(err);
+        let code = 255;
+        channel.on("data", (d: Buffer) => io.write(new Uint8Array(d), "out"));
+        channel.stderr.on("data", (d: Buffer) => io.write(new Uint8Array(d), "err"));
+        channel.on("exit", (c: number | null) => {
+          if (typeof c === "number") code = c;
+        });
+        channel.on("close", () => resolve(code));
+        (async () => {
+          for await (const chunk of io.stdin) channel.write(Buffer.from(chunk));
+          channel.end();
+        })().catch(() => channel.end());
+      };
+      const pty = { rows: io.rows, cols: io.cols, term: io.term };
+      if (command === undefined) this.#client.shell(pty, onChannel);
+      else this.#client.exec(command, { pty }, onChannel);
+    });
+  }
+
+  close(): void {
+    this.#client.end();
+  }
+}
+
+/** Quotes a word for a POSIX shell. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
