@@ -1,0 +1,139 @@
+/**
+ * examples/machine.yaml end to end: a real Debian guest from the test box, booted under TCG in the lab,
+ * reached over SSH; hostname, static IP, provisioning, rsync, lifecycle verbs, snapshots, delete.
+ */
+import assert from "node:assert/strict";
+import { Lv, mutating, requireLab, run, virsh, virshNames, waitFor } from "../integration/helpers.ts";
+
+const MACHINE = "examples/machine.yaml";
+
+function requireBox(): void {
+  const dir = Deno.env.get("LV_TEST_BOX_DIR");
+  if (!dir) {
+    throw new Error("LV_TEST_BOX_DIR is not set: run the tests with `deno task test` (it builds the box)");
+  }
+  Deno.statSync(`${dir}/debian12.box`);
+}
+
+Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async (t) => {
+  requireLab();
+  requireBox();
+  const lv = new Lv();
+  const before = {
+    domains: await virshNames("domains"),
+    networks: await virshNames("networks"),
+    volumes: await virshNames("volumes"),
+  };
+  const times: Record<string, number> = {};
+  const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await fn();
+    } finally {
+      times[what] = (Date.now() - started) / 1000;
+    }
+  };
+  const sshOut = async (cmd: string) => (await lv.ok(["ssh", "test-vm", "--", cmd])).stdout;
+  try {
+    await t.step("apply returns when SSH answers and provisioning is done, showing progress", async () => {
+      const r = await timed("apply to ready", () => lv.ok(["apply", "-f", MACHINE, "--timeout=8m"]));
+      assert.equal(r.stdout, "box/debian12 created\nnetwork/test-net created\ndomain/test-vm created\n");
+      assert.match(r.stderr, /domain\/test-vm: SshReady: SSH answers on 10\.20\.30\.40/);
+      assert.match(r.stderr, /domain\/test-vm: provision\[0\]: provisioner ran 1 time\(s\)/);
+    });
+
+    await t.step("get domains shows state, static IP and box", async () => {
+      const table = (await lv.ok(["get", "domains"])).stdout;
+      assert.match(table, /^test-vm\s+Running\s+10\.20\.30\.40\s+debian12\s+True\s+\S+$/m);
+    });
+
+    await t.step("inside the guest: hostname, static IP, provisioner marker, synced folder", async () => {
+      assert.equal((await sshOut("hostname")).trim(), "test-vm");
+      assert.match(await sshOut("ip -4 -o addr show"), /inet 10\.20\.30\.40\/24/);
+      assert.equal((await sshOut("cat /etc/lv-provisioned")).trim(), "provisioned by lv on test-vm");
+      assert.equal(
+        await sshOut("cat /vagrant/hello.txt"),
+        Deno.readTextFileSync(new URL("../../examples/machine-files/hello.txt", import.meta.url)),
+      );
+    });
+
+    await t.step("lv ssh passes the command's exit code through", async () => {
+      assert.equal((await lv.run(["ssh", "test-vm", "--", "exit 3"])).code, 3);
+    });
+
+    await t.step("ssh-config makes plain OpenSSH work, with the pinned host key", async () => {
+      const config = `${lv.home}/ssh_config`;
+      Deno.writeTextFileSync(config, (await lv.ok(["ssh-config", "test-vm"])).stdout);
+      const r = await run("ssh", ["-F", config, "test-vm", "hostname"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), "test-vm");
+    });
+
+    await t.step("a second apply of the unchanged file reports unchanged and touches nothing", async () => {
+      lv.virshCalls();
+      const r = await lv.ok(["apply", "-f", MACHINE]);
+      assert.equal(
+        r.stdout,
+        "box/debian12 unchanged\nnetwork/test-net unchanged\ndomain/test-vm unchanged\n",
+      );
+      assert.deepEqual(mutating(lv.virshCalls()), []);
+    });
+
+    await t.step("lv provision runs the provisioners again, streaming their output", async () => {
+      const r = await lv.ok(["provision", "test-vm", "--timeout=3m"]);
+      assert.match(r.stderr, /provisioner ran 2 time\(s\)/);
+      assert.equal((await sshOut("wc -l < /var/log/lv-provision-runs")).trim(), "2");
+    });
+
+    await t.step("halt and up change virsh domstate; the guest answers again", async () => {
+      await timed("halt", () => lv.ok(["halt", "test-vm", "--timeout=3m"]));
+      assert.equal((await virsh("domstate", "test-vm")).trim(), "shut off");
+      await timed("up", () => lv.ok(["up", "test-vm", "--timeout=6m"]));
+      assert.equal((await virsh("domstate", "test-vm")).trim(), "running");
+      assert.equal((await sshOut("hostname")).trim(), "test-vm");
+    });
+
+    await t.step("suspend and resume", async () => {
+      await lv.ok(["suspend", "test-vm", "--timeout=1m"]);
+      assert.equal((await virsh("domstate", "test-vm")).trim(), "paused");
+      await lv.ok(["resume", "test-vm", "--timeout=1m"]);
+      assert.equal((await virsh("domstate", "test-vm")).trim(), "running");
+    });
+
+    await t.step("a snapshot revert restores a file deleted after the snapshot", async () => {
+      await lv.ok(["snapshot", "save", "test-vm", "before"]);
+      assert.equal((await lv.ok(["snapshot", "list", "test-vm"])).stdout, "before\n");
+      assert.match((await lv.ok(["describe", "domain", "test-vm"])).stdout, /Snapshots:\n\s+before\n/);
+      await sshOut("sudo rm /etc/lv-provisioned; sync");
+      assert.notEqual((await lv.run(["ssh", "test-vm", "--", "test -e /etc/lv-provisioned"])).code, 0);
+      await lv.ok(["snapshot", "revert", "test-vm", "before"]);
+      await waitFor(
+        async () => (await lv.run(["ssh", "test-vm", "--", "test -e /etc/lv-provisioned"])).code === 0,
+        "the reverted guest has /etc/lv-provisioned again",
+        120_000,
+      );
+      await lv.ok(["snapshot", "delete", "test-vm", "before"]);
+      assert.equal((await lv.ok(["snapshot", "list", "test-vm"])).stdout, "");
+    });
+
+    await t.step("reload restarts the domain (new domain id) and the guest comes back", async () => {
+      const id = (await virsh("domid", "test-vm")).trim();
+      await timed("reload", () => lv.ok(["reload", "test-vm", "--timeout=6m"]));
+      assert.notEqual((await virsh("domid", "test-vm")).trim(), id);
+      assert.equal((await sshOut("hostname")).trim(), "test-vm");
+    });
+
+    await t.step("delete leaves no domain, volume or network of lv's", async () => {
+      await timed("delete", () => lv.ok(["delete", "-f", MACHINE, "--timeout=3m"]));
+      assert.deepEqual(await virshNames("domains"), before.domains);
+      assert.deepEqual(await virshNames("networks"), before.networks);
+      assert.deepEqual(await virshNames("volumes"), before.volumes);
+    });
+  } finally {
+    console.log(
+      `timings (s): ${Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`,
+    );
+    await lv.run(["delete", "-f", MACHINE, "--ignore-not-found", "--timeout=3m"]);
+    lv.cleanup();
+  }
+});
