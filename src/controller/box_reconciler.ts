@@ -23,7 +23,10 @@ export const boxReconciler: Reconciler = {
     if (box.metadata.deletionTimestamp) {
       await blockingReferrers(ctx, box, "Box");
       if (box.status.volume || box.status.pendingVolume) {
-        const claim = await claimVolume(lv, box, pool, name).catch(() => ({ state: "foreign" }));
+        const claim = await claimVolume(lv, box, pool, name).catch((e) => {
+          if (e instanceof TerminalError) return { state: "foreign" }; // NameConflict: not ours to delete
+          throw e;
+        });
         if (claim.state === "ours" || claim.state === "incomplete") {
           await lv.volDelete(pool, name);
           await ctx.event(box, "Normal", "Deleted", `volume "${name}" deleted from pool "${pool}"`);

@@ -85,9 +85,13 @@ export class Manager {
     }
   }
 
-  /** Queues an object and the objects whose readiness or deletion depends on it. */
-  async enqueueRelated(key: ObjectKey): Promise<void> {
-    this.queue.add(keyString(key));
+  /**
+   * Queues an object and the objects whose readiness or deletion depends on it. A status-only change is the
+   * controller's own write: it concerns the dependents, and re-queueing the object itself would defeat the
+   * backoff of a failing one.
+   */
+  async enqueueRelated(key: ObjectKey, options: { statusOnly?: boolean } = {}): Promise<void> {
+    if (!options.statusOnly) this.queue.add(keyString(key));
     const obj = await this.#ctx.store.get(key);
     if (obj) { for (const ref of referencesOf(obj)) this.queue.add(keyString(ref)); }
     for (const kind of KINDS) {
@@ -103,10 +107,10 @@ export class Manager {
     const seen = new Set<string>();
     for (const change of changes) {
       this.#since = change.resourceVersion;
-      const k = keyString(change);
+      const k = `${keyString(change)}/${change.type === "STATUS"}`;
       if (seen.has(k)) continue;
       seen.add(k);
-      await this.enqueueRelated(change);
+      await this.enqueueRelated(change, { statusOnly: change.type === "STATUS" });
     }
   }
 

@@ -2,7 +2,7 @@
 import type { AnyResource, Box, Volume } from "../api/types.ts";
 import { isTrue } from "../api/conditions.ts";
 import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
-import { type ControllerContext, type Reconciler, WaitingError } from "./context.ts";
+import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
 import { blockingReferrers, ensureFinalizer, removeFinalizer, setReady } from "./object_ops.ts";
 import { claimVolume, ensurePool, recordIntent } from "./storage.ts";
 
@@ -17,7 +17,10 @@ export const volumeReconciler: Reconciler = {
     if (vol.metadata.deletionTimestamp) {
       await blockingReferrers(ctx, vol, "Volume");
       if (vol.status.volume || vol.status.pendingVolume) {
-        const claim = await claimVolume(lv, vol, pool, name).catch(() => ({ state: "foreign" }));
+        const claim = await claimVolume(lv, vol, pool, name).catch((e) => {
+          if (e instanceof TerminalError) return { state: "foreign" }; // NameConflict: not ours to delete
+          throw e;
+        });
         if (claim.state === "ours" || claim.state === "incomplete") {
           await lv.volDelete(pool, name);
           await ctx.event(vol, "Normal", "Deleted", `volume "${name}" deleted from pool "${pool}"`);

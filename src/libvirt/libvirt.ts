@@ -180,9 +180,9 @@ export class Libvirt {
   /** Stops a network; succeeds when it is not running or does not exist. */
   async netDestroy(name: string): Promise<void> {
     const result = await this.virsh.run(["net-destroy", name]);
-    if (result.code !== 0 && !/not active|not found|no network with matching/i.test(result.stderr)) {
-      throw new VirshError(["net-destroy", name], result, { what: `Cannot stop network "${name}"` });
-    }
+    if (result.code === 0 || /not active/i.test(result.stderr)) return;
+    const error = new VirshError(["net-destroy", name], result, { what: `Cannot stop network "${name}"` });
+    if (!error.notFound) throw error;
   }
 
   /** Removes a network's definition; succeeds when it does not exist. */
@@ -271,9 +271,9 @@ export class Libvirt {
   /** Powers off; succeeds when the domain is not running. */
   async domDestroy(name: string): Promise<void> {
     const result = await this.virsh.run(["destroy", name]);
-    if (result.code !== 0 && !/not running|not found|no domain with matching/i.test(result.stderr)) {
-      throw new VirshError(["destroy", name], result, { what: `Cannot power off domain "${name}"` });
-    }
+    if (result.code === 0 || /not running/i.test(result.stderr)) return;
+    const error = new VirshError(["destroy", name], result, { what: `Cannot power off domain "${name}"` });
+    if (!error.notFound) throw error;
   }
 
   async domSuspend(name: string): Promise<void> {

@@ -39,6 +39,15 @@ export interface SqliteStoreOptions {
   now?: () => Date;
 }
 
+/** Runs synchronous store work as a promise: errors reject instead of throwing at the call. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 export class SqliteStore implements Store {
   readonly path: string;
   #db: DatabaseSync;
@@ -121,26 +130,32 @@ export class SqliteStore implements Store {
   }
 
   create(obj: AnyResource): Promise<AnyResource> {
-    return Promise.resolve(this.#tx(() => {
-      if (this.#read(keyOf(obj))) throw new AlreadyExistsError(keyOf(obj));
-      const fresh = structuredClone(obj);
-      fresh.metadata = {
-        ...fresh.metadata,
-        uid: fresh.metadata.uid || crypto.randomUUID(),
-        generation: 1,
-        creationTimestamp: this.#now().toISOString(),
-        finalizers: fresh.metadata.finalizers ?? [],
-        ownerReferences: fresh.metadata.ownerReferences ?? [],
-        labels: fresh.metadata.labels ?? {},
-        annotations: fresh.metadata.annotations ?? {},
-      };
-      delete fresh.metadata.deletionTimestamp;
-      fresh.status = {};
-      return this.#write(fresh, "ADDED");
-    }));
+    return settle(() =>
+      this.#tx(() => {
+        if (this.#read(keyOf(obj))) throw new AlreadyExistsError(keyOf(obj));
+        const fresh = structuredClone(obj);
+        fresh.metadata = {
+          ...fresh.metadata,
+          uid: fresh.metadata.uid || crypto.randomUUID(),
+          generation: 1,
+          creationTimestamp: this.#now().toISOString(),
+          finalizers: fresh.metadata.finalizers ?? [],
+          ownerReferences: fresh.metadata.ownerReferences ?? [],
+          labels: fresh.metadata.labels ?? {},
+          annotations: fresh.metadata.annotations ?? {},
+        };
+        delete fresh.metadata.deletionTimestamp;
+        fresh.status = {};
+        return this.#write(fresh, "ADDED");
+      })
+    );
   }
 
-  #compareAndSwap(obj: AnyResource, mutate: (current: AnyResource) => AnyResource | undefined): AnyResource {
+  #compareAndSwap(
+    obj: AnyResource,
+    mutate: (current: AnyResource) => AnyResource | undefined,
+    type: "MODIFIED" | "STATUS" = "MODIFIED",
+  ): AnyResource {
     return this.#tx(() => {
       const key = keyOf(obj);
       const current = this.#read(key);
@@ -157,47 +172,53 @@ export class SqliteStore implements Store {
       if (next.metadata.deletionTimestamp && next.metadata.finalizers.length === 0) {
         return this.#write(next, "DELETED");
       }
-      return this.#write(next, "MODIFIED");
+      return this.#write(next, type);
     });
   }
 
   update(obj: AnyResource): Promise<AnyResource> {
-    return Promise.resolve(this.#compareAndSwap(obj, (current) => {
-      const next = structuredClone(current);
-      next.metadata.labels = obj.metadata.labels ?? {};
-      next.metadata.annotations = obj.metadata.annotations ?? {};
-      next.metadata.finalizers = obj.metadata.finalizers ?? [];
-      next.metadata.ownerReferences = obj.metadata.ownerReferences ?? [];
-      if (JSON.stringify(obj.spec) !== JSON.stringify(current.spec)) {
-        if (current.metadata.deletionTimestamp) return next; // spec is frozen while deleting
-        next.spec = structuredClone(obj.spec) as typeof next.spec;
-        next.metadata.generation = current.metadata.generation + 1;
-      }
-      return next;
-    }));
+    return settle(() =>
+      this.#compareAndSwap(obj, (current) => {
+        const next = structuredClone(current);
+        next.metadata.labels = obj.metadata.labels ?? {};
+        next.metadata.annotations = obj.metadata.annotations ?? {};
+        next.metadata.finalizers = obj.metadata.finalizers ?? [];
+        next.metadata.ownerReferences = obj.metadata.ownerReferences ?? [];
+        if (JSON.stringify(obj.spec) !== JSON.stringify(current.spec)) {
+          if (current.metadata.deletionTimestamp) return next; // spec is frozen while deleting
+          next.spec = structuredClone(obj.spec) as typeof next.spec;
+          next.metadata.generation = current.metadata.generation + 1;
+        }
+        return next;
+      })
+    );
   }
 
   updateStatus(obj: AnyResource): Promise<AnyResource> {
-    return Promise.resolve(this.#compareAndSwap(obj, (current) => {
-      const next = structuredClone(current);
-      next.status = structuredClone(obj.status);
-      return next;
-    }));
+    return settle(() =>
+      this.#compareAndSwap(obj, (current) => {
+        const next = structuredClone(current);
+        next.status = structuredClone(obj.status);
+        return next;
+      }, "STATUS")
+    );
   }
 
   delete(key: ObjectKey): Promise<boolean> {
-    return Promise.resolve(this.#tx(() => {
-      const current = this.#read(key);
-      if (!current) return false;
-      if (current.metadata.finalizers.length === 0) {
-        this.#write(current, "DELETED");
-      } else if (!current.metadata.deletionTimestamp) {
-        const next = structuredClone(current);
-        next.metadata.deletionTimestamp = this.#now().toISOString();
-        this.#write(next, "MODIFIED");
-      }
-      return true;
-    }));
+    return settle(() =>
+      this.#tx(() => {
+        const current = this.#read(key);
+        if (!current) return false;
+        if (current.metadata.finalizers.length === 0) {
+          this.#write(current, "DELETED");
+        } else if (!current.metadata.deletionTimestamp) {
+          const next = structuredClone(current);
+          next.metadata.deletionTimestamp = this.#now().toISOString();
+          this.#write(next, "MODIFIED");
+        }
+        return true;
+      })
+    );
   }
 
   changes(since: number): Promise<Change[]> {
@@ -276,18 +297,20 @@ export class SqliteStore implements Store {
 
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
     const now = this.#now().getTime();
-    return Promise.resolve(this.#tx(() => {
-      const row = this.#db.prepare("select holder, expires from leases where name = ?").get(name) as
-        | { holder: string; expires: number }
-        | undefined;
-      if (row && row.holder !== holder && Number(row.expires) > now) return false;
-      this.#db.prepare("insert or replace into leases (name, holder, expires) values (?, ?, ?)").run(
-        name,
-        holder,
-        now + ttlMs,
-      );
-      return true;
-    }));
+    return settle(() =>
+      this.#tx(() => {
+        const row = this.#db.prepare("select holder, expires from leases where name = ?").get(name) as
+          | { holder: string; expires: number }
+          | undefined;
+        if (row && row.holder !== holder && Number(row.expires) > now) return false;
+        this.#db.prepare("insert or replace into leases (name, holder, expires) values (?, ?, ?)").run(
+          name,
+          holder,
+          now + ttlMs,
+        );
+        return true;
+      })
+    );
   }
 
   releaseLease(name: string, holder: string): Promise<void> {

@@ -17,7 +17,8 @@ export interface ListOptions {
 /** One recorded change, in resourceVersion order. */
 export interface Change extends ObjectKey {
   resourceVersion: number;
-  type: "ADDED" | "MODIFIED" | "DELETED";
+  /** STATUS: only status changed (a controller's write): dependents care, the object's own controller not. */
+  type: "ADDED" | "MODIFIED" | "STATUS" | "DELETED";
 }
 
 export interface LvEvent extends ObjectKey {

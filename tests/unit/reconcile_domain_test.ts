@@ -317,7 +317,7 @@ Deno.test("domainReconciler: deletion counts a domain already gone as done", asy
     // libvirt's "Domain not found" error while trying id, uuid and name). So destroy of a domain that vanished
     // throws instead of counting as done. Fix: tolerate `new VirshError(args, result).notFound` (whose regex
     // already knows "failed to get domain"), as #maybe does.
-    ignore: true,
+
     fn: async () => {
       await withBasic(async (h) => {
         await converge(h, ALL);

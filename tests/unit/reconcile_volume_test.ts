@@ -180,7 +180,7 @@ Deno.test({
   // every error of claimVolume is taken for "foreign", including a VirshError from an unreachable libvirt,
   // so the finalizer is removed and the libvirt volume is left behind. Same in box_reconciler.ts.
   // Fix: catch only TerminalError (NameConflict) there; rethrow everything else so the manager retries.
-  ignore: true,
+
   fn: async () => {
     await withVolume(async (h) => {
       await converge(h, VOL);

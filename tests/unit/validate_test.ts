@@ -63,6 +63,8 @@ Deno.test("validateResource() fills every default of a minimal Domain", () => {
       syncedFolders: [],
       state: "Running",
       storagePoolName: "default",
+      communicator: "ssh",
+      gracefulHaltTimeout: 60,
     },
     status: {},
   };
@@ -302,6 +304,8 @@ spec:
       storagePoolName: "fast",
       machineVirtualSize: 40 * GiB,
       managementNetwork: "vagrant-libvirt",
+      communicator: "ssh",
+      gracefulHaltTimeout: 60,
     },
     status: {},
   };
