@@ -49,7 +49,8 @@ export function describeObject(
     ...conditions.map((c) => [c.type, c.status, c.reason, age(c.lastTransitionTime, now), c.message]),
   ]));
   if (options.snapshots) {
-    out += "Snapshots:\n" + (options.snapshots.length === 0 ? "  <none>\n" : indent(options.snapshots.join("\n")));
+    out += "Snapshots:\n" +
+      (options.snapshots.length === 0 ? "  <none>\n" : indent(options.snapshots.join("\n")));
   }
   out += "Events:\n";
   out += events.length === 0 ? "  <none>\n" : indent(renderTable([
