@@ -167,7 +167,12 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
             "e.g. lv explain domain.spec.interfaces",
           );
         }
-        output.out(explain(positionals[0]));
+        try {
+          output.out(explain(positionals[0]));
+        } catch (e) {
+          const kind = positionals[0].split(".")[0];
+          throw new UsageError((e as Error).message, `lv explain ${kind} lists its fields`);
+        }
         return 0;
       case "schema":
         output.out(
