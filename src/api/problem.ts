@@ -291,6 +291,12 @@ export interface ProblemDetail extends LocateOptions {
   at?: readonly PathSegment[];
 }
 
+/** Options for {@linkcode ProblemCollector}. */
+export interface ProblemCollectorOptions {
+  /** Keep at most this many problems; count the rest in `dropped`. Default: no limit. */
+  limit?: number;
+}
+
 /**
  * Collects problems for one document, positioning each from the document's
  * {@linkcode PositionTable} (line 0 without one).
@@ -299,13 +305,26 @@ export class ProblemCollector {
   readonly problems: Problem[] = [];
   readonly file: string;
   readonly positions: PositionTable | undefined;
-  constructor(file: string, positions?: PositionTable) {
+  readonly limit: number;
+  /** Problems reported beyond the limit (counted, not kept). */
+  dropped = 0;
+  constructor(file: string, positions?: PositionTable, options: ProblemCollectorOptions = {}) {
     this.file = file;
     this.positions = positions;
+    this.limit = options.limit ?? Infinity;
+  }
+
+  /** Whether the limit is reached: further problems are only counted (skip expensive hints). */
+  get full(): boolean {
+    return this.problems.length >= this.limit;
   }
 
   /** Adds a problem at `path`. */
   report(path: readonly PathSegment[], detail: ProblemDetail): void {
+    if (this.problems.length >= this.limit) {
+      this.dropped++;
+      return;
+    }
     const pos = this.positions?.locate(detail.at ?? path, detail);
     const problem: Problem = {
       file: this.file,

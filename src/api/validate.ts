@@ -49,12 +49,19 @@ export interface ValidateOptions {
   file?: string;
   /** Where the input's nodes are (from the YAML parser). Default none: problems have line 0. */
   positions?: PositionTable;
+  /** Report at most this many problems (the rest are counted in `omitted`). Default {@linkcode MAX_PROBLEMS}. */
+  maxProblems?: number;
 }
+
+/** Default limit of problems reported for one document (or one file, by the parser). */
+export const MAX_PROBLEMS = 1000;
 
 /** The resource when the input is valid, and every problem found. */
 export interface ValidateResult {
   resource?: AnyResource;
   problems: Problem[];
+  /** How many more problems there were beyond `maxProblems`; absent when none. */
+  omitted?: number;
   /**
    * The input as far as it could be checked and defaulted, with invalid fields
    * left out; present whenever the kind is known. For cross-document checks
@@ -102,7 +109,15 @@ const UNKNOWN_KIND: ObjectField = {
  * problems.
  */
 export function validateResource(input: unknown, options: ValidateOptions = {}): ValidateResult {
-  const r = new ProblemCollector(options.file ?? "", options.positions);
+  const r = new ProblemCollector(options.file ?? "", options.positions, {
+    limit: options.maxProblems ?? MAX_PROBLEMS,
+  });
+  const result = validateInto(input, r);
+  if (r.dropped > 0) result.omitted = r.dropped;
+  return result;
+}
+
+function validateInto(input: unknown, r: ProblemCollector): ValidateResult {
   if (!isPlainObject(input)) {
     r.report([], {
       message: `must be a mapping with apiVersion, kind, metadata and spec`,
@@ -133,7 +148,7 @@ export function validateResource(input: unknown, options: ValidateOptions = {}):
   }
   const out = walk(RESOURCE_FIELDS[kind], input, [], r) as Loose<AnyResource>;
   (KIND_RULES[kind] as (res: Loose<AnyResource>, r: ProblemCollector) => void)(out, r);
-  if (r.problems.length > 0) return { problems: r.problems, draft: out ?? {} };
+  if (r.problems.length > 0 || r.dropped > 0) return { problems: r.problems, draft: out ?? {} };
   const resource = canonical(RESOURCE_FIELDS[kind], out) as AnyResource;
   return { resource, problems: [], draft: resource };
 }
@@ -364,6 +379,10 @@ function walkObject(
   const misspelled = new Set<string>();
   for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(field.fields, key)) {
+      if (r.full) {
+        r.dropped++;
+        continue;
+      }
       const { meant, hint } = unknownFieldHint(key, field);
       if (meant !== undefined) misspelled.add(meant);
       r.report([...path, key], { message: "unknown field", key: true, hint });

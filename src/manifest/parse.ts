@@ -31,7 +31,7 @@ import {
 } from "../api/problem.ts";
 import { MiB } from "../api/quantity.ts";
 import type { AnyResource } from "../api/types.ts";
-import { type Loose, validateResource } from "../api/validate.ts";
+import { type Loose, MAX_PROBLEMS, validateResource } from "../api/validate.ts";
 import { checkReferences, NO_LOOKUP } from "../api/validate_references.ts";
 
 /** Largest manifest file accepted, in bytes. */
@@ -57,6 +57,8 @@ export interface ParseManifestsOptions {
   maxDocuments?: number;
   /** Default {@linkcode MAX_ALIAS_COUNT}. */
   maxAliasCount?: number;
+  /** Report at most this many problems for the file, then one that says how many more. Default {@linkcode MAX_PROBLEMS}. */
+  maxProblems?: number;
 }
 
 /** The valid resources of a file, and every problem found in it. */
@@ -97,6 +99,7 @@ export function parseManifests(
   const maxBytes = options.maxBytes ?? MAX_MANIFEST_BYTES;
   const maxDocuments = options.maxDocuments ?? MAX_DOCUMENTS;
   const maxAliasCount = options.maxAliasCount ?? MAX_ALIAS_COUNT;
+  const maxProblems = options.maxProblems ?? MAX_PROBLEMS;
   const fileProblem = (message: string, line = 1, column = 1, hint?: string): ParseManifestsResult => ({
     resources: [],
     problems: [{ file, line, column, path: "", message, ...(hint === undefined ? {} : { hint }) }],
@@ -149,6 +152,13 @@ export function parseManifests(
   }
 
   const problems: Problem[] = [];
+  let dropped = 0;
+  const add = (list: readonly Problem[]) => {
+    for (const p of list) {
+      if (problems.length < maxProblems) problems.push(p);
+      else dropped++;
+    }
+  };
   const resources: AnyResource[] = [];
   const drafts: Loose<AnyResource>[] = [];
   for (const doc of docs) {
@@ -156,7 +166,7 @@ export function parseManifests(
     if (yamlIssues.length > 0) {
       for (const issue of yamlIssues) {
         const pos = at(issue.pos[0]);
-        problems.push({ file, ...pos, path: "", message: `invalid YAML: ${yamlMessage(issue.message)}` });
+        add([{ file, ...pos, path: "", message: `invalid YAML: ${yamlMessage(issue.message)}` }]);
       }
       continue;
     }
@@ -165,7 +175,7 @@ export function parseManifests(
     const table = new PositionTable(file);
     const keyProblems: Problem[] = [];
     recordPositions(doc.contents, [], { table, at, keyProblems, file });
-    problems.push(...keyProblems);
+    add(keyProblems);
     if (keyProblems.some((p) => p.message.startsWith("keys must be"))) continue; // toJS would stringify them
 
     let data: unknown;
@@ -176,11 +186,16 @@ export function parseManifests(
       const message = e instanceof Error && /alias/i.test(e.message)
         ? `too many aliases: expanding them would exceed the limit of ${maxAliasCount} (a "billion laughs" document?)`
         : `cannot read document: ${e instanceof Error ? e.message : String(e)}`;
-      problems.push({ file, ...pos, path: "", message });
+      add([{ file, ...pos, path: "", message }]);
       continue;
     }
-    const result = validateResource(data, { file, positions: table });
-    problems.push(...result.problems);
+    const result = validateResource(data, {
+      file,
+      positions: table,
+      maxProblems: maxProblems - problems.length,
+    });
+    add(result.problems);
+    dropped += result.omitted ?? 0;
     if (result.draft !== undefined) {
       attachPositions(result.draft, table);
       drafts.push(result.draft);
@@ -189,9 +204,20 @@ export function parseManifests(
   }
 
   if ((options.references ?? "file") === "file") {
-    problems.push(...checkReferences(drafts, NO_LOOKUP, { missing: false }));
+    add(checkReferences(drafts, NO_LOOKUP, { missing: false }));
   }
-  return { resources, problems: sortProblems(problems) };
+  const sorted = sortProblems(problems);
+  if (dropped > 0) {
+    sorted.push({
+      file,
+      line: 0,
+      column: 0,
+      path: "",
+      message: `${dropped} more ${dropped === 1 ? "problem" : "problems"} not shown`,
+      hint: "fix these first",
+    });
+  }
+  return { resources, problems: sorted };
 }
 
 /** Offset of a document's content (after any `---`), or of the document when it has none. */

@@ -282,3 +282,19 @@ spec:
 `;
   assert.deepEqual(problems(text), ["m.yaml:6:5: spec: keys must be plain strings, not lists or mappings"]);
 });
+
+Deno.test("parseManifests() caps the problems it reports, and stays fast on many of them", () => {
+  const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: ${i}`).join("\n");
+  const text = `apiVersion: lv.dev/v1alpha1\nkind: Domain\nmetadata: {name: w}\nspec:\n${keys}\n`;
+  const started = performance.now();
+  const { problems } = parseManifests(text, "m.yaml");
+  assert.ok(performance.now() - started < 5000);
+  assert.equal(problems.length, 1001);
+  assert.match(
+    formatProblem(problems[999]),
+    /^m\.yaml:1004:3: spec\.k999: unknown field \(expected one of: box, driver, /,
+  );
+  assert.deepEqual(problems.slice(1000).map(formatProblem), [
+    "m.yaml: 19000 more problems not shown (fix these first)",
+  ]);
+});
