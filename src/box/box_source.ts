@@ -163,7 +163,8 @@ export async function resolveBoxSource(
   checksum: string | undefined,
   options: ResolveBoxOptions,
 ): Promise<BoxImage> {
-  const file = /^https?:\/\//.test(source) ? await download(source, options) : source;
+  const downloaded = /^https?:\/\//.test(source);
+  const file = downloaded ? await download(source, options) : source;
   try {
     await Deno.stat(file);
   } catch (e) {
@@ -172,6 +173,7 @@ export async function resolveBoxSource(
   const digest = await sha256File(file);
   const want = expectedDigest(checksum);
   if (want && want !== digest) {
+    if (downloaded) await Deno.remove(file); // fetch again next time, the server may have been fixed
     throw new BoxSourceError(`checksum mismatch for ${source}: expected sha256 ${want}, got ${digest}`);
   }
   const box = await isTar(file) ? await unpackBox(file, digest, options.cacheDir) : { image: file };

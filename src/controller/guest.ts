@@ -146,8 +146,12 @@ async function configureStatic(conn: GuestConnection, ifcs: StaticInterface[]): 
     const file = `/etc/systemd/network/05-lv-${ifc.mac.replace(/:/g, "")}.network`;
     script += `cat > ${file} <<'LV_EOF'\n${networkdConfig(ifc)}LV_EOF\n`;
   }
-  script +=
-    'networkctl reload\nfor i in $(ls /sys/class/net); do networkctl reconfigure "$i" 2>/dev/null || true; done\n';
+  script += "networkctl reload\n";
+  // Only the interfaces lv configures: the one SSH runs over keeps its address.
+  for (const ifc of ifcs) {
+    script +=
+      `for d in /sys/class/net/*; do if [ "$(cat "$d/address")" = "${ifc.mac}" ]; then networkctl reconfigure "$(basename "$d")"; fi; done\n`;
+  }
   await sudo(conn, script);
 }
 

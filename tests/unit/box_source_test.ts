@@ -1,0 +1,120 @@
+/** resolveBoxSource(): local images, Vagrant .box archives (tar, tar.gz), http URLs on loopback, checksums. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { BoxSourceError, resolveBoxSource, sha256File } from "../../src/box/box_source.ts";
+import { TINY_IMG } from "./harness.ts";
+
+async function sh(cmd: string, args: string[], cwd?: string): Promise<void> {
+  const out = await new Deno.Command(cmd, { args, cwd, stderr: "piped" }).output();
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/** A Vagrant libvirt box made of tiny.img, optionally gzipped, with the metadata given. */
+async function makeBox(
+  dir: string,
+  options: { gzip?: boolean; metadata?: object; key?: boolean } = {},
+): Promise<string> {
+  const src = await Deno.makeTempDir({ dir });
+  await sh("qemu-img", ["convert", "-O", "qcow2", TINY_IMG, join(src, "box.img")]);
+  await Deno.writeTextFile(
+    join(src, "metadata.json"),
+    JSON.stringify(options.metadata ?? { provider: "libvirt", format: "qcow2", virtual_size: 1 }),
+  );
+  await Deno.writeTextFile(join(src, "Vagrantfile"), "Vagrant.configure('2') {}\n");
+  const files = ["box.img", "metadata.json", "Vagrantfile"];
+  if (options.key) {
+    await Deno.writeTextFile(join(src, "vagrant_key"), "not a real key\n");
+    files.push("vagrant_key");
+  }
+  const box = join(dir, options.gzip ? "test.box.gz" : "test.box");
+  await sh("tar", [options.gzip ? "-czf" : "-cf", box, ...files], src);
+  return box;
+}
+
+Deno.test("resolveBoxSource() handles every kind of source", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const cacheDir = join(dir, "cache");
+  try {
+    await t.step("a raw image as it is", async () => {
+      const image = await resolveBoxSource(TINY_IMG, undefined, { cacheDir });
+      assert.deepEqual(
+        { path: image.path, format: image.format, virtualSize: image.virtualSize },
+        { path: TINY_IMG, format: "raw", virtualSize: 1 << 20 },
+      );
+    });
+
+    for (const gzip of [false, true]) {
+      await t.step(
+        `a Vagrant box, ${gzip ? "tar.gz" : "tar"}, unpacked once into the cache, with its key`,
+        async () => {
+          const box = await makeBox(dir, { gzip, key: true });
+          const a = await resolveBoxSource(box, undefined, { cacheDir });
+          assert.equal(a.format, "qcow2");
+          assert.equal(a.virtualSize, 1 << 20);
+          assert.ok(a.path.startsWith(join(cacheDir, "boxes")));
+          assert.equal((await Deno.stat(a.privateKey!)).mode! & 0o777, 0o600);
+          const b = await resolveBoxSource(box, `sha256:${await sha256File(box)}`, { cacheDir });
+          assert.equal(b.path, a.path);
+        },
+      );
+    }
+
+    await t.step("a checksum that does not match is refused", async () => {
+      await assert.rejects(
+        resolveBoxSource(TINY_IMG, "0".repeat(64), { cacheDir }),
+        (e: Error) =>
+          e instanceof BoxSourceError &&
+          /checksum mismatch.*expected sha256 0{64}, got [0-9a-f]{64}/.test(e.message),
+      );
+    });
+
+    await t.step("a box for another provider is refused", async () => {
+      const box = await makeBox(await Deno.makeTempDir({ dir }), { metadata: { provider: "virtualbox" } });
+      await assert.rejects(
+        resolveBoxSource(box, undefined, { cacheDir }),
+        /is a box for provider "virtualbox", not libvirt/,
+      );
+    });
+
+    await t.step("a box whose metadata points outside it is refused", async () => {
+      const box = await makeBox(await Deno.makeTempDir({ dir }), {
+        metadata: { provider: "libvirt", disks: [{ path: "../../etc/passwd" }] },
+      });
+      await assert.rejects(resolveBoxSource(box, undefined, { cacheDir }), /outside the box/);
+    });
+
+    await t.step("an http URL on loopback: downloaded once, checksum verified", async () => {
+      const box = await makeBox(await Deno.makeTempDir({ dir }), { gzip: true });
+      const bytes = await Deno.readFile(box);
+      let requests = 0;
+      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+        requests++;
+        return new Response(bytes, { headers: { "content-length": String(bytes.length) } });
+      });
+      try {
+        const url = `http://127.0.0.1:${server.addr.port}/test.box`;
+        const digest = await sha256File(box);
+        const a = await resolveBoxSource(url, digest, { cacheDir });
+        const b = await resolveBoxSource(url, digest, { cacheDir });
+        assert.equal(a.format, "qcow2");
+        assert.equal(b.path, a.path);
+        assert.equal(requests, 1);
+        await assert.rejects(
+          resolveBoxSource(`http://127.0.0.1:${server.addr.port}/other.box`, "1".repeat(64), { cacheDir }),
+          /checksum mismatch/,
+        );
+      } finally {
+        await server.shutdown();
+      }
+    });
+
+    await t.step("a file that does not exist", async () => {
+      await assert.rejects(
+        resolveBoxSource(join(dir, "nope.box"), undefined, { cacheDir }),
+        /cannot be read/,
+      );
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
