@@ -556,10 +556,13 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
     default: DEFAULT_MEMORY_MIB,
     vagrant: "memory",
   },
-  nested: bool("Expose hardware virtualization to the guest (nested KVM); needs the kvm driver.", {
-    default: DEFAULT_NESTED,
-    vagrant: "nested",
-  }),
+  nested: bool(
+    "Expose hardware virtualization (vmx/svm) to the guest for nested KVM; it has an effect only where the domain runs on kvm.",
+    {
+      default: DEFAULT_NESTED,
+      vagrant: "nested",
+    },
+  ),
   volumeCache: oneOf("Cache mode for disks that do not name their own.", DISK_CACHES, {
     default: DEFAULT_VOLUME_CACHE,
     vagrant: "volume_cache",

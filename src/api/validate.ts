@@ -38,11 +38,6 @@ import { checkDomain } from "./validate_domain.ts";
 import { checkNetwork } from "./validate_network.ts";
 import { checkVolume } from "./validate_volume.ts";
 
-// The whole pipeline from one import: YAML text to resources, and the checks across them.
-export { parseManifests } from "../manifest/parse.ts";
-export type { ParseManifestsOptions, ParseManifestsResult } from "../manifest/parse.ts";
-export { type Lookup, validateReferences, type ValidateReferencesOptions } from "./validate_references.ts";
-
 /** Options for {@linkcode validateResource}. */
 export interface ValidateOptions {
   /** File name for problems. Default "". */
@@ -160,7 +155,7 @@ function validateInto(input: unknown, r: ProblemCollector): ValidateResult {
  * filled, quantities converted, strings normalized), or undefined when it is
  * invalid (a problem was reported).
  */
-export function walk(field: Field, raw: unknown, path: PathSegment[], r: ProblemCollector): unknown {
+function walk(field: Field, raw: unknown, path: PathSegment[], r: ProblemCollector): unknown {
   switch (field.type) {
     case "any":
       return raw;

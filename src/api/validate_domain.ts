@@ -79,9 +79,6 @@ export function checkDomain(domain: Loose<Domain>, r: ProblemCollector): void {
       key: true,
     });
   }
-  if (spec.nested === true && spec.driver === "qemu") {
-    r.report(["spec", "nested"], { message: "needs driver kvm; driver is qemu" });
-  }
 
   const targets = new Unique(r);
   (spec.syncedFolders ?? []).forEach((folder, i) => {

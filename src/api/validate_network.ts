@@ -30,11 +30,22 @@ export function networkSubnet(
   return subnetOf(address, prefix);
 }
 
+/** Options for {@linkcode guestAddressProblem}. */
+export interface GuestAddressOptions {
+  /** The host's own address on the network, which a guest cannot have. Default: not checked. */
+  host?: string;
+}
+
 /**
  * Why `ip` cannot be a guest address on `subnet` (outside it, its network or
  * broadcast address, or the host's own address), or undefined when it can.
  */
-export function guestAddressProblem(ip: string, subnet: Subnet, host?: string): string | undefined {
+export function guestAddressProblem(
+  ip: string,
+  subnet: Subnet,
+  options: GuestAddressOptions = {},
+): string | undefined {
+  const host = options.host;
   const n = parseIPv4(ip);
   if (n === undefined) return undefined;
   const cidr = formatSubnet(subnet);
@@ -109,7 +120,7 @@ export function checkNetwork(network: Loose<Network>, r: ProblemCollector): void
   (dhcp.hosts ?? []).forEach((host, i) => {
     if (host === undefined) return;
     if (host.ip !== undefined) {
-      const why = guestAddressProblem(host.ip, subnet, ipv4?.address);
+      const why = guestAddressProblem(host.ip, subnet, { host: ipv4?.address });
       if (why !== undefined) r.report([...hostsPath, i, "ip"], { message: why, value: host.ip });
     }
     for (

@@ -231,7 +231,7 @@ export function checkReferences(
   ): void {
     const subnet = networkSubnet(network.spec);
     if (subnet === undefined) return;
-    const why = guestAddressProblem(ip, subnet, network.spec?.ipv4?.address);
+    const why = guestAddressProblem(ip, subnet, { host: network.spec?.ipv4?.address });
     if (why !== undefined) {
       problems.push(problemAt(domain, path, { message: why, value: ip }));
       return;
