@@ -32,13 +32,31 @@ export interface Problem {
   hint?: string;
 }
 
+// C1 controls, soft hyphen, zero-width and bidirectional formatting characters, line/paragraph
+// separators, BOM: JSON.stringify leaves them as they are, and a terminal would act on them.
+const INVISIBLE =
+  /[\u0080-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/** JSON-quotes text with every control, invisible and bidi character escaped (safe to print). */
+export function quoteSafe(text: string): string {
+  return JSON.stringify(text).replace(INVISIBLE, escapeChar);
+}
+
+/** Text with control, invisible and bidi characters escaped as \uXXXX, nothing else changed. */
+export function escapeUnsafe(text: string): string {
+  // deno-lint-ignore no-control-regex -- escaping control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f]/g, escapeChar).replace(INVISIBLE, escapeChar);
+}
+
 /** Formats a path: `spec.interfaces[1].ip`, `metadata.labels["app.kubernetes.io/name"]`. */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = "";
   for (const seg of path) {
     if (typeof seg === "number") out += `[${seg}]`;
     else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += out === "" ? seg : `.${seg}`;
-    else out += `[${JSON.stringify(seg)}]`;
+    else out += `[${quoteSafe(seg)}]`;
   }
   return out;
 }
@@ -53,7 +71,7 @@ const MAX_SHOWN = 60;
 export function formatValue(value: unknown): string {
   if (typeof value === "string") {
     const chars = [...value];
-    return JSON.stringify(chars.length > MAX_SHOWN ? chars.slice(0, MAX_SHOWN).join("") + "…" : value);
+    return quoteSafe(chars.length > MAX_SHOWN ? chars.slice(0, MAX_SHOWN).join("") + "…" : value);
   }
   if (value === null) return "null";
   if (Array.isArray(value)) return value.length === 0 ? "an empty list" : "a list";

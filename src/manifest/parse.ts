@@ -23,6 +23,7 @@ import {
 } from "yaml";
 import {
   attachPositions,
+  escapeUnsafe,
   formatPath,
   type PathSegment,
   PositionTable,
@@ -227,7 +228,8 @@ function documentStart(doc: Document.Parsed): number {
 
 /** yaml's messages, on one line and without its own "at line N, column M" (we add ours). */
 function yamlMessage(message: string): string {
-  return message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "").trim();
+  const line = message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "").trim();
+  return escapeUnsafe(line); // it may quote the input: nothing a terminal would act on
 }
 
 interface RecordContext {

@@ -610,6 +610,10 @@ Deno.test("formatValue() cuts long strings and names collections", () => {
   assert.equal(formatValue({ a: 1 }), "a mapping");
   assert.equal(formatValue(null), "null");
   assert.equal(formatValue(false), "false");
+  // nothing a terminal would act on: controls, C1 controls, bidi overrides, zero-width characters
+  assert.equal(formatValue("a\u202eb\u0085c\u200bd\u0007"), '"a\\u202eb\\u0085c\\u200bd\\u0007"');
+  assert.equal(formatPath(["labels", "x\u2066"]), 'labels["x\\u2066"]');
+  assert.deepEqual(parsePath('labels["x\\u2066"]'), ["labels", "x\u2066"]);
 });
 
 Deno.test("formatPath() and parsePath() round-trip, quoting keys that are not identifiers", () => {
