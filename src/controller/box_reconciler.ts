@@ -4,8 +4,8 @@ import type { AnyResource, Box } from "../api/types.ts";
 import { BoxSourceError, resolveBoxSource } from "../box/box_source.ts";
 import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
 import { type ControllerContext, type Reconciler, TerminalError } from "./context.ts";
-import { blockingReferrers, ensureFinalizer, removeFinalizer, setReady, writeStatus } from "./object_ops.ts";
-import { claimVolume, ensurePool, recordIntent } from "./storage.ts";
+import { ensureFinalizer, setReady, writeStatus } from "./object_ops.ts";
+import { claimVolume, deleteVolumeOf, ensurePool, recordIntent } from "./storage.ts";
 
 /** The pool volume a Box is uploaded to. */
 export function boxVolumeNameFor(box: Box): string {
@@ -20,21 +20,7 @@ export const boxReconciler: Reconciler = {
     const pool = box.spec.pool;
     const name = boxVolumeNameFor(box);
 
-    if (box.metadata.deletionTimestamp) {
-      await blockingReferrers(ctx, box, "Box");
-      if (box.status.volume || box.status.pendingVolume) {
-        const claim = await claimVolume(lv, box, pool, name).catch((e) => {
-          if (e instanceof TerminalError) return { state: "foreign" }; // NameConflict: not ours to delete
-          throw e;
-        });
-        if (claim.state === "ours" || claim.state === "incomplete") {
-          await lv.volDelete(pool, name);
-          await ctx.event(box, "Normal", "Deleted", `volume "${name}" deleted from pool "${pool}"`);
-        }
-      }
-      await removeFinalizer(ctx.store, box);
-      return;
-    }
+    if (box.metadata.deletionTimestamp) return await deleteVolumeOf(ctx, box, pool, name);
     await ensureFinalizer(ctx.store, box);
     await ensurePool(lv, pool);
 

@@ -45,3 +45,17 @@ export class WaitingError extends Error {
 
 /** The finalizer lv puts on every object whose libvirt side it must clean up. */
 export const FINALIZER = "lv.dev/libvirt";
+
+/** A same-named libvirt object lv did not create (or made for another resource): never touched. */
+export function nameConflict(
+  what: "domain" | "network",
+  name: string,
+  owner: { kind: string; name: string; uid: string } | undefined,
+): TerminalError {
+  const whose = owner ? ` (it belongs to ${owner.kind.toLowerCase()}/${owner.name} uid ${owner.uid})` : "";
+  return new TerminalError(
+    "NameConflict",
+    `libvirt already has a ${what} "${name}" that lv did not create${whose}; lv will not modify or delete it. ` +
+      `Rename this ${what === "domain" ? "Domain" : "Network"} or remove that ${what} by hand.`,
+  );
+}

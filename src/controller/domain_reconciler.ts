@@ -19,7 +19,13 @@ import {
   type DomainXmlOptions,
   parseDomainXml,
 } from "../libvirt/xml/domain_xml.ts";
-import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
+import {
+  type ControllerContext,
+  nameConflict,
+  type Reconciler,
+  TerminalError,
+  WaitingError,
+} from "./context.ts";
 import { ensureFinalizer, removeFinalizer, writeStatus } from "./object_ops.ts";
 import { domainInterfaces } from "./domain_interfaces.ts";
 import { type GuestStatus, guestWorkPending, reconcileGuest, RELOAD_ANNOTATION } from "./guest.ts";
@@ -178,14 +184,7 @@ export const domainReconciler: Reconciler = {
     }
     await ensureFinalizer(ctx.store, dom);
     if (existing && !ours) {
-      throw new TerminalError(
-        "NameConflict",
-        `libvirt already has a domain "${name}" that lv did not create${
-          existing.owner
-            ? ` (it belongs to ${existing.owner.kind.toLowerCase()}/${existing.owner.name} uid ${existing.owner.uid})`
-            : ""
-        }; lv will not modify or delete it. Rename this Domain or remove that domain by hand.`,
-      );
+      throw nameConflict("domain", name, existing?.owner);
     }
 
     await ensureBoxVolume(ctx, dom);

@@ -8,7 +8,7 @@ import {
   networkXml,
   parseNetworkXml,
 } from "../libvirt/xml/network_xml.ts";
-import { type ControllerContext, type Reconciler, TerminalError } from "./context.ts";
+import { type ControllerContext, nameConflict, type Reconciler } from "./context.ts";
 import { blockingReferrers, ensureFinalizer, removeFinalizer, setReady } from "./object_ops.ts";
 
 export const networkReconciler: Reconciler = {
@@ -34,14 +34,7 @@ export const networkReconciler: Reconciler = {
     await ensureFinalizer(ctx.store, net);
 
     if (existing && !ours) {
-      throw new TerminalError(
-        "NameConflict",
-        `libvirt already has a network "${name}" that lv did not create${
-          parsed?.owner
-            ? ` (it belongs to ${parsed.owner.kind.toLowerCase()}/${parsed.owner.name} uid ${parsed.owner.uid})`
-            : ""
-        }; lv will not modify or delete it. Rename this Network or remove that network by hand.`,
-      );
+      throw nameConflict("network", name, parsed?.owner);
     }
     let active = existing?.active ?? false;
     // Static IPs of Domains on this network become DHCP reservations for their MACs.

@@ -5,7 +5,7 @@ import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
 import { poolXml } from "../libvirt/xml/pool_xml.ts";
 import { parseVolumeXml, type VolumeXmlState } from "../libvirt/xml/volume_xml.ts";
 import { type ControllerContext, TerminalError, WaitingError } from "./context.ts";
-import { writeStatus } from "./object_ops.ts";
+import { blockingReferrers, removeFinalizer, writeStatus } from "./object_ops.ts";
 
 /** Where lv creates the `default` pool when a host has none (libvirt's own default). */
 export const DEFAULT_POOL_PATH = "/var/lib/libvirt/images";
@@ -78,4 +78,29 @@ export async function recordIntent(ctx: ControllerContext, obj: Box | Volume, na
     status.pendingVolume = name;
   });
   obj.status.pendingVolume = name;
+}
+
+/**
+ * Deletion of a Box's or Volume's pool volume: waits for the objects still using it, deletes the volume when
+ * lv made it (not when a foreign volume took the name), then lets the object go.
+ */
+export async function deleteVolumeOf(
+  ctx: ControllerContext,
+  obj: Box | Volume,
+  pool: string,
+  name: string,
+): Promise<void> {
+  await blockingReferrers(ctx, obj, obj.kind);
+  const lv = ctx.libvirtFor(obj);
+  if (obj.status.volume || obj.status.pendingVolume) {
+    const claim = await claimVolume(lv, obj, pool, name).catch((e) => {
+      if (e instanceof TerminalError) return { state: "foreign" }; // NameConflict: not ours to delete
+      throw e;
+    });
+    if (claim.state === "ours" || claim.state === "incomplete") {
+      await lv.volDelete(pool, name);
+      await ctx.event(obj, "Normal", "Deleted", `volume "${name}" deleted from pool "${pool}"`);
+    }
+  }
+  await removeFinalizer(ctx.store, obj);
 }

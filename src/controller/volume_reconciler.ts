@@ -2,9 +2,9 @@
 import type { AnyResource, Box, Volume } from "../api/types.ts";
 import { isTrue } from "../api/conditions.ts";
 import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
-import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
-import { blockingReferrers, ensureFinalizer, removeFinalizer, setReady } from "./object_ops.ts";
-import { claimVolume, ensurePool, recordIntent } from "./storage.ts";
+import { type ControllerContext, type Reconciler, WaitingError } from "./context.ts";
+import { ensureFinalizer, setReady } from "./object_ops.ts";
+import { claimVolume, deleteVolumeOf, ensurePool, recordIntent } from "./storage.ts";
 
 export const volumeReconciler: Reconciler = {
   kind: "Volume",
@@ -14,21 +14,7 @@ export const volumeReconciler: Reconciler = {
     const pool = vol.spec.pool;
     const name = vol.metadata.name;
 
-    if (vol.metadata.deletionTimestamp) {
-      await blockingReferrers(ctx, vol, "Volume");
-      if (vol.status.volume || vol.status.pendingVolume) {
-        const claim = await claimVolume(lv, vol, pool, name).catch((e) => {
-          if (e instanceof TerminalError) return { state: "foreign" }; // NameConflict: not ours to delete
-          throw e;
-        });
-        if (claim.state === "ours" || claim.state === "incomplete") {
-          await lv.volDelete(pool, name);
-          await ctx.event(vol, "Normal", "Deleted", `volume "${name}" deleted from pool "${pool}"`);
-        }
-      }
-      await removeFinalizer(ctx.store, vol);
-      return;
-    }
+    if (vol.metadata.deletionTimestamp) return await deleteVolumeOf(ctx, vol, pool, name);
     await ensureFinalizer(ctx.store, vol);
     await ensurePool(lv, pool);
 
