@@ -28,6 +28,7 @@ import {
 } from "./context.ts";
 import { ensureFinalizer, removeFinalizer, writeStatus } from "./object_ops.ts";
 import { domainInterfaces } from "./domain_interfaces.ts";
+import { syncExports } from "../guest/nfs_exports.ts";
 import { type GuestStatus, guestWorkPending, reconcileGuest, RELOAD_ANNOTATION } from "./guest.ts";
 
 /** Seconds a guest gets to shut down on ACPI before it is powered off (vagrant's graceful_halt_timeout). */
@@ -179,6 +180,7 @@ export const domainReconciler: Reconciler = {
         await lv.domUndefine(name);
         await ctx.event(dom, "Normal", "Deleted", `domain "${name}" powered off and undefined`);
       }
+      if (dom.spec.syncedFolders.some((f) => f.type === "nfs")) await syncExports(dom.metadata.uid, []);
       await removeFinalizer(ctx.store, dom);
       return;
     }

@@ -9,6 +9,7 @@ import type { Box, Domain, DomainInterfaceStatus, Network, ShellProvisioner } fr
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import type { DomainXmlInterface } from "../libvirt/xml/domain_xml.ts";
 import { GuestConnection, HostKeyMismatchError, shellQuote } from "../guest/ssh_client.ts";
+import { syncExports } from "../guest/nfs_exports.ts";
 import type { ControllerContext } from "./context.ts";
 import type { Store } from "../store/store.ts";
 
@@ -194,7 +195,7 @@ async function rsyncFolders(
   const { dom, ctx } = input;
   const knownHosts = knownHostsFile(ctx.home, dom, hostKey);
   for (const folder of dom.spec.syncedFolders) {
-    if (folder.type !== "rsync") continue;
+    if (folder.type !== "rsync") continue; // nfs: nfsFolders()
     await sudo(conn, `set -e\nmkdir -p "$1"\nchown "$2" "$1"\n`, [folder.target, dom.spec.ssh.user]);
     const ssh = ["ssh", ...opensshOptions(keyFile, knownHosts, `lv-${dom.metadata.name}`, dom.spec.ssh.port)]
       .map(shellQuote).join(" ");
@@ -218,6 +219,34 @@ async function rsyncFolders(
       );
     }
     await ctx.event(dom, "Normal", "Synced", `${folder.source} synced to ${folder.target} (rsync)`);
+  }
+}
+
+const NFS_MOUNT_SCRIPT = `set -e
+mountpoint -q "$1" && exit 0
+mkdir -p "$1"
+mount -t nfs -o vers=4 "$2:$3" "$1"
+`;
+
+/** NFS folders: exported by the host to the guest's address, mounted from the network's gateway address. */
+async function nfsFolders(input: GuestInput, conn: GuestConnection, address: string): Promise<void> {
+  const { dom, ctx } = input;
+  const folders = dom.spec.syncedFolders.filter((f) => f.type === "nfs");
+  const i = input.interfaces.findIndex((nic) => nic.ips.some((a) => a.address === address));
+  const network = i >= 0 ? input.nics[i].network : undefined;
+  const hostAddress = network ? input.networks.get(network)?.spec.ipv4.address : undefined;
+  if (folders.length > 0 && !hostAddress) {
+    throw new Error(`NFS folders need the guest's SSH address (${address}) to be on a Network lv manages`);
+  }
+  const exports = [];
+  for (const f of folders) {
+    const info = await Deno.stat(f.source);
+    exports.push({ path: f.source, client: address, uid: info.uid ?? 0, gid: info.gid ?? 0 });
+  }
+  await syncExports(dom.metadata.uid, exports);
+  for (const f of folders) {
+    await sudo(conn, NFS_MOUNT_SCRIPT, [f.target, hostAddress!, f.source]);
+    await ctx.event(dom, "Normal", "Mounted", `${f.source} mounted on ${f.target} (nfs from ${hostAddress})`);
   }
 }
 
@@ -385,6 +414,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     const folders = JSON.stringify(dom.spec.syncedFolders);
     if (!sameBoot || folders !== guest.synced || (rsyncRequest && rsyncRequest !== guest.rsyncRequest)) {
       await rsyncFolders(input, conn, address, keyFile, hostKey);
+      await nfsFolders(input, conn, address);
       guest.synced = folders;
       guest.rsyncRequest = rsyncRequest;
     }

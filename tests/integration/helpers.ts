@@ -46,14 +46,17 @@ export async function run(
 export class Lv {
   readonly home: string;
   readonly virshLog: string;
-  constructor() {
+  readonly env: Record<string, string>;
+  /** `env`: more environment for lv (its own LV_HOME and LV_VIRSH_LOG are always set). */
+  constructor(env: (home: string) => Record<string, string> = () => ({})) {
     this.home = Deno.makeTempDirSync({ prefix: "lv-test-" });
     this.virshLog = `${this.home}/virsh.log`;
+    this.env = env(this.home);
   }
 
   async run(args: string[], options: { stdin?: string; cwd?: string } = {}): Promise<Run> {
     return await run(Deno.execPath(), ["run", "-A", `${ROOT}mod.ts`, ...args], {
-      env: { LV_HOME: this.home, LV_VIRSH_LOG: this.virshLog },
+      env: { ...this.env, LV_HOME: this.home, LV_VIRSH_LOG: this.virshLog },
       stdin: options.stdin,
       cwd: options.cwd ?? ROOT,
     });
