@@ -12,21 +12,26 @@
 #   vagrant_key.pub
 # <hash> is the sha256 of this script and of every file under scripts/box/ except scripts/box/verify*
 # (test harnesses), so changing how the box is built gives a new directory and an unchanged script reuses it.
-# A directory that exists is complete: builds happen in a temporary directory renamed into place, under a lock.
+# A directory that exists is complete: builds happen in a temporary directory renamed into place, one at a time
+# (a lock in the cache); scratch space is a tmpfs in a private mount namespace, so nothing outlives a build.
 #
 # The guest: bookworm minbase with systemd, openssh-server, sudo, nfs-common, qemu-guest-agent, rsync and the
 # cloud kernel; systemd-networkd does DHCP (client id = MAC) on en*/eth*, systemd-resolved takes DNS from it;
-# empty /etc/machine-id and SSH host keys made at first boot, so every VM from the box has its own identity;
+# empty /etc/machine-id (systemd fills it from the VM's UUID) and SSH host keys (Ed25519 and ECDSA only: RSA
+# took 40 s under TCG) made at first boot, before ssh.service, so every VM from the box has its own identity;
 # user vagrant (password "vagrant", passwordless sudo, key above); console on ttyS0; extlinux on one ext4
 # partition. The debootstrapped root file system is cached as a tarball keyed by suite and package list
 # (rootfs/ under the cache), so only the first build downloads and unpacks packages.
 #
 # Environment: LV_TEST_BOX_CACHE (cache root), LV_TEST_BOX_MIRROR (Debian mirror; default: the first bookworm
 # mirror in /etc/apt/sources.list*), LV_TEST_BOX_TMPFS_SIZE (scratch tmpfs size, default 4g).
-# Needs root (debootstrap, a loop device, mount). Installs its own apt prerequisites when they are missing.
+# Needs root (debootstrap, a loop device, mount), and the mirror for the first build (so not inside a lab's
+# network namespace until the root file system is cached). Installs its own apt prerequisites when missing.
 # Progress goes to stderr.
 set -euo pipefail
-
+# The whole script is one compound command, read before it runs: editing or checking out this file while a
+# build runs cannot change what that build does.
+{
 print_dir_only=0
 case "${1:-}" in
   "") ;;
@@ -113,9 +118,10 @@ fi
 
 mkdir -p "$cache"
 chmod 0755 "$cache"
-exec 9>"$cache/.lock-$hash"
+# One build at a time per cache (builds are short): whatever temporary file is found under the lock is stale.
+exec 9>"$cache/.lock"
 if ! flock -n 9; then
-  log "another build of $hash is running; waiting for it"
+  log "another build is running in $cache; waiting for it"
   flock 9
 fi
 if box_complete "$out"; then
@@ -123,8 +129,7 @@ if box_complete "$out"; then
   echo "$out"
   exit 0
 fi
-# Under the lock, any temporary directory of this hash is left over from a killed build.
-rm -rf "$cache/.tmp-$hash".* "$out.stale".*
+rm -rf "$cache"/.tmp-* "$cache"/*.stale.* "$cache"/rootfs/*.tmp.*
 if [ -e "$out" ]; then mv -T "$out" "$out.stale.$$" && rm -rf "$out.stale.$$"; fi
 
 mirror=${LV_TEST_BOX_MIRROR:-}
@@ -154,7 +159,7 @@ fi
 [ -n "$mirror" ] || die "no bookworm mirror found in /etc/apt/sources.list*; set LV_TEST_BOX_MIRROR"
 
 tmp=$(mktemp -d "$cache/.tmp-$hash.XXXXXX")
-work=$(mktemp -d /tmp/lv-test-box.XXXXXX)
+work=$(mktemp -d "$cache/.tmp-work.XXXXXX")
 loopdev=""
 cleanup() {
   local rc=$?
@@ -196,7 +201,6 @@ else
   mkdir -p "$rootfs/var/lib/apt/lists/partial"
   log "caching root file system as $rootfs_tar"
   mkdir -p "$cache/rootfs"
-  rm -f "$cache/rootfs/$suite-$variant-"*.tmp.*
   tar "${comp[@]}" -C "$rootfs" --numeric-owner --xattrs --xattrs-include='*' -cpf "$rootfs_tar.tmp.$$" .
   mv -f "$rootfs_tar.tmp.$$" "$rootfs_tar"
 fi
@@ -247,30 +251,33 @@ fi
 rm -f "$rootfs/var/lib/dbus/machine-id"
 ln -s /etc/machine-id "$rootfs/var/lib/dbus/machine-id"
 rm -f "$rootfs"/etc/ssh/ssh_host_*
+# Only Ed25519 and ECDSA host keys: each takes well under a second, where RSA 3072 took 40 s under TCG.
 cat >"$rootfs/etc/systemd/system/ssh-host-keys.service" <<'EOF'
 [Unit]
 Description=Generate SSH host keys on first boot
 After=local-fs.target systemd-remount-fs.service
 Before=ssh.service sshd.service multi-user.target
-ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+ConditionPathExists=|!/etc/ssh/ssh_host_ed25519_key
+ConditionPathExists=|!/etc/ssh/ssh_host_ecdsa_key
 
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/usr/bin/ssh-keygen -A
-ExecStart=/bin/sync
+ExecStart=/bin/sh -c 'for t in ed25519 ecdsa; do f=/etc/ssh/ssh_host_$${t}_key; [ -s "$$f" ] || { rm -f "$$f" "$$f.pub"; ssh-keygen -q -t $$t -N "" -C "root@$$(hostname)" -f "$$f"; }; done; sync'
 
 [Install]
 WantedBy=multi-user.target ssh.service
 EOF
 chroot "$rootfs" systemctl enable ssh-host-keys.service >/dev/null 2>&1
 cat >"$rootfs/etc/ssh/sshd_config.d/10-lv-test-box.conf" <<'EOF'
+HostKey /etc/ssh/ssh_host_ed25519_key
+HostKey /etc/ssh/ssh_host_ecdsa_key
 UseDNS no
 GSSAPIAuthentication no
 EOF
 
-# Fewer timers that wake a guest running under TCG.
-for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer man-db.timer; do
+# Fewer units that take CPU from a guest running under TCG.
+for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer man-db.timer; do
   chroot "$rootfs" systemctl disable "$unit" >/dev/null 2>&1 || true
 done
 
@@ -313,10 +320,12 @@ printf 'label: dos\nstart=2048, type=83, bootable\n' | sfdisk --quiet "$raw" >&2
 mkfs.ext4 -q -F -O ^64bit -U "$uuid" -L debian12 -E "offset=$part_offset" -d "$rootfs" "$raw" "${part_mib}M" >&2
 loopdev=$(losetup --find --show --offset "$part_offset" --sizelimit $((part_mib * 1048576)) "$raw")
 mount -t ext4 "$loopdev" "$work/mnt"
-extlinux --install "$work/mnt/boot/extlinux" >"$work/extlinux.log" 2>&1 || { cat "$work/extlinux.log" >&2; die "extlinux --install failed"; }
-umount "$work/mnt"
+# Detaching a mounted loop device only marks it to go with the unmount: from here on, even a SIGKILL (the
+# mount namespace dies, and the mount with it) cannot leave the loop device behind.
 losetup -d "$loopdev"
 loopdev=""
+extlinux --install "$work/mnt/boot/extlinux" >"$work/extlinux.log" 2>&1 || { cat "$work/extlinux.log" >&2; die "extlinux --install failed"; }
+umount "$work/mnt"
 dd if=/usr/lib/syslinux/mbr/mbr.bin of="$raw" bs=440 count=1 conv=notrunc status=none
 
 log "compressing to qcow2"
@@ -350,3 +359,5 @@ mv -T "$tmp" "$out"
 chmod 0755 "$out"
 log "box ready: $out/debian12.box ($(du -h --apparent-size "$out/debian12.box" | cut -f1))"
 echo "$out"
+exit 0
+}

@@ -4,10 +4,10 @@
 #   scripts/lab.sh -- scripts/box/verify_box.sh [BOX_DIR]      (BOX_DIR default: build_test_box.sh's output)
 #
 # Defines a NAT network with DHCP (10.77.0.0/24), two TCG domains (1 vCPU, 1 GiB, virtio disk and NIC, serial
-# pty, guest agent channel) on qcow2 overlays of the box image, and checks for each: DHCP lease, SSH as vagrant
+# pty, guest agent channel; vm2 also a virtio RNG) on qcow2 overlays of the box image, and checks for each: DHCP lease, SSH as vagrant
 # with the box's key, `sudo -n true`, `systemctl is-system-running` running or degraded, mount.nfs present,
-# the guest agent answering; then that the two guests' SSH host keys and machine ids differ. Then starts a tiny
-# domain type='kvm' and prints `virsh domstate --reason` for it. Prints measured times. Exit 0 when all pass.
+# the guest agent answering; then that the two guests' SSH host keys and machine ids differ. One VM at a time. Prints measured
+# times. Exit 0 when all pass. (What a type='kvm' domain does here: scripts/box/verify_kvm_state.sh.)
 # Not part of the box's hash (build_test_box.sh ignores scripts/box/verify*).
 set -euo pipefail
 [ -n "${LV_LAB:-}" ] || { echo "verify_box.sh: run me inside scripts/lab.sh" >&2; exit 2; }
@@ -30,6 +30,7 @@ sshq() { # sshq IP COMMAND...
 }
 
 img=/var/lib/libvirt/images
+mkdir -p /var/log/libvirt/qemu
 tar -xOf "$dir/debian12.box" box.img >"$img/debian12-base.qcow2"
 chmod 0644 "$img/debian12-base.qcow2"
 
@@ -44,8 +45,9 @@ V net-define /dev/stdin >/dev/null <<'EOF'
 </network>
 EOF
 V net-start lvbox >/dev/null
+echo "network lvbox up"
 
-define_vm() { # define_vm NAME MAC
+define_vm() { # define_vm NAME MAC [EXTRA_DEVICE_XML]
   qemu-img create -q -f qcow2 -b "$img/debian12-base.qcow2" -F qcow2 "$img/$1.qcow2"
   V define /dev/stdin >/dev/null <<EOF
 <domain type='qemu'>
@@ -68,7 +70,7 @@ define_vm() { # define_vm NAME MAC
     </interface>
     <serial type='pty'><log file='/var/log/libvirt/qemu/$1-serial.log' append='off'/><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
-    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>${3:-}
   </devices>
 </domain>
 EOF
@@ -92,10 +94,10 @@ wait_ssh() { # wait_ssh IP TIMEOUT
   return 1
 }
 
-declare -A ips
-boot_and_check() { # boot_and_check NAME MAC
+declare -A hostkey machineid
+boot_and_check() { # boot_and_check NAME MAC [EXTRA_DEVICE_XML]
   local name=$1 mac=$2 t0 t1 t2 t3 ip state
-  define_vm "$name" "$mac"
+  define_vm "$name" "$mac" "${3:-}"
   t0=$(now)
   V start "$name" >/dev/null
   t1=$(now)
@@ -112,7 +114,6 @@ boot_and_check() { # boot_and_check NAME MAC
   fi
   t3=$(now)
   echo "$name: SSH (hostname: $(sshq "$ip" hostname)) after $(secs "$t0" "$t3") s"
-  ips[$name]=$ip
   check "$name: sudo -n true" sshq "$ip" sudo -n true
   state=$(sshq "$ip" timeout 300 systemctl is-system-running --wait 2>/dev/null || true)
   echo "$name: systemctl is-system-running: $state (after $(secs "$t0" "$(now)") s)"
@@ -123,50 +124,23 @@ boot_and_check() { # boot_and_check NAME MAC
   check "$name: serial log has the login prompt" grep -q 'login:' "/var/log/libvirt/qemu/$name-serial.log"
   check "$name: guest agent answers" V qemu-agent-command "$name" '{"execute":"guest-ping"}'
   check "$name: root fs is the 4 GiB disk" sshq "$ip" 'test "$(lsblk -bdno SIZE /dev/vda)" = 4294967296'
+  echo "$name: $(sshq "$ip" systemd-analyze | head -n1)"
+  echo "$name: crng: $(sshq "$ip" "sudo dmesg | grep -m1 'crng init done'")"
+  hostkey[$name]=$(sshq "$ip" cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)
+  machineid[$name]=$(sshq "$ip" cat /etc/machine-id)
+  # Stop it, so the next VM's times are not shared with this one's CPU.
+  V destroy "$name" >/dev/null
 }
 
-boot_and_check vm1 52:54:00:77:00:01
-boot_and_check vm2 52:54:00:77:00:02
-if [ -n "${ips[vm1]:-}" ] && [ -n "${ips[vm2]:-}" ]; then
-  k1=$(sshq "${ips[vm1]}" cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)
-  k2=$(sshq "${ips[vm2]}" cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)
-  check "host keys differ between vm1 and vm2" test -n "$k1" -a -n "$k2" -a "$k1" != "$k2"
-  m1=$(sshq "${ips[vm1]}" cat /etc/machine-id)
-  m2=$(sshq "${ips[vm2]}" cat /etc/machine-id)
-  check "machine ids differ between vm1 and vm2 ($m1 / $m2)" test -n "$m1" -a -n "$m2" -a "$m1" != "$m2"
-fi
-V destroy vm1 >/dev/null 2>&1 || true
-V destroy vm2 >/dev/null 2>&1 || true
-
-# A domain of type kvm: on this machine /dev/kvm is a software variant and guests pause with an internal error.
-kvm_try() { # kvm_try NAME DISK_XML
-  V define /dev/stdin >/dev/null <<EOF
-<domain type='kvm'>
-  <name>$1</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-  <devices>$2
-    <serial type='pty'><target port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>
-  </devices>
-</domain>
-EOF
-  if ! V start "$1" >/dev/null 2>"/tmp/$1.err"; then
-    echo "$1: virsh start failed: $(cat "/tmp/$1.err")"; return 0
-  fi
-  local s
-  for s in 1 5 15; do
-    sleep $((s == 1 ? 1 : s == 5 ? 4 : 10))
-    echo "$1: after ${s}s: virsh domstate --reason: $(V domstate --reason "$1")"
-  done
-  V destroy "$1" >/dev/null 2>&1 || true
-}
-kvm_try kvmtiny ""
-qemu-img create -q -f qcow2 -b "$img/debian12-base.qcow2" -F qcow2 "$img/kvmbox.qcow2"
-kvm_try kvmbox "
-    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$img/kvmbox.qcow2'/><target dev='vda' bus='virtio'/></disk>"
-grep -h -i -m3 'internal error\|suberror' /var/log/libvirt/qemu/kvmtiny.log /var/log/libvirt/qemu/kvmbox.log 2>/dev/null || true
+boot_and_check vm1 52:54:00:77:00:01 || true
+# The second VM also gets a virtio RNG: under TCG the guest kernel's CRNG is otherwise slow to initialise, and
+# sshd and systemd-resolved wait for it.
+boot_and_check vm2 52:54:00:77:00:02 "
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"  || true
+check "host keys differ between vm1 and vm2" \
+  test -n "${hostkey[vm1]:-}" -a -n "${hostkey[vm2]:-}" -a "${hostkey[vm1]:-}" != "${hostkey[vm2]:-}"
+check "machine ids differ between vm1 and vm2 (${machineid[vm1]:-} / ${machineid[vm2]:-})" \
+  test -n "${machineid[vm1]:-}" -a -n "${machineid[vm2]:-}" -a "${machineid[vm1]:-}" != "${machineid[vm2]:-}"
 
 [ "$fail" = 0 ] && echo "ALL CHECKS PASSED" || echo "SOME CHECKS FAILED"
 exit "$fail"
