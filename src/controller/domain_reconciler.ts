@@ -243,6 +243,15 @@ export const domainReconciler: Reconciler = {
         );
         ({ state, reason } = await lv.domState(name));
         requeueAfterMs = 2000; // look again shortly: a guest that cannot run pauses or dies right after start
+        if (state === "shut off" || state === "crashed") {
+          failure = {
+            reason: "GuestDied",
+            message: `domain "${name}" stopped right after start (${state}, ${reason})${await qemuLogTail(
+              lv,
+              name,
+            )}`,
+          };
+        }
       } else if (state === "paused" && BROKEN_PAUSE.test(reason)) {
         failure = {
           reason: "GuestPaused",
@@ -375,6 +384,18 @@ export const domainReconciler: Reconciler = {
     return requeueAfterMs ? { requeueAfterMs } : undefined;
   },
 };
+
+/** The end of QEMU's log for a domain on a local libvirt, to say why it died; "" when it cannot be read. */
+async function qemuLogTail(lv: Libvirt, name: string): Promise<string> {
+  if (!/^qemu:\/\/\/system/.test(lv.uri)) return "";
+  try {
+    const text = await Deno.readTextFile(`/var/log/libvirt/qemu/${name}.log`);
+    const lines = text.trimEnd().split("\n").slice(-3).join("\n");
+    return lines ? `; QEMU's log ends:\n${lines}` : "";
+  } catch {
+    return "";
+  }
+}
 
 /** Whether lv talks to a guest OS (SSH) at all: not with communicator none. */
 export function talksToGuest(dom: Domain): boolean {

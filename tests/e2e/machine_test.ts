@@ -3,7 +3,7 @@
  * reached over SSH; hostname, static IP, provisioning, rsync, lifecycle verbs, snapshots, delete.
  */
 import assert from "node:assert/strict";
-import { Lv, mutating, requireLab, run, virsh, virshNames, waitFor } from "../integration/helpers.ts";
+import { Lv, mutating, requireLab, ROOT, run, virsh, virshNames, waitFor } from "../integration/helpers.ts";
 
 const MACHINE = "examples/machine.yaml";
 
@@ -40,6 +40,10 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
       assert.equal(r.stdout, "box/debian12 created\nnetwork/test-net created\ndomain/test-vm created\n");
       assert.match(r.stderr, /domain\/test-vm: SshReady: SSH answers on 10\.20\.30\.40/);
       assert.match(r.stderr, /domain\/test-vm: provision\[0\]: provisioner ran 1 time\(s\)/);
+      assert.match(
+        r.stderr,
+        /domain\/test-vm: provision\[1\]: unprivileged provisioner ran as vagrant: hello one two/,
+      );
     });
 
     await t.step("get domains shows state, static IP and box", async () => {
@@ -55,6 +59,18 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
         await sshOut("cat /vagrant/hello.txt"),
         Deno.readTextFileSync(new URL("../../examples/machine-files/hello.txt", import.meta.url)),
       );
+      assert.equal(
+        (await sshOut("test -e /vagrant/notes.tmp && echo there || echo excluded")).trim(),
+        "excluded",
+      );
+      assert.equal((await sshOut("cat ~/lv-last-boot")).trim(), "greeting=hello args=one two");
+      assert.equal((await sshOut("stat -c %U ~/lv-last-boot")).trim(), "vagrant");
+    });
+
+    await t.step("lv rsync copies the folder again", async () => {
+      await sshOut("rm /vagrant/hello.txt");
+      await lv.ok(["rsync", "test-vm", "--timeout=2m"]);
+      assert.match(await sshOut("cat /vagrant/hello.txt"), /Hello from the host/);
     });
 
     await t.step("lv ssh passes the command's exit code through", async () => {
@@ -88,8 +104,11 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
     await t.step("halt and up change virsh domstate; the guest answers again", async () => {
       await timed("halt", () => lv.ok(["halt", "test-vm", "--timeout=3m"]));
       assert.equal((await virsh("domstate", "test-vm")).trim(), "shut off");
-      await timed("up", () => lv.ok(["up", "test-vm", "--timeout=6m"]));
+      const up = await timed("up", () => lv.ok(["up", "test-vm", "--timeout=6m"]));
       assert.equal((await virsh("domstate", "test-vm")).trim(), "running");
+      // run: always runs at every boot, run: once does not
+      assert.match(up.stderr, /provision\[1\]: unprivileged provisioner ran as vagrant/);
+      assert.doesNotMatch(up.stderr, /provision\[0\]/);
       assert.equal((await sshOut("hostname")).trim(), "test-vm");
     });
 
@@ -121,6 +140,39 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
       await timed("reload", () => lv.ok(["reload", "test-vm", "--timeout=6m"]));
       assert.notEqual((await virsh("domid", "test-vm")).trim(), id);
       assert.equal((await sshOut("hostname")).trim(), "test-vm");
+    });
+
+    await t.step("a failing provisioner fails the condition with its exit code and last output", async () => {
+      const dir = Deno.makeTempDirSync();
+      const variant = `${dir}/machine.yaml`;
+      Deno.writeTextFileSync(
+        variant,
+        Deno.readTextFileSync(new URL("../../examples/machine.yaml", import.meta.url))
+          .replace("source: machine-files", `source: ${ROOT}examples/machine-files`)
+          .replace("path: provision.sh", `path: ${ROOT}examples/provision.sh`)
+          .replace(
+            "  syncedFolders:",
+            `    - type: shell\n      inline: "echo about to fail; exit 7"\n  syncedFolders:`,
+          ),
+      );
+      assert.match((await lv.ok(["apply", "-f", variant])).stdout, /domain\/test-vm configured/);
+      const r = await lv.run(["provision", "test-vm", "--timeout=3m"]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        /domain\/test-vm: Ready=False ProvisionFailed: provision\[2\] exited with code 7; last output:\nabout to fail/,
+      );
+      assert.match((await lv.ok(["get", "domains"])).stdout, /^test-vm\s+Failed\s/m);
+      // Back to the example: Ready again, nothing re-run.
+      await lv.ok(["apply", "-f", MACHINE, "--timeout=2m"]);
+      assert.match((await lv.ok(["get", "domains"])).stdout, /^test-vm\s+Running\s.*True/m);
+    });
+
+    await t.step("a changed guest host key is refused", async () => {
+      await sshOut("sudo rm -f /etc/ssh/ssh_host_*; sudo ssh-keygen -A; sudo systemctl restart ssh");
+      const r = await lv.run(["ssh", "test-vm", "--", "true"]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /host key of 10\.20\.30\.40 changed: expected SHA256:\S+, got SHA256:\S+/);
     });
 
     await t.step("delete leaves no domain, volume or network of lv's", async () => {

@@ -414,3 +414,17 @@ Deno.test("networkReconciler: a network a Domain uses is not deleted until the D
     assert.equal(await h.store.get(key("Network", "basic-net")) as Network | undefined, undefined);
   });
 });
+
+Deno.test("domainReconciler: a domain that stops right after start gets GuestDied with libvirt's reason", async () => {
+  await withBasic(async (h) => {
+    h.fake.afterStart("web", "shut off", "failed");
+    await converge(h, ALL.filter(([k]) => k !== "Domain"));
+    await pass(h, "Domain", "web");
+    await converge(h, [["Volume", "web"]]);
+    await passOk(h, "Domain", "web");
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.reason, "GuestDied");
+    assert.match(ready(dom)!.message, /stopped right after start \(shut off, failed\)/);
+    assert.equal(dom.status.phase, "Failed");
+  });
+});
