@@ -472,10 +472,14 @@ const SSH = obj<DomainSsh>(
   {
     user: str("User to log in as.", { format: "user", default: DEFAULT_SSH_USER, vagrant: "ssh.username" }),
     port: int("SSH port in the guest.", 1, 65535, { default: DEFAULT_SSH_PORT, vagrant: "ssh.guest_port" }),
-    privateKey: str("Path of the private key on the host; the Vagrant insecure key when absent.", {
+    privateKey: str("Path of the private key on the host; when absent, the key the box ships.", {
       format: "host-path",
       vagrant: "ssh.private_key_path",
     }),
+    insertKey: bool(
+      "At first contact, replace the key lv logged in with by a key lv generates for this domain (kept 0600 under $LV_HOME/keys), as vagrant does with its insecure key.",
+      { default: true, vagrant: "ssh.insert_key" },
+    ),
     forwardAgent: bool("Forward the SSH agent.", { default: false, vagrant: "ssh.forward_agent" }),
     forwardX11: bool("Forward X11.", { default: false, vagrant: "ssh.forward_x11" }),
   },

@@ -178,6 +178,8 @@ export interface DomainSsh {
   user: string;
   port: number;
   privateKey?: string;
+  /** Replace the login key with one lv generates for this domain at first contact (vagrant's insert_key). */
+  insertKey: boolean;
   forwardAgent: boolean;
   forwardX11: boolean;
 }
@@ -249,6 +251,8 @@ export interface DomainStatus extends Status {
   restartRequest?: string;
   /** The guest's SSH host key, pinned at first contact ("ssh-ed25519 AAAA..."). */
   sshHostKey?: string;
+  /** The private key lv generated and installed for this domain (ssh.insertKey). */
+  sshKey?: string;
   /** What lv has done inside the guest (see src/controller/guest.ts). */
   guest?: Record<string, unknown>;
 }

@@ -29,6 +29,7 @@ import {
 import { ensureFinalizer, removeFinalizer, writeStatus } from "./object_ops.ts";
 import { domainInterfaces } from "./domain_interfaces.ts";
 import { syncExports } from "../guest/nfs_exports.ts";
+import { join } from "node:path";
 import { type GuestStatus, guestWorkPending, reconcileGuest, RELOAD_ANNOTATION } from "./guest.ts";
 
 /** Seconds a guest gets to shut down on ACPI before it is powered off (vagrant's graceful_halt_timeout). */
@@ -181,6 +182,9 @@ export const domainReconciler: Reconciler = {
         await ctx.event(dom, "Normal", "Deleted", `domain "${name}" powered off and undefined`);
       }
       if (dom.spec.syncedFolders.some((f) => f.type === "nfs")) await syncExports(dom.metadata.uid, []);
+      for (const dir of ["keys", "known_hosts"]) {
+        await Deno.remove(join(ctx.home, dir, dom.metadata.uid)).catch(() => {});
+      }
       await removeFinalizer(ctx.store, dom);
       return;
     }
@@ -309,6 +313,7 @@ export const domainReconciler: Reconciler = {
 
     let guest = dom.status.guest as GuestStatus | undefined;
     let sshHostKey = dom.status.sshHostKey as string | undefined;
+    let sshKey = dom.status.sshKey as string | undefined;
     let notReady: { reason: string; message: string } | undefined;
     if (matches && state === "running" && !failure && talksToGuest(dom)) {
       const domId = await lv.domId(name);
@@ -324,6 +329,7 @@ export const domainReconciler: Reconciler = {
         });
         guest = result.guest;
         sshHostKey = result.sshHostKey ?? sshHostKey;
+        sshKey = result.sshKey ?? sshKey;
         if (result.failed) failure = { reason: result.reason, message: result.message };
         else if (!result.ready) {
           notReady = { reason: result.reason, message: result.message };
@@ -350,6 +356,7 @@ export const domainReconciler: Reconciler = {
       if (restartRequest) status.restartRequest = restartRequest;
       if (guest) status.guest = guest;
       if (sshHostKey) status.sshHostKey = sshHostKey;
+      if (sshKey) status.sshKey = sshKey;
       status.phase = failure ? "Failed" : phase;
       if (pendingRestart.length > 0) {
         setCondition(status, {

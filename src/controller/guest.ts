@@ -8,6 +8,8 @@ import { join } from "node:path";
 import type { Box, Domain, DomainInterfaceStatus, Network, ShellProvisioner } from "../api/types.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import type { DomainXmlInterface } from "../libvirt/xml/domain_xml.ts";
+import { Buffer } from "node:buffer";
+import { utils } from "ssh2";
 import { GuestConnection, HostKeyMismatchError, shellQuote } from "../guest/ssh_client.ts";
 import { syncExports } from "../guest/nfs_exports.ts";
 import type { ControllerContext } from "./context.ts";
@@ -60,10 +62,13 @@ export interface GuestResult {
   requeueAfterMs?: number;
   guest: GuestStatus;
   sshHostKey?: string;
+  /** Path of the key lv generated and installed (insertKey). */
+  sshKey?: string;
 }
 
-/** The key lv logs in with: spec.ssh.privateKey, else the one the box ships. */
+/** The key lv logs in with: the one it installed, else spec.ssh.privateKey, else the one the box ships. */
 export async function privateKeyPath(store: Store, dom: Domain): Promise<string | undefined> {
+  if (dom.status.sshKey) return dom.status.sshKey as string;
   if (dom.spec.ssh.privateKey) return dom.spec.ssh.privateKey;
   if (!dom.spec.box) return undefined;
   const box = await store.get({ kind: "Box", namespace: dom.metadata.namespace, name: dom.spec.box }) as
@@ -250,6 +255,54 @@ async function nfsFolders(input: GuestInput, conn: GuestConnection, address: str
   }
 }
 
+/**
+ * vagrant's insert_key: a key of the domain's own replaces the box's shared one. The new key is added, proven
+ * by a second login, and only then is the old one removed. Returns the new key's path (0600 under $LV_HOME).
+ */
+async function insertKey(
+  input: GuestInput,
+  conn: GuestConnection,
+  address: string,
+  oldKeyFile: string,
+  hostKey: string,
+): Promise<string> {
+  const { dom, ctx } = input;
+  const dir = join(ctx.home, "keys");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, dom.metadata.uid);
+  const pair = utils.generateKeyPairSync("ed25519", { comment: `lv ${dom.metadata.name}` });
+  writeFileSync(file, pair.private, { mode: 0o600 });
+  const add = await conn.exec(
+    `umask 077 && mkdir -p ~/.ssh && printf '%s\\n' ${shellQuote(pair.public)} >> ~/.ssh/authorized_keys`,
+  );
+  if (add.code !== 0) throw new Error(`cannot install lv's key: ${tail(add.stderr, 3)}`);
+  const check = await GuestConnection.connect({
+    host: address,
+    port: dom.spec.ssh.port,
+    user: dom.spec.ssh.user,
+    privateKey: pair.private,
+    pinnedHostKey: hostKey,
+    timeoutMs: 8000,
+  });
+  check.close();
+  const old = utils.parseKey(await Deno.readTextFile(oldKeyFile));
+  const oldBlob = (Array.isArray(old) ? old[0] : old as { getPublicSSH(): Uint8Array }).getPublicSSH();
+  const oldPublic = Buffer.from(oldBlob).toString("base64");
+  const remove = await conn.exec(
+    `grep -v -F ${
+      shellQuote(oldPublic)
+    } ~/.ssh/authorized_keys > ~/.ssh/authorized_keys.lv && mv ~/.ssh/authorized_keys.lv ~/.ssh/authorized_keys`,
+  );
+  if (remove.code !== 0) throw new Error(`cannot remove the box's key: ${tail(remove.stderr, 3)}`);
+  await ctx.event(
+    dom,
+    "Normal",
+    "KeyInserted",
+    `the box's SSH key replaced by a key of this domain's own (${file})`,
+  );
+  return file;
+}
+
 async function provision(
   input: GuestInput,
   conn: GuestConnection,
@@ -382,6 +435,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     );
   }
   const hostKey = conn.hostKey;
+  let installed: string | undefined;
   try {
     if (!dom.status.sshHostKey) {
       await ctx.event(
@@ -390,6 +444,9 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
         "SshReady",
         `SSH answers on ${address}; host key pinned (${hostKey.split(" ")[0]})`,
       );
+    }
+    if (dom.spec.ssh.insertKey && !dom.status.sshKey && !dom.spec.ssh.privateKey) {
+      installed = await insertKey(input, conn, address, keyFile, hostKey);
     }
     const hostname = dom.spec.hostname ?? dom.metadata.name;
     if (guest.hostname !== hostname) {
@@ -425,7 +482,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
       guest.provisionRequest = provisionRequest;
       if (failed) {
         guest.failure = { reason: failed.reason, message: failed.message };
-        return { ...failed, guest, sshHostKey: hostKey };
+        return { ...failed, guest, sshHostKey: hostKey, sshKey: installed };
       }
       guest.provisioned = true;
     }
@@ -439,5 +496,12 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     conn.close();
   }
   guest.ready = true;
-  return { ready: true, reason: "Running", message: `SSH on ${address}`, guest, sshHostKey: hostKey };
+  return {
+    ready: true,
+    reason: "Running",
+    message: `SSH on ${address}`,
+    guest,
+    sshHostKey: hostKey,
+    sshKey: installed,
+  };
 }

@@ -83,6 +83,21 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
       const r = await run("ssh", ["-F", config, "test-vm", "hostname"]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.trim(), "test-vm");
+      // insertKey: the guest now takes a key of its own (0600 under LV_HOME), no longer the box's.
+      const identity = Deno.readTextFileSync(config).match(/IdentityFile (\S+)/)![1];
+      assert.ok(identity.startsWith(`${lv.home}/keys/`), identity);
+      assert.equal(Deno.statSync(identity).mode! & 0o777, 0o600);
+      const login = async (key: string) =>
+        (await run("ssh", [
+          ...["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no"],
+          ...["-o", "UserKnownHostsFile=/dev/null", "-i", key, "vagrant@10.20.30.40", "true"],
+        ])).code;
+      assert.equal(await login(identity), 0, "lv's key logs in");
+      assert.notEqual(
+        await login(`${Deno.env.get("LV_TEST_BOX_DIR")}/vagrant_key`),
+        0,
+        "the box's key no longer does",
+      );
     });
 
     await t.step("a second apply of the unchanged file reports unchanged and touches nothing", async () => {

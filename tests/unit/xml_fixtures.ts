@@ -64,7 +64,7 @@ export function domainResource(
       volumeCache: "default",
       disks: [],
       interfaces: [],
-      ssh: { user: "vagrant", port: 22, forwardAgent: false, forwardX11: false },
+      ssh: { user: "vagrant", port: 22, insertKey: true, forwardAgent: false, forwardX11: false },
       provision: [],
       syncedFolders: [],
       state: "Running",
