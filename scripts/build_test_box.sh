@@ -10,6 +10,7 @@
 #                      vagrant_key); `tar -xOf debian12.box box.img` gives the image alone
 #   vagrant_key        the ed25519 private key (0600) whose public half is vagrant's authorized key
 #   vagrant_key.pub
+# ${LV_TEST_BOX_CACHE}/current points at the newest box built or found (examples/*.yaml use that path).
 # <hash> is the sha256 of this script and of every file under scripts/box/ except scripts/box/verify*
 # (test harnesses), so changing how the box is built gives a new directory and an unchanged script reuses it.
 # A directory that exists is complete: builds happen in a temporary directory renamed into place, one at a time
@@ -77,9 +78,15 @@ log() {
 }
 die() { echo "build_test_box.sh: $*" >&2; exit 1; }
 
-if box_complete "$out"; then
+# Done: point $cache/current at the box (examples/*.yaml name it by that path) and print its directory.
+finish() {
+  ln -sfn "$(basename "$out")" "$cache/current.$$" && mv -T "$cache/current.$$" "$cache/current"
   echo "$out"
   exit 0
+}
+
+if box_complete "$out"; then
+  finish
 fi
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, loop devices, mount)"
@@ -126,8 +133,7 @@ if ! flock -n 9; then
 fi
 if box_complete "$out"; then
   log "built meanwhile by another process"
-  echo "$out"
-  exit 0
+  finish
 fi
 rm -rf "$cache"/.tmp-* "$cache"/*.stale.* "$cache"/rootfs/*.tmp.*
 if [ -e "$out" ]; then mv -T "$out" "$out.stale.$$" && rm -rf "$out.stale.$$"; fi
@@ -358,6 +364,5 @@ sync -f "$tmp/debian12.box" 2>/dev/null || sync
 mv -T "$tmp" "$out"
 chmod 0755 "$out"
 log "box ready: $out/debian12.box ($(du -h --apparent-size "$out/debian12.box" | cut -f1))"
-echo "$out"
-exit 0
+finish
 }

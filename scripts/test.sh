@@ -10,6 +10,4 @@ shopt -s globstar nullglob
 deno cache --quiet mod.ts tests/**/*.ts
 LV_TEST_BOX_DIR=$(scripts/build_test_box.sh | tail -n 1)
 export LV_TEST_BOX_DIR
-# examples/machine.yaml names the box by this stable path
-ln -sfn "$LV_TEST_BOX_DIR" "$(dirname "$LV_TEST_BOX_DIR")/current"
 exec scripts/lab.sh -- deno test -A --no-check=remote "${@:-tests/}"

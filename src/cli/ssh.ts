@@ -25,7 +25,7 @@ async function reach(rt: Runtime, name: string, namespace: string): Promise<Reac
       }); wait with: lv wait --for=condition=Ready domain/${name}`,
     );
   }
-  const keyFile = await privateKeyPath(rt.store, dom);
+  const keyFile = await privateKeyPath(rt.home, rt.store, dom);
   if (!keyFile) throw new CommandFailed(`domain/${name} has no SSH private key: set spec.ssh.privateKey`);
   return { dom, address, hostKey, keyFile };
 }

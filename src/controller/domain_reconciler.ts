@@ -162,8 +162,13 @@ async function checkNetworks(ctx: ControllerContext, dom: Domain): Promise<Map<s
   return networks;
 }
 
-/** libvirt states a guest cannot leave by itself: reported, not waited on. */
-const BROKEN_PAUSE = /internal error|crashed|io error|panicked|watchdog|shutting down|postcopy failed/i;
+/**
+ * Pause reasons a guest cannot leave by itself: reported, never resumed. A KVM that cannot run the guest
+ * pauses it with reason "unknown" (QEMU's status says internal-error), so an unexplained pause counts too;
+ * a user's pause ("user") is resumed when the spec says Running.
+ */
+const BROKEN_PAUSE =
+  /internal error|crashed|io error|panicked|watchdog|shutting down|postcopy failed|unknown/i;
 
 export const domainReconciler: Reconciler = {
   kind: "Domain",
@@ -257,13 +262,17 @@ export const domainReconciler: Reconciler = {
           };
         }
       } else if (state === "paused" && BROKEN_PAUSE.test(reason)) {
+        const qemu = await lv.qemuStatus(name);
         failure = {
           reason: "GuestPaused",
-          message: `domain "${name}" paused right after start (${reason})${
+          message: `domain "${name}" paused by itself (${reason}${qemu ? `; QEMU status ${qemu}` : ""})${
             options.driver === "kvm"
               ? `: this host's KVM cannot run the guest; set spec.driver: qemu to use TCG emulation`
               : ""
-          }. lv will not resume it; change the spec or restart it (lv reload ${name}).`,
+          }. lv will not resume it; change the spec or restart it (lv reload ${name}).${await qemuLogTail(
+            lv,
+            name,
+          )}`,
         };
       } else if (state === "paused" && target === "Running") {
         await lv.domResume(name);

@@ -3,7 +3,7 @@
  * interfaces on networks without DHCP, sync folders, run provisioners. Work is keyed by the libvirt domain
  * id (new at every start), so an unchanged running guest costs no SSH connection at all.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Box, Domain, DomainInterfaceStatus, Network, ShellProvisioner } from "../api/types.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
@@ -66,9 +66,15 @@ export interface GuestResult {
   sshKey?: string;
 }
 
-/** The key lv logs in with: the one it installed, else spec.ssh.privateKey, else the one the box ships. */
-export async function privateKeyPath(store: Store, dom: Domain): Promise<string | undefined> {
-  if (dom.status.sshKey) return dom.status.sshKey as string;
+/** The key lv logs in with: the one it inserted, else spec.ssh.privateKey, else the one the box ships. */
+export async function privateKeyPath(home: string, store: Store, dom: Domain): Promise<string | undefined> {
+  // The inserted key is found by its path, not only by status: a crash between installing it and writing
+  // status must not lock lv out of the guest.
+  const inserted = join(home, "keys", dom.metadata.uid);
+  try {
+    await Deno.stat(inserted);
+    return inserted;
+  } catch { /* none inserted */ }
   if (dom.spec.ssh.privateKey) return dom.spec.ssh.privateKey;
   if (!dom.spec.box) return undefined;
   const box = await store.get({ kind: "Box", namespace: dom.metadata.namespace, name: dom.spec.box }) as
@@ -257,7 +263,8 @@ async function nfsFolders(input: GuestInput, conn: GuestConnection, address: str
 
 /**
  * vagrant's insert_key: a key of the domain's own replaces the box's shared one. The new key is added, proven
- * by a second login, and only then is the old one removed. Returns the new key's path (0600 under $LV_HOME).
+ * by a second login, saved, and only then is the old one removed, so a crash at any point leaves lv a key
+ * that works. Returns the new key's path (0600 under $LV_HOME).
  */
 async function insertKey(
   input: GuestInput,
@@ -271,7 +278,6 @@ async function insertKey(
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, dom.metadata.uid);
   const pair = utils.generateKeyPairSync("ed25519", { comment: `lv ${dom.metadata.name}` });
-  writeFileSync(file, pair.private, { mode: 0o600 });
   const add = await conn.exec(
     `umask 077 && mkdir -p ~/.ssh && printf '%s\\n' ${shellQuote(pair.public)} >> ~/.ssh/authorized_keys`,
   );
@@ -285,6 +291,9 @@ async function insertKey(
     timeoutMs: 8000,
   });
   check.close();
+  // Proven: from here on lv logs in with it (privateKeyPath finds it), then the box's key goes.
+  writeFileSync(`${file}.new`, pair.private, { mode: 0o600 });
+  renameSync(`${file}.new`, file);
   const old = utils.parseKey(await Deno.readTextFile(oldKeyFile));
   const oldBlob = (Array.isArray(old) ? old[0] : old as { getPublicSSH(): Uint8Array }).getPublicSSH();
   const oldPublic = Buffer.from(oldBlob).toString("base64");
@@ -392,7 +401,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     guest,
   });
 
-  const keyFile = await privateKeyPath(ctx.store, dom);
+  const keyFile = await privateKeyPath(ctx.home, ctx.store, dom);
   if (!keyFile) {
     return {
       ready: false,
@@ -445,7 +454,10 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
         `SSH answers on ${address}; host key pinned (${hostKey.split(" ")[0]})`,
       );
     }
-    if (dom.spec.ssh.insertKey && !dom.status.sshKey && !dom.spec.ssh.privateKey) {
+    if (
+      dom.spec.ssh.insertKey && !dom.spec.ssh.privateKey &&
+      keyFile !== join(ctx.home, "keys", dom.metadata.uid)
+    ) {
       installed = await insertKey(input, conn, address, keyFile, hostKey);
     }
     const hostname = dom.spec.hostname ?? dom.metadata.name;
@@ -470,7 +482,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     const rsyncRequest = dom.metadata.annotations[RSYNC_ANNOTATION];
     const folders = JSON.stringify(dom.spec.syncedFolders);
     if (!sameBoot || folders !== guest.synced || (rsyncRequest && rsyncRequest !== guest.rsyncRequest)) {
-      await rsyncFolders(input, conn, address, keyFile, hostKey);
+      await rsyncFolders(input, conn, address, installed ?? keyFile, hostKey);
       await nfsFolders(input, conn, address);
       guest.synced = folders;
       guest.rsyncRequest = rsyncRequest;
@@ -490,6 +502,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     return {
       ...waiting("GuestSetupFailed", (e as Error).message),
       sshHostKey: hostKey,
+      sshKey: installed,
       requeueAfterMs: 10_000,
     };
   } finally {

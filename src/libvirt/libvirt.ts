@@ -296,6 +296,17 @@ export class Libvirt {
     );
   }
 
+  /** QEMU's own run state (QMP query-status: running, paused, internal-error, ...); undefined when unknown. */
+  async qemuStatus(name: string): Promise<string | undefined> {
+    const result = await this.virsh.run(["qemu-monitor-command", name, '{"execute":"query-status"}']);
+    if (result.code !== 0) return undefined;
+    try {
+      return JSON.parse(result.stdout).return?.status;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Snapshot names of a domain, oldest first. */
   async snapshotList(name: string): Promise<string[]> {
     const out = await this.run(["snapshot-list", name, "--name", "--topological"], {

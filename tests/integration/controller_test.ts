@@ -14,21 +14,25 @@ Deno.test("lv controller converges, heals drift, and exits cleanly on SIGTERM", 
     args: ["run", "-A", `${ROOT}mod.ts`, "controller", "--resync=2s"],
     env: { LV_HOME: lv.home, LV_VIRSH_LOG: `${lv.home}/controller-virsh.log` },
     cwd: ROOT,
-    stdout: "piped",
+    stdout: "null",
     stderr: "piped",
   }).spawn();
+  let stderr = "";
+  const reading = (async () => {
+    for await (const chunk of controller.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
+  })();
   try {
     await t.step(
       "apply while the controller runs: it holds the lease, apply only writes and waits",
       async () => {
         await waitFor(
-          async () => {
-            const r = await lv.run(["controller"]);
-            return r.code === 1 && /another lv process .* is running the controllers/.test(r.stderr);
-          },
-          "the controller holds the lease",
-          30_000,
+          () => Promise.resolve(stderr.includes("lv controller: running")),
+          "the controller is running",
+          60_000,
         );
+        const second = await lv.run(["controller"]);
+        assert.equal(second.code, 1);
+        assert.match(second.stderr, /another lv process .* is running the controllers/);
         await lv.ok(["apply", "-f", BASIC, "--timeout=90s"]);
         assert.equal((await virsh("domstate", "web")).trim(), "running");
       },
@@ -82,8 +86,8 @@ Deno.test("lv controller converges, heals drift, and exits cleanly on SIGTERM", 
     });
   } finally {
     controller.kill("SIGTERM");
-    const status = await controller.output();
-    const stderr = new TextDecoder().decode(status.stderr);
+    const status = await controller.status;
+    await reading;
     await lv.run(["delete", "-f", BASIC, "--ignore-not-found", "--timeout=60s"]);
     lv.cleanup();
     assert.equal(status.code, 0, stderr);

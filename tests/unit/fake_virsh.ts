@@ -47,6 +47,7 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   "domifaddr",
   "domid",
   "snapshot-list",
+  "qemu-monitor-command",
 ]);
 
 /** What libvirt prints when libvirtd cannot be reached. */
@@ -1422,6 +1423,21 @@ export class FakeVirsh implements VirshRunner {
     return dom.id === undefined ? "-\n\n" : `${dom.id}\n\n`;
   }
 
+  /** QMP query-status only: QEMU's view of a running domain (a pause that is not the user's is internal-error). */
+  qemuMonitorCommand(p: Parsed): string {
+    const dom = this.getDomain(p.positional[0]);
+    if (p.positional[1] !== `{"execute":"query-status"}`) throw new Fail("only query-status is modelled");
+    if (dom.id === undefined) {
+      throw new Fail("Requested operation is not valid: domain is not running");
+    }
+    const status = dom.state === "paused" ? (dom.reason === "user" ? "paused" : "internal-error") : "running";
+    return JSON.stringify({
+      return: { status, singlestep: false, running: status === "running" },
+      id: "libvirt-1",
+    }) +
+      "\n";
+  }
+
   /** Snapshots are not modelled: every domain has none. */
   snapshotList(p: Parsed): string {
     this.getDomain(p.positional[0]);
@@ -1608,6 +1624,11 @@ const COMMANDS: Record<string, CommandSpec> = {
     run: FakeVirsh.prototype.undefine,
   },
   "domid": { args: ["domain"], run: FakeVirsh.prototype.domId },
+  "qemu-monitor-command": {
+    flags: ["pretty", "hmp"],
+    args: ["domain", "command"],
+    run: FakeVirsh.prototype.qemuMonitorCommand,
+  },
   "snapshot-list": {
     flags: ["name", "topological", "tree", "parent", "roots", "leaves", "current", "internal", "external"],
     args: ["domain"],

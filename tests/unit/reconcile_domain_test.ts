@@ -428,3 +428,19 @@ Deno.test("domainReconciler: a domain that stops right after start gets GuestDie
     assert.equal(dom.status.phase, "Failed");
   });
 });
+
+Deno.test("domainReconciler: KVM's 'paused (unknown)' (QEMU internal-error) is GuestPaused, never resumed", async () => {
+  await withBasic(async (h) => {
+    // What a stock guest does on these machines' KVM (measured: paused (unknown); QMP status internal-error).
+    h.fake.afterStart("web", "paused", "unknown");
+    await converge(h, ALL.filter(([k]) => k !== "Domain"));
+    await pass(h, "Domain", "web");
+    await converge(h, [["Volume", "web"]]);
+    await passOk(h, "Domain", "web");
+    await passOk(h, "Domain", "web");
+    assert.equal(h.fake.callsOf("resume").length, 0);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.reason, "GuestPaused");
+    assert.match(ready(dom)!.message, /paused by itself \(unknown; QEMU status internal-error\)/);
+  });
+});
