@@ -22,7 +22,7 @@ export function exportsFile(): string {
 export function exportsBlock(owner: string, exports: NfsExport[]): string {
   if (exports.length === 0) return "";
   const lines = exports.map((e) => {
-    if (/["\n\r\\]|[\x00-\x1f]/.test(e.path)) {
+    if (/["\\]/.test(e.path) || [...e.path].some((c) => c.charCodeAt(0) < 0x20)) {
       throw new Error(
         `cannot export ${
           JSON.stringify(e.path)
