@@ -23,6 +23,8 @@ export const RELOAD_ANNOTATION = "lv.dev/restart-requested-at";
 export interface GuestStatus {
   /** libvirt domain id the work below was done for. */
   domId?: string;
+  /** The domain id whose per-boot work (folders, run: always provisioners) completed. */
+  booted?: string;
   /** When lv first saw this domain id running. */
   since?: string;
   ready?: boolean;
@@ -379,9 +381,13 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   const { dom, ctx } = input;
   const previous = (dom.status.guest ?? {}) as GuestStatus;
   const sameBoot = previous.domId === input.domId;
+  // The per-boot work (static interfaces, folders, run: always provisioners) is due until it has completed
+  // for this domain id: passes that only waited for SSH on this boot do not count.
+  const newBoot = previous.booted !== input.domId;
   const guest: GuestStatus = sameBoot ? { ...previous, failure: undefined } : {
     domId: input.domId,
     since: ctx.now().toISOString(),
+    booted: previous.booted,
     provisioned: previous.provisioned,
     provisionRequest: previous.provisionRequest,
     rsyncRequest: previous.rsyncRequest,
@@ -467,7 +473,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
       await ctx.event(dom, "Normal", "Hostname", `hostname set to ${hostname}`);
     }
     const statics = staticInterfaces(dom, input.nics, input.networks);
-    if (JSON.stringify(statics) !== (guest.staticConfig ?? "[]") || !sameBoot && statics.length > 0) {
+    if (JSON.stringify(statics) !== (guest.staticConfig ?? "[]") || newBoot && statics.length > 0) {
       if (statics.length > 0) await configureStatic(conn, statics);
       guest.staticConfig = JSON.stringify(statics);
       if (statics.length > 0) {
@@ -481,7 +487,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     }
     const rsyncRequest = dom.metadata.annotations[RSYNC_ANNOTATION];
     const folders = JSON.stringify(dom.spec.syncedFolders);
-    if (!sameBoot || folders !== guest.synced || (rsyncRequest && rsyncRequest !== guest.rsyncRequest)) {
+    if (newBoot || folders !== guest.synced || (rsyncRequest && rsyncRequest !== guest.rsyncRequest)) {
       await rsyncFolders(input, conn, address, installed ?? keyFile, hostKey);
       await nfsFolders(input, conn, address);
       guest.synced = folders;
@@ -489,7 +495,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     }
     const provisionRequest = dom.metadata.annotations[PROVISION_ANNOTATION];
     const all = !guest.provisioned || (!!provisionRequest && provisionRequest !== guest.provisionRequest);
-    if (all || !sameBoot) {
+    if (all || newBoot) {
       const failed = await provision(input, conn, all);
       guest.provisionRequest = provisionRequest;
       if (failed) {
@@ -509,6 +515,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     conn.close();
   }
   guest.ready = true;
+  guest.booted = input.domId;
   return {
     ready: true,
     reason: "Running",
