@@ -1,6 +1,6 @@
 /** lv apply: validate every document, write them, then converge until Ready. */
 import type { AnyResource } from "../api/types.ts";
-import { keyOf, refString } from "../store/store.ts";
+import { AlreadyExistsError, ConflictError, keyOf, refString } from "../store/store.ts";
 import { awaitObjects, readiness } from "./await_objects.ts";
 import { CommandFailed } from "./errors.ts";
 import { loadManifests } from "./manifests.ts";
@@ -29,8 +29,21 @@ const LV_ANNOTATION = /^lv\.dev\//;
 
 export type ApplyResult = "created" | "configured" | "unchanged";
 
-/** Writes one resource: create, update when spec, labels or annotations differ, else nothing. */
+/**
+ * Writes one resource: create, update when spec, labels or annotations differ, else nothing. Races with
+ * another writer (two applies, a controller) are retried from a fresh read.
+ */
 export async function applyOne(rt: Runtime, obj: AnyResource): Promise<ApplyResult> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await applyOnce(rt, obj);
+    } catch (e) {
+      if (attempt >= 10 || !(e instanceof AlreadyExistsError || e instanceof ConflictError)) throw e;
+    }
+  }
+}
+
+async function applyOnce(rt: Runtime, obj: AnyResource): Promise<ApplyResult> {
   const current = await rt.store.get(keyOf(obj));
   if (!current) {
     await rt.store.create(obj);

@@ -96,6 +96,21 @@ export function controllerContext(rt: Runtime, options: { quiet?: boolean } = {}
 }
 
 /**
+ * Whether a lease holder ("host:pid") is a process of this host that no longer exists (an lv killed with
+ * SIGKILL): its lease need not be waited out.
+ */
+export function deadHolder(holder: string): boolean {
+  const [host, pid] = holder.split(":");
+  if (host !== hostname() || !/^\d+$/.test(pid ?? "")) return false;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
  * Runs the controllers in this process while `until` is false, when no `lv controller` (or other lv
  * process) holds the manager lease; otherwise only watches. Returns whether `until` became true before
  * the deadline. Checks every pollMs.
@@ -108,13 +123,21 @@ export async function driveUntil(
   const deadline = Date.now() + options.timeoutMs;
   let manager: Manager | undefined;
   let renewedAt = 0;
+  let told: string | undefined;
   try {
     while (true) {
       if (await until()) return true;
       await options.onTick?.();
       if (Date.now() >= deadline) return false;
       if (!manager || Date.now() - renewedAt > LEASE_TTL_MS / 3) {
-        const held = await rt.store.acquireLease(MANAGER_LEASE, rt.holder, LEASE_TTL_MS);
+        const other = manager ? undefined : await rt.store.leaseHolder(MANAGER_LEASE);
+        const held = await rt.store.acquireLease(MANAGER_LEASE, rt.holder, LEASE_TTL_MS, {
+          takeFrom: other && deadHolder(other) ? other : undefined,
+        });
+        if (!held && other && other !== told) {
+          told = other;
+          rt.output.err(`lv: the controllers run in another lv process (${other}); waiting for them\n`);
+        }
         renewedAt = Date.now();
         if (held && !manager) {
           manager = new Manager(controllerContext(rt, { quiet: true }), RECONCILERS, options.manager);

@@ -36,12 +36,17 @@ async function ensurePoolNow(lv: Libvirt, name: string): Promise<string> {
       );
     }
     await lv.poolDefine(poolXml({ name, path: DEFAULT_POOL_PATH }));
-    await lv.poolBuild(name);
-    await lv.poolAutostart(name);
     pool = await lv.poolGet(name);
   }
-  if (!pool!.active) await lv.poolStart(name);
-  return parsePoolXml(pool!.xml).path ?? DEFAULT_POOL_PATH;
+  const path = parsePoolXml(pool!.xml).path ?? DEFAULT_POOL_PATH;
+  if (!pool!.active) {
+    // Building a dir pool that exists changes nothing; one lv defined but did not build (a crash) is built now.
+    await lv.poolBuild(name);
+    await lv.poolStart(name);
+  }
+  // The pool lv creates autostarts; finish that after a crash too.
+  if (name === "default" && path === DEFAULT_POOL_PATH && !pool!.autostart) await lv.poolAutostart(name);
+  return path;
 }
 
 export type Claim =

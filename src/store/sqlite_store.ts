@@ -62,8 +62,19 @@ export class SqliteStore implements Store {
       Deno.chmodSync(path, 0o600);
     }
     this.#db = new DatabaseSync(path);
-    this.#db.exec("pragma journal_mode = wal; pragma busy_timeout = 10000; pragma synchronous = normal;");
-    this.#db.exec(SCHEMA);
+    // Several lv processes may open a new store at once: wait on locks first, then switch to WAL (which
+    // SQLite does not wait for: retried) and create the schema in a transaction.
+    this.#db.exec("pragma busy_timeout = 10000; pragma synchronous = normal;");
+    for (let attempt = 0;; attempt++) {
+      try {
+        this.#db.exec("pragma journal_mode = wal;");
+        break;
+      } catch (e) {
+        if (attempt >= 100 || !/locked|busy/i.test(String(e))) throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      }
+    }
+    this.#tx(() => this.#db.exec(SCHEMA));
   }
 
   close(): void {
@@ -295,14 +306,21 @@ export class SqliteStore implements Store {
     })));
   }
 
-  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+  acquireLease(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    options: { takeFrom?: string } = {},
+  ): Promise<boolean> {
     const now = this.#now().getTime();
     return settle(() =>
       this.#tx(() => {
         const row = this.#db.prepare("select holder, expires from leases where name = ?").get(name) as
           | { holder: string; expires: number }
           | undefined;
-        if (row && row.holder !== holder && Number(row.expires) > now) return false;
+        if (row && row.holder !== holder && row.holder !== options.takeFrom && Number(row.expires) > now) {
+          return false;
+        }
         this.#db.prepare("insert or replace into leases (name, holder, expires) values (?, ?, ?)").run(
           name,
           holder,

@@ -78,9 +78,15 @@ export interface Store {
   events(key: ObjectKey): Promise<LvEvent[]>;
   /**
    * Takes or renews the named lease for `holder` for ttlMs. Returns true when held by `holder` afterwards.
-   * A lease whose holder did not renew it in time can be taken by another.
+   * A lease whose holder did not renew it in time can be taken by another; so can one held by `takeFrom`
+   * (a holder the caller knows is dead).
    */
-  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  acquireLease(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    options?: { takeFrom?: string },
+  ): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
   /** The current holder of a lease that has not expired. */
   leaseHolder(name: string): Promise<string | undefined>;

@@ -4,14 +4,10 @@
  * be created once (one "created" between the two processes), libvirt must end with exactly the objects the
  * manifests declare, and every mutating virsh command must run exactly once across all processes.
  *
- * Two applies converging together (the second starts while the first drives libvirt) pass. Two applies that
- * start at the same instant fail, about one time in three, on two lv bugs in writing the store; those steps
- * race only the writing (apply --wait=false) many times, are kept ignored, and run with LV_RUN_KNOWN_BUGS=1:
- *   - src/store/sqlite_store.ts:65: on a new LV_HOME both processes create the store; `pragma journal_mode =
- *     wal` runs before `busy_timeout` is set and SQLite does not wait on it anyway: "error: database is locked".
- *   - src/cli/apply.ts:34-37: applyOne reads, then creates; the process that loses the race exits 1 with
- *     "error: box/tiny already exists" instead of treating the object as existing (and a resourceVersion
- *     conflict on update is not retried either).
+ * Two applies that start at the same instant race only the writing (apply --wait=false) many times: they
+ * found two bugs, since fixed: both processes creating a new store failed with "database is locked"
+ * (journal_mode = wal before busy_timeout), and the loser of applyOne's read-then-create race exited 1 with
+ * "box/tiny already exists".
  */
 import assert from "node:assert/strict";
 import {
@@ -101,8 +97,6 @@ async function assertConverged(lv: Lv, before: Lists): Promise<void> {
 function outputs(...runs: Out[]): string {
   return runs.map((r, i) => `--- process ${i + 1}: exit ${r.code}\n${r.stdout}${r.stderr}`).join("\n");
 }
-
-const RUN_KNOWN_BUGS = !!Deno.env.get("LV_RUN_KNOWN_BUGS");
 
 interface Two {
   lv: Lv;
@@ -209,12 +203,11 @@ Deno.test("two lv apply on overlapping manifests, same LV_HOME: both exit 0, con
       await deleteAll(lv, files.extra, before);
     });
 
-    // The two bugs below lie in writing the store, before any libvirt work: these steps race only that part
+    // The races below lie in writing the store, before any libvirt work: these steps race only that part
     // (apply --wait=false, objects that were never reconciled and so have no finalizer), many times, quickly.
     await t.step({
       name: "store only: started at the same instant on a new LV_HOME, 20 rounds",
-      // BUG src/store/sqlite_store.ts:65 ("database is locked") and src/cli/apply.ts:34-37 ("already exists").
-      ignore: !RUN_KNOWN_BUGS,
+      // Once: "database is locked" opening a new store, and "already exists" from a read-then-create race.
       fn: async () => {
         for (let round = 1; round <= 20; round++) {
           const fresh = new Lv();
@@ -229,8 +222,7 @@ Deno.test("two lv apply on overlapping manifests, same LV_HOME: both exit 0, con
 
     await t.step({
       name: "store only: released at the same instant via stdin on an existing store, 20 rounds",
-      // BUG src/cli/apply.ts:34-37: the loser of the read-then-create race exits 1, "box/tiny already exists".
-      ignore: !RUN_KNOWN_BUGS,
+      // Once: the loser of the read-then-create race exited 1, "box/tiny already exists".
       fn: async () => {
         for (let round = 1; round <= 20; round++) await writeBoth(lv, files, true);
       },

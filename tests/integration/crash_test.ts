@@ -31,8 +31,6 @@ interface CrashStage extends Stage {
   lvOnly?: boolean;
   /** Run before the apply that is killed. */
   prepare?: () => Promise<void>;
-  /** A known lv bug makes "apply again converges" fail at this stage: that step is ignored until it is fixed. */
-  bug?: string;
 }
 
 /** Where the lab's default pool lives (a private directory of the lab's). */
@@ -58,17 +56,12 @@ const STAGES: CrashStage[] = [
     name: "pool-build (no pool before; defined, its directory not yet made)",
     reached: nth("pool-build"),
     prepare: removeDefaultPool,
-    bug:
-      "ensurePoolNow (src/controller/storage.ts:43) starts an inactive pool without building its directory: " +
-      'pool-start fails forever with "cannot open directory"',
   },
   {
     name: "pool-build, lv alone killed (no pool before; the build completes, autostart is never set)",
     reached: nth("pool-build"),
     prepare: removeDefaultPool,
     lvOnly: true,
-    bug: "ensurePoolNow (src/controller/storage.ts:40) sets autostart only on a pool it has just defined: " +
-      "the pool stays autostart no",
   },
   { name: "vol-create (first volume being created)", reached: nth("vol-create") },
   { name: "vol-upload (box upload in flight)", reached: nth("vol-upload") },
@@ -150,9 +143,6 @@ Deno.test("kill -9 of lv apply at each stage: apply again converges, delete remo
     for (const stage of STAGES.filter((s) => !only || s.name.includes(only))) {
       await t.step({
         name: `crash at ${stage.name}: apply again converges to the clean run's result`,
-        // BUG (see the stage's `bug`): after this crash lv never converges the default pool again.
-        // LV_RUN_KNOWN_BUGS=1 runs it anyway.
-        ignore: stage.bug !== undefined && !Deno.env.get("LV_RUN_KNOWN_BUGS"),
         fn: async () => {
           assert.ok(reference, "needs the reference run");
           await withLv(async (lv) => {

@@ -38,8 +38,8 @@ Deno.test("volumeReconciler converges from nothing: creates the default pool, th
     assert.deepEqual(h.fake.mutations().map((c) => c.slice(0, 2).join(" ")), [
       "pool-define /dev/stdin",
       "pool-build default",
-      "pool-autostart default",
       "pool-start default",
+      "pool-autostart default",
       "vol-create --pool",
     ]);
     const pool = h.fake.pools.get("default")!;
@@ -69,7 +69,8 @@ Deno.test("volumeReconciler starts an inactive pool", async () => {
   await withVolume(async (h) => {
     h.fake.pools.get("default")!.active = false;
     await converge(h, VOL);
-    assert.deepEqual(h.fake.mutations().map((c) => c[0]), ["pool-start", "vol-create"]);
+    // Building an existing dir pool changes nothing; it repairs a pool defined but never built (a crash).
+    assert.deepEqual(h.fake.mutations().map((c) => c[0]), ["pool-build", "pool-start", "vol-create"]);
   }, { defaultPool: true });
 });
 

@@ -1,3 +1,5 @@
+import { hostname } from "node:os";
+import { deadHolder } from "../../src/cli/runtime.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { AnyResource, Network, Volume } from "../../src/api/types.ts";
@@ -419,4 +421,21 @@ Deno.test("SqliteStore: a write from a second handle on the same file is visible
       other.close();
     }
   });
+});
+
+Deno.test("SqliteStore.acquireLease() takes a live lease only from the holder named in takeFrom", async () => {
+  await withStore(async (store) => {
+    assert.equal(await store.acquireLease("m", "host:1", 60_000), true);
+    assert.equal(await store.acquireLease("m", "host:2", 60_000), false);
+    assert.equal(await store.acquireLease("m", "host:2", 60_000, { takeFrom: "host:3" }), false);
+    assert.equal(await store.acquireLease("m", "host:2", 60_000, { takeFrom: "host:1" }), true);
+    assert.equal(await store.leaseHolder("m"), "host:2");
+  });
+});
+
+Deno.test("deadHolder() is true only for a process of this host that is gone", () => {
+  assert.equal(deadHolder(`${hostname()}:${Deno.pid}`), false);
+  assert.equal(deadHolder(`${hostname()}:4194304999`), true);
+  assert.equal(deadHolder(`some-other-host:4194304999`), false);
+  assert.equal(deadHolder("garbage"), false);
 });
