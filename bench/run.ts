@@ -10,6 +10,7 @@
  * progress to stderr, everything measured to bench/out/bench-<time>.json and bench/out/latest.json.
  */
 import { parseArgs } from "node:util";
+import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { sha256File } from "../src/box/box_source.ts";
 import { childrenCpuS, exec, execOk, libvirtdCpuS, loadavg, median, type Proc, sleep } from "./proc.ts";
@@ -112,7 +113,10 @@ class Lv {
     });
   }
 
-  async ok(args: string[], options: { stamp?: boolean; timeoutMs?: number } = {}): Promise<Proc> {
+  async ok(
+    args: string[],
+    options: { stamp?: boolean; timeoutMs?: number; env?: Record<string, string> } = {},
+  ): Promise<Proc> {
     const p = await this.run(args, options);
     if (p.code !== 0) throw new Error(`lv ${args.join(" ")} exited ${p.code}\n${p.stdout}\n${p.stderr}`);
     return p;
@@ -345,13 +349,40 @@ async function floorCleanup(i: number): Promise<void> {
   await virshMaybe(["vol-delete", "--pool", "default", name]);
 }
 
+/** Rows of lv's store `changes` table after rv (what lv wrote): count per "Kind TYPE", and the last rv. */
+function storeChanges(home: string, after = 0): { last: number; writes: Record<string, number> } {
+  const db = new DatabaseSync(`${home}/store.db`, { readOnly: true });
+  try {
+    const rows = db.prepare(
+      "select kind, type, count(*) as n, max(rv) as last from changes where rv > ? group by kind, type",
+    )
+      .all(after) as { kind: string; type: string; n: number; last: number }[];
+    const writes: Record<string, number> = {};
+    let last = after;
+    for (const r of rows) {
+      writes[`${r.kind} ${r.type}`] = r.n;
+      last = Math.max(last, r.last);
+    }
+    return { last, writes };
+  } finally {
+    db.close();
+  }
+}
+
 async function lvBoot(
   b: BootSetup,
 ): Promise<{ ms: number; rssKiB: number; phases: Record<string, unknown> }> {
   b.lv.virshCalls();
+  const rv0 = storeChanges(b.lv.home).last;
   const daemon0 = libvirtdCpuS();
   const t0 = performance.now();
-  const p = await b.lv.ok(["apply", "-f", b.vmYaml, "--timeout=8m"], { stamp: true });
+  const p = await b.lv.ok(["apply", "-f", b.vmYaml, "--timeout=8m"], { stamp: true, env: { LV_DEBUG: "1" } });
+  // LV_DEBUG's "KIND/NS/NAME reconciled in N ms" lines: passes per kind.
+  const reconciles: Record<string, number> = {};
+  for (const { line } of p.lines ?? []) {
+    const m = line.match(/\] (\w+)\/[^/\s]+\/\S+ (reconciled|failed)/);
+    if (m) reconciles[m[1]] = (reconciles[m[1]] ?? 0) + 1;
+  }
   const daemonCpuS = libvirtdCpuS() - daemon0;
   const dom = JSON.parse((await b.lv.ok(["get", "domain", "bench-vm", "-o", "json"])).stdout);
   // lv replaces the box's key by one of the domain's own (ssh.insertKey) when it has one.
@@ -382,6 +413,8 @@ async function lvBoot(
       libvirtdCpuS: daemonCpuS,
       virshCalls: calls.length,
       virsh: breakdown(calls),
+      reconciles,
+      storeWrites: storeChanges(b.lv.home, rv0).writes,
     },
   };
 }
@@ -599,6 +632,7 @@ async function itemNoop(): Promise<void> {
   const a = await lv.ok(["apply", "-f", file, "--timeout=5m"]);
   details.noopApplyCreate = { applyS: s(a.ms), virshCalls: lv.virshCalls().length };
   await noop(lv, file);
+  await inProcessPass(lv);
   await lv.run(["delete", "-f", file, "--timeout=5m"]);
 }
 
@@ -699,6 +733,45 @@ async function observationPass(lv: Lv): Promise<void> {
   const n = reads.length;
   row({ item: "3 no-op", what: `replay ${n} virsh: a process each, sequential`, unit: "ms", samples: seq });
   row({ item: "3 no-op", what: `replay ${n} virsh: one session on stdin`, unit: "ms", samples: session });
+}
+
+/**
+ * The observation pass in one process (no deno startup): lv's ProcessVirsh vs the proposed persistent virsh
+ * session (bench/session_virsh.ts), alternating, same store.
+ */
+async function inProcessPass(lv: Lv): Promise<void> {
+  const out: Record<string, { ms: number[]; calls: number[] }> = {
+    process: { ms: [], calls: [] },
+    session: { ms: [], calls: [] },
+  };
+  for (let i = 0; i < 3; i++) {
+    for (const mode of i % 2 === 0 ? ["process", "session"] : ["session", "process"]) {
+      const p = await execOk(Deno.execPath(), ["run", "-A", `${ROOT}bench/observe.ts`, mode], {
+        env: { LV_HOME: lv.home },
+        cwd: ROOT,
+      });
+      const r = JSON.parse(p.stdout);
+      if (r.ready !== r.objects) {
+        throw new Error(`observe.ts ${mode}: ${r.ready} of ${r.objects} Ready after the pass`);
+      }
+      out[mode].ms.push(r.ms);
+      out[mode].calls.push(r.calls);
+    }
+  }
+  details.inProcessPass = out;
+  const n = median(out.process.calls);
+  row({
+    item: "3 no-op",
+    what: `in-process pass, 50 domains: virsh process per call (${n})`,
+    unit: "ms",
+    samples: out.process.ms,
+  });
+  row({
+    item: "3 no-op",
+    what: `in-process pass, 50 domains: one virsh session`,
+    unit: "ms",
+    samples: out.session.ms,
+  });
 }
 
 const READ_ONLY =
