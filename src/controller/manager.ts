@@ -195,9 +195,11 @@ export class Manager {
     }
     const retryText = retry !== undefined ? ` (retrying in ${(retry / 1000).toFixed(1)}s)` : "";
     const current = await writeStatus(this.#ctx.store, obj, (status) => {
-      if (!(error instanceof WaitingError)) {
-        status.phase = obj.metadata.deletionTimestamp ? "Deleting" : "Failed";
-      } else status.phase = obj.metadata.deletionTimestamp ? "Deleting" : "Pending";
+      // Only a terminal error fails the object; a retried one (libvirt away, a transient error) leaves the
+      // phase as it was, so a waiting apply keeps waiting.
+      if (obj.metadata.deletionTimestamp) status.phase = "Deleting";
+      else if (error instanceof TerminalError) status.phase = "Failed";
+      else status.phase ??= "Pending";
       setCondition(status, { type: "Ready", status: "False", reason, message: message + retryText });
       if (error instanceof TerminalError) status.observedGeneration = obj.metadata.generation;
     });
