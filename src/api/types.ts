@@ -104,7 +104,6 @@ export interface VolumeStatus extends Status {
   pendingVolume?: string;
   path?: string;
   capacity?: number;
-  allocation?: number;
   backingStore?: string;
 }
 

@@ -13,8 +13,8 @@ export interface BoxImage {
   format: "qcow2" | "raw";
   /** Bytes. */
   virtualSize: number;
-  /** sha256 of the source file (the .box or the image). */
-  sha256: string;
+  /** sha256 of the source file (the .box or the image), when it was needed: a checksum, or a .box. */
+  sha256?: string;
   /** A private key the box ships (vagrant_key beside box.img): guests from it accept it until lv installs its own. */
   privateKey?: string;
 }
@@ -170,13 +170,15 @@ export async function resolveBoxSource(
   } catch (e) {
     throw new BoxSourceError(`box source ${file} cannot be read: ${(e as Error).message}`, { cause: e });
   }
-  const digest = await sha256File(file);
   const want = expectedDigest(checksum);
+  const tar = await isTar(file);
+  // Hashing costs a read of the whole file: only to check a checksum, or to key the unpacked box's cache.
+  const digest = want || tar ? await sha256File(file) : undefined;
   if (want && want !== digest) {
     if (downloaded) await Deno.remove(file); // fetch again next time, the server may have been fixed
     throw new BoxSourceError(`checksum mismatch for ${source}: expected sha256 ${want}, got ${digest}`);
   }
-  const box = await isTar(file) ? await unpackBox(file, digest, options.cacheDir) : { image: file };
+  const box = tar ? await unpackBox(file, digest!, options.cacheDir) : { image: file };
   const image = box.image;
   const info = await imageInfo(image);
   if (info.format !== "qcow2" && info.format !== "raw") {

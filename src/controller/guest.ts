@@ -396,13 +396,12 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   };
   guest.ready = false;
   guest.generation = dom.metadata.generation;
-  const waited = Math.round(
-    (ctx.now().getTime() - Date.parse(guest.since ?? ctx.now().toISOString())) / 1000,
-  );
+  // The message names what is awaited, not for how long: a ticking counter would rewrite status (and
+  // wake every dependent) at each poll. status.guest.since says when the wait began.
   const waiting = (reason: string, message: string): GuestResult => ({
     ready: false,
     reason,
-    message: `${message} (${waited}s since start)`,
+    message: `${message} (waiting since ${guest.since})`,
     requeueAfterMs: 3000,
     guest,
   });

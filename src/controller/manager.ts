@@ -86,14 +86,17 @@ export class Manager {
   }
 
   /**
-   * Queues an object and the objects whose readiness or deletion depends on it. A status-only change is the
-   * controller's own write: it concerns the dependents, and re-queueing the object itself would defeat the
-   * backoff of a failing one.
+   * Queues an object, the objects it references (a Box counts its Volumes) and the objects whose readiness
+   * or deletion depends on it. A status-only change is the controller's own write: it concerns only the
+   * dependents; re-queueing the object would defeat the backoff of a failing one, and re-queueing what it
+   * references would make every status write cost a pass over them.
    */
   async enqueueRelated(key: ObjectKey, options: { statusOnly?: boolean } = {}): Promise<void> {
-    if (!options.statusOnly) this.queue.add(keyString(key));
-    const obj = await this.#ctx.store.get(key);
-    if (obj) { for (const ref of referencesOf(obj)) this.queue.add(keyString(ref)); }
+    if (!options.statusOnly) {
+      this.queue.add(keyString(key));
+      const obj = await this.#ctx.store.get(key);
+      if (obj) { for (const ref of referencesOf(obj)) this.queue.add(keyString(ref)); }
+    }
     for (const kind of KINDS) {
       for (const other of await this.#ctx.store.list(kind, { namespace: key.namespace })) {
         const owned = other.metadata.ownerReferences.some((o) => o.kind === key.kind && o.name === key.name);

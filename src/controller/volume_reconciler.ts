@@ -82,7 +82,6 @@ export const volumeReconciler: Reconciler = {
         status.volume = name;
         status.path = state.path;
         status.capacity = state.capacity;
-        status.allocation = state.allocation;
         status.backingStore = state.backingStore?.path;
       },
     );
