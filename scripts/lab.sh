@@ -36,6 +36,11 @@ if [ "${LV_LAB_INNER:-}" != 1 ]; then
   state=$(mktemp -d /var/tmp/lv-lab.XXXXXX)
   chmod 0755 "$state"
   cleanup_outer() {
+    # Whatever still runs in the lab's network namespace was started by the lab (a daemon a test restarted,
+    # a guest's qemu): stop it by PID before the namespace goes.
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+    for _ in $(seq 50); do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.1; done
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
     if [ "$keep" = 1 ]; then echo "lab.sh: kept $state" >&2; else rm -rf "$state"; fi
   }
