@@ -1,5 +1,6 @@
 /** Domain: one libvirt domain with its disks and interfaces, in the state the spec asks for. */
 import { getCondition, isTrue, removeCondition, setCondition } from "../api/conditions.ts";
+import { assignDiskDevices, BOX_DISK_DEVICE } from "../api/defaults.ts";
 import { boxVolumeName } from "../api/references.ts";
 import type {
   AnyResource,
@@ -99,15 +100,14 @@ async function ensureBoxVolume(ctx: ControllerContext, dom: Domain): Promise<voi
 }
 
 async function resolveDisks(ctx: ControllerContext, dom: Domain): Promise<DomainXmlDisk[]> {
+  // Validation names every disk's device; objects written another way get the same names here.
   const wanted = [
     ...(dom.spec.box
-      ? [{ volume: boxVolumeName(dom.metadata.name), bus: "virtio" as const, device: undefined }]
+      ? [{ volume: boxVolumeName(dom.metadata.name), bus: "virtio" as const, device: BOX_DISK_DEVICE }]
       : []),
-    ...dom.spec.disks,
+    ...assignDiskDevices(dom.spec.disks, { taken: dom.spec.box ? [BOX_DISK_DEVICE] : [] }),
   ];
   const disks: DomainXmlDisk[] = [];
-  const used = new Set(wanted.map((d) => d.device).filter((d) => d));
-  let next = 0;
   for (const disk of wanted) {
     const vol = await ctx.store.get({
       kind: "Volume",
@@ -119,15 +119,10 @@ async function resolveDisks(ctx: ControllerContext, dom: Domain): Promise<Domain
     if (!vol || !isTrue(vol.status, "Ready") || !vol.status.path) {
       throw new WaitingError("WaitingForVolume", `waiting for volume/${disk.volume} to be created`, 1000);
     }
-    let device = disk.device;
-    while (!device) {
-      const candidate = `vd${String.fromCharCode(97 + next++)}`;
-      if (!used.has(candidate)) device = candidate;
-    }
     disks.push({
       path: vol.status.path,
       format: vol.spec.format,
-      device,
+      device: disk.device!,
       bus: disk.bus,
       cache: ("cache" in disk && disk.cache) || dom.spec.volumeCache,
     });
