@@ -6,6 +6,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename, join } from "node:path";
+import { ChecksumMismatchError, download } from "./download.ts";
+import type { TransferListener } from "./transfer.ts";
 
 export interface BoxImage {
   /** Local path of the disk image to upload. */
@@ -22,8 +24,10 @@ export interface BoxImage {
 export interface ResolveBoxOptions {
   /** Directory for downloads and unpacked boxes. */
   cacheDir: string;
-  /** Progress lines ("downloading ... 40%"). */
+  /** Lines for people: a download starts, resumes, restarts. */
   progress?: (line: string) => void;
+  /** Byte progress of a download. */
+  onTransfer?: TransferListener;
 }
 
 /** The source can never work as given (bad checksum, not a box, unsupported format). */
@@ -44,42 +48,6 @@ export async function sha256File(path: string): Promise<string> {
 
 function expectedDigest(checksum: string | undefined): string | undefined {
   return checksum?.replace(/^sha256:/, "").toLowerCase();
-}
-
-async function download(url: string, options: ResolveBoxOptions): Promise<string> {
-  const dir = join(options.cacheDir, "downloads");
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const target = join(dir, createHash("sha256").update(url).digest("hex"));
-  try {
-    await Deno.stat(target);
-    return target;
-  } catch { /* not cached */ }
-  const response = await fetch(url);
-  if (!response.ok || !response.body) {
-    throw new Error(`Cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
-  }
-  const total = Number(response.headers.get("content-length") ?? 0);
-  const part = `${target}.part.${Deno.pid}`;
-  const file = await Deno.open(part, { write: true, create: true, truncate: true, mode: 0o600 });
-  let done = 0, lastReport = 0;
-  try {
-    for await (const chunk of response.body) {
-      await file.write(chunk);
-      done += chunk.length;
-      if (options.progress && Date.now() - lastReport > 2000) {
-        lastReport = Date.now();
-        options.progress(`downloading ${url}: ${mib(done)}${total ? ` of ${mib(total)}` : ""}`);
-      }
-    }
-  } finally {
-    file.close();
-  }
-  await Deno.rename(part, target);
-  return target;
-}
-
-function mib(n: number): string {
-  return `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
 
 async function isTar(path: string): Promise<boolean> {
@@ -163,19 +131,32 @@ export async function resolveBoxSource(
   checksum: string | undefined,
   options: ResolveBoxOptions,
 ): Promise<BoxImage> {
-  const downloaded = /^https?:\/\//.test(source);
-  const file = downloaded ? await download(source, options) : source;
+  const want = expectedDigest(checksum);
+  let file = source;
+  let digest: string | undefined;
+  if (/^https?:\/\//.test(source)) {
+    try {
+      // Verified against the checksum on the way in; an interrupted download resumes at the next attempt.
+      ({ path: file, sha256: digest } = await download(source, {
+        dir: join(options.cacheDir, "downloads"),
+        sha256: want,
+        onProgress: options.onTransfer,
+        onNote: options.progress,
+      }));
+    } catch (e) {
+      if (e instanceof ChecksumMismatchError) throw new BoxSourceError(e.message, { cause: e });
+      throw e;
+    }
+  }
   try {
     await Deno.stat(file);
   } catch (e) {
     throw new BoxSourceError(`box source ${file} cannot be read: ${(e as Error).message}`, { cause: e });
   }
-  const want = expectedDigest(checksum);
   const tar = await isTar(file);
   // Hashing costs a read of the whole file: only to check a checksum, or to key the unpacked box's cache.
-  const digest = want || tar ? await sha256File(file) : undefined;
+  if (!digest && (want || tar)) digest = await sha256File(file);
   if (want && want !== digest) {
-    if (downloaded) await Deno.remove(file); // fetch again next time, the server may have been fixed
     throw new BoxSourceError(`checksum mismatch for ${source}: expected sha256 ${want}, got ${digest}`);
   }
   const box = tar ? await unpackBox(file, digest!, options.cacheDir) : { image: file };

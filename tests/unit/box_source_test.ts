@@ -108,6 +108,39 @@ Deno.test("resolveBoxSource() handles every kind of source", async (t) => {
       }
     });
 
+    await t.step("an interrupted download is retryable (not a BoxSourceError) and resumes", async () => {
+      const box = await makeBox(await Deno.makeTempDir({ dir }));
+      const bytes = await Deno.readFile(box);
+      const ranges: (string | null)[] = [];
+      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+        ranges.push(req.headers.get("range"));
+        const start = Number(req.headers.get("range")?.match(/\d+/)?.[0] ?? 0);
+        const headers = {
+          "content-length": String(bytes.length - start),
+          ...(start ? { "content-range": `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
+        };
+        if (start) return new Response(bytes.slice(start), { status: 206, headers });
+        const body = new ReadableStream<Uint8Array>({
+          start: (c) => c.enqueue(bytes.slice(0, 4096)),
+          pull: (c) => c.error(new Error("cut")),
+        });
+        return new Response(body, { headers });
+      });
+      try {
+        const url = `http://127.0.0.1:${server.addr.port}/cut.box`;
+        const digest = await sha256File(box);
+        await assert.rejects(
+          resolveBoxSource(url, digest, { cacheDir }),
+          (e: Error) => !(e instanceof BoxSourceError) && /interrupted/.test(e.message),
+        );
+        const image = await resolveBoxSource(url, digest, { cacheDir });
+        assert.equal(image.sha256, digest);
+        assert.deepEqual(ranges, [null, "bytes=4096-"]);
+      } finally {
+        await server.shutdown();
+      }
+    });
+
     await t.step("a file that does not exist", async () => {
       await assert.rejects(
         resolveBoxSource(join(dir, "nope.box"), undefined, { cacheDir }),
