@@ -43,6 +43,7 @@ export const boxReconciler: Reconciler = {
       image = await resolveBoxSource(box.spec.source, box.spec.checksum, {
         cacheDir: join(ctx.home, "cache"),
         progress: (line) => ctx.event(box, "Normal", "Downloading", line),
+        onTransfer: ctx.transfer && ((p) => ctx.transfer!(box, p)),
       });
     } catch (e) {
       if (e instanceof BoxSourceError) throw new TerminalError("InvalidSource", e.message);
@@ -60,7 +61,7 @@ export const boxReconciler: Reconciler = {
       volumeXml({ name, capacityBytes: image.virtualSize, format: image.format }),
     );
     const started = Date.now();
-    await lv.volUpload(pool, name, image.path);
+    await upload(ctx, box, { pool, name, file: image.path });
     const seconds = (Date.now() - started) / 1000;
     const uploaded = parseVolumeXml((await lv.volGet(pool, name)) ?? "");
     await ctx.event(
@@ -83,6 +84,31 @@ export const boxReconciler: Reconciler = {
     await setReady(ctx.store, box, { status: "True", reason: "Uploaded", phase: "Ready" });
   },
 };
+
+/** vol-upload, with its byte progress shown through ctx.transfer; a failed upload says where it stopped. */
+async function upload(
+  ctx: ControllerContext,
+  box: Box,
+  what: { pool: string; name: string; file: string },
+): Promise<void> {
+  const lv = ctx.libvirtFor(box);
+  const show = ctx.transfer;
+  if (!show) return await lv.volUpload(what.pool, what.name, what.file);
+  const label = what.name;
+  let last = { done: 0, total: undefined as number | undefined };
+  try {
+    await lv.volUpload(what.pool, what.name, what.file, {
+      onProgress: (done, total) => {
+        last = { done, total };
+        show(box, { direction: "upload", label, done, total });
+      },
+    });
+  } catch (e) {
+    show(box, { direction: "upload", label, ...last, finished: true, ok: false });
+    throw e;
+  }
+  show(box, { direction: "upload", label, ...last, finished: true, ok: true });
+}
 
 async function usersOf(ctx: ControllerContext, box: Box): Promise<string[]> {
   return (await ctx.store.list("Volume", { namespace: box.metadata.namespace }))

@@ -1,5 +1,6 @@
 /** What reconcilers get to work with, and what they return. */
 import type { AnyResource, Kind } from "../api/types.ts";
+import type { TransferProgress } from "../box/transfer.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import type { Store } from "../store/store.ts";
 
@@ -11,6 +12,8 @@ export interface ControllerContext {
   event(obj: AnyResource, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
   /** Live output (provisioners): shown, not recorded. `prefix` starts each line. */
   progress?(obj: AnyResource, text: string, prefix: string): void;
+  /** Byte progress of a box download or upload for `obj`: shown live (a bar on a terminal), not recorded. */
+  transfer?(obj: AnyResource, progress: TransferProgress): void;
   /** $LV_HOME: caches (downloaded boxes, keys) live under it. */
   home: string;
   now(): Date;

@@ -3,6 +3,7 @@
  * src/libvirt/xml/ builds and parses it. Each method states what it does when the object already is (or is
  * not) there, so reconcilers can be idempotent.
  */
+import { watchChildRead } from "./read_progress.ts";
 import { VirshError, type VirshResult, type VirshRunner } from "./virsh.ts";
 
 export interface DomainStateInfo {
@@ -23,6 +24,13 @@ export interface Lease {
   mac: string;
   ip: string;
   hostname?: string;
+}
+
+export interface VolUploadOptions {
+  /** Bytes of the file sent so far, and its size; called while the upload runs. */
+  onProgress?: (done: number, total: number) => void;
+  /** How often progress is looked at. Default 500 ms. */
+  pollMs?: number;
 }
 
 export interface PoolInfo {
@@ -128,11 +136,32 @@ export class Libvirt {
     });
   }
 
-  /** Uploads a file's bytes into an existing volume (overwrites its content). */
-  async volUpload(pool: string, name: string, file: string): Promise<void> {
-    await this.run(["vol-upload", "--pool", pool, name, file], {
-      what: `Cannot upload ${file} to volume "${name}" in pool "${pool}"`,
-    });
+  /**
+   * Uploads a file's bytes into an existing volume (overwrites its content). With `onProgress`, reports
+   * the bytes virsh has read of the file while it runs (from /proc, see read_progress.ts), and the whole
+   * size once it succeeded.
+   */
+  async volUpload(pool: string, name: string, file: string, options: VolUploadOptions = {}): Promise<void> {
+    const args = ["vol-upload", "--pool", pool, name, file];
+    const onProgress = options.onProgress;
+    if (!onProgress) {
+      await this.run(args, { what: `Cannot upload ${file} to volume "${name}" in pool "${pool}"` });
+      return;
+    }
+    const total = (await Deno.stat(file)).size;
+    onProgress(0, total);
+    const watch = watchChildRead(
+      (argv) => argv.includes("vol-upload") && argv.includes(name) && argv.includes(file),
+      file,
+      (done) => onProgress(Math.min(done, total), total),
+      { pollMs: options.pollMs },
+    );
+    try {
+      await this.run(args, { what: `Cannot upload ${file} to volume "${name}" in pool "${pool}"` });
+    } finally {
+      await watch.stop();
+    }
+    onProgress(total, total);
   }
 
   /** Deletes a volume; succeeds when it does not exist. */

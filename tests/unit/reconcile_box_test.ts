@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Box, Volume } from "../../src/api/types.ts";
+import type { TransferProgress } from "../../src/box/transfer.ts";
 import { FINALIZER, TerminalError, WaitingError } from "../../src/controller/context.ts";
 import {
   converge,
@@ -191,4 +192,34 @@ Deno.test("boxReconciler: a source that cannot work is terminal (InvalidSource) 
       }, edit);
     });
   }
+});
+
+Deno.test("boxReconciler reports upload progress through ctx.transfer; a failed upload ends not ok and not Ready", async () => {
+  await withBox(async (h) => {
+    const reports: [string, TransferProgress][] = [];
+    h.ctx.transfer = (obj, p) => reports.push([`${obj.kind}/${obj.metadata.name}`, p]);
+    h.fake.failNext("vol-upload", "Cannot recv data: Connection reset by peer");
+    assert.ok((await pass(h, "Box", "tiny")).error);
+    const size = (await Deno.stat(TINY_IMG)).size;
+    assert.deepEqual(reports, [
+      ["Box/tiny", { direction: "upload", label: "box-tiny", done: 0, total: size }],
+      ["Box/tiny", {
+        direction: "upload",
+        label: "box-tiny",
+        done: 0,
+        total: size,
+        finished: true,
+        ok: false,
+      }],
+    ]);
+    assert.notEqual(ready(await mustGet<Box>(h, "Box", "tiny"))?.status, "True");
+
+    reports.length = 0;
+    await converge(h, BOX);
+    assert.deepEqual(reports.at(-1), [
+      "Box/tiny",
+      { direction: "upload", label: "box-tiny", done: size, total: size, finished: true, ok: true },
+    ]);
+    assert.equal(reports[0][1].done, 0);
+  });
 });
