@@ -267,6 +267,12 @@ export const METADATA: ObjectField = obj<ObjectMeta>(
   { required: true },
 );
 
+/** spec.context, on every kind: which configured libvirt host the object lives on. */
+const CONTEXT = str(
+  "Name of the lv context (a libvirt host in the lv config file, see `lv config get-contexts`) the object lives on. lv apply sets it to the selected context when absent; it cannot change once created.",
+  { format: "libvirt-name" },
+);
+
 // ---------------------------------------------------------------- Box
 
 const BOX_SPEC = obj<BoxSpec>(
@@ -285,6 +291,7 @@ const BOX_SPEC = obj<BoxSpec>(
       default: DEFAULT_POOL,
       vagrant: "storage_pool_name",
     }),
+    context: CONTEXT,
   },
 );
 
@@ -321,6 +328,7 @@ const VOLUME_SPEC = obj<VolumeSpec>(
       "Name of a Box in the same namespace: the volume becomes a copy-on-write qcow2 overlay on it.",
       { format: "name" },
     ),
+    context: CONTEXT,
   },
 );
 
@@ -408,6 +416,7 @@ const NETWORK_SPEC = obj<NetworkSpec>(
       vagrant: "libvirt__domain_name",
     }),
     autostart: bool("Start the network when libvirtd starts.", { default: DEFAULT_AUTOSTART }),
+    context: CONTEXT,
   },
 );
 
@@ -619,6 +628,7 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
     default: 60,
     vagrant: "vm.graceful_halt_timeout",
   }),
+  context: CONTEXT,
 });
 
 // ---------------------------------------------------------------- resources

@@ -56,6 +56,8 @@ export interface Resource<K extends Kind = Kind, S = unknown, T extends Status =
 // ---------------------------------------------------------------- Box
 
 export interface BoxSpec {
+  /** The lv context (libvirt host) this lives on; set by lv apply from the selected context. */
+  context?: string;
   /** Local path or http(s) URL of a qcow2/raw image or a Vagrant libvirt .box (tar, optionally gzip). */
   source: string;
   /** Optional "sha256:<hex>" or bare hex sha256 of the source file. */
@@ -87,6 +89,8 @@ export type Box = Resource<"Box", BoxSpec, BoxStatus>;
 // ---------------------------------------------------------------- Volume
 
 export interface VolumeSpec {
+  /** The lv context (libvirt host) this lives on; set by lv apply from the selected context. */
+  context?: string;
   /** Storage pool. Default "default" (created as a dir pool under /var/lib/libvirt/images if missing). */
   pool: string;
   /** Capacity in bytes. Required for blank volumes; for overlays defaults to the box's virtual size. */
@@ -120,6 +124,8 @@ export interface DhcpHost {
 }
 
 export interface NetworkSpec {
+  /** The lv context (libvirt host) this lives on; set by lv apply from the selected context. */
+  context?: string;
   mode: NetworkMode;
   /** Name of the bridge device; libvirt picks one (virbrN) when absent. */
   bridge?: string;
@@ -202,6 +208,8 @@ export interface SyncedFolder {
 }
 
 export interface DomainSpec {
+  /** The lv context (libvirt host) this lives on; set by lv apply from the selected context. */
+  context?: string;
   /** Shortcut: an owned copy-on-write Volume "<name>" backed by this Box becomes the first disk. */
   box?: string;
   /** Domain type. Absent: kvm where the host offers it, else qemu (TCG); status.driver shows the choice. */

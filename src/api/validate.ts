@@ -46,7 +46,12 @@ export interface ValidateOptions {
   positions?: PositionTable;
   /** Report at most this many problems (the rest are counted in `omitted`). Default {@linkcode MAX_PROBLEMS}. */
   maxProblems?: number;
+  /** Values for spec fields the input leaves out (before the schema's defaults), by kind. */
+  specDefaults?: SpecDefaults;
 }
+
+/** Per kind, spec fields and the values they take when a document leaves them out. */
+export type SpecDefaults = Partial<Record<Kind, Record<string, unknown>>>;
 
 /** Default limit of problems reported for one document (or one file, by the parser). */
 export const MAX_PROBLEMS = 1000;
@@ -107,9 +112,18 @@ export function validateResource(input: unknown, options: ValidateOptions = {}):
   const r = new ProblemCollector(options.file ?? "", options.positions, {
     limit: options.maxProblems ?? MAX_PROBLEMS,
   });
-  const result = validateInto(input, r);
+  const result = validateInto(withSpecDefaults(input, options.specDefaults), r);
   if (r.dropped > 0) result.omitted = r.dropped;
   return result;
+}
+
+function withSpecDefaults(input: unknown, defaults: SpecDefaults | undefined): unknown {
+  if (!defaults || !isPlainObject(input) || !isPlainObject(input.spec)) return input;
+  const extra = defaults[input.kind as Kind];
+  if (!extra) return input;
+  const spec = { ...input.spec };
+  for (const [k, v] of Object.entries(extra)) if (spec[k] === undefined && v !== undefined) spec[k] = v;
+  return { ...input, spec };
 }
 
 function validateInto(input: unknown, r: ProblemCollector): ValidateResult {

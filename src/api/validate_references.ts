@@ -49,6 +49,10 @@ function where(resource: Draft): string {
   return pos.line > 0 ? ` at ${pos.file}:${pos.line}` : ` in ${pos.file}`;
 }
 
+function contextWords(context: string | undefined): string {
+  return context === undefined ? "no context (the --connect/LV_CONNECT host)" : `context ${quote(context)}`;
+}
+
 /**
  * Problems between `resources` (typically everything being applied at once)
  * and with the store behind `lookup`:
@@ -99,6 +103,18 @@ export function checkReferences(
       continue;
     }
     index.set(k, res);
+    const stored = lookup(res.kind, namespace, name);
+    if (stored !== undefined && stored.spec.context !== res.spec?.context) {
+      problems.push(problemAt(res, ["spec", "context"], {
+        message: `${res.kind} ${quote(name)} already lives in ${contextWords(stored.spec.context)}; ` +
+          `this manifest puts it in ${
+            contextWords(res.spec?.context)
+          }, and an object cannot move between contexts`,
+        hint: stored.spec.context === undefined
+          ? "apply with --connect to where it lives, or delete it first"
+          : `apply with --context ${stored.spec.context}, or delete it first`,
+      }));
+    }
   }
 
   function resolve<K extends Kind>(
@@ -118,6 +134,15 @@ export function checkReferences(
   ): Loose<Extract<AnyResource, { kind: K }>> | undefined {
     const namespace = from.metadata?.namespace ?? "";
     const found = resolve(kind, namespace, name);
+    if (found !== undefined && found.spec?.context !== from.spec?.context) {
+      problems.push(problemAt(from, path, {
+        message: `${kind} ${quote(name)} lives in ${
+          contextWords(found.spec?.context)
+        }, this ${from.kind} in ${
+          contextWords(from.spec?.context)
+        }: references stay within one context (one libvirt host)`,
+      }));
+    }
     if (found === undefined && reportMissing) {
       const known = resources.filter((r) => r.kind === kind && r.metadata?.namespace === namespace)
         .map((r) => r.metadata?.name).filter((n) => n !== undefined);

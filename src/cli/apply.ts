@@ -4,6 +4,7 @@ import { AlreadyExistsError, ConflictError, keyOf, refString } from "../store/st
 import { awaitObjects, readiness } from "./await_objects.ts";
 import { CommandFailed } from "./errors.ts";
 import { loadManifests } from "./manifests.ts";
+import { contextDefaults } from "../config/config.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface ApplyOptions {
@@ -71,7 +72,9 @@ async function applyOnce(rt: Runtime, obj: AnyResource): Promise<ApplyResult> {
 }
 
 export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
-  const resources = await loadManifests(options.files, rt.store);
+  const resources = await loadManifests(options.files, rt.store, {
+    specDefaults: contextDefaults(rt.connection),
+  });
   for (const obj of resources) {
     const result = await applyOne(rt, obj);
     rt.output.out(`${refString(obj)} ${result}\n`);

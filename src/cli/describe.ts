@@ -74,7 +74,7 @@ export async function describe(rt: Runtime, targets: Target[], namespace: string
       if (typeof obj === "string") missing.push(`${kindWord(target.kind)}/${obj}`);
       else {
         const snapshots = obj.kind === "Domain"
-          ? await rt.libvirt.snapshotList(obj.metadata.name).catch(() => undefined)
+          ? await rt.libvirtFor(obj).snapshotList(obj.metadata.name).catch(() => undefined)
           : undefined;
         texts.push(describeObject(obj, await rt.store.events(keyOf(obj)), { snapshots }));
       }

@@ -11,13 +11,16 @@ export interface GetOptions {
   labels?: Record<string, string>;
   /** undefined: all namespaces. */
   namespace?: string;
+  /** Every context (-A), with NAMESPACE and CONTEXT columns; else only the selected context's objects. */
+  allContexts?: boolean;
 }
 
 export async function get(rt: Runtime, targets: Target[], options: GetOptions): Promise<void> {
   const groups: { target: Target; objects: AnyResource[] }[] = [];
   const missing: string[] = [];
   for (const target of targets) {
-    let objects = await rt.store.list(target.kind, { namespace: options.namespace, labels: options.labels });
+    let objects = (await rt.store.list(target.kind, { namespace: options.namespace, labels: options.labels }))
+      .filter((o) => options.allContexts || o.spec.context === rt.connection.context);
     if (target.names.length > 0) {
       const found = target.names.map((n) => objects.find((o) => o.metadata.name === n));
       target.names.forEach((n, i) => {
@@ -32,13 +35,20 @@ export async function get(rt: Runtime, targets: Target[], options: GetOptions): 
     const shown = groups.filter((g) => g.objects.length > 0);
     rt.output.out(
       shown.map((g) =>
-        printTable(g.target.kind, g.objects, options.output === "wide", { withKind: groups.length > 1 })
+        printTable(g.target.kind, g.objects, options.output === "wide", {
+          withKind: groups.length > 1,
+          contextOf: options.allContexts ? (o) => o.spec.context ?? `(${rt.libvirtFor(o).uri})` : undefined,
+        })
       )
         .join("\n"),
     );
     if (all.length === 0 && missing.length === 0) {
       const kinds = targets.map((t) => plural(t.kind)).join(", ");
-      rt.output.err(`No ${kinds} found${options.namespace ? ` in namespace ${options.namespace}` : ""}.\n`);
+      const where = [
+        options.namespace ? `in namespace ${options.namespace}` : "",
+        !options.allContexts && rt.connection.context ? `in context ${rt.connection.context}` : "",
+      ].filter((w) => w).join(" ");
+      rt.output.err(`No ${kinds} found${where ? ` ${where}` : ""}.\n`);
     }
   } else {
     const single = targets.length === 1 && targets[0].names.length === 1;

@@ -24,6 +24,9 @@ Commands:
   ssh-config NAME      OpenSSH config for the guest: lv ssh-config web >> ~/.ssh/config
   snapshot save|list|revert|delete NAME [SNAPSHOT]
                        libvirt snapshots of a domain
+  config SUBCOMMAND    contexts (libvirt hosts): set-context, use-context, get-contexts,
+                       current-context, delete-context, view
+  box list|prune       base volumes of boxes and what uses them; remove unused ones
   controller           run the controllers until stopped (heals drift)
   doctor               check this host and print the fix for each problem
   explain KIND[.FIELD] document a kind or field
@@ -32,15 +35,49 @@ Commands:
   help [COMMAND]       show help
 
 Flags for every command:
-  --connect URI        libvirt URI (default: $LV_CONNECT, else qemu:///system)
+  --context NAME       a context of the config file (default: $LV_CONTEXT, else its currentContext)
+  --connect URI        a libvirt URI instead of a context (default: $LV_CONNECT, else qemu:///system)
   -n, --namespace NS   namespace (default "default")
   -h, --help           help for the command
 
-Environment: LV_HOME (store and caches, default ~/.local/share/lv), LV_CONNECT.
+Environment: LV_HOME (store and caches, default ~/.local/share/lv), LV_CONNECT, LV_CONTEXT, LV_CONFIG
+(config file, default $LV_HOME/config.yaml when LV_HOME is set, else ~/.config/lv/config.yaml).
 Exit codes: 0 ok, 1 failure, 2 usage or validation error.
 `;
 
 const USAGE: Record<string, string> = {
+  config: `Usage: lv config set-context NAME [--host HOST] [--port N] [--connect-via-ssh] [--username USER]
+                         [--id-ssh-key-file FILE] [--password-stdin] [--driver kvm|qemu]
+                         [--storage-pool-name POOL] [--default-network NET] | [--uri URI]
+       lv config use-context NAME
+       lv config get-contexts [NAME]
+       lv config current-context
+       lv config delete-context NAME
+       lv config view
+
+Contexts name libvirt hosts, with vagrant-libvirt's provider options; the file is like a kubeconfig
+($LV_CONFIG, else $LV_HOME/config.yaml, else ~/.config/lv/config.yaml; written 0600). Which one a command
+uses: --connect or --context, else $LV_CONNECT or $LV_CONTEXT, else currentContext, else qemu:///system.
+lv apply records the context in each resource (spec.context), so one store spans several hosts; storage
+pool and default network of the context become the defaults of what is applied there.
+
+With --connect-via-ssh lv connects with qemu+ssh://USER@HOST:PORT/system: the host key is trusted on first
+use and pinned, the key file (or the password, read from stdin and kept in the config file) is used by
+lv's own ssh wrapper, and guests on the host's private networks are reached through it (lv ssh, rsync,
+provisioning, ssh-config's ProxyCommand).
+
+Flags of set-context:
+  --host HOST               libvirt host (none: this machine)
+  --port N                  its SSH port (default 22)
+  --connect-via-ssh         use qemu+ssh:// (else qemu://HOST/system)
+  --username USER           SSH user on the host
+  --id-ssh-key-file FILE    SSH private key for the host
+  --password-stdin          read the SSH password from stdin
+  --driver kvm|qemu         vagrant-libvirt's driver option (both use libvirt's qemu driver)
+  --storage-pool-name POOL  default pool for boxes and volumes applied in this context
+  --default-network NET     management network (a libvirt network on the host) for domains
+  --uri URI                 a raw libvirt URI instead of the fields above
+`,
   apply: `Usage: lv apply -f FILE [-f FILE...] [--wait=false] [--timeout=10m]
 
 Validates every document of every file first (nothing is written if any is invalid), then creates or
@@ -61,7 +98,8 @@ KIND: boxes, volumes, networks, domains (also box, vol, net, dom, vm).
 Flags:
   -o, --output FORMAT  table (default), wide, yaml, json, name
   -l, --selector SEL   only objects with these labels: key=value[,key=value]
-  -A, --all-namespaces list across namespaces
+  -A, --all-namespaces list every namespace and context (NAMESPACE and CONTEXT columns); without it,
+                       only the selected context's objects
 `,
   describe: `Usage: lv describe KIND [NAME...] | KIND/NAME...
 

@@ -15,7 +15,11 @@ import { get } from "./get.ts";
 import { HELP, usage } from "./help.ts";
 import { loadManifests } from "./manifests.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./printers.ts";
-import { openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
+import { lvHome, openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
+import { configCommand, SET_CONTEXT_FLAGS } from "./config_cmd.ts";
+import { ConfigError } from "../config/config.ts";
+import { SqliteStore } from "../store/sqlite_store.ts";
+import { join } from "node:path";
 import { parseSelector, parseTargets } from "./targets.ts";
 import { parseWaitFor, wait } from "./wait.ts";
 import { request, setState, VERB_STATES } from "./verbs.ts";
@@ -30,6 +34,7 @@ type Flags = Record<string, string | boolean | string[] | undefined>;
 
 const COMMON = {
   connect: { type: "string" },
+  context: { type: "string" },
   namespace: { type: "string", short: "n" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -68,6 +73,15 @@ const FLAGS = {
   ssh: { ...COMMON },
   "ssh-config": { ...COMMON },
   snapshot: { ...COMMON },
+  config: {
+    ...COMMON,
+    ...Object.fromEntries(
+      Object.keys(SET_CONTEXT_FLAGS).map((
+        f,
+      ) => [f, { type: f === "connect-via-ssh" ? "boolean" : "string" }]),
+    ) as Record<keyof typeof SET_CONTEXT_FLAGS, { type: "string" | "boolean" }>,
+    "password-stdin": { type: "boolean" },
+  },
   version: { ...COMMON },
   explain: { ...COMMON },
   schema: { ...COMMON },
@@ -115,7 +129,11 @@ function normalize(args: string[]): string[] {
 }
 
 async function withRuntime(flags: Flags, output: Output, fn: (rt: Runtime) => Promise<void>): Promise<void> {
-  const rt = openRuntime({ connect: flags.connect as string | undefined, output });
+  const rt = openRuntime({
+    connect: flags.connect as string | undefined,
+    context: flags.context as string | undefined,
+    output,
+  });
   try {
     await fn(rt);
   } finally {
@@ -225,6 +243,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
             output: format as OutputFormat,
             labels: parseSelector(flags.selector as string | undefined),
             namespace: flags["all-namespaces"] ? undefined : namespace ?? "default",
+            allContexts: !!flags["all-namespaces"],
           }));
         return 0;
       }
@@ -293,6 +312,21 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       case "snapshot":
         await withRuntime(flags, output, (rt) => snapshot(rt, positionals, namespace ?? "default"));
         return 0;
+      case "config": {
+        let store: SqliteStore | undefined;
+        try {
+          await configCommand({
+            sub: positionals[0] ?? "",
+            name: positionals[1],
+            flags: flags as Record<string, string | boolean | undefined>,
+            readStdin: () => new Response(Deno.stdin.readable).text(),
+            store: () => store ??= new SqliteStore(join(lvHome(), "store.db")),
+          }, output);
+        } finally {
+          store?.close();
+        }
+        return 0;
+      }
     }
     return 0;
   } catch (e) {
@@ -303,6 +337,10 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
 function report(e: unknown, output: Output): number {
   if (e instanceof InvalidInputError) {
     output.err(e.lines.map((l) => `error: ${l}\n`).join("") + `${e.message}.\n`);
+    return 2;
+  }
+  if (e instanceof ConfigError) {
+    output.err(e.message.split("\n").map((l) => `error: ${l}\n`).join(""));
     return 2;
   }
   if (e instanceof UsageError) {

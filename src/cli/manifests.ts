@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { formatProblem, type Problem } from "../api/problem.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
 import { parseManifests } from "../manifest/parse.ts";
+import type { SpecDefaults } from "../api/validate.ts";
 import { validateReferences } from "../api/validate_references.ts";
 import type { Store } from "../store/store.ts";
 import { InvalidInputError, UsageError } from "./errors.ts";
@@ -43,7 +44,11 @@ export function absolutize(obj: AnyResource, baseDir: string): void {
  * Reads, parses and validates every file; throws InvalidInputError listing every problem when any exists,
  * so nothing is written unless all of it is valid.
  */
-export async function loadManifests(paths: string[], store: Store): Promise<AnyResource[]> {
+export async function loadManifests(
+  paths: string[],
+  store: Store,
+  options: { specDefaults?: SpecDefaults } = {},
+): Promise<AnyResource[]> {
   if (paths.length === 0) {
     throw new UsageError("no input: pass -f FILE", "example: lv apply -f examples/basic.yaml");
   }
@@ -54,7 +59,7 @@ export async function loadManifests(paths: string[], store: Store): Promise<AnyR
     const text = file === "-"
       ? await new Response(Deno.stdin.readable).text()
       : await Deno.readTextFile(file);
-    const parsed = parseManifests(text, file === "-" ? "<stdin>" : file);
+    const parsed = parseManifests(text, file === "-" ? "<stdin>" : file, options);
     problems.push(...parsed.problems);
     for (const r of parsed.resources) absolutize(r, file === "-" ? Deno.cwd() : dirname(resolve(file)));
     resources.push(...parsed.resources);

@@ -127,6 +127,8 @@ export function renderTable(rows: string[][]): string {
 export interface PrintOptions {
   /** Prefix names with kind/ (several kinds in one listing). */
   withKind?: boolean;
+  /** Leading NAMESPACE and CONTEXT columns (get -A): the context's name for an object. */
+  contextOf?: (obj: AnyResource) => string;
   now?: Date;
 }
 
@@ -139,12 +141,16 @@ export function printTable(
 ): string {
   const columns = COLUMNS[kind].filter((c) => wide || !c.wide);
   const now = options.now ?? new Date();
-  const rows = [columns.map((c) => c.header)];
+  const contextOf = options.contextOf;
+  const rows = [[...(contextOf ? ["NAMESPACE", "CONTEXT"] : []), ...columns.map((c) => c.header)]];
   for (const obj of objects) {
-    rows.push(columns.map((c) => {
-      const v = c.value(obj, now);
-      return c === name && options.withKind ? `${kindWord(kind)}/${v}` : v;
-    }));
+    rows.push([
+      ...(contextOf ? [obj.metadata.namespace, contextOf(obj)] : []),
+      ...columns.map((c) => {
+        const v = c.value(obj, now);
+        return c === name && options.withKind ? `${kindWord(kind)}/${v}` : v;
+      }),
+    ]);
   }
   return renderTable(rows);
 }

@@ -11,6 +11,15 @@ import { networkReconciler } from "../controller/network_reconciler.ts";
 import { volumeReconciler } from "../controller/volume_reconciler.ts";
 import { Libvirt } from "../libvirt/libvirt.ts";
 import { DEFAULT_URI, ProcessVirsh, type VirshRunner } from "../libvirt/virsh.ts";
+import {
+  configPath,
+  type Connection,
+  contextConnection,
+  loadConfig,
+  type LvConfig,
+  selectConnection,
+} from "../config/config.ts";
+import { type JumpHost, prepareTransport } from "../config/ssh_transport.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { Store } from "../store/store.ts";
 
@@ -28,7 +37,19 @@ export interface Output {
 export interface Runtime {
   home: string;
   store: Store;
+  /** The connection this command selected (--connect, --context, environment, config file). */
+  connection: Connection;
+  /** libvirt on that connection. */
   libvirt: Libvirt;
+  /** libvirt where a resource lives: its spec.context, else the selected connection. */
+  libvirtFor(obj: AnyResource): Libvirt;
+  /** The jump host for reaching a resource's guests (remote libvirt over ssh), if any. */
+  jumpFor(obj: AnyResource): JumpHost | undefined;
+  /** The named context a resource lives in (spec.context); undefined: where a bare URI points. */
+  contextOf(obj: AnyResource): string | undefined;
+  /** Path of the config file and what it holds. */
+  configPath: string;
+  config: LvConfig;
   output: Output;
   /** Identifies this process as a lease holder. */
   holder: string;
@@ -44,8 +65,10 @@ export function lvHome(env: (name: string) => string | undefined = Deno.env.get)
 }
 
 export interface RuntimeOptions {
-  /** libvirt URI: --connect, else LV_CONNECT, else qemu:///system. */
+  /** --connect URI. */
   connect?: string;
+  /** --context NAME. */
+  context?: string;
   home?: string;
   output?: Output;
   virsh?: VirshRunner;
@@ -59,16 +82,57 @@ export function stdOutput(): Output {
   };
 }
 
+/**
+ * Opens the store and selects the connection. The config file is read first, so a bad config or an unknown
+ * context fails before anything is opened.
+ */
 export function openRuntime(options: RuntimeOptions = {}): Runtime {
   const home = options.home ?? lvHome();
+  const path = configPath();
+  const config = loadConfig(path);
+  const connection = selectConnection(
+    config,
+    { connect: options.connect, context: options.context },
+    undefined,
+    path,
+  );
   Deno.mkdirSync(home, { recursive: true, mode: 0o700 });
   const store = new SqliteStore(join(home, "store.db"));
-  const uri = options.connect ?? Deno.env.get("LV_CONNECT") ?? DEFAULT_URI;
-  const libvirt = new Libvirt(options.virsh ?? new ProcessVirsh(uri));
+  // A resource without spec.context lives where a bare URI points (--connect, LV_CONNECT, qemu:///system),
+  // whatever context is selected: switching contexts never moves existing objects.
+  const bare: Connection = connection.context === undefined
+    ? connection
+    : { uri: options.connect ?? Deno.env.get("LV_CONNECT") ?? DEFAULT_URI };
+  const open = new Map<string, { libvirt: Libvirt; jump?: JumpHost }>();
+  const side = (context: string | undefined) => {
+    const key = context ?? "";
+    let found = open.get(key);
+    if (!found) {
+      const c = context === undefined
+        ? bare
+        : context === connection.context
+        ? connection
+        : contextConnection(config, context, path);
+      const transport = prepareTransport(home, c);
+      const virsh = options.virsh ?? new ProcessVirsh(c.uri, transport.connectUri);
+      found = { libvirt: new Libvirt(virsh), jump: transport.jump };
+      open.set(key, found);
+    }
+    return found;
+  };
+  const contextOf = (obj: AnyResource) => obj.spec.context;
   return {
     home,
     store,
-    libvirt,
+    connection,
+    get libvirt() {
+      return side(connection.context).libvirt;
+    },
+    libvirtFor: (obj) => side(contextOf(obj)).libvirt,
+    jumpFor: (obj) => side(contextOf(obj)).jump,
+    contextOf,
+    configPath: path,
+    config,
     output: options.output ?? stdOutput(),
     holder: `${hostname()}:${Deno.pid}`,
     close: () => store.close(),
@@ -86,7 +150,8 @@ export function controllerContext(rt: Runtime, options: { quiet?: boolean } = {}
     },
     store: rt.store,
     home: rt.home,
-    libvirtFor: () => rt.libvirt,
+    libvirtFor: (obj) => rt.libvirtFor(obj),
+    jumpFor: (obj) => rt.jumpFor(obj),
     now: () => new Date(),
     event: async (obj: AnyResource, type, reason, message) => {
       await rt.store.recordEvent(obj, { type, reason, message });

@@ -1,17 +1,19 @@
 /** lv snapshot save|list|revert|delete NAME [SNAPSHOT]: libvirt snapshots of a Domain lv owns. */
 import type { Domain } from "../api/types.ts";
+import type { Libvirt } from "../libvirt/libvirt.ts";
 import { parseDomainXml } from "../libvirt/xml/domain_xml.ts";
 import { CommandFailed, UsageError } from "./errors.ts";
 import type { Runtime } from "./runtime.ts";
 
-async function ownedDomain(rt: Runtime, name: string, namespace: string): Promise<Domain> {
+async function ownedDomain(rt: Runtime, name: string, namespace: string): Promise<Libvirt> {
   const dom = await rt.store.get({ kind: "Domain", namespace, name }) as Domain | undefined;
   if (!dom) throw new CommandFailed(`domain/${name} not found`);
-  const xml = await rt.libvirt.domGet(name);
+  const libvirt = rt.libvirtFor(dom);
+  const xml = await libvirt.domGet(name);
   if (!xml || parseDomainXml(xml).owner?.uid !== dom.metadata.uid) {
     throw new CommandFailed(`libvirt has no domain "${name}" made by lv for domain/${name}`);
   }
-  return dom;
+  return libvirt;
 }
 
 export async function snapshot(rt: Runtime, args: string[], namespace: string): Promise<void> {
@@ -23,25 +25,25 @@ export async function snapshot(rt: Runtime, args: string[], namespace: string): 
       "e.g. lv snapshot save web before",
     );
   }
-  await ownedDomain(rt, name, namespace);
+  const libvirt = await ownedDomain(rt, name, namespace);
   switch (action) {
     case "save":
-      await rt.libvirt.run(["snapshot-create-as", name, snap, "--description", "made by lv"], {
+      await libvirt.run(["snapshot-create-as", name, snap, "--description", "made by lv"], {
         what: `Cannot snapshot domain "${name}"`,
       });
       rt.output.out(`domain/${name} snapshot ${snap} saved\n`);
       break;
     case "list":
-      for (const s of await rt.libvirt.snapshotList(name)) rt.output.out(`${s}\n`);
+      for (const s of await libvirt.snapshotList(name)) rt.output.out(`${s}\n`);
       break;
     case "revert":
-      await rt.libvirt.run(["snapshot-revert", name, snap], {
+      await libvirt.run(["snapshot-revert", name, snap], {
         what: `Cannot revert domain "${name}" to ${snap}`,
       });
       rt.output.out(`domain/${name} reverted to ${snap}\n`);
       break;
     case "delete":
-      await rt.libvirt.run(["snapshot-delete", name, snap], {
+      await libvirt.run(["snapshot-delete", name, snap], {
         what: `Cannot delete snapshot ${snap} of "${name}"`,
       });
       rt.output.out(`domain/${name} snapshot ${snap} deleted\n`);

@@ -40,6 +40,7 @@ export async function ssh(rt: Runtime, name: string, namespace: string, command:
     privateKey: await Deno.readTextFile(r.keyFile),
     pinnedHostKey: r.hostKey,
     forwardAgent: r.dom.spec.ssh.forwardAgent,
+    via: rt.jumpFor(r.dom),
   });
   try {
     if (command.length > 0 && !Deno.stdin.isTerminal()) {
@@ -73,6 +74,7 @@ export async function sshConfig(rt: Runtime, names: string[], namespace: string)
   for (const name of names) {
     const r = await reach(rt, name, namespace);
     const knownHosts = knownHostsFile(rt.home, r.dom, r.hostKey);
+    const jump = rt.jumpFor(r.dom);
     rt.output.out(
       [
         `Host ${name}`,
@@ -84,6 +86,8 @@ export async function sshConfig(rt: Runtime, names: string[], namespace: string)
         `  UserKnownHostsFile ${knownHosts}`,
         `  StrictHostKeyChecking yes`,
         `  HostKeyAlias lv-${name}`,
+        // Its private network is reached through the libvirt host, with lv's ssh (pinned host key, key file).
+        ...(jump ? [`  ProxyCommand ${jump.proxyCommand}`] : []),
         ...(r.dom.spec.ssh.forwardAgent ? ["  ForwardAgent yes"] : []),
         ...(r.dom.spec.ssh.forwardX11 ? ["  ForwardX11 yes"] : []),
         "",

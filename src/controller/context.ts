@@ -2,12 +2,15 @@
 import type { AnyResource, Kind } from "../api/types.ts";
 import type { TransferProgress } from "../box/transfer.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
+import type { JumpHost } from "../config/ssh_transport.ts";
 import type { Store } from "../store/store.ts";
 
 export interface ControllerContext {
   store: Store;
   /** The libvirt connection an object lives on. */
   libvirtFor(obj: AnyResource): Libvirt;
+  /** The host to jump through to reach obj's guests (its libvirt is remote, over ssh); none when local. */
+  jumpFor?(obj: AnyResource): JumpHost | undefined;
   /** Records an event on the object and shows it as progress. */
   event(obj: AnyResource, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
   /** Live output (provisioners): shown, not recorded. `prefix` starts each line. */

@@ -83,6 +83,7 @@ async function ensureBoxVolume(ctx: ControllerContext, dom: Domain): Promise<voi
       ownerReferences: [{ kind: "Domain", name: dom.metadata.name, uid: dom.metadata.uid, controller: true }],
     },
     spec: {
+      ...(dom.spec.context === undefined ? {} : { context: dom.spec.context }),
       pool: dom.spec.storagePoolName,
       format: "qcow2",
       backingBox: dom.spec.box,
@@ -330,6 +331,7 @@ export const domainReconciler: Reconciler = {
           networks,
           interfaces,
           domId,
+          jump: ctx.jumpFor?.(dom),
         });
         guest = result.guest;
         sshHostKey = result.sshHostKey ?? sshHostKey;

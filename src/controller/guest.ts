@@ -7,6 +7,7 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Box, Domain, DomainInterfaceStatus, Network, ShellProvisioner } from "../api/types.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
+import type { JumpHost } from "../config/ssh_transport.ts";
 import type { DomainXmlInterface } from "../libvirt/xml/domain_xml.ts";
 import { Buffer } from "node:buffer";
 import { utils } from "ssh2";
@@ -53,6 +54,8 @@ export interface GuestInput {
   networks: Map<string, Network>;
   interfaces: DomainInterfaceStatus[];
   domId: string;
+  /** The libvirt host to jump through when it is remote. */
+  jump?: JumpHost;
 }
 
 export interface GuestResult {
@@ -179,8 +182,15 @@ export function knownHostsFile(home: string, dom: Domain, hostKey: string): stri
 }
 
 /** ssh options plain OpenSSH (rsync, ssh-config) needs to reach the guest with the pinned key. */
-export function opensshOptions(keyFile: string, knownHosts: string, alias: string, port: number): string[] {
+export function opensshOptions(
+  keyFile: string,
+  knownHosts: string,
+  alias: string,
+  port: number,
+  jump?: JumpHost,
+): string[] {
   return [
+    ...(jump ? ["-o", `ProxyCommand=${jump.proxyCommand}`] : []),
     "-p",
     String(port),
     "-i",
@@ -210,7 +220,10 @@ async function rsyncFolders(
   for (const folder of dom.spec.syncedFolders) {
     if (folder.type !== "rsync") continue; // nfs: nfsFolders()
     await sudo(conn, `set -e\nmkdir -p "$1"\nchown "$2" "$1"\n`, [folder.target, dom.spec.ssh.user]);
-    const ssh = ["ssh", ...opensshOptions(keyFile, knownHosts, `lv-${dom.metadata.name}`, dom.spec.ssh.port)]
+    const ssh = [
+      "ssh",
+      ...opensshOptions(keyFile, knownHosts, `lv-${dom.metadata.name}`, dom.spec.ssh.port, input.jump),
+    ]
       .map(shellQuote).join(" ");
     const args = [
       "--archive",
@@ -245,6 +258,11 @@ mount -t nfs -o vers=4 "$2:$3" "$1"
 async function nfsFolders(input: GuestInput, conn: GuestConnection, address: string): Promise<void> {
   const { dom, ctx } = input;
   const folders = dom.spec.syncedFolders.filter((f) => f.type === "nfs");
+  if (folders.length > 0 && input.jump) {
+    throw new Error(
+      `NFS folders need libvirt on this machine; domain/${dom.metadata.name} runs on ${input.jump.host}: use type: rsync`,
+    );
+  }
   const i = input.interfaces.findIndex((nic) => nic.ips.some((a) => a.address === address));
   const network = i >= 0 ? input.nics[i].network : undefined;
   const hostAddress = network ? input.networks.get(network)?.spec.ipv4.address : undefined;
@@ -291,6 +309,7 @@ async function insertKey(
     privateKey: pair.private,
     pinnedHostKey: hostKey,
     timeoutMs: 8000,
+    via: input.jump,
   });
   check.close();
   // Proven: from here on lv logs in with it (privateKeyPath finds it), then the box's key goes.
@@ -438,6 +457,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
       pinnedHostKey: dom.status.sshHostKey as string | undefined,
       forwardAgent: dom.spec.ssh.forwardAgent,
       timeoutMs: 8000,
+      via: input.jump,
     });
   } catch (e) {
     if (e instanceof HostKeyMismatchError) {

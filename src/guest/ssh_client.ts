@@ -5,6 +5,7 @@
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import type { JumpHost } from "../config/ssh_transport.ts";
 
 export interface SshTarget {
   host: string;
@@ -20,6 +21,8 @@ export interface SshTarget {
   forwardAgent?: boolean;
   /** Connect timeout. Default 10 s. */
   timeoutMs?: number;
+  /** Reach the guest through this host (the remote libvirt host): a direct-tcpip channel, as ssh -J does. */
+  via?: JumpHost;
 }
 
 /** The guest presented a host key other than the pinned one. Never retried silently. */
@@ -64,12 +67,38 @@ export interface ExecResult {
 export class GuestConnection {
   readonly hostKey: string;
   #client: Client;
-  constructor(client: Client, hostKey: string) {
+  #jump?: Client;
+  constructor(client: Client, hostKey: string, jump?: Client) {
     this.#client = client;
     this.hostKey = hostKey;
+    this.#jump = jump;
   }
 
-  static connect(target: SshTarget): Promise<GuestConnection> {
+  static async connect(target: SshTarget): Promise<GuestConnection> {
+    if (!target.via) return await GuestConnection.#open(target, {});
+    const jump = await connectJump(target.via, target.timeoutMs ?? 10_000);
+    try {
+      const sock = await new Promise<ClientChannel>((resolve, reject) =>
+        jump.forwardOut(
+          "127.0.0.1",
+          0,
+          target.host,
+          target.port,
+          (err: Error | undefined, stream: ClientChannel) => err ? reject(err) : resolve(stream),
+        )
+      );
+      const conn = await GuestConnection.#open(target, { sock }, jump);
+      return conn;
+    } catch (e) {
+      jump.end();
+      throw new Error(
+        `through ${target.via.user}@${target.via.host}:${target.via.port}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+  }
+
+  static #open(target: SshTarget, extra: Partial<ConnectConfig>, jump?: Client): Promise<GuestConnection> {
     return new Promise((resolve, reject) => {
       const client = new Client();
       let presented = "";
@@ -90,12 +119,14 @@ export class GuestConnection {
           }
           return true;
         },
+        ...extra,
       };
-      client.once("ready", () => resolve(new GuestConnection(client, presented)));
+      client.once("ready", () => resolve(new GuestConnection(client, presented, jump)));
       client.once("error", (e: Error) => {
         client.end();
         reject(mismatch ?? e);
       });
+      if (jump) client.once("close", () => jump.end());
       client.connect(config);
     });
   }
@@ -162,7 +193,64 @@ export class GuestConnection {
 
   close(): void {
     this.#client.end();
+    this.#jump?.end();
   }
+}
+
+/** The known_hosts name OpenSSH gives host:port. */
+function knownHostsName(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/**
+ * Checks a host key against an OpenSSH known_hosts file (plain names, as lv's wrapper writes them): a known
+ * host must present the same key; an unknown one is trusted and recorded (first use).
+ */
+export function checkKnownHost(file: string, host: string, port: number, key: string): "known" | "added" {
+  const name = knownHostsName(host, port);
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch { /* none yet */ }
+  const [type, blob] = key.split(" ");
+  const entries = text.split("\n").map((l) => l.trim().split(/\s+/)).filter((f) =>
+    f.length >= 3 && f[0].split(",").includes(name)
+  );
+  if (entries.some((f) => f[1] === type && f[2] === blob)) return "known";
+  if (entries.length > 0) {
+    throw new HostKeyMismatchError(name, `${entries[0][1]} ${entries[0][2]}`, key);
+  }
+  Deno.writeTextFileSync(file, `${name} ${key}\n`, { append: true, mode: 0o600 });
+  return "added";
+}
+
+function connectJump(via: JumpHost, timeoutMs: number): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let mismatch: Error | undefined;
+    client.once("ready", () => resolve(client));
+    client.once("error", (e: Error) => {
+      client.end();
+      reject(mismatch ?? new Error(`jump host ${via.user}@${via.host}:${via.port}: ${e.message}`));
+    });
+    client.connect({
+      host: via.host,
+      port: via.port,
+      username: via.user,
+      privateKey: via.privateKeyFile ? Deno.readTextFileSync(via.privateKeyFile) : undefined,
+      password: via.password,
+      readyTimeout: timeoutMs,
+      hostVerifier: (key: Buffer) => {
+        try {
+          checkKnownHost(via.knownHostsFile, via.host, via.port, `${keyType(key)} ${key.toString("base64")}`);
+          return true;
+        } catch (e) {
+          mismatch = e as Error;
+          return false;
+        }
+      },
+    });
+  });
 }
 
 /** Quotes a word for a POSIX shell. */

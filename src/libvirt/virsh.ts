@@ -58,10 +58,13 @@ export const DEFAULT_URI = "qemu:///system";
  */
 export class ProcessVirsh implements VirshRunner {
   readonly uri: string;
+  #connectUri: string;
   #calls = 0;
   #log: string | undefined;
-  constructor(uri: string = DEFAULT_URI) {
+  /** `uri` is shown to users; `connectUri` (default the same) is what virsh gets (lv's ssh wrapper added). */
+  constructor(uri: string = DEFAULT_URI, connectUri: string = uri) {
     this.uri = uri;
+    this.#connectUri = connectUri;
     this.#log = Deno.env.get("LV_VIRSH_LOG") || undefined;
   }
 
@@ -73,7 +76,7 @@ export class ProcessVirsh implements VirshRunner {
     this.#calls++;
     if (this.#log) Deno.writeTextFileSync(this.#log, JSON.stringify(args) + "\n", { append: true });
     const command = new Deno.Command("virsh", {
-      args: ["-q", "-c", this.uri, ...args],
+      args: ["-q", "-c", this.#connectUri, ...args],
       stdin: options.stdin === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",

@@ -32,7 +32,7 @@ import {
 } from "../api/problem.ts";
 import { MiB } from "../api/quantity.ts";
 import type { AnyResource } from "../api/types.ts";
-import { type Loose, MAX_PROBLEMS, validateResource } from "../api/validate.ts";
+import { type Loose, MAX_PROBLEMS, type SpecDefaults, validateResource } from "../api/validate.ts";
 import { checkReferences, NO_LOOKUP } from "../api/validate_references.ts";
 
 /** Largest manifest file accepted, in bytes. */
@@ -60,6 +60,8 @@ export interface ParseManifestsOptions {
   maxAliasCount?: number;
   /** Report at most this many problems for the file, then one that says how many more. Default {@linkcode MAX_PROBLEMS}. */
   maxProblems?: number;
+  /** Values for spec fields a document leaves out, by kind (the selected context's defaults). */
+  specDefaults?: SpecDefaults;
 }
 
 /** The valid resources of a file, and every problem found in it. */
@@ -194,6 +196,7 @@ export function parseManifests(
       file,
       positions: table,
       maxProblems: maxProblems - problems.length,
+      specDefaults: options.specDefaults,
     });
     add(result.problems);
     dropped += result.omitted ?? 0;

@@ -1,0 +1,136 @@
+/**
+ * libvirt over SSH (qemu+ssh://): lv hands libvirt an ssh wrapper of its own (the URI's `command=`), so that
+ *
+ * - the hypervisor's host key is trusted on first use and pinned in $LV_HOME/ssh/known_hosts (the same file
+ *   lv checks when it jumps through that host to reach guests);
+ * - a password is given by an askpass helper (libvirt passes SSH_ASKPASS through; the wrapper forces it),
+ *   never on a command line, in a URI, or in the store;
+ * - one SSH connection is shared by the many short virsh calls (ControlMaster, kept 60 s).
+ *
+ * The same wrapper is the ProxyCommand that reaches guests on a remote host (rsync, `lv ssh-config`).
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { Connection } from "./config.ts";
+import { shellQuote } from "../guest/ssh_client.ts";
+
+/** The libvirt host as an SSH jump host for reaching guests on its private networks. */
+export interface JumpHost {
+  host: string;
+  port: number;
+  user: string;
+  privateKeyFile?: string;
+  password?: string;
+  /** OpenSSH known_hosts file where the host's key is pinned. */
+  knownHostsFile: string;
+  /** An OpenSSH ProxyCommand reaching %h:%p through this host. */
+  proxyCommand: string;
+}
+
+export interface Transport {
+  /** The URI virsh is given (the shown URI plus lv's ssh wrapper and key file). */
+  connectUri: string;
+  /** Set for ssh URIs. */
+  jump?: JumpHost;
+}
+
+function expandHome(path: string): string {
+  return path.startsWith("~/") ? join(Deno.env.get("HOME") ?? "/root", path.slice(2)) : path;
+}
+
+/** Whether a URI reaches libvirt through ssh. */
+export function isSshUri(uri: string): boolean {
+  return /^[a-z0-9]+\+ssh:\/\//i.test(uri);
+}
+
+/** Whether a URI names another machine (preflight checks, error hints). */
+export function isRemoteUri(uri: string): boolean {
+  try {
+    return new URL(uri).hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Prepares the connection's transport: for ssh URIs, writes the wrapper (and askpass helper when there is
+ * a password) under $LV_HOME/ssh/<id>/, 0700; other URIs are used as they are.
+ */
+export function prepareTransport(home: string, connection: Connection): Transport {
+  if (!isSshUri(connection.uri)) return { connectUri: connection.uri };
+  const url = new URL(connection.uri);
+  const settings = connection.settings;
+  const keyParam = url.searchParams.get("keyfile") ?? undefined;
+  const keyFile = keyParam ?? (settings?.idSshKeyFile ? expandHome(settings.idSshKeyFile) : undefined);
+  const password = settings?.password;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(url.port || 22);
+  const user = decodeURIComponent(url.username) || Deno.env.get("USER") || "root";
+
+  const sshDir = join(home, "ssh");
+  const id = createHash("sha256").update(`${connection.context ?? ""}\0${connection.uri}\0${keyFile ?? ""}`)
+    .digest("hex").slice(0, 12);
+  const dir = join(sshDir, id);
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const knownHostsFile = join(sshDir, "known_hosts");
+  const options = [
+    `UserKnownHostsFile=${knownHostsFile}`,
+    "StrictHostKeyChecking=accept-new",
+    "HashKnownHosts=no",
+    "ConnectTimeout=10",
+    "ServerAliveInterval=15",
+    password ? "NumberOfPasswordPrompts=1" : "BatchMode=yes",
+  ];
+  if (keyFile) options.push("IdentitiesOnly=yes");
+  // A unix socket path holds at most 107 bytes; without a short enough one every call opens its own connection.
+  const control = join(dir, "cm");
+  if (control.length < 90) options.push("ControlMaster=auto", `ControlPath=${control}`, "ControlPersist=60");
+  let env = "";
+  if (password) {
+    const askpass = join(dir, "askpass");
+    writeExecutable(askpass, `#!/bin/sh\nprintf '%s\\n' ${shellQuote(password)}\n`);
+    env = `SSH_ASKPASS=${shellQuote(askpass)} SSH_ASKPASS_REQUIRE=force `;
+  }
+  const wrapper = join(dir, "ssh");
+  writeExecutable(
+    wrapper,
+    `#!/bin/sh\n# lv's ssh for ${connection.context ? `context ${connection.context}` : connection.uri}\n` +
+      `${env}exec ssh ${options.map((o) => `-o ${shellQuote(o)}`).join(" ")} "$@"\n`,
+  );
+  url.searchParams.set("command", wrapper);
+  if (keyFile) url.searchParams.set("keyfile", keyFile);
+  if (!password) url.searchParams.set("no_tty", "1");
+  const proxy = [
+    wrapper,
+    "-p",
+    String(port),
+    "-l",
+    user,
+    ...(keyFile ? ["-i", keyFile] : []),
+    "-W",
+    "%h:%p",
+    host,
+  ];
+  return {
+    connectUri: url.toString(),
+    jump: {
+      host,
+      port,
+      user,
+      privateKeyFile: keyFile,
+      password,
+      knownHostsFile,
+      proxyCommand: proxy.map((w) => w === "%h:%p" ? w : shellQuote(w)).join(" "),
+    },
+  };
+}
+
+function writeExecutable(path: string, text: string): void {
+  try {
+    if (Deno.readTextFileSync(path) === text) return;
+  } catch { /* new */ }
+  const tmp = `${path}.tmp.${Deno.pid}`;
+  Deno.writeTextFileSync(tmp, text, { mode: 0o700 });
+  Deno.chmodSync(tmp, 0o700);
+  Deno.renameSync(tmp, path);
+}
