@@ -2,7 +2,8 @@
  * Nothing leaked, nothing touched:
  *   - 20 apply/delete cycles of examples/basic.yaml leave virsh's volume, network and domain lists, the
  *     pool's directory, the lab's network devices and its qemu/dnsmasq processes exactly as before, and do not
- *     slow down;
+ *     slow down; then the real-VM example (examples/machine.yaml: a booted guest, its qemu, its network's
+ *     dnsmasq) applied and deleted once more leaves all of that exactly as before too;
  *   - every manifest of the bad-input corpus (tests/bad/*.yaml), applied with the real CLI over a store that
  *     holds a converged basic.yaml, exits 2 naming the file and the line, runs no virsh command, and leaves
  *     the store and libvirt unchanged.
@@ -13,6 +14,16 @@ import { Lv, mutating, requireLab, ROOT, run, virsh } from "./helpers.ts";
 
 const CYCLES = 20;
 const POOL_DIR = "/var/lib/libvirt/images";
+const MACHINE = "examples/machine.yaml";
+
+/** examples/machine.yaml boots the test box (scripts/build_test_box.sh), as tests/e2e/machine_test.ts. */
+function requireBox(): void {
+  const dir = Deno.env.get("LV_TEST_BOX_DIR");
+  if (!dir) {
+    throw new Error("LV_TEST_BOX_DIR is not set: run the tests with `deno task test` (it builds the box)");
+  }
+  Deno.statSync(`${dir}/debian12.box`);
+}
 
 /** Network devices in the lab's namespace. */
 async function links(): Promise<string[]> {
@@ -51,8 +62,9 @@ function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
-Deno.test(`${CYCLES} apply/delete cycles of examples/basic.yaml leave libvirt exactly as before`, async () => {
+Deno.test(`${CYCLES} apply/delete cycles of examples/basic.yaml, then the real VM once, leave libvirt exactly as before`, async () => {
   requireLab();
+  requireBox();
   const lv = new Lv();
   const before = await snapshot();
   const seconds: number[] = [];
@@ -96,7 +108,30 @@ Deno.test(`${CYCLES} apply/delete cycles of examples/basic.yaml leave libvirt ex
       `  ${CYCLES} cycles in ${total.toFixed(0)}s: ${mean(seconds).toFixed(1)}s per cycle (apply + delete; ` +
         `min ${min.toFixed(1)}, max ${max.toFixed(1)})`,
     );
+
+    // The real VM once more: a guest booted to SSH and provisioned, so a qemu and the network's dnsmasq run.
+    const started = Date.now();
+    const a = await lv.ok(["apply", "-f", MACHINE, "--timeout=8m"]);
+    assert.equal(a.stdout, "box/debian12 created\nnetwork/test-net created\ndomain/test-vm created\n");
+    const applied = (Date.now() - started) / 1000;
+    const running = await snapshot();
+    assert.equal((await virsh("domstate", "test-vm")).trim(), "running");
+    assert.ok(
+      running.processes.length > before.processes.length,
+      `qemu and dnsmasq run: ${running.processes}`,
+    );
+    assert.ok(
+      running.links.length > before.links.length,
+      `the network's bridge and the tap: ${running.links}`,
+    );
+    const deleting = Date.now();
+    await lv.ok(["delete", "-f", MACHINE, "--timeout=3m"]);
+    const deleted = (Date.now() - deleting) / 1000;
+    assert.equal((await lv.ok([...GET_ALL, "-o", "name"])).stdout, "", "the store is empty");
+    assert.deepEqual(await snapshot(), before, "after the real VM");
+    console.error(`  ${MACHINE}: apply ${applied.toFixed(0)}s, delete ${deleted.toFixed(0)}s`);
   } finally {
+    await lv.run(["delete", "-f", MACHINE, "--ignore-not-found", "--timeout=3m"]);
     await lv.run(["delete", "-f", BASIC, "--ignore-not-found", "--timeout=60s"]);
     await scrubBasic();
     lv.cleanup();
