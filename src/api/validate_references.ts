@@ -37,6 +37,11 @@ export interface ValidateReferencesOptions {
    * where a missing name may still be in the store.
    */
   missing?: boolean;
+  /**
+   * Report an object that would move to another context than the one it lives in. Default true; off for
+   * `lv delete -f`, which only needs the names.
+   */
+  contexts?: boolean;
 }
 
 function key(kind: Kind, namespace: string, name: string): string {
@@ -103,7 +108,7 @@ export function checkReferences(
       continue;
     }
     index.set(k, res);
-    const stored = lookup(res.kind, namespace, name);
+    const stored = options.contexts === false ? undefined : lookup(res.kind, namespace, name);
     if (stored !== undefined && stored.spec.context !== res.spec?.context) {
       problems.push(problemAt(res, ["spec", "context"], {
         message: `${res.kind} ${quote(name)} already lives in ${contextWords(stored.spec.context)}; ` +
@@ -134,7 +139,7 @@ export function checkReferences(
   ): Loose<Extract<AnyResource, { kind: K }>> | undefined {
     const namespace = from.metadata?.namespace ?? "";
     const found = resolve(kind, namespace, name);
-    if (found !== undefined && found.spec?.context !== from.spec?.context) {
+    if (found !== undefined && options.contexts !== false && found.spec?.context !== from.spec?.context) {
       problems.push(problemAt(from, path, {
         message: `${kind} ${quote(name)} lives in ${
           contextWords(found.spec?.context)

@@ -5,6 +5,7 @@ import { awaitObjects, readiness } from "./await_objects.ts";
 import { CommandFailed } from "./errors.ts";
 import { loadManifests } from "./manifests.ts";
 import { contextDefaults } from "../config/config.ts";
+import { isRemoteUri } from "../config/ssh_transport.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface ApplyOptions {
@@ -71,10 +72,32 @@ async function applyOnce(rt: Runtime, obj: AnyResource): Promise<ApplyResult> {
   return "configured";
 }
 
+/**
+ * Before anything is written: every remote libvirt the resources live on answers (one `virsh version` per
+ * host), so a wrong host, key or password fails the apply at once instead of leaving objects waiting.
+ */
+async function checkRemoteHosts(rt: Runtime, resources: AnyResource[]): Promise<void> {
+  const checked = new Set<string>();
+  for (const obj of resources) {
+    const libvirt = rt.libvirtFor(obj);
+    if (checked.has(libvirt.uri) || !isRemoteUri(libvirt.uri)) continue;
+    checked.add(libvirt.uri);
+    try {
+      await libvirt.version();
+    } catch (e) {
+      const context = obj.spec.context ? `context ${obj.spec.context} (${libvirt.uri})` : libvirt.uri;
+      throw new CommandFailed(
+        `cannot reach libvirt of ${context}: ${(e as Error).message}; nothing was applied`,
+      );
+    }
+  }
+}
+
 export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
   const resources = await loadManifests(options.files, rt.store, {
     specDefaults: contextDefaults(rt.connection),
   });
+  await checkRemoteHosts(rt, resources);
   for (const obj of resources) {
     const result = await applyOne(rt, obj);
     rt.output.out(`${refString(obj)} ${result}\n`);

@@ -218,7 +218,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
             throw new UsageError("give either -f FILE or KIND NAME, not both");
           }
           const keys = files.length > 0
-            ? (await loadManifests(files, rt.store)).map(keyOf)
+            ? (await loadManifests(files, rt.store, { checkContexts: false })).map(keyOf)
             : parseTargets(positionals, { requireNames: true }).flatMap((t) =>
               t.names.map((name) => ({ kind: t.kind, namespace: namespace ?? "default", name }))
             );

@@ -47,7 +47,7 @@ export function absolutize(obj: AnyResource, baseDir: string): void {
 export async function loadManifests(
   paths: string[],
   store: Store,
-  options: { specDefaults?: SpecDefaults } = {},
+  options: { specDefaults?: SpecDefaults; checkContexts?: boolean } = {},
 ): Promise<AnyResource[]> {
   if (paths.length === 0) {
     throw new UsageError("no input: pass -f FILE", "example: lv apply -f examples/basic.yaml");
@@ -75,6 +75,7 @@ export async function loadManifests(
       ...validateReferences(
         resources,
         (kind: Kind, ns: string, name: string) => existing.get(`${kind}/${ns}/${name}`),
+        { contexts: options.checkContexts },
       ),
     );
   }

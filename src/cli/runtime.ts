@@ -19,7 +19,7 @@ import {
   type LvConfig,
   selectConnection,
 } from "../config/config.ts";
-import { type JumpHost, prepareTransport } from "../config/ssh_transport.ts";
+import { explainSshFailure, type JumpHost, prepareTransport } from "../config/ssh_transport.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { Store } from "../store/store.ts";
 
@@ -114,7 +114,9 @@ export function openRuntime(options: RuntimeOptions = {}): Runtime {
         ? connection
         : contextConnection(config, context, path);
       const transport = prepareTransport(home, c);
-      const virsh = options.virsh ?? new ProcessVirsh(c.uri, transport.connectUri);
+      const jump = transport.jump;
+      const virsh = options.virsh ??
+        new ProcessVirsh(c.uri, transport.connectUri, jump && ((stderr) => explainSshFailure(stderr, jump)));
       found = { libvirt: new Libvirt(virsh), jump: transport.jump };
       open.set(key, found);
     }

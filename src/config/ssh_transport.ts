@@ -83,7 +83,8 @@ export function prepareTransport(home: string, connection: Connection): Transpor
   ];
   if (keyFile) options.push("IdentitiesOnly=yes");
   // A unix socket path holds at most 107 bytes; without a short enough one every call opens its own connection.
-  const control = join(dir, "cm");
+  // Named by the password too: a changed password is checked by a new connection, not an old one reused.
+  const control = join(dir, `cm-${createHash("sha256").update(password ?? "").digest("hex").slice(0, 8)}`);
   if (control.length < 90) options.push("ControlMaster=auto", `ControlPath=${control}`, "ControlPersist=60");
   let env = "";
   if (password) {
@@ -133,4 +134,50 @@ function writeExecutable(path: string, text: string): void {
   Deno.writeTextFileSync(tmp, text, { mode: 0o700 });
   Deno.chmodSync(tmp, 0o700);
   Deno.renameSync(tmp, path);
+}
+
+/**
+ * What an ssh failure under virsh means, in lv's words, with the fix; undefined when stderr shows none.
+ * (libvirt wraps ssh's words: "Cannot recv data: ssh: connect to host ... Connection refused".)
+ */
+export function explainSshFailure(stderr: string, jump: JumpHost): string | undefined {
+  const at = `${jump.host}:${jump.port}`;
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/i.test(stderr)) {
+    return `the SSH host key of ${at} is not the one lv pinned in ${jump.knownHostsFile}; if the host was ` +
+      `reinstalled, remove its line there (ssh-keygen -R '[${jump.host}]:${jump.port}' -f ${jump.knownHostsFile})`;
+  }
+  if (/Connection refused/i.test(stderr)) {
+    return `nothing accepts SSH connections on ${at}: is sshd running there?`;
+  }
+  if (
+    /Could not resolve hostname|Name or service not known|Temporary failure in name resolution/i.test(stderr)
+  ) {
+    return `the host name ${jump.host} cannot be resolved`;
+  }
+  if (/timed out|No route to host|Network is unreachable/i.test(stderr)) {
+    return `${at} cannot be reached from here`;
+  }
+  const denied = /Permission denied \(([^)]*)\)/.exec(stderr);
+  if (denied) {
+    const used = jump.password
+      ? "the password"
+      : jump.privateKeyFile
+      ? `the key ${jump.privateKeyFile}`
+      : "no key";
+    return `${at} refused ${jump.user} with ${used} (it accepts: ${denied[1]}); check the context's ` +
+      `idSshKeyFile, username and password (lv config get-contexts)`;
+  }
+  if (/Identity file .* not accessible|no such identity/i.test(stderr)) {
+    return `the key file ${jump.privateKeyFile} cannot be read`;
+  }
+  const socket = /Failed to connect socket to '([^']+)'|connect\(\) to ([^ ]+) failed/i.exec(stderr);
+  if (socket) {
+    return `libvirtd is not running on ${jump.host} (no socket ${socket[1] ?? socket[2]}): start it there ` +
+      `(systemctl start libvirtd)`;
+  }
+  if (/\bnc: (command )?not found/.test(stderr)) {
+    return `${jump.host} has neither virt-ssh-helper nor nc to reach libvirtd: install libvirt there ` +
+      `(libvirt-clients has virt-ssh-helper)`;
+  }
+  return undefined;
 }

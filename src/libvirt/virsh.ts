@@ -61,10 +61,19 @@ export class ProcessVirsh implements VirshRunner {
   #connectUri: string;
   #calls = 0;
   #log: string | undefined;
-  /** `uri` is shown to users; `connectUri` (default the same) is what virsh gets (lv's ssh wrapper added). */
-  constructor(uri: string = DEFAULT_URI, connectUri: string = uri) {
+  #explain?: (stderr: string) => string | undefined;
+  /**
+   * `uri` is shown to users; `connectUri` (default the same) is what virsh gets (lv's ssh wrapper added).
+   * `explain` turns a failure to connect into lv's words, added to the command's error.
+   */
+  constructor(
+    uri: string = DEFAULT_URI,
+    connectUri: string = uri,
+    explain?: (stderr: string) => string | undefined,
+  ) {
     this.uri = uri;
     this.#connectUri = connectUri;
+    this.#explain = explain;
     this.#log = Deno.env.get("LV_VIRSH_LOG") || undefined;
   }
 
@@ -90,6 +99,11 @@ export class ProcessVirsh implements VirshRunner {
     }
     const out = await child.output();
     const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    let stderr = dec.decode(out.stderr);
+    const why = out.code !== 0 && /failed to connect to the hypervisor/i.test(stderr)
+      ? this.#explain?.(stderr)
+      : undefined;
+    if (why) stderr += `error: ${why}\n`;
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr };
   }
 }

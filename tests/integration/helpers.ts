@@ -47,6 +47,8 @@ export class Lv {
   readonly home: string;
   readonly virshLog: string;
   readonly env: Record<string, string>;
+  /** A command lv runs under, e.g. ["ip", "netns", "exec", NS] (another machine's network). */
+  prefix: string[] = [];
   /** `env`: more environment for lv (its own LV_HOME and LV_VIRSH_LOG are always set). */
   constructor(env: (home: string) => Record<string, string> = () => ({})) {
     this.home = Deno.makeTempDirSync({ prefix: "lv-test-" });
@@ -55,7 +57,8 @@ export class Lv {
   }
 
   async run(args: string[], options: { stdin?: string; cwd?: string } = {}): Promise<Run> {
-    return await run(Deno.execPath(), ["run", "-A", `${ROOT}mod.ts`, ...args], {
+    const argv = [...this.prefix, Deno.execPath(), "run", "-A", `${ROOT}mod.ts`, ...args];
+    return await run(argv[0], argv.slice(1), {
       env: { ...this.env, LV_HOME: this.home, LV_VIRSH_LOG: this.virshLog },
       stdin: options.stdin,
       cwd: options.cwd ?? ROOT,
