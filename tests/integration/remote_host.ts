@@ -90,7 +90,7 @@ export async function startRemoteHost(): Promise<RemoteHost> {
     await waitFor(
       async () => {
         try {
-          return Deno.readTextFileSync(file).trim() !== "";
+          return (await Deno.readTextFile(file)).trim() !== "";
         } catch {
           return false;
         }
