@@ -44,6 +44,10 @@ export function watchChildRead(
     target ??= await Deno.realPath(file).catch(() => file);
     if (pid === undefined) pid = await findChild(parent, match);
     if (pid === undefined) return;
+    // A descriptor can be pointed elsewhere (a shell's redirections come and go): check it every time.
+    if (fd !== undefined && await Deno.readLink(`/proc/${pid}/fd/${fd}`).catch(() => "") !== target) {
+      fd = undefined;
+    }
     if (fd === undefined) fd = await findFd(pid, target);
     if (fd === undefined) return;
     const pos = await readPos(pid, fd);

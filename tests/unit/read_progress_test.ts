@@ -50,7 +50,9 @@ Deno.test("watchChildRead() reports how far a child has read a file, found by it
     });
     try {
       await step();
-      await until(() => seen.at(-1) === 40960);
+      await until(() => seen.at(-1) === 40960).catch((e) => {
+        throw new Error(`${e.message}: seen ${seen} pid ${watch.pid} child ${child.pid}`);
+      });
       assert.equal(watch.pid, child.pid);
       await step();
       await until(() => seen.at(-1) === 81920);
@@ -66,6 +68,48 @@ Deno.test("watchChildRead() reports how far a child has read a file, found by it
     const after = seen.length;
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(seen.length, after, "no report after stop()");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("watchChildRead() follows the file when the descriptor it watched is pointed elsewhere", async () => {
+  // dash, for one, points its own stdin at a file while it starts a command with `<&3`, then points it
+  // back: the descriptor found first must be checked again at every poll.
+  const dir = await Deno.makeTempDir({ prefix: "lv-read-" });
+  try {
+    const file = join(dir, "image.img");
+    await Deno.writeFile(file, new Uint8Array(1 << 20));
+    const child = new Deno.Command("bash", {
+      args: [
+        "-c",
+        'exec 5<&0 4<"$2" 0<&4; echo opened; read -u 5 _; exec 0</dev/null; ' +
+        "dd bs=4096 count=10 <&4 >/dev/null 2>&1; echo read; read -u 5 _ || true",
+        "fake-virsh",
+        "vol-upload",
+        file,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.match((await lines.read()).value ?? "", /opened/);
+    const seen: number[] = [];
+    const watch = watchChildRead((argv) => argv.includes("vol-upload"), file, (n) => seen.push(n), {
+      pollMs: 10,
+    });
+    try {
+      await until(() => seen.length > 0); // found (its stdin, the lowest descriptor on the file)
+      await writer.write(new TextEncoder().encode("\n"));
+      assert.match((await lines.read()).value ?? "", /read/);
+      await until(() => seen.at(-1) === 40960);
+    } finally {
+      await watch.stop();
+      await writer.close();
+      await lines.cancel();
+      await child.status;
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
