@@ -32,3 +32,11 @@ export function refersTo(obj: AnyResource, key: ObjectKey): boolean {
 export function boxVolumeName(domainName: string): string {
   return domainName;
 }
+
+/**
+ * The Volume of disk `n` (1-based) of a multi-disk box under a Domain's `box:` shortcut: the first is
+ * named after the domain, the others `<domain>-disk2`, `<domain>-disk3`, ...
+ */
+export function boxOverlayName(domainName: string, n: number): string {
+  return n === 1 ? boxVolumeName(domainName) : `${domainName}-disk${n}`;
+}

@@ -297,6 +297,9 @@ const BOX_SPEC = obj<BoxSpec>(
 
 // ---------------------------------------------------------------- Volume
 
+/** Most disks a box may have (Volume.backingBoxDisk upper bound). */
+export const BOX_DISKS_MAX = 26;
+
 const VOLUME_SPEC = obj<VolumeSpec>(
   "Desired state of a Volume: one volume in a storage pool, blank or a copy-on-write overlay on a Box.",
   {
@@ -327,6 +330,12 @@ const VOLUME_SPEC = obj<VolumeSpec>(
     backingBox: str(
       "Name of a Box in the same namespace: the volume becomes a copy-on-write qcow2 overlay on it.",
       { format: "name" },
+    ),
+    backingBoxDisk: int(
+      "Which disk of the backing Box the overlay is on, for a Vagrant box with several disks (metadata.json disks[]): 1 is the first.",
+      1,
+      BOX_DISKS_MAX,
+      { defaultText: "1 (the box's first disk)" },
     ),
     context: CONTEXT,
   },

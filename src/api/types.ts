@@ -82,6 +82,22 @@ export interface BoxStatus extends Status {
   virtualSize?: number;
   /** Names of Volumes that use this box as backing store. */
   usedBy?: string[];
+  /**
+   * Every disk of the box in order, each its own base volume (box-NAME, box-NAME-2, ...); disk 1 is also
+   * `volume`, `path`, `format` and `virtualSize`. Each is recorded as soon as it is uploaded.
+   */
+  disks?: BoxDiskStatus[];
+}
+
+/** One uploaded disk of a Box. */
+export interface BoxDiskStatus {
+  /** Name of its base volume in the pool. */
+  volume: string;
+  /** Host path of the base volume. */
+  path: string;
+  format: "qcow2" | "raw";
+  /** Virtual size in bytes. */
+  virtualSize: number;
 }
 
 export type Box = Resource<"Box", BoxSpec, BoxStatus>;
@@ -99,6 +115,8 @@ export interface VolumeSpec {
   format: "qcow2" | "raw";
   /** Name of a Box: the volume is a copy-on-write qcow2 overlay on it. */
   backingBox?: string;
+  /** Which disk of a multi-disk backing Box the overlay is on: 1 (the first, the default), 2, ... */
+  backingBoxDisk?: number;
 }
 
 export interface VolumeStatus extends Status {

@@ -20,6 +20,12 @@ export function checkVolume(volume: Loose<Volume>, r: ProblemCollector): void {
       missing: true,
     });
   }
+  if (spec.backingBoxDisk !== undefined && spec.backingBox === undefined && !invalid) {
+    r.report(["spec", "backingBoxDisk"], {
+      message: "needs backingBox (it picks a disk of the backing box)",
+      value: spec.backingBoxDisk,
+    });
+  }
   if (spec.backingBox !== undefined && spec.format === "raw") {
     r.report(["spec", "format"], {
       message: "must be qcow2 for a copy-on-write overlay on a box (backingBox)",

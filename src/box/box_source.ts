@@ -9,12 +9,21 @@ import { basename, join } from "node:path";
 import { ChecksumMismatchError, download } from "./download.ts";
 import type { TransferListener } from "./transfer.ts";
 
-export interface BoxImage {
+/** One disk image of a box. */
+export interface BoxDiskImage {
   /** Local path of the disk image to upload. */
   path: string;
   format: "qcow2" | "raw";
   /** Bytes. */
   virtualSize: number;
+}
+
+export interface BoxImage extends BoxDiskImage {
+  /**
+   * Every disk, in order: one for an image or a v1 box (box.img), one per metadata.json `disks[]` entry
+   * for a v2 box. The first is also this object's path, format and virtualSize.
+   */
+  disks: BoxDiskImage[];
   /** sha256 of the source file (the .box or the image), when it was needed: a checksum, or a .box. */
   sha256?: string;
   /** A private key the box ships (vagrant_key beside box.img): guests from it accept it until lv installs its own. */
@@ -76,12 +85,12 @@ export async function imageInfo(path: string): Promise<{ format: string; virtual
   return { format: info.format, virtualSize: info["virtual-size"] };
 }
 
-/** Unpacks a Vagrant libvirt box (v1: box.img; v2: disks[0]) once per digest; returns the image path. */
+/** Unpacks a Vagrant libvirt box (v1: box.img; v2: every disks[] path) once per digest; returns the images. */
 async function unpackBox(
   boxFile: string,
   digest: string,
   cacheDir: string,
-): Promise<{ image: string; privateKey?: string }> {
+): Promise<{ images: string[]; privateKey?: string }> {
   const dir = join(cacheDir, "boxes", digest);
   const metadataPath = join(dir, "metadata.json");
   try {
@@ -97,7 +106,7 @@ async function unpackBox(
       throw new BoxSourceError(`Cannot unpack box ${boxFile}: ${(e as Error).message}`, { cause: e });
     }
   }
-  let metadata: { provider?: string; format?: string; disks?: { path?: string }[] };
+  let metadata: { provider?: string; format?: string; disks?: unknown };
   try {
     metadata = JSON.parse(await Deno.readTextFile(metadataPath));
   } catch (e) {
@@ -110,11 +119,27 @@ async function unpackBox(
       `${basename(boxFile)} is a box for provider "${metadata.provider}", not libvirt`,
     );
   }
-  const image = metadata.disks?.[0]?.path ?? "box.img";
-  if (image.includes("..") || image.startsWith("/")) {
-    throw new BoxSourceError(
-      `${basename(boxFile)}: metadata.json names disk path "${image}" outside the box`,
-    );
+  let images = ["box.img"];
+  if (metadata.disks !== undefined) {
+    // Format v2: disks: [{ path, format? }, ...], each its own image in the box.
+    const disks = metadata.disks;
+    if (!Array.isArray(disks) || disks.length === 0) {
+      throw new BoxSourceError(`${basename(boxFile)}: metadata.json "disks" must be a non-empty list`);
+    }
+    images = disks.map((d, i) => {
+      const path = (d as { path?: unknown } | null)?.path;
+      if (typeof path !== "string" || path === "") {
+        throw new BoxSourceError(`${basename(boxFile)}: metadata.json disks[${i}] has no "path"`);
+      }
+      return path;
+    });
+  }
+  for (const image of images) {
+    if (image.split(/[\\/]/).includes("..") || image.startsWith("/")) {
+      throw new BoxSourceError(
+        `${basename(boxFile)}: metadata.json names disk path "${image}" outside the box`,
+      );
+    }
   }
   let privateKey: string | undefined = join(dir, "vagrant_key");
   try {
@@ -122,7 +147,7 @@ async function unpackBox(
   } catch {
     privateKey = undefined;
   }
-  return { image: join(dir, image), privateKey };
+  return { images: images.map((image) => join(dir, image)), privateKey };
 }
 
 /** Resolves a Box source to an image ready for upload. */
@@ -159,16 +184,28 @@ export async function resolveBoxSource(
   if (want && want !== digest) {
     throw new BoxSourceError(`checksum mismatch for ${source}: expected sha256 ${want}, got ${digest}`);
   }
-  const box = tar ? await unpackBox(file, digest!, options.cacheDir) : { image: file };
-  const image = box.image;
-  const info = await imageInfo(image);
-  if (info.format !== "qcow2" && info.format !== "raw") {
-    throw new BoxSourceError(`${source}: image format "${info.format}" is not supported (qcow2 or raw)`);
+  const box = tar ? await unpackBox(file, digest!, options.cacheDir) : { images: [file] };
+  const disks: BoxDiskImage[] = [];
+  for (const image of box.images) {
+    let info;
+    try {
+      info = await imageInfo(image);
+    } catch (e) {
+      throw new BoxSourceError(
+        `${source}: cannot read disk image ${basename(image)}: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
+    }
+    if (info.format !== "qcow2" && info.format !== "raw") {
+      throw new BoxSourceError(`${source}: image format "${info.format}" is not supported (qcow2 or raw)`);
+    }
+    disks.push({ path: image, format: info.format, virtualSize: info.virtualSize });
   }
   return {
-    path: image,
-    format: info.format,
-    virtualSize: info.virtualSize,
+    ...disks[0],
+    disks,
     sha256: digest,
     privateKey: "privateKey" in box ? box.privateKey : undefined,
   };

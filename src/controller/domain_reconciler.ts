@@ -1,7 +1,7 @@
 /** Domain: one libvirt domain with its disks and interfaces, in the state the spec asks for. */
 import { getCondition, isTrue, removeCondition, setCondition } from "../api/conditions.ts";
 import { assignDiskDevices, BOX_DISK_DEVICE } from "../api/defaults.ts";
-import { boxVolumeName } from "../api/references.ts";
+import { boxOverlayName, boxVolumeName } from "../api/references.ts";
 import type {
   AnyResource,
   Domain,
@@ -28,6 +28,7 @@ import {
   WaitingError,
 } from "./context.ts";
 import { ensureFinalizer, removeFinalizer, writeStatus } from "./object_ops.ts";
+import { boxDisks } from "./box_reconciler.ts";
 import { domainInterfaces } from "./domain_interfaces.ts";
 import { syncExports } from "../guest/nfs_exports.ts";
 import { join } from "node:path";
@@ -100,13 +101,88 @@ async function ensureBoxVolume(ctx: ControllerContext, dom: Domain): Promise<voi
   );
 }
 
-async function resolveDisks(ctx: ControllerContext, dom: Domain): Promise<DomainXmlDisk[]> {
+/**
+ * A box with several disks (Vagrant box v2 `disks[]`): one more owned overlay per disk after the first,
+ * each on its own disk of the box (backingBoxDisk), made like the first one. The number of disks is known
+ * once the Box is uploaded; overlays made before stay while the Box is uploaded again. Returns their names
+ * in disk order.
+ */
+async function ensureBoxDiskVolumes(ctx: ControllerContext, dom: Domain): Promise<string[]> {
+  if (!dom.spec.box) return [];
+  const namespace = dom.metadata.namespace;
+  const first = await ctx.store.get({ kind: "Volume", namespace, name: boxVolumeName(dom.metadata.name) });
+  if (!first || first.kind !== "Volume") return [];
+  const box = await ctx.store.get({ kind: "Box", namespace, name: dom.spec.box });
+  const count = box?.kind === "Box" ? boxDisks(box).length : 0;
+  const names: string[] = [];
+  for (let n = 2;; n++) {
+    const name = boxOverlayName(dom.metadata.name, n);
+    const existing = await ctx.store.get({ kind: "Volume", namespace, name });
+    const owned = existing?.metadata.ownerReferences.some((o) => o.uid === dom.metadata.uid);
+    if (n > count && !owned) break;
+    names.push(name);
+    if (existing) {
+      if (!owned) {
+        throw new TerminalError(
+          "NameConflict",
+          `volume/${name} exists and is not owned by this domain; the box: shortcut names the overlay of box disk ${n} so`,
+        );
+      }
+      continue;
+    }
+    const volume: Volume = {
+      apiVersion: first.apiVersion,
+      kind: "Volume",
+      metadata: {
+        name,
+        namespace,
+        labels: { ...first.metadata.labels, "lv.dev/box-disk": String(n) },
+        annotations: {},
+        uid: "",
+        generation: 0,
+        resourceVersion: "",
+        creationTimestamp: "",
+        finalizers: [],
+        ownerReferences: structuredClone(first.metadata.ownerReferences),
+      },
+      // As the first overlay (pool, context, format), on disk n; machineVirtualSize is the first disk's.
+      spec: { ...structuredClone(first.spec), backingBoxDisk: n, size: undefined },
+      status: {},
+    };
+    delete volume.spec.size;
+    await ctx.store.create(volume);
+    await ctx.event(
+      dom,
+      "Normal",
+      "VolumeCreated",
+      `volume/${name} created as a copy-on-write overlay on disk ${n} of box/${dom.spec.box}`,
+    );
+  }
+  return names;
+}
+
+async function resolveDisks(
+  ctx: ControllerContext,
+  dom: Domain,
+  boxDiskVolumes: string[],
+): Promise<DomainXmlDisk[]> {
   // Validation names every disk's device; objects written another way get the same names here.
+  const own = assignDiskDevices(dom.spec.disks, { taken: dom.spec.box ? [BOX_DISK_DEVICE] : [] });
+  // A box's further disks come after the domain's own (whose names validation fixed without knowing them).
+  const boxRest = assignDiskDevices(
+    boxDiskVolumes.map((volume) => ({
+      volume,
+      bus: "virtio" as const,
+      device: undefined as string | undefined,
+    })),
+    { taken: [BOX_DISK_DEVICE, ...own.map((d) => d.device!)] },
+  );
   const wanted = [
     ...(dom.spec.box
       ? [{ volume: boxVolumeName(dom.metadata.name), bus: "virtio" as const, device: BOX_DISK_DEVICE }]
       : []),
-    ...assignDiskDevices(dom.spec.disks, { taken: dom.spec.box ? [BOX_DISK_DEVICE] : [] }),
+    ...own,
+    ...boxRest,
   ];
   const disks: DomainXmlDisk[] = [];
   for (const disk of wanted) {
@@ -195,7 +271,7 @@ export const domainReconciler: Reconciler = {
     }
 
     await ensureBoxVolume(ctx, dom);
-    const disks = await resolveDisks(ctx, dom);
+    const disks = await resolveDisks(ctx, dom, await ensureBoxDiskVolumes(ctx, dom));
     const networks = await checkNetworks(ctx, dom);
     const options: DomainXmlOptions = {
       driver: await resolveDriver(lv, dom),

@@ -70,6 +70,9 @@ export async function claimVolume(
   if (xml === undefined) return { state: "absent" };
   const volume = parseVolumeXml(xml);
   if (obj.status.volume === name) return { state: "ours", volume };
+  if (obj.kind === "Box" && obj.status.disks?.some((d) => d.volume === name)) {
+    return { state: "ours", volume };
+  }
   if (obj.status.pendingVolume === name) return { state: "incomplete", volume };
   throw new TerminalError(
     "NameConflict",
@@ -86,18 +89,31 @@ export async function recordIntent(ctx: ControllerContext, obj: Box | Volume, na
 }
 
 /**
- * Deletion of a Box's or Volume's pool volume: waits for the objects still using it, deletes the volume when
- * lv made it (not when a foreign volume took the name), then lets the object go.
+ * The pool volumes lv recorded for an object, complete or being created: its volume, a Box's disks (each
+ * its own volume) and a pending one. What deleting the object removes.
+ */
+export function recordedVolumes(obj: Box | Volume): string[] {
+  const names = [
+    obj.status.volume,
+    ...(obj.kind === "Box" ? (obj.status.disks ?? []).map((d) => d.volume) : []),
+    obj.status.pendingVolume,
+  ];
+  return [...new Set(names.filter((n): n is string => !!n))];
+}
+
+/**
+ * Deletion of a Box's or Volume's pool volumes: waits for the objects still using it, deletes each volume
+ * lv recorded for it ({@linkcode recordedVolumes}; not one a foreign volume took the name of), then lets
+ * the object go.
  */
 export async function deleteVolumeOf(
   ctx: ControllerContext,
   obj: Box | Volume,
   pool: string,
-  name: string,
 ): Promise<void> {
   await blockingReferrers(ctx, obj, obj.kind);
   const lv = ctx.libvirtFor(obj);
-  if (obj.status.volume || obj.status.pendingVolume) {
+  for (const name of recordedVolumes(obj)) {
     const claim = await claimVolume(lv, obj, pool, name).catch((e) => {
       if (e instanceof TerminalError) return { state: "foreign" }; // NameConflict: not ours to delete
       throw e;

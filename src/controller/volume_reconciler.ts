@@ -1,8 +1,8 @@
 /** Volume: a blank disk, or a copy-on-write qcow2 overlay on a Box. */
-import type { AnyResource, Box, Volume } from "../api/types.ts";
+import type { AnyResource, Box, BoxDiskStatus, Volume } from "../api/types.ts";
 import { isTrue } from "../api/conditions.ts";
 import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
-import { type ControllerContext, type Reconciler, WaitingError } from "./context.ts";
+import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
 import { ensureFinalizer, setReady } from "./object_ops.ts";
 import { claimVolume, deleteVolumeOf, ensurePool, recordIntent } from "./storage.ts";
 
@@ -14,7 +14,7 @@ export const volumeReconciler: Reconciler = {
     const pool = vol.spec.pool;
     const name = vol.metadata.name;
 
-    if (vol.metadata.deletionTimestamp) return await deleteVolumeOf(ctx, vol, pool, name);
+    if (vol.metadata.deletionTimestamp) return await deleteVolumeOf(ctx, vol, pool);
     await ensureFinalizer(ctx.store, vol);
     await ensurePool(lv, pool);
 
@@ -31,6 +31,7 @@ export const volumeReconciler: Reconciler = {
         throw new WaitingError("WaitingForBox", `waiting for box/${vol.spec.backingBox} to be uploaded`);
       }
     }
+    const backingDisk = backing && boxDisk(backing, vol.spec.backingBoxDisk ?? 1);
 
     let claim = await claimVolume(lv, vol, pool, name);
     if (claim.state === "incomplete") {
@@ -39,7 +40,7 @@ export const volumeReconciler: Reconciler = {
       claim = { state: "absent" };
     }
     if (claim.state === "absent") {
-      const capacity = Math.max(vol.spec.size ?? 0, backing?.status.virtualSize ?? 0);
+      const capacity = Math.max(vol.spec.size ?? 0, backingDisk?.virtualSize ?? 0);
       await recordIntent(ctx, vol, name);
       await lv.volCreate(
         pool,
@@ -47,8 +48,8 @@ export const volumeReconciler: Reconciler = {
           name,
           capacityBytes: capacity,
           format: vol.spec.format,
-          backingPath: backing?.status.path,
-          backingFormat: backing?.status.format,
+          backingPath: backingDisk?.path,
+          backingFormat: backingDisk?.format,
         }),
       );
       await ctx.event(
@@ -56,7 +57,11 @@ export const volumeReconciler: Reconciler = {
         "Normal",
         "Created",
         backing
-          ? `overlay "${name}" on box/${backing.metadata.name} created in pool "${pool}"`
+          ? `overlay "${name}" on box/${backing.metadata.name}${
+            backing.status.disks && backing.status.disks.length > 1
+              ? ` disk ${vol.spec.backingBoxDisk ?? 1}`
+              : ""
+          } created in pool "${pool}"`
           : `volume "${name}" (${capacity} bytes) created in pool "${pool}"`,
       );
     } else if (vol.spec.size && vol.spec.size > claim.volume.capacity) {
@@ -87,3 +92,23 @@ export const volumeReconciler: Reconciler = {
     );
   },
 };
+
+/** Disk `n` (1-based) of an uploaded Box; a box from before multi-disk support records only disk 1. */
+export function boxDisk(box: Box, n: number): BoxDiskStatus {
+  const disks: BoxDiskStatus[] = box.status.disks ?? [{
+    volume: box.status.volume ?? "",
+    path: box.status.path ?? "",
+    format: box.status.format ?? "qcow2",
+    virtualSize: box.status.virtualSize ?? 0,
+  }];
+  const disk = disks[n - 1];
+  if (!disk) {
+    throw new TerminalError(
+      "NoSuchBoxDisk",
+      `box/${box.metadata.name} has ${disks.length} disk${
+        disks.length === 1 ? "" : "s"
+      }; backingBoxDisk ${n} does not exist`,
+    );
+  }
+  return disk;
+}
