@@ -333,6 +333,10 @@ async function insertKey(
   return file;
 }
 
+/** Held in the guest while a provisioner runs (util-linux flock, where the guest has it). */
+const PROVISION_LOCK = "/tmp/lv-provision.lock";
+const COPY_FAILED = "lv: cannot write the provisioner's script";
+
 async function provision(
   input: GuestInput,
   conn: GuestConnection,
@@ -343,22 +347,29 @@ async function provision(
     if (!all && p.run !== "always") continue;
     const label = p.name ?? `provision[${i}]`;
     const script = p.inline ?? await Deno.readTextFile(p.path!);
-    const file = `/tmp/lv-provision-${i}.sh`;
-    const put = await conn.exec(`cat > ${file} && chmod 0755 ${file}`, { stdin: script });
-    if (put.code !== 0) throw new Error(`cannot copy ${label} to the guest: ${put.stderr}`);
     const env = Object.entries(p.env).map(([k, v]) => `${k}=${shellQuote(v)}`);
-    const command = [
+    const run = [
       ...(p.privileged ? ["sudo", "-n"] : []),
       "env",
       ...env,
       "/bin/sh",
-      file,
+      '"$f"',
       ...p.args.map(shellQuote),
     ].join(" ");
+    // The script goes in on stdin to a file of this run's own, and runs under a guest-wide lock: a run lv
+    // lost track of (lv killed, the connection dropped) goes on in the guest, and a new run waits for it
+    // instead of running beside it.
+    const command = `f=$(mktemp /tmp/lv-provision-XXXXXX) && cat > "$f" && chmod 0755 "$f" || ` +
+      `{ echo "${COPY_FAILED}" >&2; exit 125; }\n` +
+      `if command -v flock >/dev/null 2>&1; then lock="flock ${PROVISION_LOCK}"; else lock=; fi\n` +
+      `$lock ${run}\nrc=$?\nrm -f "$f"\nexit $rc\n`;
     await ctx.event(dom, "Normal", "Provisioning", `running ${label} (${provisionerSummary(p)})`);
     const prefix = `domain/${dom.metadata.name}: ${label}: `;
     const stream = (chunk: string) => ctx.progress?.(dom, chunk, prefix);
-    const r = await conn.exec(command, { onStdout: stream, onStderr: stream });
+    const r = await conn.exec(command, { onStdout: stream, onStderr: stream, stdin: script });
+    if (r.code === 125 && r.stderr.includes(COPY_FAILED)) {
+      throw new Error(`cannot copy ${label} to the guest: ${r.stderr}`);
+    }
     if (r.code !== 0) {
       return {
         ready: false,

@@ -13,7 +13,8 @@
  * apply runs the interrupted one again, from its start, to completion: at least once to completion, never
  * skipped, and run exactly once more by the apply that converges (two starts in all, not three). Whether the
  * interrupted run's rest still completes inside the guest after lv's SSH connection vanished is up to the
- * guest's sshd, not lv: the test reports it and asserts nothing about it.
+ * guest's sshd, not lv: the test reports it. lv runs provisioners under a guest-side lock, so the re-run
+ * never runs beside a leftover of the interrupted one: that order is asserted.
  */
 import assert from "node:assert/strict";
 import { GET_ALL, type Lists, lists, plus, watchStream } from "../integration/crash_helpers.ts";
@@ -178,6 +179,12 @@ Deno.test("kill -9 of lv apply while a real VM is provisioned: apply again conve
           const rerun = starts[1].split(" ")[1];
           assert.ok(log.includes(`done ${rerun}`), `the re-run (pid ${rerun}) completed:\n${log.join("\n")}`);
           const first = starts[0].split(" ")[1];
+          // Never side by side: the re-run waited for the guest-side lock the interrupted run still held.
+          const firstDone = log.indexOf(`done ${first}`);
+          assert.ok(
+            firstDone === -1 || firstDone < log.indexOf(`start ${rerun}`),
+            `the re-run started only after the interrupted run ended:\n${log.join("\n")}`,
+          );
           timings.push(
             `the interrupted run (pid ${first}) ${
               log.includes(`done ${first}`) ? "still completed in the guest" : "did not complete in the guest"
