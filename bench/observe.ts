@@ -5,7 +5,8 @@
  *
  *   LV_HOME=DIR deno run -A bench/observe.ts process|session [workers]
  */
-import { controllerContext, openRuntime, RECONCILERS } from "../src/cli/runtime.ts";
+import { openRuntime } from "../src/cli/runtime.ts";
+import { controllerContext, RECONCILERS } from "../src/cli/drive.ts";
 import { Manager } from "../src/controller/manager.ts";
 import { KINDS } from "../src/api/types.ts";
 import { ProcessVirsh } from "../src/libvirt/virsh.ts";
@@ -15,7 +16,7 @@ const URI = Deno.env.get("LV_CONNECT") ?? "qemu:///system";
 const mode = Deno.args[0];
 if (mode !== "process" && mode !== "session") throw new Error("usage: observe.ts process|session [workers]");
 const virsh = mode === "session" ? new SessionVirsh(URI) : new ProcessVirsh(URI);
-const rt = openRuntime({ virsh, output: { out() {}, err() {} } });
+const rt = await openRuntime({ virsh, output: { out() {}, err() {} } });
 let objects = 0;
 for (const kind of KINDS) objects += (await rt.store.list(kind)).length;
 const manager = new Manager(controllerContext(rt, { quiet: true }), RECONCILERS, {

@@ -3,7 +3,8 @@ import { getCondition } from "../api/conditions.ts";
 import type { AnyResource } from "../api/types.ts";
 import { type ObjectKey, refString } from "../store/store.ts";
 import { CommandFailed } from "./errors.ts";
-import { driveUntil, type Runtime } from "./runtime.ts";
+import { driveUntil } from "./drive.ts";
+import type { Runtime } from "./runtime.ts";
 
 export type Verdict = "done" | "failed" | "pending";
 
@@ -88,11 +89,4 @@ export async function awaitObjects(
   }
 }
 
-/** Parses "30s", "5m", "1h", "500ms" or plain seconds. */
-export function parseDuration(text: string): number | undefined {
-  const m = text.trim().match(/^(\d+(?:\.\d+)?)(ms|s|m|h)?$/);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2] ?? "s";
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
-}
+export { parseDuration } from "./duration.ts";

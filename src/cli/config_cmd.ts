@@ -5,12 +5,11 @@ import {
   ConfigError,
   configPath,
   contextUri,
-  loadConfig,
   type LvConfig,
   type LvContext,
-  parseConfig,
-  saveConfig,
+  SET_CONTEXT_FLAGS,
 } from "../config/config.ts";
+import { loadConfig, parseConfig, saveConfig } from "../config/config_file.ts";
 import { CommandFailed, UsageError } from "./errors.ts";
 import { renderTable } from "./printers.ts";
 import type { Output } from "./runtime.ts";
@@ -24,19 +23,6 @@ export const CONFIG_SUBCOMMANDS = [
   "delete-context",
   "view",
 ] as const;
-
-/** Flags of set-context, as `lv config set-context --help` lists them, and the field each sets. */
-export const SET_CONTEXT_FLAGS = {
-  uri: "uri",
-  driver: "driver",
-  host: "host",
-  port: "port",
-  "connect-via-ssh": "connectViaSsh",
-  username: "username",
-  "id-ssh-key-file": "idSshKeyFile",
-  "storage-pool-name": "storagePoolName",
-  "default-network": "defaultNetwork",
-} as const satisfies Record<string, keyof LvContext>;
 
 const URI_PARTS: (keyof LvContext)[] = ["driver", "host", "port", "connectViaSsh", "username"];
 

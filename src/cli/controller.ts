@@ -1,7 +1,8 @@
 /** lv controller: run the controllers until SIGINT/SIGTERM, healing drift by re-inspecting libvirt. */
 import { Manager } from "../controller/manager.ts";
 import { CommandFailed } from "./errors.ts";
-import { controllerContext, MANAGER_LEASE, RECONCILERS, type Runtime } from "./runtime.ts";
+import { controllerContext, MANAGER_LEASE, RECONCILERS } from "./drive.ts";
+import type { Runtime } from "./runtime.ts";
 
 export interface ControllerOptions {
   /** How often every object is reconciled again. */

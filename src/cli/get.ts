@@ -52,7 +52,7 @@ export async function get(rt: Runtime, targets: Target[], options: GetOptions): 
     }
   } else {
     const single = targets.length === 1 && targets[0].names.length === 1;
-    if (all.length > 0 || !single) rt.output.out(printObjects(all, options.output, single));
+    if (all.length > 0 || !single) rt.output.out(await printObjects(all, options.output, single));
   }
   if (missing.length > 0) throw new CommandFailed(`${missing.join(", ")} not found`);
 }

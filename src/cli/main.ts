@@ -1,32 +1,20 @@
 /** The CLI entry: parse arguments, run one command, map errors to exit codes (0 ok, 1 failure, 2 usage). */
 import { parseArgs } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
-import { explain, jsonSchema } from "../api/schema.ts";
-import { ConflictError } from "../store/store.ts";
+import { ConflictError, keyOf } from "../store/store.ts";
 import { VirshError } from "../libvirt/virsh.ts";
-import { apply } from "./apply.ts";
-import { parseDuration } from "./await_objects.ts";
-import { runController } from "./controller.ts";
-import { deleteObjects } from "./delete.ts";
-import { describe } from "./describe.ts";
-import { doctor } from "./doctor.ts";
+import { parseDuration } from "./duration.ts";
 import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
-import { get } from "./get.ts";
 import { HELP, usage } from "./help.ts";
-import { loadManifests } from "./manifests.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./printers.ts";
 import { lvHome, openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
-import { configCommand, SET_CONTEXT_FLAGS } from "./config_cmd.ts";
-import { ConfigError } from "../config/config.ts";
+import { ConfigError, SET_CONTEXT_FLAGS } from "../config/config.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { join } from "node:path";
 import { parseSelector, parseTargets } from "./targets.ts";
-import { parseWaitFor, wait } from "./wait.ts";
-import { request, setState, VERB_STATES } from "./verbs.ts";
-import { ssh, sshConfig } from "./ssh.ts";
-import { snapshot } from "./snapshot.ts";
-import { keyOf } from "../store/store.ts";
 import { KINDS } from "../api/types.ts";
+// Each command's module is imported when it runs (string literals: `deno compile` still bundles them), so
+// `lv get` does not load the controllers, ssh2 or the YAML library.
 
 export const VERSION: string = denoJson.version;
 
@@ -129,7 +117,7 @@ function normalize(args: string[]): string[] {
 }
 
 async function withRuntime(flags: Flags, output: Output, fn: (rt: Runtime) => Promise<void>): Promise<void> {
-  const rt = openRuntime({
+  const rt = await openRuntime({
     connect: flags.connect as string | undefined,
     context: flags.context as string | undefined,
     output,
@@ -178,7 +166,8 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
           }
         });
         return 0;
-      case "explain":
+      case "explain": {
+        const { explain } = await import("../api/schema.ts");
         if (positionals.length !== 1) {
           throw new UsageError(
             "explain takes one KIND[.field.path]",
@@ -192,7 +181,9 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
           throw new UsageError((e as Error).message, `lv explain ${kind} lists its fields`);
         }
         return 0;
-      case "schema":
+      }
+      case "schema": {
+        const { jsonSchema } = await import("../api/schema.ts");
         output.out(
           JSON.stringify(
             positionals[0]
@@ -203,7 +194,9 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
           ) + "\n",
         );
         return 0;
-      case "apply":
+      }
+      case "apply": {
+        const { apply } = await import("./apply.ts");
         await withRuntime(flags, output, (rt) =>
           apply(rt, {
             files: (flags.filename as string[] | undefined) ?? [],
@@ -211,7 +204,10 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
             timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
           }));
         return 0;
-      case "delete":
+      }
+      case "delete": {
+        const { deleteObjects } = await import("./delete.ts");
+        const { loadManifests } = await import("./manifests.ts");
         await withRuntime(flags, output, async (rt) => {
           const files = (flags.filename as string[] | undefined) ?? [];
           if (files.length > 0 && positionals.length > 0) {
@@ -229,6 +225,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
           });
         });
         return 0;
+      }
       case "get": {
         const format = (flags.output as string | undefined) ?? "table";
         if (!OUTPUT_FORMATS.includes(format as OutputFormat)) {
@@ -238,6 +235,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
           );
         }
         const targets = parseTargets(positionals);
+        const { get } = await import("./get.ts");
         await withRuntime(flags, output, (rt) =>
           get(rt, targets, {
             output: format as OutputFormat,
@@ -249,10 +247,12 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       }
       case "describe": {
         const targets = parseTargets(positionals);
+        const { describe } = await import("./describe.ts");
         await withRuntime(flags, output, (rt) => describe(rt, targets, namespace ?? "default"));
         return 0;
       }
       case "wait": {
+        const { parseWaitFor, wait } = await import("./wait.ts");
         const forWhat = parseWaitFor(flags.for as string | undefined);
         const keys = parseTargets(positionals, { requireNames: true }).flatMap((t) =>
           t.names.map((name) => ({ kind: t.kind, namespace: namespace ?? "default", name }))
@@ -260,15 +260,17 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
         await withRuntime(flags, output, (rt) => wait(rt, keys, forWhat, duration(flags, "timeout", 30_000)));
         return 0;
       }
-      case "controller":
+      case "controller": {
+        const { runController } = await import("./controller.ts");
         await withRuntime(flags, output, (rt) =>
           runController(rt, {
             resyncMs: duration(flags, "resync", 30_000),
             workers: Number(flags.workers ?? 4) || 4,
           }));
         return 0;
+      }
       case "doctor":
-        await withRuntime(flags, output, doctor);
+        await withRuntime(flags, output, (await import("./doctor.ts")).doctor);
         return 0;
       case "up":
       case "halt":
@@ -278,6 +280,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       case "provision":
       case "rsync": {
         if (positionals.length === 0) throw new UsageError(`no domain named`, `e.g. lv ${command} web`);
+        const { request, setState, VERB_STATES } = await import("./verbs.ts");
         const options = {
           wait: bool(flags, "wait", true),
           timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
@@ -298,6 +301,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
           throw new UsageError("lv ssh takes one domain name", "e.g. lv ssh web -- uname -a");
         }
         let code = 0;
+        const { ssh } = await import("./ssh.ts");
         await withRuntime(flags, output, async (rt) => {
           code = await ssh(rt, positionals[0], namespace ?? "default", after);
         });
@@ -307,12 +311,16 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
         if (positionals.length === 0) {
           throw new UsageError("no domain named", "e.g. lv ssh-config web >> ~/.ssh/config");
         }
+        const { sshConfig } = await import("./ssh.ts");
         await withRuntime(flags, output, (rt) => sshConfig(rt, positionals, namespace ?? "default"));
         return 0;
-      case "snapshot":
+      case "snapshot": {
+        const { snapshot } = await import("./snapshot.ts");
         await withRuntime(flags, output, (rt) => snapshot(rt, positionals, namespace ?? "default"));
         return 0;
+      }
       case "config": {
+        const { configCommand } = await import("./config_cmd.ts");
         let store: SqliteStore | undefined;
         try {
           await configCommand({

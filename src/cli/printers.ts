@@ -1,5 +1,4 @@
 /** One printer per -o format: table, wide, yaml, json, name. */
-import { stringify } from "yaml";
 import { getCondition } from "../api/conditions.ts";
 import type { AnyResource, Kind } from "../api/types.ts";
 import { kindWord } from "./kinds.ts";
@@ -156,14 +155,15 @@ export function printTable(
 }
 
 /** Objects in a machine format: yaml and json print one object alone, or a List of several. */
-export function printObjects(
+export async function printObjects(
   objects: AnyResource[],
   format: "yaml" | "json" | "name",
   single: boolean,
-): string {
+): Promise<string> {
   if (format === "name") return objects.map((o) => `${kindWord(o.kind)}/${o.metadata.name}\n`).join("");
   const doc = single && objects.length === 1
     ? objects[0]
     : { apiVersion: "v1", kind: "List", items: objects };
-  return format === "json" ? JSON.stringify(doc, null, 2) + "\n" : stringify(doc);
+  if (format === "json") return JSON.stringify(doc, null, 2) + "\n";
+  return (await import("yaml")).stringify(doc); // loaded only for yaml: a table needs no YAML library
 }

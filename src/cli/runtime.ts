@@ -1,31 +1,19 @@
-/** What commands run against: the store, libvirt, the controllers, and where output goes. */
+/** What commands run against: the store, the libvirt connections, and where output goes. */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { refString } from "../store/store.ts";
 import type { AnyResource } from "../api/types.ts";
-import type { ControllerContext } from "../controller/context.ts";
-import { Manager, type ManagerOptions } from "../controller/manager.ts";
-import { boxReconciler } from "../controller/box_reconciler.ts";
-import { domainReconciler } from "../controller/domain_reconciler.ts";
-import { networkReconciler } from "../controller/network_reconciler.ts";
-import { volumeReconciler } from "../controller/volume_reconciler.ts";
 import { Libvirt } from "../libvirt/libvirt.ts";
 import { DEFAULT_URI, ProcessVirsh, type VirshRunner } from "../libvirt/virsh.ts";
 import {
   configPath,
   type Connection,
   contextConnection,
-  loadConfig,
   type LvConfig,
   selectConnection,
 } from "../config/config.ts";
 import { explainSshFailure, type JumpHost, prepareTransport } from "../config/ssh_transport.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { Store } from "../store/store.ts";
-
-export const RECONCILERS = [boxReconciler, volumeReconciler, networkReconciler, domainReconciler];
-export const MANAGER_LEASE = "controller-manager";
-const LEASE_TTL_MS = 15_000;
 
 export interface Output {
   /** Results (resources, tables): stdout. */
@@ -70,8 +58,20 @@ export interface RuntimeOptions {
   /** --context NAME. */
   context?: string;
   home?: string;
+  /** The config file; default {@linkcode configPath}. */
+  configPath?: string;
   output?: Output;
   virsh?: VirshRunner;
+}
+
+/** The config file's contents; the YAML parser is loaded only when there is a file. */
+export async function readConfig(path: string): Promise<LvConfig> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    return { contexts: [] };
+  }
+  return (await import("../config/config_file.ts")).loadConfig(path);
 }
 
 export function stdOutput(): Output {
@@ -86,10 +86,10 @@ export function stdOutput(): Output {
  * Opens the store and selects the connection. The config file is read first, so a bad config or an unknown
  * context fails before anything is opened.
  */
-export function openRuntime(options: RuntimeOptions = {}): Runtime {
+export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const home = options.home ?? lvHome();
-  const path = configPath();
-  const config = loadConfig(path);
+  const path = options.configPath ?? configPath();
+  const config = await readConfig(path);
   const connection = selectConnection(
     config,
     { connect: options.connect, context: options.context },
@@ -139,89 +139,4 @@ export function openRuntime(options: RuntimeOptions = {}): Runtime {
     holder: `${hostname()}:${Deno.pid}`,
     close: () => store.close(),
   };
-}
-
-export function controllerContext(rt: Runtime, options: { quiet?: boolean } = {}): ControllerContext {
-  const partial = new Map<string, string>();
-  return {
-    progress: (obj, text, prefix) => {
-      const key = refString(obj);
-      const lines = ((partial.get(key) ?? "") + text).split("\n");
-      partial.set(key, lines.pop()!);
-      for (const line of lines) rt.output.err(`${prefix}${line}\n`);
-    },
-    store: rt.store,
-    home: rt.home,
-    libvirtFor: (obj) => rt.libvirtFor(obj),
-    jumpFor: (obj) => rt.jumpFor(obj),
-    now: () => new Date(),
-    event: async (obj: AnyResource, type, reason, message) => {
-      await rt.store.recordEvent(obj, { type, reason, message });
-      if (!options.quiet) rt.output.err(`${refString(obj)}: ${reason}: ${message}\n`);
-    },
-  };
-}
-
-/**
- * Whether a lease holder ("host:pid") is a process of this host that no longer exists (an lv killed with
- * SIGKILL): its lease need not be waited out.
- */
-export function deadHolder(holder: string): boolean {
-  const [host, pid] = holder.split(":");
-  if (host !== hostname() || !/^\d+$/.test(pid ?? "")) return false;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-/**
- * Runs the controllers in this process while `until` is false, when no `lv controller` (or other lv
- * process) holds the manager lease; otherwise only watches. Returns whether `until` became true before
- * the deadline. Checks every pollMs.
- */
-export async function driveUntil(
-  rt: Runtime,
-  until: () => Promise<boolean>,
-  options: { timeoutMs: number; pollMs?: number; manager?: ManagerOptions; onTick?: () => Promise<void> },
-): Promise<boolean> {
-  const deadline = Date.now() + options.timeoutMs;
-  let manager: Manager | undefined;
-  let renewedAt = 0;
-  let told: string | undefined;
-  try {
-    while (true) {
-      if (await until()) return true;
-      await options.onTick?.();
-      if (Date.now() >= deadline) return false;
-      if (!manager || Date.now() - renewedAt > LEASE_TTL_MS / 3) {
-        const other = manager ? undefined : await rt.store.leaseHolder(MANAGER_LEASE);
-        const held = await rt.store.acquireLease(MANAGER_LEASE, rt.holder, LEASE_TTL_MS, {
-          takeFrom: other && deadHolder(other) ? other : undefined,
-        });
-        if (!held && other && other !== told) {
-          told = other;
-          rt.output.err(`lv: the controllers run in another lv process (${other}); waiting for them\n`);
-        }
-        renewedAt = Date.now();
-        if (held && !manager) {
-          manager = new Manager(controllerContext(rt, { quiet: true }), RECONCILERS, options.manager);
-          await manager.start();
-        } else if (!held && manager) {
-          await manager.stop();
-          manager = undefined;
-        }
-      }
-      await new Promise((r) =>
-        setTimeout(r, Math.min(options.pollMs ?? 200, Math.max(0, deadline - Date.now())))
-      );
-    }
-  } finally {
-    if (manager) {
-      await manager.stop();
-      await rt.store.releaseLease(MANAGER_LEASE, rt.holder);
-    }
-  }
 }

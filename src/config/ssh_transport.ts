@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Connection } from "./config.ts";
-import { shellQuote } from "../guest/ssh_client.ts";
+import { shellQuote } from "../guest/shell.ts";
 
 /** The libvirt host as an SSH jump host for reaching guests on its private networks. */
 export interface JumpHost {

@@ -253,7 +253,4 @@ function connectJump(via: JumpHost, timeoutMs: number): Promise<Client> {
   });
 }
 
-/** Quotes a word for a POSIX shell. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote } from "./shell.ts";

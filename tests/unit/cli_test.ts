@@ -132,12 +132,12 @@ Deno.test("apply, get tables and delete through a fake libvirt", async (t) => {
       });
     }
     assert.equal(
-      printObjects(objects, "name", false),
+      await printObjects(objects, "name", false),
       "box/tiny\nnetwork/basic-net\nvolume/web\nvolume/web-data\ndomain/web\n",
     );
-    const single = JSON.parse(printObjects(objects.filter((o) => o.kind === "Domain"), "json", true));
+    const single = JSON.parse(await printObjects(objects.filter((o) => o.kind === "Domain"), "json", true));
     assert.equal(single.kind, "Domain");
-    const list = JSON.parse(printObjects(objects, "json", false));
+    const list = JSON.parse(await printObjects(objects, "json", false));
     assert.equal(list.kind, "List");
 
     out.stdout = "";

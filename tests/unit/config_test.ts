@@ -6,10 +6,9 @@ import {
   contextDefaults,
   contextUri,
   type LvConfig,
-  parseConfig,
-  saveConfig,
   selectConnection,
 } from "../../src/config/config.ts";
+import { parseConfig, saveConfig } from "../../src/config/config_file.ts";
 import { explainSshFailure, prepareTransport } from "../../src/config/ssh_transport.ts";
 import { main } from "../../src/cli/main.ts";
 import type { Output } from "../../src/cli/runtime.ts";

@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { getCondition } from "../../src/api/conditions.ts";
 import type { AnyResource, Condition, Kind } from "../../src/api/types.ts";
 import { absolutize } from "../../src/cli/manifests.ts";
-import { controllerContext, openRuntime, RECONCILERS, type Runtime } from "../../src/cli/runtime.ts";
+import { openRuntime, type Runtime } from "../../src/cli/runtime.ts";
+import { controllerContext, RECONCILERS } from "../../src/cli/drive.ts";
 import type { ControllerContext, ReconcileResult } from "../../src/controller/context.ts";
 import { Manager, type ManagerOptions } from "../../src/controller/manager.ts";
 import type { Libvirt } from "../../src/libvirt/libvirt.ts";
@@ -58,7 +59,12 @@ export async function newHarness(options: HarnessOptions = {}): Promise<Harness>
   const home = await Deno.makeTempDir({ prefix: "lv-unit-" });
   const fake = new FakeVirsh(options.fake);
   if (options.defaultPool) fake.addPool("default");
-  const rt = openRuntime({ home, virsh: fake, output: { out: () => {}, err: () => {} } });
+  const rt = await openRuntime({
+    home,
+    configPath: `${home}/config.yaml`,
+    virsh: fake,
+    output: { out: () => {}, err: () => {} },
+  });
   const clock = new TestClock();
   const ctx: ControllerContext = { ...controllerContext(rt, { quiet: true }), now: () => clock.now() };
   return {
