@@ -307,13 +307,14 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
         });
         return code;
       }
-      case "ssh-config":
+      case "ssh-config": {
         if (positionals.length === 0) {
           throw new UsageError("no domain named", "e.g. lv ssh-config web >> ~/.ssh/config");
         }
         const { sshConfig } = await import("./ssh.ts");
         await withRuntime(flags, output, (rt) => sshConfig(rt, positionals, namespace ?? "default"));
         return 0;
+      }
       case "snapshot": {
         const { snapshot } = await import("./snapshot.ts");
         await withRuntime(flags, output, (rt) => snapshot(rt, positionals, namespace ?? "default"));
