@@ -10,8 +10,9 @@ import type { Libvirt } from "../libvirt/libvirt.ts";
 import type { JumpHost } from "../config/ssh_transport.ts";
 import type { DomainXmlInterface } from "../libvirt/xml/domain_xml.ts";
 import { Buffer } from "node:buffer";
-import { utils } from "ssh2";
-import { GuestConnection, HostKeyMismatchError, shellQuote } from "../guest/ssh_client.ts";
+// ssh2 loads when a guest is first reached (~50 ms), not with every command that loads the controllers.
+import type { GuestConnection } from "../guest/ssh_client.ts";
+import { shellQuote } from "../guest/shell.ts";
 import { syncExports } from "../guest/nfs_exports.ts";
 import type { ControllerContext } from "./context.ts";
 import type { Store } from "../store/store.ts";
@@ -297,12 +298,14 @@ async function insertKey(
   const dir = join(ctx.home, "keys");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, dom.metadata.uid);
+  const { utils } = await import("ssh2");
   const pair = utils.generateKeyPairSync("ed25519", { comment: `lv ${dom.metadata.name}` });
   const add = await conn.exec(
     `umask 077 && mkdir -p ~/.ssh && printf '%s\\n' ${shellQuote(pair.public)} >> ~/.ssh/authorized_keys`,
   );
   if (add.code !== 0) throw new Error(`cannot install lv's key: ${tail(add.stderr, 3)}`);
-  const check = await GuestConnection.connect({
+  const ssh = await import("../guest/ssh_client.ts");
+  const check = await ssh.GuestConnection.connect({
     host: address,
     port: dom.spec.ssh.port,
     user: dom.spec.ssh.user,
@@ -458,9 +461,10 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     );
   }
   guest.address = address;
+  const ssh = await import("../guest/ssh_client.ts");
   let conn: GuestConnection;
   try {
-    conn = await GuestConnection.connect({
+    conn = await ssh.GuestConnection.connect({
       host: address,
       port: dom.spec.ssh.port,
       user: dom.spec.ssh.user,
@@ -471,7 +475,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
       via: input.jump,
     });
   } catch (e) {
-    if (e instanceof HostKeyMismatchError) {
+    if (e instanceof ssh.HostKeyMismatchError) {
       return { ready: false, failed: true, reason: "HostKeyChanged", message: e.message, guest };
     }
     return waiting(
