@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { makeMultiDiskBox } from "./box_files.ts";
 import type { AnyResource, Box, Domain, Kind, Volume } from "../../src/api/types.ts";
 import { BoxSourceError, resolveBoxSource } from "../../src/box/box_source.ts";
 import { TerminalError } from "../../src/controller/context.ts";
@@ -24,41 +25,16 @@ import {
   passOk,
   ready,
   runManagerUntil,
-  TINY_IMG,
 } from "./harness.ts";
 
-async function sh(cmd: string, args: string[], cwd?: string): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, cwd, stderr: "piped" }).output();
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-}
-
 const MiB = 1 << 20;
-
-/** A v2 box: disk1.qcow2 (1 MiB, from tiny.img) and disk2.qcow2 (2 MiB), or what `metadata` says. */
-async function makeBox(dir: string, metadata?: object): Promise<string> {
-  const src = await Deno.makeTempDir({ dir });
-  await sh("qemu-img", ["convert", "-O", "qcow2", TINY_IMG, join(src, "disk1.qcow2")]);
-  await sh("qemu-img", ["create", "-q", "-f", "qcow2", join(src, "disk2.qcow2"), "2M"]);
-  await Deno.writeTextFile(
-    join(src, "metadata.json"),
-    JSON.stringify(
-      metadata ?? {
-        provider: "libvirt",
-        disks: [{ path: "disk1.qcow2", format: "qcow2" }, { path: "disk2.qcow2" }],
-      },
-    ),
-  );
-  const box = join(src, "multi.box");
-  await sh("tar", ["-cf", box, "metadata.json", "disk1.qcow2", "disk2.qcow2"], src);
-  return box;
-}
 
 Deno.test("resolveBoxSource() returns every disk of a v2 box, in order", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "lv-multi-" });
   try {
     const cacheDir = join(dir, "cache");
     await t.step("two disks", async () => {
-      const image = await resolveBoxSource(await makeBox(dir), undefined, { cacheDir });
+      const image = await resolveBoxSource(await makeMultiDiskBox(dir), undefined, { cacheDir });
       assert.deepEqual(
         image.disks.map((d) => [d.path.split("/").at(-1), d.format, d.virtualSize]),
         [["disk1.qcow2", "qcow2", MiB], ["disk2.qcow2", "qcow2", 2 * MiB]],
@@ -82,7 +58,7 @@ Deno.test("resolveBoxSource() returns every disk of a v2 box, in order", async (
     for (const [name, metadata, message] of bad) {
       await t.step(`${name} is refused (BoxSourceError)`, async () => {
         await assert.rejects(
-          resolveBoxSource(await makeBox(dir, metadata), undefined, { cacheDir }),
+          resolveBoxSource(await makeMultiDiskBox(dir, metadata), undefined, { cacheDir }),
           (e: Error) => e instanceof BoxSourceError && message.test(e.message),
         );
       });
@@ -100,7 +76,7 @@ async function withMultiBox(
   const h = await newHarness({ defaultPool: true });
   const dir = await Deno.makeTempDir({ prefix: "lv-multi-" });
   try {
-    const source = await makeBox(dir);
+    const source = await makeMultiDiskBox(dir);
     const all = basicExample();
     (all["Box/tiny"] as Box).spec.source = source;
     (all["Domain/web"] as Domain).spec.communicator = "none";
