@@ -80,6 +80,7 @@ export async function download(url: string, options: DownloadOptions): Promise<D
     }
     const cached = await fromUrlCache(url, key, byDigest, want);
     if (cached) return cached;
+    await removeOldParts(options.dir, urlKey(url));
     let result = await fetchToPart(url, key, options);
     if (want && result.sha256 !== want) {
       await discardPart(key);
@@ -131,6 +132,15 @@ async function fromUrlCache(
   const path = join(byDigest, digest);
   if (!await exists(path)) await Deno.link(key, path).catch(() => Deno.copyFile(key, path));
   return { path, sha256: digest, cached: true, resumedAt: 0 };
+}
+
+/** Partial files an older lv named by process id (`<key>.part.<pid>`): never resumed, only in the way. */
+async function removeOldParts(dir: string, key: string): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name.startsWith(`${key}.part.`) && /^\d+$/.test(entry.name.slice(key.length + 6))) {
+      await Deno.remove(join(dir, entry.name)).catch(() => {});
+    }
+  }
 }
 
 async function discardPart(key: string): Promise<void> {

@@ -406,3 +406,17 @@ Deno.test("parseContentRange() reads bytes START-END/TOTAL", () => {
   assert.equal(parseContentRange("bytes */100"), undefined);
   assert.equal(parseContentRange(null), undefined);
 });
+
+Deno.test("download() removes the per-process partial files an older lv left", async () => {
+  await withDir(async (dir) => {
+    await withServer(undefined, async (url) => {
+      const old = join(dir, `${urlKey(url)}.part.12345`);
+      const other = join(dir, `${urlKey("http://elsewhere/")}.part.12345`);
+      await Deno.writeFile(old, new Uint8Array(10));
+      await Deno.writeFile(other, new Uint8Array(10));
+      await download(url, { dir });
+      assert.equal(await size(old), undefined);
+      assert.equal(await size(other), 10, "another URL's is not this download's business");
+    });
+  });
+});
