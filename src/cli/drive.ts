@@ -30,6 +30,7 @@ export function controllerContext(rt: Runtime, options: { quiet?: boolean } = {}
     home: rt.home,
     libvirtFor: (obj) => rt.libvirtFor(obj),
     jumpFor: (obj) => rt.jumpFor(obj),
+    transfer: rt.output.transfer && ((obj, p) => rt.output.transfer!(refString(obj), p)),
     now: () => new Date(),
     event: async (obj: AnyResource, type, reason, message) => {
       await rt.store.recordEvent(obj, { type, reason, message });

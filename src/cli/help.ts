@@ -46,6 +46,22 @@ Exit codes: 0 ok, 1 failure, 2 usage or validation error.
 `;
 
 const USAGE: Record<string, string> = {
+  box: `Usage: lv box list [-o table|wide|json] [-A]
+       lv box prune [--dry-run] [--timeout=10m] [-A]
+
+Boxes are uploaded once per pool as base volumes (box-NAME, box-NAME-2, ... for a box with several disks)
+and shared by the copy-on-write Volumes made on them.
+
+list    every Box's base volumes, per pool: size, format, and what uses them (USED-BY: lv's Volumes,
+        Domains whose overlay is still to be made, and any other volume libvirt says is backed by it),
+        then box-* volumes in those pools that no Box owns (BOX <none>: orphans)
+prune   deletes the Boxes nothing uses (their volumes with them, waiting like lv delete) and the orphaned
+        box volumes nothing uses; prints what it removed. --dry-run prints the same and removes nothing.
+        A volume named like a Box's that lv did not make (NameConflict) is never removed.
+
+Pools looked at: "default" and every pool a Box, Volume or Domain names, on the selected context; with
+-A, on every context the store's objects live on.
+`,
   config: `Usage: lv config set-context NAME [--host HOST] [--port N] [--connect-via-ssh] [--username USER]
                          [--id-ssh-key-file FILE] [--password-stdin] [--driver kvm|qemu]
                          [--storage-pool-name POOL] [--default-network NET] | [--uri URI]

@@ -61,6 +61,13 @@ const FLAGS = {
   ssh: { ...COMMON },
   "ssh-config": { ...COMMON },
   snapshot: { ...COMMON },
+  box: {
+    ...COMMON,
+    output: { type: "string", short: "o" },
+    "all-contexts": { type: "boolean", short: "A" },
+    "dry-run": { type: "boolean" },
+    timeout: { type: "string" },
+  },
   config: {
     ...COMMON,
     ...Object.fromEntries(
@@ -318,6 +325,17 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       case "snapshot": {
         const { snapshot } = await import("./snapshot.ts");
         await withRuntime(flags, output, (rt) => snapshot(rt, positionals, namespace ?? "default"));
+        return 0;
+      }
+      case "box": {
+        const { boxCommand } = await import("./box.ts");
+        await withRuntime(flags, output, (rt) =>
+          boxCommand(rt, positionals[0], {
+            output: flags.output as string | undefined,
+            allContexts: !!flags["all-contexts"],
+            dryRun: !!flags["dry-run"],
+            timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
+          }));
         return 0;
       }
       case "config": {

@@ -3,6 +3,8 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { AnyResource } from "../api/types.ts";
 import { Libvirt } from "../libvirt/libvirt.ts";
+import { TransferDisplay } from "./progress.ts";
+import type { TransferProgress } from "../box/transfer.ts";
 import { DEFAULT_URI, ProcessVirsh, type VirshRunner } from "../libvirt/virsh.ts";
 import {
   configPath,
@@ -20,6 +22,8 @@ export interface Output {
   out(text: string): void;
   /** Progress and warnings: stderr. */
   err(text: string): void;
+  /** A byte transfer's progress (box download, upload) for `who` ("box/debian"); absent: not shown. */
+  transfer?(who: string, progress: TransferProgress): void;
 }
 
 export interface Runtime {
@@ -74,11 +78,18 @@ export async function readConfig(path: string): Promise<LvConfig> {
   return (await import("../config/config_file.ts")).loadConfig(path);
 }
 
+/** stdout and stderr; transfers as bars redrawn in place when stderr is a terminal, else as plain lines. */
 export function stdOutput(): Output {
   const enc = new TextEncoder();
+  const display = new TransferDisplay({
+    write: (t) => Deno.stderr.writeSync(enc.encode(t)),
+    tty: Deno.stderr.isTerminal(),
+    columns: () => Deno.stderr.isTerminal() ? Deno.consoleSize().columns : 80,
+  });
   return {
     out: (t) => Deno.stdout.writeSync(enc.encode(t)),
-    err: (t) => Deno.stderr.writeSync(enc.encode(t)),
+    err: (t) => display.print(t),
+    transfer: (who, p) => display.update(who, p),
   };
 }
 

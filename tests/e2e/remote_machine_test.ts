@@ -1,45 +1,61 @@
 /**
- * examples/machine.yaml on a remote hypervisor: lv runs in a workstation network namespace that reaches the
- * lab (libvirtd, the guest's network) only through the lab's sshd. The box is uploaded over qemu+ssh, the
- * guest is provisioned and synced through the libvirt host as a jump host, and `lv ssh` and plain OpenSSH
- * with `lv ssh-config` reach it the same way.
+ * The README's "A remote hypervisor" commands, run as written (but for the host's address): lv runs in a
+ * workstation network namespace that reaches the lab (libvirtd, the guest's network) only through the lab's
+ * sshd. The box is uploaded over qemu+ssh, the guest is provisioned and synced through the libvirt host as a
+ * jump host, and `lv ssh` and plain OpenSSH with `lv ssh-config` reach it the same way.
  */
 import assert from "node:assert/strict";
-import { Lv, requireLab, run, virshNames } from "../integration/helpers.ts";
+import { Lv, requireLab, ROOT, run, virshNames } from "../integration/helpers.ts";
 import { startRemoteHost } from "../integration/remote_host.ts";
 
 const MACHINE = "examples/machine.yaml";
 
-Deno.test("examples/machine.yaml on a remote libvirt host, guests reached through it", async (t) => {
+/** The commands of the README's "A remote hypervisor" block, comments dropped, `a ; b` split. */
+export function remoteCommands(readme: string): string[] {
+  const section = readme.split("## A remote hypervisor")[1].split("\n## ")[0];
+  const block = /```sh\n([\s\S]*?)```/.exec(section)![1];
+  return block.split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter((l) => l)
+    .flatMap((l) => l.split(" ; "));
+}
+
+Deno.test("README's remote hypervisor: examples/machine.yaml on an ssh-reached host, guests through it", async (t) => {
   requireLab();
   if (!Deno.env.get("LV_TEST_BOX_DIR")) throw new Error("LV_TEST_BOX_DIR is not set: run `deno task test`");
+  const readme = remoteCommands(Deno.readTextFileSync(`${ROOT}README.md`));
+  assert.deepEqual(readme.map((l) => l.split(" ").slice(0, 3).join(" ")), [
+    "lv config set-context",
+    "lv config use-context",
+    "lv config get-contexts",
+    "lv apply -f",
+    "lv ssh test-vm",
+    "lv get domains",
+    "lv box list",
+    "lv box prune",
+  ]);
   const host = await startRemoteHost();
   const lv = new Lv();
   lv.prefix = ["ip", "netns", "exec", host.netns];
+  const here = (line: string) =>
+    line.replace("hv1.example", host.address).replace("--port 22 ", `--port ${host.port} `)
+      .replace("~/.ssh/id_ed25519", host.keyFile).split(" ").slice(1);
+  const [setContext, useContext, getContexts, applyLine, sshLine, getAll, boxList, boxPrune] = readme.map(here);
   const before = {
     domains: await virshNames("domains"),
     networks: await virshNames("networks"),
     volumes: await virshNames("volumes"),
   };
   try {
-    await lv.ok([
-      "config",
-      "set-context",
-      "hv1",
-      "--host",
-      host.address,
-      "--port",
-      String(host.port),
-      "--connect-via-ssh",
-      "--username",
-      "root",
-      "--id-ssh-key-file",
-      host.keyFile,
-    ]);
-    await lv.ok(["config", "use-context", "hv1"]);
+    await t.step("set-context, use-context, get-contexts", async () => {
+      await lv.ok(setContext);
+      await lv.ok(useContext);
+      assert.match(
+        (await lv.ok(getContexts)).stdout,
+        /^\*\s+lab\s+qemu\+ssh:\/\/root@10\.251\.0\.1:2222\/system\s+default/m,
+      );
+    });
 
     await t.step("apply: box uploaded over ssh, guest provisioned and synced through the host", async () => {
-      const r = await lv.ok(["apply", "-f", MACHINE, "--timeout=10m"]);
+      const r = await lv.ok([...applyLine, "--timeout=10m"]);
       assert.equal(r.stdout, "box/debian12 created\nnetwork/test-net created\ndomain/test-vm created\n");
       assert.match(r.stderr, /domain\/test-vm: SshReady: SSH answers on 10\.20\.30\.40/);
       assert.match(r.stderr, /domain\/test-vm: Synced: .*machine-files synced to \/vagrant \(rsync\)/);
@@ -51,15 +67,12 @@ Deno.test("examples/machine.yaml on a remote libvirt host, guests reached throug
       assert.notEqual(r.code, 0);
     });
 
-    await t.step("lv ssh reaches the guest through the host", async () => {
-      const r = await lv.ok([
-        "ssh",
-        "test-vm",
-        "--",
-        "hostname; cat /etc/lv-provisioned; cat /vagrant/hello.txt",
-      ]);
-      assert.match(r.stdout, /^test-vm\nprovisioned by lv on test-vm\nHello from the host/);
-      assert.equal((await lv.run(["ssh", "test-vm", "--", "exit 4"])).code, 4);
+    await t.step("lv ssh test-vm: a shell on the guest, through the host", async () => {
+      const r = await lv.ok(sshLine, { stdin: "echo on-$(hostname)\nexit\n" });
+      assert.match(r.stdout, /on-test-vm/);
+      const cmd = await lv.ok([...sshLine, "--", "cat /etc/lv-provisioned; cat /vagrant/hello.txt"]);
+      assert.match(cmd.stdout, /^provisioned by lv on test-vm\nHello from the host/);
+      assert.equal((await lv.run([...sshLine, "--", "exit 4"])).code, 4);
     });
 
     await t.step("ssh-config: plain OpenSSH with a ProxyCommand through the host", async () => {
@@ -72,11 +85,11 @@ Deno.test("examples/machine.yaml on a remote libvirt host, guests reached throug
       assert.equal(r.stdout.trim(), "test-vm");
     });
 
-    await t.step("get -A names the context", async () => {
-      assert.match(
-        (await lv.ok(["get", "domains", "-A"])).stdout,
-        /default\s+hv1\s+test-vm\s+Running\s+10\.20\.30\.40/,
-      );
+    await t.step("get -A names the context; box list shows the box in use; prune keeps it", async () => {
+      assert.match((await lv.ok(getAll)).stdout, /default\s+lab\s+test-vm\s+Running\s+10\.20\.30\.40/);
+      assert.match((await lv.ok(boxList)).stdout, /debian12/);
+      await lv.ok(boxPrune);
+      assert.ok((await virshNames("volumes")).includes("box-debian12"), "a box in use is not pruned");
     });
 
     await t.step("delete leaves the remote host as before", async () => {

@@ -5,7 +5,7 @@
  * an unreachable host, a refused key, a changed host key, a missing libvirtd and a missing pool.
  */
 import assert from "node:assert/strict";
-import { Lv, requireLab, run, virshNames, waitFor } from "./helpers.ts";
+import { Lv, requireLab, ROOT, run, virshNames, waitFor } from "./helpers.ts";
 import { startRemoteHost } from "./remote_host.ts";
 
 const BASIC = "examples/basic.yaml";
@@ -236,6 +236,26 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
         )
           .join("\n"),
       );
+    });
+
+    await t.step("a box uploaded to the remote pool, listed, and pruned once nothing uses it", async () => {
+      const boxFile = `${lv.home}/spare.yaml`;
+      Deno.writeTextFileSync(
+        boxFile,
+        `apiVersion: lv.dev/v1alpha1\nkind: Box\nmetadata: {name: spare}\nspec: {source: ${ROOT}examples/tiny.img}\n`,
+      );
+      await lv.ok(["apply", "-f", boxFile]);
+      assert.ok((await virshNames("volumes")).includes("box-spare"));
+      const list = (await lv.ok(["box", "list"])).stdout;
+      assert.match(list, /spare/);
+      assert.match(list, /tiny/);
+      const dry = await lv.ok(["box", "prune", "--dry-run"]);
+      assert.match(dry.stdout, /spare/);
+      assert.doesNotMatch(dry.stdout, /tiny/, "box tiny is used by volume web");
+      assert.ok((await virshNames("volumes")).includes("box-spare"), "--dry-run removes nothing");
+      await lv.ok(["box", "prune"]);
+      assert.ok(!(await virshNames("volumes")).includes("box-spare"));
+      assert.ok((await virshNames("volumes")).includes("box-tiny"));
     });
 
     await t.step("delete through the context leaves libvirt as before", async () => {
