@@ -53,6 +53,8 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
     await t.step("apply through the context: objects record it, libvirt (over ssh) has them", async () => {
       const r = await lv.ok(["apply", "-f", BASIC, "--timeout=120s"]);
       assert.match(r.stdout, /domain\/web created/);
+      // The box went over the ssh connection (vol-upload), with progress lines (stderr is not a terminal).
+      assert.match(r.stderr, /box\/tiny: uploaded box-tiny: 1\.0 MiB in /);
       assert.deepEqual(
         (await virshNames("domains")).filter((d) => !before.domains.includes(d)),
         ["web"],
