@@ -15,6 +15,24 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
   const host = await startRemoteHost();
   const lv = new Lv();
   lv.prefix = ["ip", "netns", "exec", host.netns];
+  /** `lv config set-context NAME` with the flags that reach the host over ssh as root, then `extra`. */
+  const setContext = (
+    name: string,
+    extra: string[],
+    options: { port?: number; key?: string; stdin?: string } = {},
+  ) =>
+    lv.ok([
+      "config",
+      "set-context",
+      name,
+      ...["--host", host.address, "--port", String(options.port ?? host.port), "--connect-via-ssh"],
+      ...[
+        "--username",
+        "root",
+        ...(options.key === "" ? [] : ["--id-ssh-key-file", options.key ?? host.keyFile]),
+      ],
+      ...extra,
+    ], { stdin: options.stdin });
   const before = { domains: await virshNames("domains"), volumes: await virshNames("volumes") };
   try {
     await t.step("the workstation reaches the hypervisor's sshd, and no guest network", async () => {
@@ -23,22 +41,7 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
     });
 
     await t.step("set-context, use-context, get-contexts", async () => {
-      const set = await lv.ok([
-        "config",
-        "set-context",
-        "hv1",
-        "--host",
-        host.address,
-        "--port",
-        String(host.port),
-        "--connect-via-ssh",
-        "--username",
-        "root",
-        "--id-ssh-key-file",
-        host.keyFile,
-        "--storage-pool-name",
-        "default",
-      ]);
+      const set = await setContext("hv1", ["--storage-pool-name", "default"]);
       assert.match(set.stdout, /Context "hv1" created/);
       assert.equal((await Deno.stat(`${lv.home}/config.yaml`)).mode! & 0o777, 0o600);
       await lv.ok(["config", "use-context", "hv1"]);
@@ -103,20 +106,7 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
     );
 
     await t.step("unreachable host: a clear error before anything is written", async () => {
-      await lv.ok([
-        "config",
-        "set-context",
-        "down",
-        "--host",
-        host.address,
-        "--port",
-        "2299",
-        "--connect-via-ssh",
-        "--username",
-        "root",
-        "--id-ssh-key-file",
-        host.keyFile,
-      ]);
+      await setContext("down", [], { port: 2299 });
       await failing(
         ["apply", "-f", other, "--context", "down"],
         /nothing accepts SSH connections on 10\.251\.0\.1:2299: is sshd running there\?/,
@@ -126,20 +116,7 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
     await t.step("a refused key", async () => {
       const wrong = `${lv.home}/wrong_key`;
       await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", wrong]);
-      await lv.ok([
-        "config",
-        "set-context",
-        "badkey",
-        "--host",
-        host.address,
-        "--port",
-        String(host.port),
-        "--connect-via-ssh",
-        "--username",
-        "root",
-        "--id-ssh-key-file",
-        wrong,
-      ]);
+      await setContext("badkey", [], { key: wrong });
       await failing(["apply", "-f", other, "--context", "badkey"], /refused root with the key .*wrong_key/);
     });
 
@@ -158,22 +135,7 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
     });
 
     await t.step("a missing storage pool is named with the fix", async () => {
-      await lv.ok([
-        "config",
-        "set-context",
-        "nopool",
-        "--host",
-        host.address,
-        "--port",
-        String(host.port),
-        "--connect-via-ssh",
-        "--username",
-        "root",
-        "--id-ssh-key-file",
-        host.keyFile,
-        "--storage-pool-name",
-        "nosuchpool",
-      ]);
+      await setContext("nopool", ["--storage-pool-name", "nosuchpool"]);
       const r = await lv.run(["apply", "-f", other, "--context", "nopool", "--timeout=6s"]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /storage pool "nosuchpool" does not exist on qemu\+ssh:.*virsh pool-define-as/);
@@ -181,22 +143,7 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
     });
 
     await t.step("password authentication, never shown or stored", async () => {
-      await lv.ok(
-        [
-          "config",
-          "set-context",
-          "pw",
-          "--host",
-          host.address,
-          "--port",
-          String(host.port),
-          "--connect-via-ssh",
-          "--username",
-          "root",
-          "--password-stdin",
-        ],
-        { stdin: `${host.password}\n` },
-      );
+      await setContext("pw", ["--password-stdin"], { key: "", stdin: `${host.password}\n` });
       const version = await lv.ok(["version", "--context", "pw"]);
       assert.match(version.stdout, /libvirt qemu\+ssh:\/\/root@10\.251\.0\.1:2222\/system: .*libvirt 9/i);
       const r = await lv.ok(["apply", "-f", other, "--context", "pw", "--timeout=60s"]);
