@@ -27,6 +27,8 @@ interface Active {
   startedAt: number;
   startDone: number;
   lastLine: number;
+  /** The bar's width on a terminal this wide (0: no bar). */
+  bar?: { width: number; bar: number };
 }
 
 /** Shows the transfers of several objects at once; {@linkcode print} writes other output around them. */
@@ -93,7 +95,9 @@ export class TransferDisplay {
   /** Erases the bars, writes `above`, draws the bars again. */
   #redraw(above: string): void {
     const now = this.#o.now();
-    const width = Math.max(20, this.#o.columns() - 1);
+    // A terminal that does not know its size (a pty without one, e.g. under script(1)) says 0 columns.
+    const columns = this.#o.columns();
+    const width = Math.max(40, (columns > 0 ? columns : 80) - 1);
     const erase = this.#drawn > 0 ? `\x1b[${this.#drawn}A\x1b[J` : "";
     const bars = [...this.#active.values()].map((a) => `${barLine(a, now, width)}\n`);
     this.#drawn = bars.length;
@@ -147,30 +151,36 @@ function finishedLine(a: Active, now: number): string {
   }`;
 }
 
-/** `box/debian upload box-debian [=====>      ]  45%  12.0/40.0 MiB  4.0 MiB/s  ETA 7s`, fit to width. */
+/** `box/debian uploading box-debian [=====>     ]  45%  12.0/40.0 MiB  4.0 MiB/s  ETA 7s`, fit to width. */
 function barLine(a: Active, now: number, width: number): string {
   const { p } = a;
   const rate = rateOf(a, now);
   const eta = etaOf(a, now);
   const tail = [
     p.total !== undefined ? `${String(percent(p)).padStart(3)}%` : "",
-    `${formatBytes(p.done)}${p.total !== undefined ? ` / ${formatBytes(p.total)}` : ""}`,
+    p.total !== undefined ? doneOfTotal(p.done, p.total) : formatBytes(p.done),
     rate !== undefined ? `${formatBytes(rate)}/s` : "--/s",
     p.total !== undefined ? `ETA ${eta !== undefined ? formatDuration(eta) : "--"}` : "",
   ].filter((s) => s).join("  ");
   let head = `${a.who} ${verb(p, false)} ${p.label}`;
-  // The label first; the bar takes what is left (up to 30), or 12 columns taken from a long label.
-  // A bar of a width that does not change as the numbers do: the tail is given a fixed room.
-  const tailRoom = p.total !== undefined ? Math.max(tail.length, 46) : tail.length;
-  let barWidth = 0;
-  if (p.total !== undefined) {
-    barWidth = Math.min(30, width - head.length - tailRoom - 3);
-    if (barWidth < 12) barWidth = Math.max(0, Math.min(12, width - tailRoom - 3 - 20));
+  // The bar's width is chosen once per transfer (and terminal width), leaving the numbers 40 columns, so it
+  // does not jump as they change; on a narrow terminal there is no bar (the percentage stays), and the
+  // label is shortened only when even that does not fit.
+  if (a.bar?.width !== width) {
+    const w = p.total !== undefined ? Math.min(30, width - head.length - 40 - 3) : 0;
+    a.bar = { width, bar: w >= 8 ? w : 0 };
   }
-  const bar = barWidth > 0 ? ` ${drawBar(p, barWidth)}` : "";
-  const room = width - tailRoom - bar.length - 2;
+  const bar = a.bar.bar > 0 ? ` ${drawBar(p, a.bar.bar)}` : "";
+  const room = width - tail.length - bar.length - 2;
   if (head.length > room) head = room > 1 ? `${head.slice(0, room - 1)}…` : "";
   return `${head}${bar}  ${tail}`.slice(0, width);
+}
+
+/** `12.0/40.0 MiB`, or `512 B/40.0 MiB` when the units differ. */
+function doneOfTotal(done: number, total: number): string {
+  const [d, t] = [formatBytes(done), formatBytes(total)];
+  const unit = t.slice(t.indexOf(" "));
+  return d.endsWith(unit) && unit !== " B" ? `${d.slice(0, -unit.length)}/${t}` : `${d}/${t}`;
 }
 
 function drawBar(p: TransferProgress, width: number): string {

@@ -62,7 +62,7 @@ Deno.test("TransferDisplay on a terminal: a bar with bytes, rate and ETA, redraw
   assert.equal(out.length, 1);
   assert.equal(
     out[0],
-    `box/debian uploading box-debian [${" ".repeat(17)}]    0%  0 B / 40.0 MiB  --/s  ETA --\n`,
+    `box/debian uploading box-debian [${" ".repeat(23)}]    0%  0 B/40.0 MiB  --/s  ETA --\n`,
   );
   advance(50);
   d.update("box/debian", up(MiB)); // within the redraw interval: not drawn
@@ -71,9 +71,9 @@ Deno.test("TransferDisplay on a terminal: a bar with bytes, rate and ETA, redraw
   d.update("box/debian", up(10 * MiB));
   assert.equal(out.length, 2);
   // Cursor up one line, clear to the end of the screen, the new bar.
-  const bar25 = `box/debian uploading box-debian [===>${
-    " ".repeat(13)
-  }]   25%  10.0 MiB / 40.0 MiB  5.0 MiB/s  ETA 6s\n`;
+  const bar25 = `box/debian uploading box-debian [====>${
+    " ".repeat(18)
+  }]   25%  10.0/40.0 MiB  5.0 MiB/s  ETA 6s\n`;
   assert.equal(out[1], `\x1b[1A\x1b[J${bar25}`);
   // Other output goes above the bar, which is drawn again below it.
   d.print("box/debian: Uploading: something happened\n");
@@ -117,4 +117,23 @@ Deno.test("formatBytes() and formatDuration()", () => {
     "3.0 GiB",
   ]);
   assert.deepEqual([0, 7, 62, 3725].map(formatDuration), ["0s", "7s", "1m02s", "1h02m"]);
+});
+
+Deno.test("TransferDisplay on a terminal that reports 0 columns draws for 80; the bar keeps its width", () => {
+  const { d, out, advance } = display(true, { columns: 0 });
+  d.update("box/debian", up(0));
+  // 80 columns leave no room for a bar beside this label and the numbers: the numbers stay.
+  assert.equal(out[0], "box/debian uploading box-debian    0%  0 B/40.0 MiB  --/s  ETA --\n");
+  const bars: number[] = [];
+  const small = (done: number) => ({ ...up(done), label: "box-a" });
+  d.update("box/a", small(0));
+  for (const done of [MiB, 20 * MiB, 39 * MiB]) {
+    advance(1000);
+    d.update("box/a", small(done));
+    const line = out.at(-1)!.split("\n").find((l) => l.includes("box/a uploading"))!;
+    assert.ok(line.length <= 79, line);
+    bars.push(line.indexOf("]") - line.indexOf("["));
+  }
+  assert.ok(bars[0] >= 8, String(bars));
+  assert.deepEqual(bars, [bars[0], bars[0], bars[0]], "the same width whatever the numbers");
 });
