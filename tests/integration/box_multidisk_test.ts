@@ -66,6 +66,11 @@ Deno.test("a 2-disk Vagrant box: a base volume and an overlay per disk; delete l
     await t.step("apply uploads both disks and defines the domain with both overlays", async () => {
       const r = await lv.ok(["apply", "-f", file, "--timeout=120s"]);
       assert.equal(r.stdout, "box/multi created\ndomain/md created\n");
+      // Not a terminal: a progress line as each upload starts and ends.
+      for (const v of ["box-multi", "box-multi-2"]) {
+        assert.match(r.stderr, new RegExp(`box/multi: uploading ${v}: 0 B of [\\d.]+ KiB \\(0%\\)\n`));
+        assert.match(r.stderr, new RegExp(`box/multi: uploaded ${v}: [\\d.]+ KiB in \\d+s`));
+      }
       assert.deepEqual(
         (await virshNames("volumes")).filter((v) => !before.includes(v)),
         ["box-multi", "box-multi-2", "md", "md-disk2"],

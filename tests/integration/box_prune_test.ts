@@ -1,13 +1,10 @@
 /**
  * lv box list and lv box prune against the lab's libvirtd (real vol-list and vol-dumpxml output): a Box a
  * Domain uses is listed with its users and kept; an unused Box and an orphaned box volume are pruned; a
- * volume libvirt backs by an orphan keeps it. The commands run in this process on the store lv apply wrote
- * (they are wired into the CLI in src/cli/main.ts).
+ * volume libvirt backs by an orphan keeps it. Through the real CLI.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { boxList, boxPrune } from "../../src/cli/box.ts";
-import { openRuntime, type Runtime } from "../../src/cli/runtime.ts";
 import { Lv, requireLab, ROOT, virsh, virshNames } from "./helpers.ts";
 
 function manifest(dir: string): string {
@@ -45,10 +42,6 @@ Deno.test("lv box list and prune on a real libvirtd: unused boxes and orphans go
   const file = join(dir, "prune.yaml");
   await Deno.writeTextFile(file, manifest(dir));
   const before = await virshNames("volumes");
-  const saved = { home: Deno.env.get("LV_HOME"), config: Deno.env.get("LV_CONFIG") };
-  let rt: Runtime | undefined;
-  const out: string[] = [];
-  const err: string[] = [];
   try {
     await lv.ok(["apply", "-f", file, "--timeout=120s"]);
     // An orphan (no Box), and one that a volume lv does not know is backed by.
@@ -67,14 +60,9 @@ Deno.test("lv box list and prune on a real libvirtd: unused boxes and orphans go
       "--backing-vol-format",
       "raw",
     );
-    Deno.env.set("LV_HOME", lv.home);
-    Deno.env.set("LV_CONFIG", join(lv.home, "config.yaml"));
-    rt = await openRuntime({ home: lv.home, output: { out: (s) => out.push(s), err: (s) => err.push(s) } });
-    const runtime = rt;
-
     await t.step("list shows both boxes with their users, and both orphans", async () => {
-      await boxList(runtime);
-      const rows = out.join("").trimEnd().split("\n").map((l) => l.split(/\s{3,}/));
+      const r = await lv.ok(["box", "list"]);
+      const rows = r.stdout.trimEnd().split("\n").map((l) => l.split(/\s{3,}/));
       assert.deepEqual(rows[0], ["BOX", "POOL", "VOLUME", "DISK", "FORMAT", "SIZE", "USED-BY"]);
       assert.deepEqual(rows.slice(1).filter((r) => r[0] !== "<none>" || /orphan|backing/.test(r[2])), [
         ["spare", "default", "box-spare", "1", "raw", "1Mi", "<none>"],
@@ -82,36 +70,29 @@ Deno.test("lv box list and prune on a real libvirtd: unused boxes and orphans go
         ["<none>", "default", "box-backing", "raw", "1Mi", "prune-legacy.qcow2 (libvirt)"],
         ["<none>", "default", "box-orphan", "raw", "1Mi", "<none>"],
       ]);
-      assert.deepEqual(err, []);
+      assert.equal(r.stderr, "");
     });
 
     await t.step("prune --dry-run removes nothing", async () => {
-      out.length = 0;
       const vols = await virshNames("volumes");
-      await boxPrune(runtime, { dryRun: true });
-      assert.match(out.join(""), /volume box-orphan deleted from pool default: no Box owns it \(dry run\)/);
-      assert.match(out.join(""), /box\/spare deleted \(volumes box-spare in pool default\) \(dry run\)/);
+      const r = await lv.ok(["box", "prune", "--dry-run"]);
+      assert.match(r.stdout, /volume box-orphan deleted from pool default: no Box owns it \(dry run\)/);
+      assert.match(r.stdout, /box\/spare deleted \(volumes box-spare in pool default\) \(dry run\)/);
       assert.deepEqual(await virshNames("volumes"), vols);
     });
 
     await t.step("prune removes the unused box and the unused orphan, keeps the rest", async () => {
-      out.length = 0;
-      await boxPrune(runtime, { timeoutMs: 60_000 });
+      const r = await lv.ok(["box", "prune", "--timeout=60s"]);
       assert.match(
-        out.join(""),
+        r.stdout,
         /^volume box-orphan deleted from pool default: no Box owns it\nbox\/spare deleted\n/,
       );
-      assert.match(out.join(""), /Pruned 1 box and 1 orphaned volume/);
+      assert.match(r.stdout, /Pruned 1 box and 1 orphaned volume/);
       const vols = (await virshNames("volumes")).filter((v) => !before.includes(v));
       assert.deepEqual(vols, ["box-backing", "box-used", "prune-legacy.qcow2", "pruner"]);
-      assert.equal(await runtime.store.get({ kind: "Box", namespace: "default", name: "spare" }), undefined);
+      assert.equal((await lv.run(["get", "box", "spare"])).code, 1, "box/spare is gone from the store");
     });
   } finally {
-    rt?.close();
-    for (const [k, v] of [["LV_HOME", saved.home], ["LV_CONFIG", saved.config]] as const) {
-      if (v === undefined) Deno.env.delete(k);
-      else Deno.env.set(k, v);
-    }
     await lv.run(["delete", "-f", file, "--timeout=60s"]);
     for (const v of ["prune-legacy.qcow2", "box-backing", "box-orphan"]) {
       await virsh("vol-delete", "--pool", "default", v).catch(() => {});
