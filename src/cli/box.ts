@@ -380,14 +380,6 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** The flags of `lv box` (node:util parseArgs options), beside the common ones. */
-export const BOX_FLAGS = {
-  output: { type: "string", short: "o" },
-  "all-contexts": { type: "boolean", short: "A" },
-  "dry-run": { type: "boolean" },
-  timeout: { type: "string" },
-} as const;
-
 /** `lv box list|prune`, after argument parsing: checks the subcommand and its flags, then runs it. */
 export async function boxCommand(
   rt: Runtime,
@@ -414,21 +406,3 @@ export async function boxCommand(
     "use lv box list or lv box prune [--dry-run]",
   );
 }
-
-/** `lv box --help`. */
-export const BOX_USAGE = `Usage: lv box list [-o table|wide|json] [-A]
-       lv box prune [--dry-run] [--timeout=10m] [-A]
-
-Boxes are uploaded once per pool as base volumes (box-NAME, box-NAME-2, ... for a box with several disks)
-and shared by the copy-on-write Volumes made on them.
-
-list    every Box's base volumes, per pool: size, format, and what uses them (USED-BY: lv's Volumes,
-        Domains whose overlay is still to be made, and any other volume libvirt says is backed by it),
-        then box-* volumes in those pools that no Box owns (BOX <none>: orphans)
-prune   deletes the Boxes nothing uses (their volumes with them, waiting like lv delete) and the orphaned
-        box volumes nothing uses; prints what it removed. --dry-run prints the same and removes nothing.
-        A volume named like a Box's that lv did not make (NameConflict) is never removed.
-
-Pools looked at: "default" and every pool a Box, Volume or Domain names, on the selected context; with
--A, on every context the store's objects live on.
-`;
