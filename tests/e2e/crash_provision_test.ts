@@ -18,7 +18,7 @@
  */
 import assert from "node:assert/strict";
 import { GET_ALL, type Lists, lists, plus, watchStream } from "../integration/crash_helpers.ts";
-import { Lv, requireLab, ROOT, virsh, waitFor } from "../integration/helpers.ts";
+import { Lv, requireLab, ROOT, testBoxDir, virsh, waitFor } from "../integration/helpers.ts";
 
 const LOG = "/home/vagrant/provision.log";
 /** The provisioner: `start PID`, 5 s, `done PID` in LOG; its first line of output marks it as started. */
@@ -33,22 +33,13 @@ const PROVISIONER = [
 const OBJECTS: Lists = { domains: ["test-vm"], networks: ["test-net"], volumes: ["box-debian12", "test-vm"] };
 const NAMES = "box/debian12\nvolume/test-vm\nnetwork/test-net\ndomain/test-vm\n";
 
-function boxDir(): string {
-  const dir = Deno.env.get("LV_TEST_BOX_DIR");
-  if (!dir) {
-    throw new Error("LV_TEST_BOX_DIR is not set: run the tests with `deno task test` (it builds the box)");
-  }
-  Deno.statSync(`${dir}/debian12.box`);
-  return dir;
-}
-
 /** examples/machine.yaml with the test's box, absolute paths, and PROVISIONER as its only provisioner. */
 function manifest(dir: string): string {
   const example = Deno.readTextFileSync(`${ROOT}examples/machine.yaml`);
   const [head, rest] = example.split("  provision:\n");
   const folders = rest.slice(rest.indexOf("  syncedFolders:\n"));
   assert.ok(head && folders, "examples/machine.yaml has provision and syncedFolders");
-  const text = head.replace(/source: \S+debian12\.box/, `source: ${boxDir()}/debian12.box`) +
+  const text = head.replace(/source: \S+debian12\.box/, `source: ${testBoxDir()}/debian12.box`) +
     "  provision:\n    - type: shell\n      run: once\n      inline: |\n" +
     PROVISIONER.map((l) => `        ${l}\n`).join("") +
     folders.replace("source: machine-files", `source: ${ROOT}examples/machine-files`);

@@ -3,21 +3,23 @@
  * reached over SSH; hostname, static IP, provisioning, rsync, lifecycle verbs, snapshots, delete.
  */
 import assert from "node:assert/strict";
-import { Lv, mutating, requireLab, ROOT, run, virsh, virshNames, waitFor } from "../integration/helpers.ts";
+import {
+  Lv,
+  mutating,
+  requireLab,
+  ROOT,
+  run,
+  testBoxDir,
+  virsh,
+  virshNames,
+  waitFor,
+} from "../integration/helpers.ts";
 
 const MACHINE = "examples/machine.yaml";
 
-function requireBox(): void {
-  const dir = Deno.env.get("LV_TEST_BOX_DIR");
-  if (!dir) {
-    throw new Error("LV_TEST_BOX_DIR is not set: run the tests with `deno task test` (it builds the box)");
-  }
-  Deno.statSync(`${dir}/debian12.box`);
-}
-
 Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async (t) => {
   requireLab();
-  requireBox();
+  testBoxDir();
   const lv = new Lv();
   const before = {
     domains: await virshNames("domains"),

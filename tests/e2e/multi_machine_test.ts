@@ -4,15 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
-import { Lv, requireLab, virsh, virshNames } from "../integration/helpers.ts";
+import { Lv, requireLab, testBoxDir, virsh, virshNames } from "../integration/helpers.ts";
 
 const MULTI = "examples/multi-machine.yaml";
 
 Deno.test("examples/multi-machine.yaml: two VMs, per-domain settings, static IPs without DHCP", async (t) => {
   requireLab();
-  if (!Deno.env.get("LV_TEST_BOX_DIR")) {
-    throw new Error("LV_TEST_BOX_DIR is not set: run with `deno task test`");
-  }
+  testBoxDir();
   const lv = new Lv();
   const before = await virshNames("domains");
   const sshOut = async (name: string, cmd: string) => (await lv.ok(["ssh", name, "--", cmd])).stdout;

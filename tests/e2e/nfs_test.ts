@@ -5,13 +5,11 @@
  * guest's NFS client is its real kernel's.
  */
 import assert from "node:assert/strict";
-import { Lv, requireLab, ROOT, run } from "../integration/helpers.ts";
+import { Lv, requireLab, ROOT, run, testBoxDir } from "../integration/helpers.ts";
 
 Deno.test("an nfs synced folder is exported by the host and mounted read-write in the guest", async (t) => {
   requireLab();
-  if (!Deno.env.get("LV_TEST_BOX_DIR")) {
-    throw new Error("LV_TEST_BOX_DIR is not set: run with `deno task test`");
-  }
+  testBoxDir();
   const lv = new Lv((home) => ({
     LV_NFS_EXPORTS: `${home}/exports`,
     LV_NFS_GANESHA_DIR: home,

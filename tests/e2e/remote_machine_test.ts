@@ -5,7 +5,7 @@
  * jump host, and `lv ssh` and plain OpenSSH with `lv ssh-config` reach it the same way.
  */
 import assert from "node:assert/strict";
-import { Lv, requireLab, ROOT, run, virshNames } from "../integration/helpers.ts";
+import { Lv, requireLab, ROOT, run, testBoxDir, virshNames } from "../integration/helpers.ts";
 import { startRemoteHost } from "../integration/remote_host.ts";
 
 const MACHINE = "examples/machine.yaml";
@@ -20,7 +20,7 @@ export function remoteCommands(readme: string): string[] {
 
 Deno.test("README's remote hypervisor: examples/machine.yaml on an ssh-reached host, guests through it", async (t) => {
   requireLab();
-  if (!Deno.env.get("LV_TEST_BOX_DIR")) throw new Error("LV_TEST_BOX_DIR is not set: run `deno task test`");
+  testBoxDir();
   const readme = remoteCommands(Deno.readTextFileSync(`${ROOT}README.md`));
   assert.deepEqual(readme.map((l) => l.split(" ").slice(0, 3).join(" ")), [
     "lv config set-context",
@@ -38,7 +38,9 @@ Deno.test("README's remote hypervisor: examples/machine.yaml on an ssh-reached h
   const here = (line: string) =>
     line.replace("hv1.example", host.address).replace("--port 22 ", `--port ${host.port} `)
       .replace("~/.ssh/id_ed25519", host.keyFile).split(" ").slice(1);
-  const [setContext, useContext, getContexts, applyLine, sshLine, getAll, boxList, boxPrune] = readme.map(here);
+  const [setContext, useContext, getContexts, applyLine, sshLine, getAll, boxList, boxPrune] = readme.map(
+    here,
+  );
   const before = {
     domains: await virshNames("domains"),
     networks: await virshNames("networks"),

@@ -12,6 +12,16 @@ export function requireLab(): void {
   }
 }
 
+/** The test box's directory (scripts/build_test_box.sh, via scripts/test.sh); fails (never skips) without it. */
+export function testBoxDir(): string {
+  const dir = Deno.env.get("LV_TEST_BOX_DIR");
+  if (!dir) {
+    throw new Error("LV_TEST_BOX_DIR is not set: run the tests with `deno task test` (it builds the box)");
+  }
+  Deno.statSync(`${dir}/debian12.box`);
+  return dir;
+}
+
 export interface Run {
   code: number;
   stdout: string;

@@ -10,20 +10,11 @@
  */
 import assert from "node:assert/strict";
 import { BASIC, BASIC_NAMES, GET_ALL, lists, readVirshLog, scrubBasic } from "./crash_helpers.ts";
-import { Lv, mutating, requireLab, ROOT, run, virsh } from "./helpers.ts";
+import { Lv, mutating, requireLab, ROOT, run, testBoxDir, virsh } from "./helpers.ts";
 
 const CYCLES = 20;
 const POOL_DIR = "/var/lib/libvirt/images";
 const MACHINE = "examples/machine.yaml";
-
-/** examples/machine.yaml boots the test box (scripts/build_test_box.sh), as tests/e2e/machine_test.ts. */
-function requireBox(): void {
-  const dir = Deno.env.get("LV_TEST_BOX_DIR");
-  if (!dir) {
-    throw new Error("LV_TEST_BOX_DIR is not set: run the tests with `deno task test` (it builds the box)");
-  }
-  Deno.statSync(`${dir}/debian12.box`);
-}
 
 /** Network devices in the lab's namespace. */
 async function links(): Promise<string[]> {
@@ -64,7 +55,7 @@ function mean(xs: number[]): number {
 
 Deno.test(`${CYCLES} apply/delete cycles of examples/basic.yaml, then the real VM once, leave libvirt exactly as before`, async () => {
   requireLab();
-  requireBox();
+  testBoxDir();
   const lv = new Lv();
   const before = await snapshot();
   const seconds: number[] = [];
