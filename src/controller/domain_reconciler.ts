@@ -8,6 +8,7 @@ import type {
   DomainDriver,
   DomainInterfaceStatus,
   Network,
+  ObjectMeta,
   Volume,
 } from "../api/types.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
@@ -38,6 +39,27 @@ import { type GuestStatus, guestWorkPending, reconcileGuest, RELOAD_ANNOTATION }
 export const GRACEFUL_HALT_SECONDS = 60;
 
 const kvmOffered = new WeakMap<Libvirt, Promise<boolean>>();
+
+/** Metadata of an object lv creates itself (the store fills uid, generation, versions and timestamps). */
+function newMeta(
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+  ownerReferences: ObjectMeta["ownerReferences"],
+): ObjectMeta {
+  return {
+    name,
+    namespace,
+    labels,
+    annotations: {},
+    uid: "",
+    generation: 0,
+    resourceVersion: "",
+    creationTimestamp: "",
+    finalizers: [],
+    ownerReferences,
+  };
+}
 
 /** The domain type: the spec's, else kvm where the host offers it, else qemu (TCG). */
 export async function resolveDriver(lv: Libvirt, dom: Domain): Promise<DomainDriver> {
@@ -71,18 +93,9 @@ async function ensureBoxVolume(ctx: ControllerContext, dom: Domain): Promise<voi
   const volume: Volume = {
     apiVersion: dom.apiVersion,
     kind: "Volume",
-    metadata: {
-      name: key.name,
-      namespace: key.namespace,
-      labels: { "lv.dev/domain": dom.metadata.name },
-      annotations: {},
-      uid: "",
-      generation: 0,
-      resourceVersion: "",
-      creationTimestamp: "",
-      finalizers: [],
-      ownerReferences: [{ kind: "Domain", name: dom.metadata.name, uid: dom.metadata.uid, controller: true }],
-    },
+    metadata: newMeta(key.name, key.namespace, { "lv.dev/domain": dom.metadata.name }, [
+      { kind: "Domain", name: dom.metadata.name, uid: dom.metadata.uid, controller: true },
+    ]),
     spec: {
       ...(dom.spec.context === undefined ? {} : { context: dom.spec.context }),
       pool: dom.spec.storagePoolName,
@@ -133,18 +146,12 @@ async function ensureBoxDiskVolumes(ctx: ControllerContext, dom: Domain): Promis
     const volume: Volume = {
       apiVersion: first.apiVersion,
       kind: "Volume",
-      metadata: {
+      metadata: newMeta(
         name,
         namespace,
-        labels: { ...first.metadata.labels, "lv.dev/box-disk": String(n) },
-        annotations: {},
-        uid: "",
-        generation: 0,
-        resourceVersion: "",
-        creationTimestamp: "",
-        finalizers: [],
-        ownerReferences: structuredClone(first.metadata.ownerReferences),
-      },
+        { ...first.metadata.labels, "lv.dev/box-disk": String(n) },
+        structuredClone(first.metadata.ownerReferences),
+      ),
       // As the first overlay (pool, context, format), on disk n; machineVirtualSize is the first disk's.
       spec: { ...structuredClone(first.spec), backingBoxDisk: n, size: undefined },
       status: {},
