@@ -1,21 +1,25 @@
 /**
  * One observation pass of lv's controllers over every object in $LV_HOME's store, in this process, with a
- * virsh process per command (lv today) or one virsh session (bench/session_virsh.ts, the proposal). Prints
- * {mode, ms, calls, reconciles, ready} as JSON; the objects are expected converged, so nothing is changed.
+ * virsh process per command (ProcessVirsh) or long-lived virsh sessions (SessionVirsh,
+ * src/libvirt/session_virsh.ts). Prints {mode, ms, calls, reconciles, objects, ready, sessions} as JSON; the
+ * objects are expected converged, so nothing is changed. $LV_CONNECT (default qemu:///system) is the
+ * connection; a qemu+ssh URI goes through lv's ssh wrapper (ControlMaster), as lv does.
  *
- *   LV_HOME=DIR deno run -A bench/observe.ts process|session [workers]
+ *   LV_HOME=DIR [LV_CONNECT=URI] deno run -A bench/observe.ts process|session [workers]
  */
-import { openRuntime } from "../src/cli/runtime.ts";
+import { lvHome, openRuntime } from "../src/cli/runtime.ts";
 import { controllerContext, RECONCILERS } from "../src/cli/drive.ts";
 import { Manager } from "../src/controller/manager.ts";
 import { KINDS } from "../src/api/types.ts";
+import { prepareTransport } from "../src/config/ssh_transport.ts";
 import { ProcessVirsh } from "../src/libvirt/virsh.ts";
-import { SessionVirsh } from "./session_virsh.ts";
+import { SessionVirsh } from "../src/libvirt/session_virsh.ts";
 
 const URI = Deno.env.get("LV_CONNECT") ?? "qemu:///system";
 const mode = Deno.args[0];
 if (mode !== "process" && mode !== "session") throw new Error("usage: observe.ts process|session [workers]");
-const virsh = mode === "session" ? new SessionVirsh(URI) : new ProcessVirsh(URI);
+const { connectUri } = prepareTransport(lvHome(), { uri: URI });
+const virsh = mode === "session" ? new SessionVirsh(URI, connectUri) : new ProcessVirsh(URI, connectUri);
 const rt = await openRuntime({ virsh, output: { out() {}, err() {} } });
 let objects = 0;
 for (const kind of KINDS) objects += (await rt.store.list(kind)).length;
@@ -33,6 +37,9 @@ for (const kind of KINDS) {
     if (o.status.conditions?.some((c) => c.type === "Ready" && c.status === "True")) ready++;
   }
 }
+const sessions = virsh instanceof SessionVirsh ? virsh.pids.length : 0;
 if (virsh instanceof SessionVirsh) await virsh.close();
 rt.close();
-console.log(JSON.stringify({ mode, ms, calls: virsh.calls, reconciles: manager.reconciles, objects, ready }));
+console.log(
+  JSON.stringify({ mode, ms, calls: virsh.calls, reconciles: manager.reconciles, objects, ready, sessions }),
+);

@@ -737,7 +737,7 @@ async function observationPass(lv: Lv): Promise<void> {
 
 /**
  * The observation pass in one process (no deno startup): lv's ProcessVirsh vs the proposed persistent virsh
- * session (bench/session_virsh.ts), alternating, same store.
+ * sessions (SessionVirsh, src/libvirt/session_virsh.ts), alternating, same store.
  */
 async function inProcessPass(lv: Lv): Promise<void> {
   const out: Record<string, { ms: number[]; calls: number[] }> = {

@@ -11,7 +11,9 @@ import { Manager } from "../../src/controller/manager.ts";
 import { KINDS } from "../../src/api/types.ts";
 import { sessionLine, SessionVirsh } from "../../src/libvirt/session_virsh.ts";
 import { ProcessVirsh, VirshError, type VirshResult, type VirshRunner } from "../../src/libvirt/virsh.ts";
+import { explainSshFailure, prepareTransport } from "../../src/config/ssh_transport.ts";
 import { Lv, mutating, requireLab, run, waitFor } from "./helpers.ts";
+import { startRemoteHost } from "./remote_host.ts";
 
 const URI = "qemu:///system";
 
@@ -162,7 +164,8 @@ function normalize(text: string): string {
     .replace(/<(atime|mtime|ctime)>[\d.]+<\/\1>/g, "<$1>T</$1>")
     .replace(/^(Allocation|Available|Capacity):\s+.*$/gm, "$1: X")
     .replace(/<(allocation|available|capacity) unit='bytes'>\d+</g, "<$1 unit='bytes'>X<")
-    .replace(/vnet\d+/g, "vnetN");
+    .replace(/vnet\d+/g, "vnetN")
+    .replace(/ portid='[0-9a-f-]+'/g, " portid='P'");
 }
 
 async function runScript(virsh: VirshRunner, also?: VirshRunner): Promise<VirshResult[]> {
@@ -323,7 +326,7 @@ Deno.test("SessionVirsh when libvirtd goes away and comes back: errors a process
         const daemon = libvirtdPid();
         Deno.kill(daemon, "SIGSTOP");
         // The command is in the session (its virsh waits for libvirtd's answer), then libvirtd dies.
-        const pending = await inFlight(session, ["list", "--all"]);
+        const { pending } = await inFlight(session, ["list", "--all"]);
         Deno.kill(daemon, "SIGKILL");
         const r = await pending;
         assert.equal(r.code, 1);
@@ -369,7 +372,7 @@ Deno.test("SessionVirsh when libvirtd hangs or the session's virsh is killed mid
       async () => {
         const [pid] = session.pids;
         Deno.kill(daemon, "SIGSTOP");
-        const pending = await inFlight(session, ["list", "--all"]);
+        const { pending } = await inFlight(session, ["list", "--all"]);
         Deno.kill(pid, "SIGKILL");
         const r = await pending;
         Deno.kill(daemon, "SIGCONT");
@@ -389,6 +392,83 @@ Deno.test("SessionVirsh when libvirtd hangs or the session's virsh is killed mid
   }
 });
 
+/** PIDs of the processes whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(e.name));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+Deno.test("SessionVirsh over qemu+ssh (lv's ssh wrapper): a process's results, lv's explanations, no ssh left after close()", async (t) => {
+  requireLab();
+  const host = await startRemoteHost();
+  const home = await Deno.makeTempDir({ prefix: "lv-session-ssh-" });
+  try {
+    const runners = (port: number) => {
+      const uri = `qemu+ssh://root@${host.address}:${port}/system?keyfile=${host.keyFile}`;
+      const { connectUri, jump } = prepareTransport(home, { uri });
+      const explain = (stderr: string) => explainSshFailure(stderr, jump!);
+      return {
+        session: new SessionVirsh(uri, connectUri, explain),
+        process: new ProcessVirsh(uri, connectUri, explain),
+      };
+    };
+    await t.step("commands and errors as through a process each", async () => {
+      const { session, process } = runners(host.port);
+      try {
+        for (
+          const step of [
+            { args: ["list", "--all", "--name"] },
+            { args: ["dumpxml", "nosuch"] },
+            { args: ["define", "/dev/stdin"], stdin: DOM_XML.replace("<vcpu>1</vcpu>", "<vcpu>x</vcpu>") },
+            { args: ["net-info", "nosuch"] },
+            { args: ["echo", "--shell", "--", "it's", 'a "b" \\ ; #c', ""] },
+            { args: ["version", "--daemon"] },
+          ]
+        ) {
+          const a = await session.run(step.args, { stdin: step.stdin });
+          assert.deepEqual(a, await process.run(step.args, { stdin: step.stdin }), step.args.join(" "));
+        }
+        assert.equal(session.pids.length, 1);
+        const [pid] = session.pids;
+        const helpers = childrenOf(pid);
+        assert.ok(helpers.length >= 1, "virsh runs ssh");
+        await session.close();
+        await waitFor(
+          () => Promise.resolve([pid, ...helpers].every(gone)),
+          "virsh and its ssh are gone",
+          10_000,
+        );
+      } finally {
+        await session.close();
+      }
+    });
+    await t.step("a host without libvirtd: the same error and lv's explanation", async () => {
+      const { session, process } = runners(host.bareHostPort);
+      try {
+        await process.run(["list"]); // ssh pins the host key the first time and says so
+        const a = await session.run(["list"]);
+        assert.deepEqual(a, await process.run(["list"]));
+        assert.equal(a.code, 1);
+        assert.match(a.stderr, /error: libvirtd is not running on /);
+        assert.ok(new VirshError(["list"], a).unreachable);
+        assert.deepEqual(session.pids, []);
+      } finally {
+        await session.close();
+      }
+    });
+  } finally {
+    await host.stop();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 /** Bytes a process has read so far (/proc/PID/io rchar): with libvirtd stopped, only its stdin. */
 function readBytes(pid: number): number {
   return Number(/^rchar: (\d+)/m.exec(Deno.readTextFileSync(`/proc/${pid}/io`))![1]);
@@ -396,14 +476,14 @@ function readBytes(pid: number): number {
 
 /**
  * Sends `args` to the session while libvirtd is stopped and resolves once its virsh has read the whole
- * command line (readline reads a byte at a time and stops at the newline to run the command): the
- * command is then waiting for libvirtd. Returns the pending result.
+ * command line (it reads no further before the command is done): the command then waits for libvirtd.
+ * Returns the pending result (wrapped: an async function would wait for it).
  */
-async function inFlight(session: SessionVirsh, args: string[]): Promise<Promise<VirshResult>> {
+async function inFlight(session: SessionVirsh, args: string[]): Promise<{ pending: Promise<VirshResult> }> {
   const [pid] = session.pids;
   const before = readBytes(pid);
   const pending = session.run(args);
   const line = sessionLine(args).length + 1;
   await waitFor(() => Promise.resolve(readBytes(pid) - before >= line), "virsh has read the command", 10_000);
-  return pending;
+  return { pending };
 }

@@ -109,6 +109,9 @@ Deno.test("oneOffReason() sends streams, long commands, shell state, unprintable
     [["connect", "qemu:///session"], false, "connect streams, runs long or changes the shell"],
     [["cd", "/"], false, "cd streams, runs long or changes the shell"],
     [["quit"], false, "quit streams, runs long or changes the shell"],
+    [["edit", "web"], false, "edit reads the terminal"],
+    [["net-edit", "n"], false, "net-edit reads the terminal"],
+    [["secret-set-value", "s", "--interactive"], false, "secret-set-value reads the terminal"],
     [[], false, "no command"],
     [["-r", "list"], false, "global option"],
     [["desc", "web", "a\nb"], false, "an argument is not printable ASCII"],
@@ -529,6 +532,23 @@ Deno.test("SessionVirsh: history off (XDG_CACHE_HOME=/dev/null), terminal settin
   } finally {
     await session.close();
   }
+});
+
+Deno.test("SessionVirsh.close() with callers waiting: every call is answered, no session is left", async () => {
+  const session = new SessionVirsh(TEST_URI, TEST_URI, undefined, { maxSessions: 1 });
+  const calls = Array.from({ length: 8 }, (_, i) => session.run(["echo", "--", `c${i}`]));
+  await waitUntil(() => session.pids.length === 1, "the session started");
+  const closing = session.close();
+  const results = await Promise.all(calls);
+  await closing;
+  // The command in the session when it was closed fails as unreachable; the others ran (in the session
+  // before, or as processes after).
+  for (const [i, r] of results.entries()) {
+    if (r.code === 0) assert.equal(r.stdout, `c${i}`);
+    else assert.ok(new VirshError(["echo"], r).unreachable, r.stderr);
+  }
+  assert.ok(results.filter((r) => r.code === 0).length >= 7);
+  assert.deepEqual(session.pids, []);
 });
 
 Deno.test("SessionVirsh.close() ends the sessions; later commands run as processes", async () => {
