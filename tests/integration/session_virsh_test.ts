@@ -251,7 +251,7 @@ Deno.test("lv's controllers observe the same libvirt through SessionVirsh: a pas
       assert.ok(virsh.pids.length >= 1 && virsh.pids.length <= 4);
     } finally {
       await virsh.close();
-      rt.close();
+      await rt.close();
     }
   } finally {
     await lv.run(["delete", "-f", "examples/basic.yaml", "--ignore-not-found", "--timeout=60s"]);
