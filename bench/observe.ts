@@ -39,7 +39,7 @@ for (const kind of KINDS) {
 }
 const sessions = virsh instanceof SessionVirsh ? virsh.pids.length : 0;
 if (virsh instanceof SessionVirsh) await virsh.close();
-rt.close();
+await rt.close();
 console.log(
   JSON.stringify({ mode, ms, calls: virsh.calls, reconciles: manager.reconciles, objects, ready, sessions }),
 );

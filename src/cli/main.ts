@@ -132,7 +132,7 @@ async function withRuntime(flags: Flags, output: Output, fn: (rt: Runtime) => Pr
   try {
     await fn(rt);
   } finally {
-    rt.close();
+    await rt.close();
   }
 }
 

@@ -36,15 +36,16 @@ export class VirshError extends Error {
     this.stderr = result.stderr;
   }
 
-  /** libvirt reported that the object does not exist. */
+  /** libvirt reported that the object does not exist (and not that the connection broke on the way). */
   get notFound(): boolean {
-    return /not found|no (storage )?(pool|vol|volume|network|domain)[^\n]*with matching|Storage volume not found|failed to get (domain|network|pool|vol)/i
-      .test(this.stderr);
+    return !this.unreachable &&
+      /not found|no (storage )?(pool|vol|volume|network|domain)[^\n]*with matching|Storage volume not found|failed to get (domain|network|pool|vol)/i
+        .test(this.stderr);
   }
 
   /** libvirt could not be reached (daemon down, socket missing, ssh failure). */
   get unreachable(): boolean {
-    return /failed to connect to the hypervisor|Cannot recv data|End of file while reading data|Connection reset|Broken pipe|unable to connect to server|no valid connection|internal error: client socket is closed/i
+    return /failed to connect to the hypervisor|Cannot recv data|End of file while reading data|Connection reset|Broken pipe|unable to connect to server|no valid connection|internal error: client socket is closed|keepalive timeout/i
       .test(this.stderr);
   }
 }

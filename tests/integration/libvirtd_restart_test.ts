@@ -39,6 +39,18 @@ Deno.test("libvirtd restarted in the middle of an apply: lv retries, says why, c
     const pid = Number((await Deno.readTextFile(pidFile)).trim());
     Deno.kill(pid, "SIGTERM");
     await waitFor(async () => !(await libvirtdUp()), "libvirtd is gone", 30_000);
+    // It stops answering before it has exited: a new libvirtd cannot take the PID file until then.
+    await waitFor(
+      async () => {
+        try {
+          return /^State:\s+Z/m.test(await Deno.readTextFile(`/proc/${pid}/status`));
+        } catch {
+          return true;
+        }
+      },
+      `the old libvirtd (pid ${pid}) has exited`,
+      60_000,
+    );
 
     await waitFor(
       async () => {

@@ -76,7 +76,7 @@ export async function newHarness(options: HarnessOptions = {}): Promise<Harness>
     clock,
     home,
     close: async () => {
-      rt.close();
+      await rt.close();
       await Deno.remove(home, { recursive: true });
     },
   };
