@@ -41,7 +41,8 @@ Flags for every command:
   -h, --help           help for the command
 
 Environment: LV_HOME (store and caches, default ~/.local/share/lv), LV_CONNECT, LV_CONTEXT, LV_CONFIG
-(config file, default $LV_HOME/config.yaml when LV_HOME is set, else ~/.config/lv/config.yaml).
+(config file, default $LV_HOME/config.yaml when LV_HOME is set, else ~/.config/lv/config.yaml),
+LV_VIRSH=process (a virsh process per command instead of long-lived virsh sessions).
 Exit codes: 0 ok, 1 failure, 2 usage or validation error.
 `;
 
