@@ -17,7 +17,7 @@
  * never runs beside a leftover of the interrupted one: that order is asserted.
  */
 import assert from "node:assert/strict";
-import { GET_ALL, type Lists, lists, plus, watchStream } from "../integration/crash_helpers.ts";
+import { assertClean, GET_ALL, type Lists, lists, plus, watchStream } from "../integration/crash_helpers.ts";
 import { Lv, requireLab, ROOT, testBoxDir, virsh, waitFor } from "../integration/helpers.ts";
 
 const LOG = "/home/vagrant/provision.log";
@@ -100,11 +100,6 @@ async function domainStatus(lv: Lv) {
 async function provisionLog(lv: Lv): Promise<string[]> {
   const r = await lv.ok(["ssh", "test-vm", "--", `cat ${LOG}`]);
   return r.stdout.split("\n").filter((l) => l);
-}
-
-async function assertClean(lv: Lv, before: Lists): Promise<void> {
-  assert.deepEqual(await lists(), before, "virsh lists are back to what they were before the test");
-  assert.equal((await lv.ok([...GET_ALL, "-o", "name"])).stdout, "", "the store is empty");
 }
 
 Deno.test("kill -9 of lv apply while a real VM is provisioned: apply again converges, delete cleans", async (t) => {

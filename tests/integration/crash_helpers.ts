@@ -41,6 +41,12 @@ export async function lists(): Promise<Lists> {
   };
 }
 
+/** virsh's lists are back to `before`, and lv's store (the home of `lv`) is empty. */
+export async function assertClean(lv: Lv, before: Lists): Promise<void> {
+  assert.deepEqual(await lists(), before, "virsh lists are back to what they were before");
+  assert.equal((await lv.ok([...GET_ALL, "-o", "name"])).stdout, "", "the store is empty");
+}
+
 /** Lists plus what they must contain more: `before` with `extra` added, sorted. */
 export function plus(before: Lists, extra: Lists): Lists {
   const add = (a: string[], b: string[]) => [...new Set([...a, ...b])].sort();

@@ -12,9 +12,9 @@
  */
 import assert from "node:assert/strict";
 import {
+  assertClean,
   basicFingerprint,
   basicWithPatternedBox,
-  GET_ALL,
   type Lists,
   lists,
   nth,
@@ -94,11 +94,6 @@ async function crashAt(lv: Lv, manifest: string, stage: CrashStage): Promise<str
   return `killed after ${calls.length} virsh commands (last ${
     JSON.stringify(calls.at(-1))
   }; ${after} more logged)`;
-}
-
-async function assertClean(lv: Lv, before: Lists): Promise<void> {
-  assert.deepEqual(await lists(), before, "virsh lists are back to what they were before");
-  assert.equal((await lv.ok([...GET_ALL, "-o", "name"])).stdout, "", "the store is empty");
 }
 
 Deno.test("kill -9 of lv apply at each stage: apply again converges, delete removes everything", async (t) => {
