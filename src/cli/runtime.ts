@@ -40,9 +40,6 @@ export interface Runtime {
   jumpFor(obj: AnyResource): JumpHost | undefined;
   /** The named context a resource lives in (spec.context); undefined: where a bare URI points. */
   contextOf(obj: AnyResource): string | undefined;
-  /** Path of the config file and what it holds. */
-  configPath: string;
-  config: LvConfig;
   output: Output;
   /** Identifies this process as a lease holder. */
   holder: string;
@@ -56,6 +53,11 @@ export function lvHome(env: (name: string) => string | undefined = Deno.env.get)
   if (explicit) return explicit;
   const data = env("XDG_DATA_HOME") || join(env("HOME") ?? "/root", ".local", "share");
   return join(data, "lv");
+}
+
+/** The store's file in an lv home. */
+export function storePath(home: string): string {
+  return join(home, "store.db");
 }
 
 export interface RuntimeOptions {
@@ -110,7 +112,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     path,
   );
   Deno.mkdirSync(home, { recursive: true, mode: 0o700 });
-  const store = new SqliteStore(join(home, "store.db"));
+  const store = new SqliteStore(storePath(home));
   // A resource without spec.context lives where a bare URI points (--connect, LV_CONNECT, qemu:///system),
   // whatever context is selected: switching contexts never moves existing objects.
   const bare: Connection = connection.context === undefined
@@ -153,8 +155,6 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     libvirtFor: (obj) => side(contextOf(obj)).libvirt,
     jumpFor: (obj) => side(contextOf(obj)).jump,
     contextOf,
-    configPath: path,
-    config,
     output: options.output ?? stdOutput(),
     holder: `${hostname()}:${Deno.pid}`,
     close: async () => {
