@@ -4,7 +4,7 @@ import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { CommandFailed } from "./errors.ts";
 import { renderTable } from "./printers.ts";
-import type { Runtime } from "./runtime.ts";
+import { type Runtime, storePath } from "./runtime.ts";
 
 export interface Check {
   name: string;
@@ -82,12 +82,12 @@ export async function runChecks(rt: Runtime): Promise<Check[]> {
     });
   }
   try {
-    const mode = (await Deno.stat(join(rt.home, "store.db"))).mode! & 0o777;
+    const mode = (await Deno.stat(storePath(rt.home))).mode! & 0o777;
     checks.push({
       name: "store",
       ok: mode === 0o600,
-      detail: `${join(rt.home, "store.db")} mode ${mode.toString(8)}`,
-      fix: mode === 0o600 ? undefined : `chmod 600 ${join(rt.home, "store.db")}`,
+      detail: `${storePath(rt.home)} mode ${mode.toString(8)}`,
+      fix: mode === 0o600 ? undefined : `chmod 600 ${storePath(rt.home)}`,
     });
   } catch (e) {
     checks.push({

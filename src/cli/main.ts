@@ -7,10 +7,9 @@ import { parseDuration } from "./duration.ts";
 import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
 import { HELP, usage } from "./help.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./printers.ts";
-import { lvHome, openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
+import { lvHome, openRuntime, type Output, type Runtime, stdOutput, storePath } from "./runtime.ts";
 import { ConfigError, SET_CONTEXT_FLAGS } from "../config/config.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
-import { join } from "node:path";
 import { parseSelector, parseTargets } from "./targets.ts";
 import { KINDS } from "../api/types.ts";
 // Each command's module is imported when it runs (string literals: `deno compile` still bundles them), so
@@ -347,7 +346,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
             name: positionals[1],
             flags: flags as Record<string, string | boolean | undefined>,
             readStdin: () => new Response(Deno.stdin.readable).text(),
-            store: () => store ??= new SqliteStore(join(lvHome(), "store.db")),
+            store: () => store ??= new SqliteStore(storePath(lvHome())),
           }, output);
         } finally {
           store?.close();
