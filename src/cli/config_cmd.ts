@@ -8,6 +8,7 @@ import {
   type LvConfig,
   type LvContext,
   SET_CONTEXT_FLAGS,
+  URI_PARTS,
 } from "../config/config.ts";
 import { loadConfig, parseConfig, saveConfig } from "../config/config_file.ts";
 import { CommandFailed, UsageError } from "./errors.ts";
@@ -23,8 +24,6 @@ export const CONFIG_SUBCOMMANDS = [
   "delete-context",
   "view",
 ] as const;
-
-const URI_PARTS: (keyof LvContext)[] = ["driver", "host", "port", "connectViaSsh", "username"];
 
 export interface ConfigCommand {
   sub: string;
@@ -54,7 +53,7 @@ export async function configCommand(cmd: ConfigCommand, output: Output): Promise
         const value = cmd.flags[flag];
         if (value === undefined) continue;
         if (field === "uri") { for (const k of URI_PARTS) delete next[k]; }
-        if ((URI_PARTS as string[]).includes(field)) delete next.uri;
+        if ((URI_PARTS as readonly string[]).includes(field)) delete next.uri;
         next[field] = field === "port" ? portNumber(value as string) : value;
       }
       if (cmd.flags["password-stdin"]) {

@@ -39,6 +39,11 @@ export interface LvConfig {
   contexts: LvContext[];
 }
 
+/** Fields that build a URI: not allowed beside `uri`. */
+export const URI_PARTS = ["driver", "host", "port", "connectViaSsh", "username"] as const satisfies readonly (
+  keyof LvContext
+)[];
+
 /** The config file cannot be used: names the file, line and field. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -2,7 +2,9 @@
 import { dirname } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify } from "yaml";
 import { closest, quoteSafe } from "../api/problem.ts";
-import { ConfigError, type LvConfig, type LvContext } from "./config.ts";
+import { FORMATS } from "../api/validate_format.ts";
+import { writeFileAtomic } from "./write_file.ts";
+import { ConfigError, type LvConfig, type LvContext, URI_PARTS } from "./config.ts";
 
 type FieldType = "string" | "port" | "boolean" | "driver";
 const CONTEXT_FIELDS: Record<Exclude<keyof LvContext, "name">, FieldType> = {
@@ -17,9 +19,8 @@ const CONTEXT_FIELDS: Record<Exclude<keyof LvContext, "name">, FieldType> = {
   storagePoolName: "string",
   defaultNetwork: "string",
 };
-/** Fields that build a URI: not allowed beside `uri`. */
-const URI_PARTS = ["driver", "host", "port", "connectViaSsh", "username"] as const;
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,62}$/;
+/** A context's name is what spec.context holds: the same rule. */
+const NAME = FORMATS["libvirt-name"];
 
 /** Reads the config file; a missing file is an empty config. */
 export function loadConfig(path: string): LvConfig {
@@ -129,9 +130,8 @@ function parseContext(
       at(pair.key as never, field, `unknown field${near ? ` (did you mean "${near}"?)` : ""}`);
       ok = false;
     } else if (type === "name") {
-      if (typeof value !== "string" || !NAME.test(value)) {
-        fail("must be a name of letters, digits, '.', '_', '-'");
-      } else ctx.name = value;
+      if (typeof value !== "string" || !NAME.check(value).ok) fail(`must be ${NAME.rule}`);
+      else ctx.name = value;
     } else if (type === "port") {
       if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 65535) {
         fail("must be a port number 1..65535");
@@ -181,8 +181,5 @@ export function saveConfig(path: string, config: LvConfig): void {
   const doc: Record<string, unknown> = { apiVersion: "lv.dev/v1alpha1", kind: "Config" };
   if (config.currentContext) doc.currentContext = config.currentContext;
   doc.contexts = config.contexts;
-  const tmp = `${path}.tmp.${Deno.pid}`;
-  Deno.writeTextFileSync(tmp, stringify(doc), { mode: 0o600 });
-  Deno.chmodSync(tmp, 0o600);
-  Deno.renameSync(tmp, path);
+  writeFileAtomic(path, stringify(doc), 0o600);
 }

@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Connection } from "./config.ts";
 import { shellQuote } from "../guest/shell.ts";
+import { writeFileAtomic } from "./write_file.ts";
 
 /** The libvirt host as an SSH jump host for reaching guests on its private networks. */
 export interface JumpHost {
@@ -130,10 +131,7 @@ function writeExecutable(path: string, text: string): void {
   try {
     if (Deno.readTextFileSync(path) === text) return;
   } catch { /* new */ }
-  const tmp = `${path}.tmp.${Deno.pid}`;
-  Deno.writeTextFileSync(tmp, text, { mode: 0o700 });
-  Deno.chmodSync(tmp, 0o700);
-  Deno.renameSync(tmp, path);
+  writeFileAtomic(path, text, 0o700);
 }
 
 /**
