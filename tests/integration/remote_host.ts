@@ -18,6 +18,8 @@ export interface RemoteHost {
   bareHostPort: number;
   /** The workstation's network namespace: run lv with `ip netns exec <netns>`. */
   netns: string;
+  /** Stops what lv left running in the workstation (ssh connection masters), by PID. */
+  stopWorkstationProcesses(): Promise<void>;
   /** Restarts sshd with a new host key (a reinstalled host, or a man in the middle). */
   changeHostKey(): Promise<void>;
   stop(): Promise<void>;
@@ -134,6 +136,14 @@ export async function startRemoteHost(): Promise<RemoteHost> {
     } catch { /* sshd removed it */ }
     pid = 0;
   };
+  // ssh connection masters lv leaves behind (ControlPersist) run in the workstation namespace.
+  const stopWorkstationProcesses = async () => {
+    for (const p of (await run("ip", ["netns", "pids", netns])).stdout.split("\n").filter((l) => l)) {
+      try {
+        Deno.kill(Number(p), "SIGTERM");
+      } catch { /* gone */ }
+    }
+  };
   await start();
   return {
     address,
@@ -146,15 +156,11 @@ export async function startRemoteHost(): Promise<RemoteHost> {
       await start();
     },
     bareHostPort,
+    stopWorkstationProcesses,
     stop: async () => {
       await stopSshd();
       await stop(barePid);
-      // ssh connection masters lv left behind (ControlPersist) run in the workstation namespace.
-      for (const p of (await run("ip", ["netns", "pids", netns])).stdout.split("\n").filter((l) => l)) {
-        try {
-          Deno.kill(Number(p), "SIGTERM");
-        } catch { /* gone */ }
-      }
+      await stopWorkstationProcesses();
       await run("umount", ["/etc/shadow"]);
       await run("ip", ["link", "del", hvIf]);
       await run("ip", ["netns", "del", netns]);
