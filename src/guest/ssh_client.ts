@@ -87,8 +87,7 @@ export class GuestConnection {
           (err: Error | undefined, stream: ClientChannel) => err ? reject(err) : resolve(stream),
         )
       );
-      const conn = await GuestConnection.#open(target, { sock }, jump);
-      return conn;
+      return await GuestConnection.#open(target, { sock }, jump);
     } catch (e) {
       jump.end();
       throw new Error(
