@@ -1,7 +1,8 @@
 /** Reading -f files: directories, stdin, parsing, validation against the set and the store. */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { formatProblem, type Problem } from "../api/problem.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
+import { absolutize } from "../manifest/absolutize.ts";
 import { parseManifests } from "../manifest/parse.ts";
 import type { SpecDefaults } from "../api/validate.ts";
 import { validateReferences } from "../api/validate_references.ts";
@@ -25,19 +26,6 @@ async function expand(path: string): Promise<string[]> {
     if (entry.isFile && /\.(ya?ml|json)$/.test(entry.name)) files.push(join(path, entry.name));
   }
   return files.sort();
-}
-
-/** Makes relative host paths in a resource absolute, against the directory of the file it came from. */
-export function absolutize(obj: AnyResource, baseDir: string): void {
-  const abs = (p: string) => isAbsolute(p) ? p : resolve(baseDir, p);
-  if (obj.kind === "Box" && !/^[a-z][a-z0-9+.-]*:\/\//i.test(obj.spec.source)) {
-    obj.spec.source = abs(obj.spec.source);
-  }
-  if (obj.kind === "Domain") {
-    if (obj.spec.ssh.privateKey) obj.spec.ssh.privateKey = abs(obj.spec.ssh.privateKey);
-    for (const p of obj.spec.provision) if (p.path) p.path = abs(p.path);
-    for (const f of obj.spec.syncedFolders) f.source = abs(f.source);
-  }
 }
 
 /**
