@@ -12,6 +12,7 @@ import { ConfigError, SET_CONTEXT_FLAGS } from "../config/config.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { parseSelector, parseTargets } from "./targets.ts";
 import { KINDS } from "../api/types.ts";
+import { isProgrammingError, programmingErrorMessage } from "../controller/programming_error.ts";
 // Each command's module is imported when it runs (string literals: `deno compile` still bundles them), so
 // `lv get` does not load the controllers, ssh2 or the YAML library.
 
@@ -377,7 +378,8 @@ function report(e: unknown, output: Output): number {
     output.err(`error: ${e.message}\n`);
     return 1;
   }
-  output.err(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+  const said = isProgrammingError(e) ? programmingErrorMessage("running this command") : undefined;
+  output.err(`error: ${said ?? (e instanceof Error ? e.message : String(e))}\n`);
   if (Deno.env.get("LV_DEBUG") && e instanceof Error) output.err(`${e.stack}\n`);
   return 1;
 }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import type { Network, Volume } from "../../src/api/types.ts";
 import { WaitingError } from "../../src/controller/context.ts";
+import { main } from "../../src/cli/main.ts";
 import { Manager } from "../../src/controller/manager.ts";
 import {
   createAll,
@@ -102,4 +103,22 @@ Deno.test("Manager: a programming error in a reconciler is reported as lv's bug,
   } finally {
     await h.close();
   }
+});
+
+Deno.test("lv: a programming error reaches the terminal as lv's bug, exit 1, never as a raw TypeError", async () => {
+  let err = "";
+  const code = await main(["--version"], {
+    out: () => {
+      const gone = undefined as unknown as { text: string };
+      void gone.text.length;
+    },
+    err: (t) => void (err += t),
+  });
+  assert.equal(code, 1);
+  const said = err.split("\n")[0] + "\n"; // with LV_DEBUG set, the stack follows
+  assert.equal(
+    said,
+    "error: lv failed unexpectedly while running this command: a bug in lv (run with LV_DEBUG=1 to see where, and report it)\n",
+  );
+  assert.doesNotMatch(said, RAW_TYPE_ERROR);
 });
