@@ -116,6 +116,15 @@ export function basicExample(): Record<string, AnyResource> {
   return byName;
 }
 
+/** basic.yaml's objects in the order a convergence passes over them, with the Domain's box overlay last. */
+export const BASIC_OBJECTS: [Kind, string][] = [
+  ["Box", "tiny"],
+  ["Network", "basic-net"],
+  ["Volume", "web-data"],
+  ["Domain", "web"],
+  ["Volume", "web"],
+];
+
 /** One object of basic.yaml, e.g. `example("Network", "basic-net")`, with optional changes. */
 export function example<T extends AnyResource>(kind: T["kind"], name: string, edit?: (obj: T) => void): T {
   const obj = basicExample()[`${kind}/${name}`] as T;
