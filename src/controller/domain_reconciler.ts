@@ -33,7 +33,9 @@ import { boxDisks } from "./box_reconciler.ts";
 import { domainInterfaces } from "./domain_interfaces.ts";
 import { syncExports } from "../guest/nfs_exports.ts";
 import { join } from "node:path";
-import { type GuestStatus, guestWorkPending, reconcileGuest, RELOAD_ANNOTATION } from "./guest.ts";
+import { guestWorkPending, reconcileGuest } from "./guest.ts";
+import type { GuestStatus } from "../api/guest_status.ts";
+import { RELOAD_ANNOTATION } from "../api/requests.ts";
 
 /** Seconds a guest gets to shut down on ACPI before it is powered off (vagrant's graceful_halt_timeout). */
 export const GRACEFUL_HALT_SECONDS = 60;
