@@ -8,6 +8,7 @@ import { parseCommandLine } from "../../src/cli/command.ts";
 import { COMMANDS, findCommand } from "../../src/cli/commands.ts";
 import { commandsTable, replaceCommandsTable } from "../../src/cli/commands_table.ts";
 import { UsageError } from "../../src/cli/errors.ts";
+import { helpText, usageText } from "../../src/cli/help.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -105,5 +106,14 @@ Deno.test("every command has a summary, usage, and flags with descriptions; name
       }
     }
     if (c.listedWith) assert.ok(names.includes(c.listedWith), c.name);
+  }
+});
+
+Deno.test("lv help and lv help reload say the same of reload: folders again and only run: always provisioners", () => {
+  const reload = findCommand("reload");
+  const listed = helpText(COMMANDS).split("\n").find((l) => l.startsWith("  reload "))!;
+  for (const text of [listed, usageText(reload)]) {
+    assert.match(text, /run: always/);
+    assert.doesNotMatch(text, /provision again|every provisioner/);
   }
 });

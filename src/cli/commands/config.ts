@@ -15,7 +15,8 @@ const SET_CONTEXT = {
     type: "string",
     value: "FILE",
     kind: "file",
-    description: "SSH private key for the host",
+    description:
+      "SSH private key for the host (not starting with /: in ~/.ssh, as vagrant-libvirt's id_ssh_key_file)",
   },
   "password-stdin": { of, type: "boolean", description: "read the SSH password from stdin" },
   driver: {

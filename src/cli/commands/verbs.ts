@@ -39,10 +39,9 @@ const VERBS: Verb[] = [
   },
   {
     name: "reload",
-    summary: "stop and start a domain (next-boot changes apply), sync and provision again",
-    description:
-      "Stops and starts the domain so changes that need a boot apply, then syncs folders and runs " +
-      "the 'always' provisioners.",
+    summary: "stop and start a domain, sync folders, run the run: always provisioners again",
+    description: "Stops and starts the domain so changes that need a boot apply, then syncs folders again " +
+      "and runs the provisioners with run: always (lv provision runs every one).",
   },
   {
     name: "provision",
