@@ -9,7 +9,7 @@ import { VirshError } from "../libvirt/virsh.ts";
 import { ConflictError, keyString, type ObjectKey } from "../store/store.ts";
 import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
 import { writeStatus } from "./object_ops.ts";
-import { isProgrammingError, programmingErrorMessage } from "./programming_error.ts";
+import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
 import { WorkQueue } from "./work_queue.ts";
 
 export interface ManagerOptions {

@@ -8,10 +8,9 @@ import type { Domain, DomainInterfaceStatus, Network } from "../../api/types.ts"
 import type { DomainXmlInterface } from "../../libvirt/xml/domain_xml.ts";
 import { syncExports } from "../../guest/nfs_exports.ts";
 import type { ControllerContext } from "../context.ts";
-import { type GuestStatus, guestWorkPending, reconcileGuest, RELOAD_ANNOTATION } from "../guest.ts";
+import { guestWorkPending, reconcileGuest } from "../guest.ts";
+import type { GuestStatus } from "../../api/guest_status.ts";
 import type { DomainFailure } from "./power_actions.ts";
-
-export { RELOAD_ANNOTATION };
 
 /** Whether lv talks to a guest OS (SSH) at all: not with communicator none. */
 export function talksToGuest(dom: Domain): boolean {

@@ -5,6 +5,7 @@
  * (a pure function of the pass's observations, written once at the end).
  */
 import { getCondition } from "../../api/conditions.ts";
+import { RELOAD_ANNOTATION } from "../../api/requests.ts";
 import type { Domain, DomainDriver } from "../../api/types.ts";
 import { parseDomainXml } from "../../libvirt/xml/domain_xml.ts";
 import { type ControllerContext, nameConflict, type ReconcileResult } from "../context.ts";
@@ -13,7 +14,7 @@ import { kindReconciler } from "../kind_reconciler.ts";
 import { removeFinalizer, writeStatus } from "../object_ops.ts";
 import { readyNetworks, resolveDisks } from "./attachments.ts";
 import { ensureDefinition, pendingRestart } from "./definition.ts";
-import { forgetGuest, handOffToGuest, keptGuest, RELOAD_ANNOTATION, talksToGuest } from "./guest_handoff.ts";
+import { forgetGuest, handOffToGuest, keptGuest, talksToGuest } from "./guest_handoff.ts";
 import { observeInterfaces } from "./interfaces.ts";
 import { ensureOwnedVolumes } from "./owned_volumes.ts";
 import { decidePower, GRACEFUL_HALT_SECONDS } from "./power.ts";
