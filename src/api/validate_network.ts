@@ -9,7 +9,7 @@
 import { defaultDhcpRange } from "./defaults.ts";
 import type { PathSegment, ProblemCollector } from "./problem.ts";
 import type { Network } from "./types.ts";
-import type { Loose } from "./validate.ts";
+import type { Loose } from "./loose.ts";
 import {
   formatIPv4,
   formatSubnet,

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Connection } from "./config.ts";
-import { shellQuote } from "../guest/shell.ts";
+import { shellQuote } from "./shell_quote.ts";
 import { writeFileAtomic } from "./write_file.ts";
 
 /** The libvirt host as an SSH jump host for reaching guests on its private networks. */

@@ -3,7 +3,7 @@ import { keyOf } from "../../store/store.ts";
 import { defineCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { parseTargets } from "../targets.ts";
-import { waitFlags } from "./wait_flags.ts";
+import { filenameFlag, waitFlags } from "./shared_flags.ts";
 
 export const deleteCommand = defineCommand({
   name: "delete",
@@ -20,14 +20,7 @@ objects they own are gone from the store and libvirt, and prints KIND/NAME delet
     repeatable: true,
   }],
   flags: {
-    filename: {
-      type: "string",
-      short: "f",
-      value: "FILE",
-      kind: "file",
-      repeatable: true,
-      description: "delete what FILE declares",
-    },
+    ...filenameFlag("delete what FILE declares"),
     "ignore-not-found": {
       type: "boolean",
       default: false,
