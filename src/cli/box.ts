@@ -8,6 +8,7 @@
  * volume something still boots from is never pruned.
  */
 import type { Box } from "../api/types.ts";
+import { isBoxPoolVolumeOf } from "../api/box_volumes.ts";
 import { keyOf } from "../store/store.ts";
 import { inventory, rowsOf } from "./box_inventory.ts";
 import { deleteObjects } from "./delete.ts";
@@ -109,7 +110,7 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
     if (r.box !== undefined || r.usedBy.length > 0) return false;
     return !inv.boxes.some((b) =>
       (rt.contextOf(b) ?? "") === r.context && b.spec.pool === r.pool &&
-      new RegExp(`^box-${escapeRegExp(b.metadata.name)}(-\\d+)?$`).test(r.volume)
+      isBoxPoolVolumeOf(b.metadata.name, r.volume)
     );
   });
 
@@ -157,10 +158,6 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
       formatBytes(freed)
     } on disk${dry}\n`,
   );
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** `lv box list|prune`, after argument parsing: checks the subcommand and its flags, then runs it. */

@@ -3,7 +3,7 @@
  * pools lv manages with every volume; each base volume as a row with what uses it.
  */
 import type { AnyResource, Box, Volume } from "../api/types.ts";
-import { boxDisks } from "../controller/box_reconciler.ts";
+import { boxDisks, boxPoolVolumeDisk, isBoxPoolVolume } from "../api/box_volumes.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { parseVolumeXml, type VolumeXmlState } from "../libvirt/xml/volume_xml.ts";
@@ -131,8 +131,7 @@ export function rowsOf(inv: Inventory, rt: Runtime): BoxVolumeRow[] {
       });
       continue;
     }
-    const diskOf = (name: string) =>
-      Number(name.slice(`box-${box.metadata.name}`.length).match(/^-(\d+)$/)?.[1] ?? 1);
+    const diskOf = (name: string) => boxPoolVolumeDisk(box.metadata.name, name);
     names.sort((a, b) => diskOf(a) - diskOf(b));
     for (const name of names) {
       const disk = diskOf(name);
@@ -156,7 +155,7 @@ export function rowsOf(inv: Inventory, rt: Runtime): BoxVolumeRow[] {
   for (const side of inv.sides) {
     for (const [pool, states] of side.pools) {
       for (const state of states) {
-        if (!state.name.startsWith("box-") || recorded.has(`${side.context}\0${pool}\0${state.name}`)) {
+        if (!isBoxPoolVolume(state.name) || recorded.has(`${side.context}\0${pool}\0${state.name}`)) {
           continue;
         }
         rows.push({
