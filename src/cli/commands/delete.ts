@@ -3,7 +3,8 @@ import { keyOf } from "../../store/store.ts";
 import { defineCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { parseTargets } from "../targets.ts";
-import { filenameFlag, waitFlags } from "./shared_flags.ts";
+import { filenameFlags } from "./filename_flags.ts";
+import { waitFlags } from "./wait_flags.ts";
 
 export const deleteCommand = defineCommand({
   name: "delete",
@@ -20,7 +21,7 @@ objects they own are gone from the store and libvirt, and prints KIND/NAME delet
     repeatable: true,
   }],
   flags: {
-    ...filenameFlag("delete what FILE declares"),
+    ...filenameFlags("delete what FILE declares"),
     "ignore-not-found": {
       type: "boolean",
       default: false,

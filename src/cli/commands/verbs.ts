@@ -4,7 +4,7 @@
  */
 import { type Command, defineCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
-import { waitFlags } from "./shared_flags.ts";
+import { waitFlags } from "./wait_flags.ts";
 
 interface Verb {
   name: string;
