@@ -2,74 +2,61 @@
 import type { AnyResource } from "../api/types.ts";
 import { AlreadyExistsError, ConflictError, keyOf, refString } from "../store/store.ts";
 import { awaitObjects, readiness } from "./await_objects.ts";
-import { CommandFailed } from "./errors.ts";
+import { CommandFailed, UsageError } from "./errors.ts";
 import { loadManifests } from "./manifests.ts";
 import { contextDefaults } from "../config/config.ts";
 import { isRemoteUri } from "../config/ssh_transport.ts";
-import type { Runtime } from "./runtime.ts";
+import type { Output, Runtime } from "./runtime.ts";
+import { type ApplyPlan, type ApplyResult, planApply, type PlanOptions } from "./apply_plan.ts";
+
+export type { ApplyResult } from "./apply_plan.ts";
 
 export interface ApplyOptions {
   files: string[];
   /** Wait until Ready (default true); false only writes. */
   wait: boolean;
   timeoutMs: number;
+  /** Directories given with -f are read recursively. Default false. */
+  recursive?: boolean;
+  /** "server": read the store and merge, write nothing. ("client" never opens a runtime: {@linkcode applyClientDryRun}.) */
+  dryRun?: "server";
 }
 
-/** Structural equality with key order ignored. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
-
-/** Annotations lv's own commands set (lv reload, lv provision): kept when a manifest does not name them. */
-const LV_ANNOTATION = /^lv\.dev\//;
-
-export type ApplyResult = "created" | "configured" | "unchanged";
-
-/**
- * Writes one resource: create, update when spec, labels or annotations differ, else nothing. Races with
- * another writer (two applies, a controller) are retried from a fresh read.
- */
-export async function applyOne(rt: Runtime, obj: AnyResource): Promise<ApplyResult> {
+/** Writes one resource ({@linkcode planApply}); a race with another writer is retried on a fresh read. */
+export async function applyOne(
+  rt: Runtime,
+  obj: AnyResource,
+  options: PlanOptions = {},
+): Promise<ApplyResult> {
   for (let attempt = 0;; attempt++) {
     try {
-      return await applyOnce(rt, obj);
+      return await applyOnce(rt, obj, options);
     } catch (e) {
       if (attempt >= 10 || !(e instanceof AlreadyExistsError || e instanceof ConflictError)) throw e;
     }
   }
 }
 
-async function applyOnce(rt: Runtime, obj: AnyResource): Promise<ApplyResult> {
-  const current = await rt.store.get(keyOf(obj));
-  if (!current) {
-    await rt.store.create(obj);
-    return "created";
-  }
-  if (current.metadata.deletionTimestamp) {
+/** The plan for `obj` against the store; refuses an object being deleted. */
+export async function planAgainstStore(
+  rt: Runtime,
+  obj: AnyResource,
+  options: PlanOptions,
+): Promise<ApplyPlan> {
+  const live = await rt.store.get(keyOf(obj));
+  if (live?.metadata.deletionTimestamp) {
     throw new CommandFailed(
       `${refString(obj)} is being deleted; wait for the deletion to finish, then apply again`,
     );
   }
-  const annotations = { ...obj.metadata.annotations };
-  for (const [k, v] of Object.entries(current.metadata.annotations)) {
-    if (LV_ANNOTATION.test(k) && !(k in annotations)) annotations[k] = v;
-  }
-  if (
-    deepEqual(current.spec, obj.spec) && deepEqual(current.metadata.labels, obj.metadata.labels) &&
-    deepEqual(current.metadata.annotations, annotations)
-  ) return "unchanged";
-  const next = structuredClone(current);
-  next.spec = obj.spec as typeof next.spec;
-  next.metadata.labels = obj.metadata.labels;
-  next.metadata.annotations = annotations;
-  await rt.store.update(next);
-  return "configured";
+  return planApply(obj, live, options);
+}
+
+async function applyOnce(rt: Runtime, obj: AnyResource, options: PlanOptions): Promise<ApplyResult> {
+  const plan = await planAgainstStore(rt, obj, options);
+  if (plan.result === "created") await rt.store.create(plan.next);
+  else if (plan.result === "configured" || plan.recordOnly) await rt.store.update(plan.next);
+  return plan.result;
 }
 
 /**
@@ -94,14 +81,45 @@ async function checkRemoteHosts(rt: Runtime, resources: AnyResource[]): Promise<
 }
 
 export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
+  const specDefaults = contextDefaults(rt.connection);
   const resources = await loadManifests(options.files, rt.store, {
-    specDefaults: contextDefaults(rt.connection),
+    specDefaults,
+    recursive: options.recursive,
   });
+  if (options.dryRun) {
+    for (const obj of resources) {
+      const plan = await planAgainstStore(rt, obj, { specDefaults });
+      rt.output.out(`${refString(obj)} ${plan.result} (dry run)\n`);
+    }
+    return;
+  }
   await checkRemoteHosts(rt, resources);
   for (const obj of resources) {
-    const result = await applyOne(rt, obj);
+    const result = await applyOne(rt, obj, { specDefaults });
     rt.output.out(`${refString(obj)} ${result}\n`);
   }
   if (!options.wait) return;
   await awaitObjects(rt, resources.map(keyOf), readiness, { timeoutMs: options.timeoutMs, what: "be Ready" });
+}
+
+/**
+ * `lv apply --dry-run=client`: parse and validate the files, nothing else (no store, no libvirt, no config
+ * file), so it runs in CI without libvirt. References to objects not in the files are not checked.
+ */
+export async function applyClientDryRun(
+  files: string[],
+  options: { output: Output; recursive?: boolean },
+): Promise<void> {
+  const resources = await loadManifests(files, undefined, { recursive: options.recursive });
+  for (const obj of resources) options.output.out(`${refString(obj)} checked (dry run)\n`);
+}
+
+/** The value of --dry-run: absent (a real apply), client or server. */
+export function dryRunMode(value: string | undefined): "client" | "server" | undefined {
+  if (value === undefined || value === "none") return undefined;
+  if (value === "client" || value === "server") return value;
+  throw new UsageError(
+    `--dry-run=${value} is not a dry-run mode`,
+    "use --dry-run=client (check the files only) or --dry-run=server (also merge against the store)",
+  );
 }

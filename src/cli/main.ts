@@ -32,6 +32,8 @@ const FLAGS = {
     filename: { type: "string", short: "f", multiple: true },
     wait: { type: "string" },
     timeout: { type: "string" },
+    recursive: { type: "boolean", short: "R" },
+    "dry-run": { type: "string" },
   },
   delete: {
     ...COMMON,
@@ -202,13 +204,21 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
         return 0;
       }
       case "apply": {
-        const { apply } = await import("./apply.ts");
-        await withRuntime(flags, output, (rt) =>
-          apply(rt, {
-            files: (flags.filename as string[] | undefined) ?? [],
-            wait: bool(flags, "wait", true),
-            timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
-          }));
+        const { apply, applyClientDryRun, dryRunMode } = await import("./apply.ts");
+        const files = (flags.filename as string[] | undefined) ?? [];
+        const recursive = !!flags.recursive;
+        const dryRun = dryRunMode(flags["dry-run"] as string | undefined);
+        if (dryRun === "client") await applyClientDryRun(files, { output, recursive });
+        else {
+          await withRuntime(flags, output, (rt) =>
+            apply(rt, {
+              files,
+              recursive,
+              dryRun,
+              wait: bool(flags, "wait", true),
+              timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
+            }));
+        }
         return 0;
       }
       case "delete": {
