@@ -12,44 +12,18 @@
  * file validated with defaults, `base` the last mask validated with defaults: the object the last apply
  * stored before anyone else touched it, which tells "changed by someone else" from "a default".
  *
- * Lists of objects merge item by item by a key ({@linkcode LIST_KEYS}); other lists are replaced whole.
+ * Lists of objects merge item by item by a key (list_keys.ts); other lists are replaced whole.
  *
  * @module
  */
 
+import { LIST_KEYS, type ListKey } from "./list_keys.ts";
 import { isPlainObject } from "./validate.ts";
+
+export { LIST_KEYS } from "./list_keys.ts";
 
 /** Annotation holding the last applied configuration (JSON of {@linkcode appliedMask}). */
 export const LAST_APPLIED_ANNOTATION = "lv.dev/last-applied";
-
-/** How the items of a list are matched between the file, the last apply and the live object. */
-export type ListKey = (item: Record<string, unknown>, index: number) => string;
-
-/**
- * Merge keys of the lists of objects, by the path of the list with `[]` for any index. Items of a list
- * not named here are matched by position.
- */
-export const LIST_KEYS: Record<string, ListKey> = {
-  // interfaces: on a Network by its name, a public (macvtap) one by its host device
-  "spec.interfaces": (i) => i.network !== undefined ? `network=${i.network}` : `dev=${i.dev}`,
-  // disks: by Volume, else by guest device
-  "spec.disks": (d) => d.volume !== undefined ? `volume=${d.volume}` : `device=${d.device}`,
-  // provisioners: by name, unnamed ones by position
-  "spec.provision": (p, i) => p.name !== undefined ? `name=${p.name}` : `#${i}`,
-  // synced folders: by guest path
-  "spec.syncedFolders": (f) => `target=${f.target}`,
-  // DHCP reservations: by MAC
-  "spec.dhcp.hosts": (h) => `mac=${String(h.mac).toLowerCase()}`,
-};
-
-/** Human-readable merge keys, for README and `lv explain`. */
-export const LIST_KEY_TEXT: Record<string, string> = {
-  "spec.interfaces": "network, or dev for a public interface",
-  "spec.disks": "volume, or device",
-  "spec.provision": "name, or position for unnamed provisioners",
-  "spec.syncedFolders": "target",
-  "spec.dhcp.hosts": "mac",
-};
 
 type Path = string;
 
@@ -111,7 +85,7 @@ export function mergeValue(m: MergeInputs, path: Path): unknown {
   const objects = [desired, base, live].every(isObjectOrAbsent) &&
     [desired, base, live].some(isPlainObject);
   if (objects) return mergeObject(m, path);
-  const key = LIST_KEYS[path];
+  const key = LIST_KEYS[path]?.key;
   if (key && Array.isArray(desired) && Array.isArray(live) && (file !== undefined || last !== undefined)) {
     return mergeList(m, path, key);
   }
@@ -152,7 +126,7 @@ interface Keyed {
   mask: unknown;
 }
 
-function keyed(values: unknown, masks: unknown, key: ListKey): Keyed[] {
+function keyed(values: unknown, masks: unknown, key: ListKey["key"]): Keyed[] {
   if (!Array.isArray(values)) return [];
   const seen = new Map<string, number>();
   return values.map((value, i) => {
@@ -164,7 +138,7 @@ function keyed(values: unknown, masks: unknown, key: ListKey): Keyed[] {
   });
 }
 
-function mergeList(m: MergeInputs, path: Path, key: ListKey): unknown[] {
+function mergeList(m: MergeInputs, path: Path, key: ListKey["key"]): unknown[] {
   const desired = keyed(m.desired, m.file, key);
   const base = new Map(keyed(m.base, m.last, key).map((b) => [b.key, b]));
   const live = keyed(m.live, undefined, key);

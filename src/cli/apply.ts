@@ -8,6 +8,15 @@ import { contextDefaults } from "../config/config.ts";
 import { isRemoteUri } from "../config/ssh_transport.ts";
 import type { Output, Runtime } from "./runtime.ts";
 import { type ApplyPlan, type ApplyResult, planApply, type PlanOptions } from "./apply_plan.ts";
+import {
+  changeEffects,
+  type FieldChange,
+  needsRestart,
+  networkInUse,
+  refuseChanges,
+} from "./change_effects.ts";
+import { deleteObjects } from "./delete.ts";
+import { RELOAD_ANNOTATION } from "../controller/guest.ts";
 
 export type { ApplyResult } from "./apply_plan.ts";
 
@@ -20,13 +29,33 @@ export interface ApplyOptions {
   recursive?: boolean;
   /** "server": read the store and merge, write nothing. ("client" never opens a runtime: {@linkcode applyClientDryRun}.) */
   dryRun?: "server";
+  /** Restart running Domains whose change takes effect at the next boot (`--restart`). Default false. */
+  restart?: boolean;
+  /** Replace (delete, then create) objects whose immutable fields change (`--force`). Default false. */
+  force?: boolean;
 }
 
-/** Writes one resource ({@linkcode planApply}); a race with another writer is retried on a fresh read. */
+/** Options for {@linkcode applyOne}. */
+export interface ApplyOneOptions extends PlanOptions {
+  restart?: boolean;
+  force?: boolean;
+}
+
+/** A plan with its field changes classified; `replace` when --force must delete the object first. */
+export interface Decision {
+  plan: ApplyPlan;
+  changes: FieldChange[];
+  replace: boolean;
+}
+
+/**
+ * Writes one resource ({@linkcode planApply}); a race with another writer is retried on a fresh read, so
+ * the other writer's change is merged, never lost.
+ */
 export async function applyOne(
   rt: Runtime,
   obj: AnyResource,
-  options: PlanOptions = {},
+  options: ApplyOneOptions = {},
 ): Promise<ApplyResult> {
   for (let attempt = 0;; attempt++) {
     try {
@@ -37,27 +66,50 @@ export async function applyOne(
   }
 }
 
-/** The plan for `obj` against the store; refuses an object being deleted. */
-export async function planAgainstStore(
-  rt: Runtime,
-  obj: AnyResource,
-  options: PlanOptions,
-): Promise<ApplyPlan> {
+/**
+ * What applying `obj` would do to the store: the plan, the classified changes; throws InvalidInputError
+ * for a refused change (immutable without --force, a Volume shrinking) and refuses an object being deleted.
+ */
+export async function decide(rt: Runtime, obj: AnyResource, options: ApplyOneOptions): Promise<Decision> {
   const live = await rt.store.get(keyOf(obj));
   if (live?.metadata.deletionTimestamp) {
     throw new CommandFailed(
       `${refString(obj)} is being deleted; wait for the deletion to finish, then apply again`,
     );
   }
-  return planApply(obj, live, options);
+  const plan = planApply(obj, live, options);
+  if (plan.result !== "configured" || !live) return { plan, changes: [], replace: false };
+  const inUse = obj.kind === "Network" && await networkInUse(rt.store, obj);
+  const changes = changeEffects(live, plan.next, inUse);
+  refuseChanges(obj, changes, { force: !!options.force });
+  return { plan, changes, replace: changes.some((c) => c.refused) };
 }
 
-async function applyOnce(rt: Runtime, obj: AnyResource, options: PlanOptions): Promise<ApplyResult> {
-  const plan = await planAgainstStore(rt, obj, options);
-  if (plan.result === "created") await rt.store.create(plan.next);
-  else if (plan.result === "configured" || plan.recordOnly) await rt.store.update(plan.next);
+async function applyOnce(rt: Runtime, obj: AnyResource, options: ApplyOneOptions): Promise<ApplyResult> {
+  const { plan, changes, replace } = await decide(rt, obj, options);
+  if (replace) {
+    await deleteObjects(rt, [keyOf(obj)], {
+      wait: true,
+      timeoutMs: REPLACE_TIMEOUT_MS,
+      ignoreNotFound: true,
+    });
+    await rt.store.create(planApply(obj, undefined, options).next);
+    return "created";
+  }
+  const next = plan.next;
+  if (options.restart && next.kind === "Domain" && next.spec.state === "Running" && needsRestart(changes)) {
+    next.metadata.annotations = {
+      ...next.metadata.annotations,
+      [RELOAD_ANNOTATION]: new Date().toISOString(),
+    };
+  }
+  if (plan.result === "created") await rt.store.create(next);
+  else if (plan.result === "configured" || plan.recordOnly) await rt.store.update(next);
   return plan.result;
 }
+
+/** How long --force waits for the old object and what it owns to be deleted. */
+const REPLACE_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * Before anything is written: every remote libvirt the resources live on answers (one `virsh version` per
@@ -88,14 +140,14 @@ export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
   });
   if (options.dryRun) {
     for (const obj of resources) {
-      const plan = await planAgainstStore(rt, obj, { specDefaults });
-      rt.output.out(`${refString(obj)} ${plan.result} (dry run)\n`);
+      const { plan, replace } = await decide(rt, obj, { specDefaults, force: options.force });
+      rt.output.out(`${refString(obj)} ${replace ? "replaced" : plan.result} (dry run)\n`);
     }
     return;
   }
   await checkRemoteHosts(rt, resources);
   for (const obj of resources) {
-    const result = await applyOne(rt, obj, { specDefaults });
+    const result = await applyOne(rt, obj, { specDefaults, restart: options.restart, force: options.force });
     rt.output.out(`${refString(obj)} ${result}\n`);
   }
   if (!options.wait) return;

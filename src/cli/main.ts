@@ -34,6 +34,8 @@ const FLAGS = {
     timeout: { type: "string" },
     recursive: { type: "boolean", short: "R" },
     "dry-run": { type: "string" },
+    restart: { type: "boolean" },
+    force: { type: "boolean" },
   },
   delete: {
     ...COMMON,
@@ -215,6 +217,8 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
               files,
               recursive,
               dryRun,
+              restart: !!flags.restart,
+              force: !!flags.force,
               wait: bool(flags, "wait", true),
               timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
             }));

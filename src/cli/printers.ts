@@ -93,7 +93,12 @@ const COLUMNS: Record<Kind, Column[]> = {
   ],
   Domain: [
     name,
-    { header: "STATE", value: (o) => o.kind === "Domain" ? o.status.phase ?? "Pending" : "" },
+    {
+      header: "STATE",
+      value: (o) =>
+        o.kind !== "Domain" ? "" : (o.status.phase ?? "Pending") +
+          (getCondition(o.status, "RestartRequired")?.status === "True" ? " (restart required)" : ""),
+    },
     { header: "IP", value: (o) => o.kind === "Domain" ? o.status.ip ?? "" : "" },
     { header: "BOX", value: (o) => o.kind === "Domain" ? o.spec.box ?? "" : "" },
     readyCol,

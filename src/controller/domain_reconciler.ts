@@ -33,6 +33,7 @@ import { boxDisks } from "./box_reconciler.ts";
 import { domainInterfaces } from "./domain_interfaces.ts";
 import { syncExports } from "../guest/nfs_exports.ts";
 import { join } from "node:path";
+import { restartMessage } from "./restart_fields.ts";
 import { type GuestStatus, guestWorkPending, reconcileGuest, RELOAD_ANNOTATION } from "./guest.ts";
 
 /** Seconds a guest gets to shut down on ACPI before it is powered off (vagrant's graceful_halt_timeout). */
@@ -452,7 +453,7 @@ export const domainReconciler: Reconciler = {
           type: "RestartRequired",
           status: "True",
           reason: "ConfigChanged",
-          message: `${pendingRestart.join(", ")} take effect at the next boot (lv reload ${name})`,
+          message: restartMessage(name, pendingRestart),
         }, ctx.now());
       } else removeCondition(status, "RestartRequired");
       setCondition(
