@@ -84,6 +84,17 @@ export const CHANGE_CLASS_TEXT: Record<ChangeClass, string> = {
   "immutable-in-use": "immutable while Domains use it: delete and re-create (or lv apply --force)",
 };
 
+/** What a change of class `cls` does to an object of `kind` (a Network is restarted, not rebooted). */
+export function changeClassText(kind: Kind, cls: ChangeClass): string {
+  if (kind === "Network" && cls === "restart") {
+    return "applied by restarting the network (guests on it lose connectivity for a moment)";
+  }
+  if (kind === "Network" && cls === "immutable-in-use") {
+    return "applied by restarting the network while no Domain uses it; immutable while Domains use it: delete and re-create (or lv apply --force)";
+  }
+  return CHANGE_CLASS_TEXT[cls];
+}
+
 /** Drops list indexes: `spec.disks[2].bus` and `spec.disks[].bus` are `spec.disks.bus`. */
 function plain(path: string): string {
   return path.replace(/\[[^\]]*\]/g, "");

@@ -33,7 +33,7 @@ import {
   DEFAULT_VOLUME_CACHE,
   DEFAULT_VOLUME_FORMAT,
 } from "./defaults.ts";
-import { CHANGE_CLASS_TEXT, changeClassOf } from "./change_class.ts";
+import { changeClassOf, changeClassText } from "./change_class.ts";
 import { LIST_KEYS } from "./list_keys.ts";
 import { closest } from "./problem.ts";
 import { GiB, MiB, QUANTITY_PATTERN, TiB } from "./quantity.ts";
@@ -900,7 +900,7 @@ function facts(field: Field, at?: FieldAt): string[] {
 /** The change class of a spec field and, for a list, how apply merges its items. */
 function changeFacts(kind: Kind, path: string): string[] {
   const cls = /^(spec\.|metadata\.(labels|annotations))/.test(path) ? changeClassOf(kind, path) : undefined;
-  const out = cls ? [`Change: ${CHANGE_CLASS_TEXT[cls]}.`] : [];
+  const out = cls ? [`Change: ${changeClassText(kind, cls)}.`] : [];
   const key = LIST_KEYS[path];
   if (key) out.push(`lv apply merges items by ${key.text}.`);
   return out;

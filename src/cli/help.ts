@@ -9,6 +9,7 @@ Resources (apiVersion lv.dev/v1alpha1): Box, Volume, Network, Domain.
 
 Commands:
   apply -f FILE        create or update resources, then converge until Ready
+  diff -f FILE         what apply would change, and its effect in libvirt (exit 1 when something)
   get KIND [NAME]      list resources (-o table|wide|yaml|json|name, -l key=value)
   describe KIND NAME   show a resource with its conditions and events
   delete -f FILE       delete resources and what they own; waits until libvirt is clean
@@ -95,17 +96,34 @@ Flags of set-context:
   --default-network NET     management network (a libvirt network on the host) for domains
   --uri URI                 a raw libvirt URI instead of the fields above
 `,
-  apply: `Usage: lv apply -f FILE [-f FILE...] [--wait=false] [--timeout=10m]
+  apply: `Usage: lv apply -f FILE [-f FILE...] [-R] [--dry-run=client|server] [--restart] [--force]
+                [--wait=false] [--timeout=10m]
 
 Validates every document of every file first (nothing is written if any is invalid), then creates or
-updates each resource and prints KIND/NAME created|configured|unchanged. Unless --wait=false, runs the
-controllers (or lets a running 'lv controller' do it) until every applied resource is Ready, printing
-progress on stderr. FILE may be a directory (its *.yaml files) or - for stdin.
+updates each resource and prints KIND/NAME created|configured|unchanged. An update is a three-way merge
+of what the file said last time (annotation lv.dev/last-applied), the file now and the stored object: a
+field the file sets wins, a field removed from the file goes back to its default, a field the file never
+set (lv halt's state, lv edit's changes) is kept. Unless --wait=false, runs the controllers (or lets a
+running 'lv controller' do it) until every applied resource is Ready, printing progress on stderr. FILE
+may be a directory (its *.yaml, *.yml and *.json files), - for stdin, or the List 'lv get -o yaml' prints.
 
 Flags:
   -f, --filename FILE  manifest file, directory or -
+  -R, --recursive      read directories recursively
+  --dry-run=client     only parse and validate the files (no store, no libvirt): for CI
+  --dry-run=server     also merge against the store and check references; write nothing
+  --restart            restart running domains whose change takes effect at the next boot
+  --force              replace (delete, then create) objects whose immutable fields change
   --wait=false         only write; do not wait for Ready
   --timeout DURATION   give up waiting after this long (default 10m)
+`,
+  diff: `Usage: lv diff -f FILE [-f FILE...] [-R]
+
+For each object of the files, a unified diff of the stored object against what 'lv apply' would store
+(status and lv's own metadata left out) and, for Domains, Networks and Volumes, the effect in libvirt of
+each changed field: applied live, at the next boot (RestartRequired), or refused (immutable: delete and
+re-create, or apply --force). Writes nothing. Exit 0 when nothing would change, 1 when something would,
+2 on bad input.
 `,
   get: `Usage: lv get KIND[,KIND...] [NAME...] [-o FORMAT] [-l key=value] [-A]
        lv get KIND/NAME...

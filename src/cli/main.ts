@@ -37,6 +37,11 @@ const FLAGS = {
     restart: { type: "boolean" },
     force: { type: "boolean" },
   },
+  diff: {
+    ...COMMON,
+    filename: { type: "string", short: "f", multiple: true },
+    recursive: { type: "boolean", short: "R" },
+  },
   delete: {
     ...COMMON,
     filename: { type: "string", short: "f", multiple: true },
@@ -224,6 +229,15 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
             }));
         }
         return 0;
+      }
+      case "diff": {
+        const { diff } = await import("./diff.ts");
+        let changed = false;
+        await withRuntime(flags, output, async (rt) => {
+          const files = (flags.filename as string[] | undefined) ?? [];
+          changed = await diff(rt, { files, recursive: !!flags.recursive });
+        });
+        return changed ? 1 : 0;
       }
       case "delete": {
         const { deleteObjects } = await import("./delete.ts");
