@@ -10,6 +10,7 @@ Resources (apiVersion lv.dev/v1alpha1): Box, Volume, Network, Domain.
 Commands:
   apply -f FILE        create or update resources, then converge until Ready
   diff -f FILE         what apply would change, and its effect in libvirt (exit 1 when something)
+  edit KIND NAME       edit a resource in $EDITOR; validated on save
   get KIND [NAME]      list resources (-o table|wide|yaml|json|name, -l key=value)
   describe KIND NAME   show a resource with its conditions and events
   delete -f FILE       delete resources and what they own; waits until libvirt is clean
@@ -124,6 +125,14 @@ For each object of the files, a unified diff of the stored object against what '
 each changed field: applied live, at the next boot (RestartRequired), or refused (immutable: delete and
 re-create, or apply --force). Writes nothing. Exit 0 when nothing would change, 1 when something would,
 2 on bad input.
+`,
+  edit: `Usage: lv edit KIND NAME [--wait=false] [--timeout=10m]
+
+Opens the object as YAML in $LV_EDITOR, $VISUAL, $EDITOR or vi. On save it is validated (problems name the
+edited file's line and field); an invalid edit reopens with the problems as comments at the top; an
+unchanged or empty file changes nothing. Immutable fields cannot change. The edit replaces labels,
+annotations and spec; a later 'lv apply' keeps the edited fields its file does not set. Then waits until
+the object is Ready, like apply.
 `,
   get: `Usage: lv get KIND[,KIND...] [NAME...] [-o FORMAT] [-l key=value] [-A]
        lv get KIND/NAME...

@@ -42,6 +42,7 @@ const FLAGS = {
     filename: { type: "string", short: "f", multiple: true },
     recursive: { type: "boolean", short: "R" },
   },
+  edit: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
   delete: {
     ...COMMON,
     filename: { type: "string", short: "f", multiple: true },
@@ -238,6 +239,20 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
           changed = await diff(rt, { files, recursive: !!flags.recursive });
         });
         return changed ? 1 : 0;
+      }
+      case "edit": {
+        const [target] = parseTargets(positionals, { requireNames: true });
+        if (positionals.length === 0 || target.names.length !== 1 || positionals.length > 2) {
+          throw new UsageError("lv edit takes one object", "e.g. lv edit domain web");
+        }
+        const { edit } = await import("./edit.ts");
+        const key = { kind: target.kind, namespace: namespace ?? "default", name: target.names[0] };
+        await withRuntime(flags, output, (rt) =>
+          edit(rt, key, {
+            wait: bool(flags, "wait", true),
+            timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
+          }));
+        return 0;
       }
       case "delete": {
         const { deleteObjects } = await import("./delete.ts");

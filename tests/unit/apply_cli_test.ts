@@ -196,3 +196,92 @@ Deno.test("lv get -o yaml|json of several objects applies again unchanged; -f DI
     assert.equal(JSON.parse(web.stdout).spec.state, "Stopped");
   });
 });
+
+/** An $EDITOR script: keeps a copy of each file it is given in DIR/seen.N, then runs `sed -i EXPR`. */
+function editorScript(lab: Lab, ...exprs: string[]): string {
+  const script = [
+    "#!/bin/sh",
+    `n=$(ls ${lab.dir} | grep -c '^seen')`,
+    `cp "$1" ${lab.dir}/seen.$n`,
+    // first run: the first expression; later runs: the second (fixing what the first broke)
+    `if [ "$n" = 0 ]; then sed -i '${exprs[0]}' "$1"; else sed -i '${exprs[1] ?? exprs[0]}' "$1"; fi`,
+  ].join("\n");
+  const path = lab.write("editor.sh", script + "\n");
+  Deno.chmodSync(path, 0o755);
+  return path;
+}
+
+async function withEditor(editor: string, fn: () => Promise<void>): Promise<void> {
+  Deno.env.set("LV_EDITOR", editor);
+  try {
+    await fn();
+  } finally {
+    Deno.env.delete("LV_EDITOR");
+  }
+}
+
+Deno.test("lv edit validates on save, reopens an invalid edit with its problems, and keeps apply's record", async (t) => {
+  await withLab(async (lab) => {
+    const web = lab.write("web.yaml", WEB);
+    assert.equal((await lab.lv("apply", "-f", web, "--wait=false")).code, 0);
+    const get = async () => JSON.parse((await lab.lv("get", "domain", "web", "-o", "json")).stdout);
+
+    await t.step("an unchanged file changes nothing", async () => {
+      const head = await lab.head();
+      await withEditor(editorScript(lab, "s/^$//"), async () => {
+        const r = await lab.lv("edit", "domain", "web", "--wait=false");
+        assert.deepEqual([r.code, r.stdout], [0, "Edit cancelled, no changes made.\n"]);
+      });
+      assert.equal(await lab.head(), head);
+      for (const f of Deno.readDirSync(lab.dir)) {
+        if (f.name.startsWith("seen")) Deno.removeSync(join(lab.dir, f.name));
+      }
+    });
+
+    await t.step("an invalid edit reopens with the problem at the top, at the right line", async () => {
+      await withEditor(
+        editorScript(lab, "s/^  cpus: 1$/  cpus: two\\n  hostname: edited/", "s/cpus: two/cpus: 2/"),
+        async () => {
+          const r = await lab.lv("edit", "domain", "web", "--wait=false");
+          assert.deepEqual([r.code, r.stdout], [0, "domain/web edited\n"]);
+        },
+      );
+      const reopened = Deno.readTextFileSync(join(lab.dir, "seen.1")).split("\n");
+      const error = /^# error: (.*domain-web\.yaml):(\d+):(\d+): spec\.cpus: must be an integer/.exec(
+        reopened[1],
+      );
+      assert.ok(error, reopened.slice(0, 3).join("\n"));
+      assert.equal(reopened[Number(error[2]) - 1], "  cpus: two", "the line number points at the field");
+      const dom = await get();
+      assert.deepEqual([dom.spec.cpus, dom.spec.hostname], [2, "edited"]);
+      for (const f of Deno.readDirSync(lab.dir)) {
+        if (f.name.startsWith("seen")) Deno.removeSync(join(lab.dir, f.name));
+      }
+    });
+
+    await t.step("apply keeps what the edit set and the file does not", async () => {
+      const r = await lab.lv("apply", "-f", web, "--wait=false");
+      assert.deepEqual([r.code, r.stdout], [0, "domain/web unchanged\n"]);
+      assert.equal((await get()).spec.hostname, "edited");
+    });
+
+    await t.step("an immutable field is refused with file:line:field", async () => {
+      const head = await lab.head();
+      await withEditor(
+        editorScript(lab, "s/storagePoolName: default/storagePoolName: other/", "s/^$//"),
+        async () => {
+          const r = await lab.lv("edit", "domain", "web", "--wait=false");
+          assert.equal(r.code, 2);
+          assert.match(
+            r.stderr,
+            /domain-web\.yaml:\d+:\d+: spec\.storagePoolName: domain\/web: cannot change: delete and re-create/,
+          );
+          const kept = /the edit is kept in (\S+)/.exec(r.stderr);
+          assert.ok(kept && Deno.readTextFileSync(kept[1]).includes("storagePoolName: other"));
+          await Deno.remove(join(kept[1], ".."), { recursive: true });
+        },
+      );
+      assert.equal(await lab.head(), head);
+    });
+  });
+});
