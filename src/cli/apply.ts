@@ -16,7 +16,7 @@ import {
   refuseChanges,
 } from "./change_effects.ts";
 import { deleteObjects } from "./delete.ts";
-import { RELOAD_ANNOTATION } from "../controller/guest.ts";
+import { RELOAD_ANNOTATION } from "../api/requests.ts";
 
 export type { ApplyResult } from "./apply_plan.ts";
 

@@ -6,7 +6,7 @@ import { KINDS } from "../../src/api/types.ts";
 import { changeEffects } from "../../src/cli/change_effects.ts";
 import { planApply } from "../../src/cli/apply_plan.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
-import { restartFields } from "../../src/controller/restart_fields.ts";
+import { restartFields } from "../../src/controller/domain/restart_fields.ts";
 
 function leaves(field: Field, path: string): string[] {
   if (field.type === "object") {
