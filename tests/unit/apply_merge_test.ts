@@ -1,8 +1,9 @@
 /** The three-way merge of lv apply: tables of set/unset/changed/list cases, legacy objects, two writers. */
 import assert from "node:assert/strict";
 import { LAST_APPLIED_ANNOTATION } from "../../src/api/merge.ts";
-import type { AnyResource, Domain, Network } from "../../src/api/types.ts";
-import { applyOne } from "../../src/cli/apply.ts";
+import type { AnyResource, Domain, Network, Volume } from "../../src/api/types.ts";
+import { apply, applyOne } from "../../src/cli/apply.ts";
+import { InvalidInputError } from "../../src/cli/errors.ts";
 import { type ApplyPlan, planApply } from "../../src/cli/apply_plan.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
 import { keyOf } from "../../src/store/store.ts";
@@ -203,5 +204,41 @@ Deno.test("applyOne() retries a conflict on the new resourceVersion and keeps th
     assert.deepEqual([stored.spec.state, stored.spec.memory], ["Stopped", 2048]);
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("apply refuses an immutable change, and --force replaces the object in libvirt", async () => {
+  const h = await newHarness({ defaultPool: true });
+  const lines: string[] = [];
+  const rt = { ...h.rt, output: { out: (t: string) => void lines.push(t), err: () => {} } };
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/v.yaml`;
+  const volume = (format: string) =>
+    `apiVersion: lv.dev/v1alpha1\nkind: Volume\nmetadata: {name: data}\nspec:\n  size: 1Mi\n  format: ${format}\n`;
+  try {
+    await Deno.writeTextFile(file, volume("qcow2"));
+    await apply(rt, { files: [file], wait: true, timeoutMs: 30_000 });
+    const first = (await h.store.get({ kind: "Volume", namespace: "default", name: "data" }))!;
+    await Deno.writeTextFile(file, volume("raw"));
+    await assert.rejects(
+      apply(rt, { files: [file], wait: true, timeoutMs: 30_000 }),
+      (e: InvalidInputError) => {
+        assert.match(
+          e.lines[0],
+          /v\.yaml:6:11: spec\.format: volume\/data: cannot change: delete and re-create/,
+        );
+        return true;
+      },
+    );
+    const mark = h.fake.mark();
+    await apply(rt, { files: [file], wait: true, timeoutMs: 30_000, force: true });
+    assert.deepEqual(h.fake.mutations(mark).map((c) => c[0]), ["vol-delete", "vol-create"]);
+    const second = (await h.store.get({ kind: "Volume", namespace: "default", name: "data" }))!;
+    assert.notEqual(second.metadata.uid, first.metadata.uid, "a new object");
+    assert.equal((second as Volume).spec.format, "raw");
+    assert.deepEqual(lines.slice(-2), ["volume/data deleted\n", "volume/data created\n"]);
+  } finally {
+    await h.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
