@@ -3,6 +3,7 @@ import { keyOf } from "../../store/store.ts";
 import { defineCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { parseTargets } from "../targets.ts";
+import { filenameFlags } from "./filename_flags.ts";
 import { waitFlags } from "./wait_flags.ts";
 
 export const deleteCommand = defineCommand({
@@ -20,14 +21,7 @@ objects they own are gone from the store and libvirt, and prints KIND/NAME delet
     repeatable: true,
   }],
   flags: {
-    filename: {
-      type: "string",
-      short: "f",
-      value: "FILE",
-      kind: "file",
-      repeatable: true,
-      description: "delete what FILE declares",
-    },
+    ...filenameFlags("delete what FILE declares"),
     "ignore-not-found": {
       type: "boolean",
       default: false,
@@ -45,7 +39,9 @@ objects they own are gone from the store and libvirt, and prints KIND/NAME delet
         throw new UsageError("give either -f FILE or KIND NAME, not both");
       }
       const keys = files.length > 0
-        ? (await loadManifests(files, rt.store, { checkContexts: false })).map(keyOf)
+        ? (await loadManifests(files, rt.store, { checkContexts: false, recursive: flags.recursive })).map(
+          keyOf,
+        )
         : parseTargets(args, { requireNames: true }).flatMap((t) =>
           t.names.map((name) => ({ kind: t.kind, namespace: flags.namespace, name }))
         );
