@@ -285,3 +285,19 @@ Deno.test("lv edit validates on save, reopens an invalid edit with its problems,
     });
   });
 });
+
+Deno.test("a List's items are checked with the lines of the file they are in", async () => {
+  await withLab(async (lab) => {
+    const list = lab.write(
+      "list.yaml",
+      `apiVersion: v1\nkind: List\nitems:\n${
+        (WEB + "---\n" + NET).split("---\n").map((doc) => "- " + doc.trimEnd().split("\n").join("\n  ")).join(
+          "\n",
+        )
+      }\n`.replace("10.9.0.10", "10.9.9.300"),
+    );
+    const r = await lab.lv("apply", "-f", list, "--dry-run=client");
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /list\.yaml:20:40: spec\.dhcp\.hosts\[0\]\.ip: /);
+  });
+});
