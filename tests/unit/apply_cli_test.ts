@@ -301,3 +301,18 @@ Deno.test("a List's items are checked with the lines of the file they are in", a
     assert.match(r.stderr, /list\.yaml:20:40: spec\.dhcp\.hosts\[0\]\.ip: /);
   });
 });
+
+Deno.test("lv get -o yaml prints machineVirtualSize so that it applies again unchanged", async () => {
+  await withLab(async (lab) => {
+    const file = lab.write(
+      "boxed.yaml",
+      `apiVersion: lv.dev/v1alpha1\nkind: Box\nmetadata: {name: tiny}\nspec: {source: ${lab.dir}/tiny.img}\n---\n` +
+        WEB.replace("spec:\n", "spec:\n  box: tiny\n  machineVirtualSize: 3\n"),
+    );
+    assert.equal((await lab.lv("apply", "-f", file, "--wait=false")).code, 0);
+    const dump = (await lab.lv("get", "domain", "web", "-o", "yaml")).stdout;
+    assert.match(dump, /machineVirtualSize: 3Gi/);
+    const again = await lab.lv("apply", "-f", lab.write("dump.yaml", dump), "--wait=false");
+    assert.deepEqual([again.code, again.stdout], [0, "domain/web unchanged\n"], again.stderr);
+  });
+});
