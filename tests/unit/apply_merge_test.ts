@@ -4,6 +4,9 @@ import { LAST_APPLIED_ANNOTATION } from "../../src/api/merge.ts";
 import type { AnyResource, Domain, Network, Volume } from "../../src/api/types.ts";
 import { apply, applyOne } from "../../src/cli/apply.ts";
 import { InvalidInputError } from "../../src/cli/errors.ts";
+import { setState } from "../../src/cli/verbs.ts";
+import { getCondition } from "../../src/api/conditions.ts";
+import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import { type ApplyPlan, planApply } from "../../src/cli/apply_plan.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
 import { keyOf } from "../../src/store/store.ts";
@@ -237,6 +240,41 @@ Deno.test("apply refuses an immutable change, and --force replaces the object in
     assert.notEqual(second.metadata.uid, first.metadata.uid, "a new object");
     assert.equal((second as Volume).spec.format, "raw");
     assert.deepEqual(lines.slice(-2), ["volume/data deleted\n", "volume/data created\n"]);
+  } finally {
+    await h.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("halt, apply again: stays shut off; a memory change needs a restart that --restart does", async () => {
+  const h = await newHarness({ defaultPool: true });
+  const rt = { ...h.rt, output: { out: () => {}, err: () => {} } };
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/web.yaml`;
+  const write = (memory: number) =>
+    Deno.writeTextFile(file, `${HEAD}spec:\n  communicator: none\n  driver: qemu\n  memory: ${memory}\n`);
+  const options = { files: [file], wait: true, timeoutMs: 30_000 };
+  const memory = (inactive: boolean) => parseDomainXml(h.fake.domainXml("web", { inactive })).memoryMiB;
+  try {
+    await write(256);
+    await apply(rt, options);
+    await setState(rt, "halt", ["web"], { wait: true, timeoutMs: 30_000, namespace: "default" });
+    assert.equal(h.fake.domains.get("web")?.state, "shut off");
+    await apply(rt, options);
+    assert.equal(h.fake.domains.get("web")?.state, "shut off", "the re-apply left it halted");
+    await setState(rt, "up", ["web"], { wait: true, timeoutMs: 30_000, namespace: "default" });
+
+    await write(384);
+    await apply(rt, options);
+    const dom = (await h.store.get(keyOf(domain("")))) as Domain;
+    assert.match(getCondition(dom.status, "RestartRequired")?.message ?? "", /^spec\.memory takes effect/);
+    assert.deepEqual([memory(true), memory(false)], [384, 256]);
+
+    await write(512);
+    await apply(rt, { ...options, restart: true });
+    assert.deepEqual([memory(true), memory(false)], [512, 512], "restarted before apply returned");
+    const after = (await h.store.get(keyOf(domain("")))) as Domain;
+    assert.equal(getCondition(after.status, "RestartRequired"), undefined);
   } finally {
     await h.close();
     await Deno.remove(dir, { recursive: true });
