@@ -84,8 +84,14 @@ export const CHANGE_CLASS_TEXT: Record<ChangeClass, string> = {
   "immutable-in-use": "immutable while Domains use it: delete and re-create (or lv apply --force)",
 };
 
-/** What a change of class `cls` does to an object of `kind` (a Network is restarted, not rebooted). */
-export function changeClassText(kind: Kind, cls: ChangeClass): string {
+/**
+ * What a change of class `cls` does to the field at `path` of an object of `kind` (a Network is restarted,
+ * not rebooted; a Volume only grows).
+ */
+export function changeClassText(kind: Kind, cls: ChangeClass, path = ""): string {
+  if (kind === "Volume" && path === "spec.size") {
+    return "applied live: grown with vol-resize; shrinking is refused";
+  }
   if (kind === "Network" && cls === "restart") {
     return "applied by restarting the network (guests on it lose connectivity for a moment)";
   }

@@ -900,7 +900,7 @@ function facts(field: Field, at?: FieldAt): string[] {
 /** The change class of a spec field and, for a list, how apply merges its items. */
 function changeFacts(kind: Kind, path: string): string[] {
   const cls = /^(spec\.|metadata\.(labels|annotations))/.test(path) ? changeClassOf(kind, path) : undefined;
-  const out = cls ? [`Change: ${changeClassText(kind, cls)}.`] : [];
+  const out = cls ? [`Change: ${changeClassText(kind, cls, path)}.`] : [];
   const key = LIST_KEYS[path];
   if (key) out.push(`lv apply merges items by ${key.text}.`);
   return out;

@@ -35,7 +35,7 @@ export function diffView(obj: AnyResource): Record<string, unknown> {
 }
 
 function effectLine(kind: Kind, c: FieldChange): string {
-  const what = c.refused ? `refused: ${c.refused}` : c.cls ? changeClassText(kind, c.cls) : "changed";
+  const what = c.refused ? `refused: ${c.refused}` : c.cls ? changeClassText(kind, c.cls, c.path) : "changed";
   return `  ${c.path}: ${what}\n`;
 }
 
