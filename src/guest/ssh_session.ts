@@ -4,15 +4,14 @@
  */
 import { GuestConnection } from "./ssh_client.ts";
 import { shellQuote } from "./shell.ts";
-import type {
-  GuestDriver,
-  GuestSession,
-  GuestTarget,
-  PutFileOptions,
-  RunOptions,
-  RunResult,
+import {
+  type GuestDriver,
+  type GuestSession,
+  type GuestTarget,
+  type PutFileOptions,
+  tail,
 } from "./session.ts";
-import { tail } from "./session.ts";
+import type { RunOptions, RunResult } from "./session.ts";
 
 /** Exit code the read and list scripts give for "no such file": told apart from every other failure. */
 const MISSING = 66;
