@@ -29,8 +29,9 @@ function commandLine(argv: string[], sudo?: boolean): string {
   return [...(sudo ? ["sudo", "-n"] : []), ...argv].map(shellQuote).join(" ");
 }
 
-class SshGuestSession implements GuestSession {
-  constructor(readonly conn: GuestConnection) {}
+/** A session over one SSH connection (anything with GuestConnection's exec, hostKey and close). */
+export class SshGuestSession implements GuestSession {
+  constructor(readonly conn: Pick<GuestConnection, "exec" | "hostKey" | "close">) {}
 
   get hostKey(): string {
     return this.conn.hostKey;
