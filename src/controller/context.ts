@@ -31,6 +31,8 @@ export interface ControllerContext {
 export interface ReconcileResult {
   /** Look again after this long even if nothing changes (polling libvirt for a state). */
   requeueAfterMs?: number;
+  /** Look again at once: the pass wrote the object itself (its finalizer) and ended there. */
+  requeue?: boolean;
 }
 
 export interface Reconciler {
