@@ -15,6 +15,7 @@ import {
   basicExample,
   converge,
   createAll,
+  EXAMPLES_DIR,
   type Harness,
   key,
   mustGet,
@@ -217,5 +218,24 @@ Deno.test("insertKey: the box's key replaced once by the domain's own; later pas
     },
     undefined,
     { boxKey: true },
+  );
+});
+
+Deno.test("deleting the Domain removes its inserted key and its known_hosts file under $LV_HOME", async () => {
+  await withGuest(
+    async (h) => {
+      await converge(h, ALL);
+      const dom = await mustGet<Domain>(h, "Domain", "web");
+      const files = [insertedKeyPath(h.home, dom), `${h.home}/known_hosts/${dom.metadata.uid}`];
+      for (const file of files) await Deno.stat(file); // both there
+      await h.store.delete(key("Domain", "web"));
+      await converge(h, ALL);
+      for (const file of files) await assert.rejects(Deno.stat(file), Deno.errors.NotFound, file);
+    },
+    (d) =>
+      d.spec.syncedFolders = [{ source: EXAMPLES_DIR, target: "/vagrant", type: "rsync", exclude: ["*"] }],
+    {
+      boxKey: true,
+    },
   );
 });
