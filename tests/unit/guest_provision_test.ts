@@ -54,6 +54,7 @@ Deno.test("a provisioner runs under the guest-wide flock, privileged through sud
       ),
     );
     assert.match(runs[1], new RegExp(`^flock ${PROVISION_LOCK} env /bin/sh /tmp/lv-provision-\\S+$`));
+    assert.equal(f.guest.commands().filter((c) => c === "flock --version").length, 1, "asked once a session");
     assert.deepEqual(f.progress, [
       "domain/web: provision[0]: root\nhello there one two\n",
       "domain/web: provision[1]: vagrant\n",
