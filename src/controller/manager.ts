@@ -6,7 +6,7 @@ import { setCondition } from "../api/conditions.ts";
 import { referencesOf, refersTo } from "../api/references.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
 import { VirshError } from "../libvirt/virsh.ts";
-import { ConflictError, keyString, type ObjectKey } from "../store/store.ts";
+import { type Change, ConflictError, keyString, type ObjectKey, type Watch } from "../store/store.ts";
 import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
 import { writeStatus } from "./object_ops.ts";
 import { WorkQueue } from "./work_queue.ts";
@@ -14,7 +14,7 @@ import { WorkQueue } from "./work_queue.ts";
 export interface ManagerOptions {
   /** Objects reconciled at once. Default 4. */
   workers?: number;
-  /** How often the store is polled for changes another process made. Default 100 ms. */
+  /** SQLite: how often its change log is read for changes another process made. Default 100 ms. */
   pollMs?: number;
   /** Every object is reconciled again this often (drift healing). Default 0: never. */
   resyncMs?: number;
@@ -35,8 +35,7 @@ export class Manager {
   #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs">>;
   #running: Promise<void>[] = [];
   #stopped = false;
-  #since = 0;
-  #timer?: ReturnType<typeof setTimeout>;
+  #watch?: Watch;
   #resync?: ReturnType<typeof setInterval>;
   /** Reconciles finished, for tests and benchmarks. */
   reconciles = 0;
@@ -52,20 +51,15 @@ export class Manager {
     this.queue = new WorkQueue({ baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs });
   }
 
-  /** Queues every object, then follows the store's changes. */
+  /** Queues every object, then follows the store's changes (a store watch). */
   async start(): Promise<void> {
-    this.#since = await this.#ctx.store.head();
+    const since = await this.#ctx.store.head();
     await this.enqueueAll();
     for (let i = 0; i < this.#options.workers; i++) this.#running.push(this.#work());
-    const poll = async () => {
-      if (this.#stopped) return;
-      try {
-        await this.#poll();
-      } finally {
-        if (!this.#stopped) this.#timer = setTimeout(poll, this.#options.pollMs);
-      }
-    };
-    this.#timer = setTimeout(poll, this.#options.pollMs);
+    this.#watch = this.#ctx.store.watch(since, (changes) => this.#changed(changes), {
+      pollMs: this.#options.pollMs,
+      onReset: () => this.enqueueAll(),
+    });
     if (this.#options.resyncMs > 0) {
       this.#resync = setInterval(() => this.enqueueAll(), this.#options.resyncMs);
     }
@@ -73,7 +67,7 @@ export class Manager {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    await this.#watch?.close();
     clearInterval(this.#resync);
     this.queue.close();
     await Promise.all(this.#running);
@@ -105,11 +99,10 @@ export class Manager {
     }
   }
 
-  async #poll(): Promise<void> {
-    const changes = await this.#ctx.store.changes(this.#since);
+  async #changed(changes: Change[]): Promise<void> {
     const seen = new Set<string>();
     for (const change of changes) {
-      this.#since = change.resourceVersion;
+      if (this.#stopped) return;
       const k = `${keyString(change)}/${change.type === "STATUS"}`;
       if (seen.has(k)) continue;
       seen.add(k);
