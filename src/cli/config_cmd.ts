@@ -32,7 +32,7 @@ export interface ConfigCommand {
   /** Reads the password for --password-stdin. */
   readStdin: () => Promise<string>;
   /** Opens the store when a subcommand needs it (delete-context checks what lives there). */
-  store: () => Store;
+  store: () => Store | Promise<Store>;
 }
 
 export async function configCommand(cmd: ConfigCommand, output: Output): Promise<void> {
@@ -108,7 +108,7 @@ export async function configCommand(cmd: ConfigCommand, output: Output): Promise
     case "delete-context": {
       const name = need("lab");
       if (!config.contexts.some((c) => c.name === name)) throw unknown(config, name, path);
-      const store = cmd.store();
+      const store = await cmd.store();
       const living: string[] = [];
       for (const kind of KINDS) {
         for (const obj of await store.list(kind)) {
@@ -122,6 +122,7 @@ export async function configCommand(cmd: ConfigCommand, output: Output): Promise
         );
       }
       saveConfig(path, {
+        ...config,
         currentContext: config.currentContext === name ? undefined : config.currentContext,
         contexts: config.contexts.filter((c) => c.name !== name),
       });
@@ -131,6 +132,8 @@ export async function configCommand(cmd: ConfigCommand, output: Output): Promise
     case "view":
       output.out(stringify({
         currentContext: config.currentContext,
+        store: config.store,
+        storePassword: config.storePassword && "REDACTED",
         contexts: config.contexts.map((c) => c.password ? { ...c, password: "REDACTED" } : c),
       }));
       return;

@@ -37,10 +37,13 @@ Commands:
 Flags for every command:
   --context NAME       a context of the config file (default: $LV_CONTEXT, else its currentContext)
   --connect URI        a libvirt URI instead of a context (default: $LV_CONNECT, else qemu:///system)
+  --store URL          where objects are kept: etcd://HOST:2379[,HOST:2379...], etcds://... or sqlite:PATH
+                       (default: $LV_STORE, else the config file's store:, else $LV_HOME/store.db)
   -n, --namespace NS   namespace (default "default")
   -h, --help           help for the command
 
-Environment: LV_HOME (store and caches, default ~/.local/share/lv), LV_CONNECT, LV_CONTEXT, LV_CONFIG
+Environment: LV_HOME (store and caches, default ~/.local/share/lv), LV_CONNECT, LV_CONTEXT, LV_STORE,
+LV_STORE_PASSWORD (the etcd user's password; or storePassword: in the config file), LV_CONFIG
 (config file, default $LV_HOME/config.yaml when LV_HOME is set, else ~/.config/lv/config.yaml),
 LV_VIRSH=process (a virsh process per command instead of long-lived virsh sessions).
 Exit codes: 0 ok, 1 failure, 2 usage or validation error.

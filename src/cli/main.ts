@@ -7,9 +7,18 @@ import { parseDuration } from "./duration.ts";
 import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
 import { HELP, usage } from "./help.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./printers.ts";
-import { lvHome, openRuntime, type Output, type Runtime, stdOutput, storePath } from "./runtime.ts";
-import { ConfigError, SET_CONTEXT_FLAGS } from "../config/config.ts";
-import { SqliteStore } from "../store/sqlite_store.ts";
+import {
+  lvHome,
+  openRuntime,
+  openSelectedStore,
+  type Output,
+  readConfig,
+  type Runtime,
+  stdOutput,
+} from "./runtime.ts";
+import { ConfigError, configPath, SET_CONTEXT_FLAGS } from "../config/config.ts";
+import { StoreUrlError } from "../store/open_store.ts";
+import type { Store } from "../store/store.ts";
 import { parseSelector, parseTargets } from "./targets.ts";
 import { KINDS } from "../api/types.ts";
 // Each command's module is imported when it runs (string literals: `deno compile` still bundles them), so
@@ -22,6 +31,7 @@ type Flags = Record<string, string | boolean | string[] | undefined>;
 const COMMON = {
   connect: { type: "string" },
   context: { type: "string" },
+  store: { type: "string" },
   namespace: { type: "string", short: "n" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -126,6 +136,7 @@ async function withRuntime(flags: Flags, output: Output, fn: (rt: Runtime) => Pr
   const rt = await openRuntime({
     connect: flags.connect as string | undefined,
     context: flags.context as string | undefined,
+    store: flags.store as string | undefined,
     output,
   });
   try {
@@ -339,17 +350,20 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       }
       case "config": {
         const { configCommand } = await import("./config_cmd.ts");
-        let store: SqliteStore | undefined;
+        let store: Promise<Store> | undefined;
         try {
           await configCommand({
             sub: positionals[0] ?? "",
             name: positionals[1],
             flags: flags as Record<string, string | boolean | undefined>,
             readStdin: () => new Response(Deno.stdin.readable).text(),
-            store: () => store ??= new SqliteStore(storePath(lvHome())),
+            store: () =>
+              store ??= readConfig(configPath()).then((c) =>
+                openSelectedStore(lvHome(), c, flags.store as string)
+              ),
           }, output);
         } finally {
-          store?.close();
+          (await store?.catch(() => undefined))?.close();
         }
         return 0;
       }
@@ -369,8 +383,8 @@ function report(e: unknown, output: Output): number {
     output.err(e.message.split("\n").map((l) => `error: ${l}\n`).join(""));
     return 2;
   }
-  if (e instanceof UsageError) {
-    output.err(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
+  if (e instanceof UsageError || e instanceof StoreUrlError) {
+    output.err(`error: ${e.message}\n${"hint" in e && e.hint ? `hint: ${e.hint}\n` : ""}`);
     return 2;
   }
   if (e instanceof CommandFailed || e instanceof VirshError || e instanceof ConflictError) {
