@@ -11,11 +11,12 @@ import { domainReconciler } from "../controller/domain_reconciler.ts";
 import { networkReconciler } from "../controller/network_reconciler.ts";
 import { volumeReconciler } from "../controller/volume_reconciler.ts";
 import { refString } from "../store/store.ts";
+import { controllerLease, LeaseKeeper } from "../controller/lease_keeper.ts";
 import type { Runtime } from "./runtime.ts";
 
 export const RECONCILERS = [boxReconciler, volumeReconciler, networkReconciler, domainReconciler];
-export const MANAGER_LEASE = "controller-manager";
-const LEASE_TTL_MS = 15_000;
+/** How long a controller lease outlives its holder's last renewal. */
+export const LEASE_TTL_MS = 15_000;
 
 export function controllerContext(rt: Runtime, options: { quiet?: boolean } = {}): ControllerContext {
   const partial = new Map<string, string>();
@@ -54,10 +55,63 @@ export function deadHolder(holder: string): boolean {
   }
 }
 
+/** A lease name for messages: "context hv1", or "objects without a context". */
+export function leaseLabel(name: string): string {
+  return name === controllerLease(undefined) ? "objects without a context" : `context ${name.slice(11)}`;
+}
+
+export interface ContextControllersOptions {
+  manager?: ManagerOptions;
+  ttlMs?: number;
+  /** Do not print events as they happen (apply prints its own progress). */
+  quiet?: boolean;
+  waiting?: (name: string, holder: string) => void;
+  gained?: (name: string) => void;
+}
+
 /**
- * Runs the controllers in this process while `until` is false, when no `lv controller` (or other lv
- * process) holds the manager lease; otherwise only watches. Returns whether `until` became true before
- * the deadline. Checks every pollMs.
+ * The controllers of `contexts` (undefined: objects without a context), one Manager per context, each
+ * running while this process holds that context's lease.
+ */
+export function contextControllers(
+  rt: Runtime,
+  contexts: (string | undefined)[],
+  options: ContextControllersOptions = {},
+): LeaseKeeper {
+  const byLease = new Map(contexts.map((c) => [controllerLease(c), c]));
+  const managers = new Map<string, Manager>();
+  return new LeaseKeeper([...byLease.keys()], {
+    store: rt.store,
+    holder: rt.holder,
+    ttlMs: options.ttlMs ?? LEASE_TTL_MS,
+    dead: deadHolder,
+    waiting: options.waiting,
+    gained: async (name) => {
+      const context = byLease.get(name);
+      const manager = new Manager(controllerContext(rt, { quiet: options.quiet }), RECONCILERS, {
+        ...options.manager,
+        only: (obj) => rt.contextOf(obj) === context,
+      });
+      managers.set(name, manager);
+      options.gained?.(name);
+      await manager.start();
+    },
+    lost: async (name) => {
+      await managers.get(name)?.stop();
+      managers.delete(name);
+    },
+  });
+}
+
+/** Every context this process can drive: the config file's, and objects without a context. */
+export function drivableContexts(rt: Runtime): (string | undefined)[] {
+  return [...rt.contexts, undefined];
+}
+
+/**
+ * Runs the controllers in this process while `until` is false, for each context whose lease no
+ * `lv controller` (or other lv process) holds; for the others it only watches, waiting on their holder.
+ * Returns whether `until` became true before the deadline. Checks every pollMs.
  */
 export async function driveUntil(
   rt: Runtime,
@@ -65,40 +119,29 @@ export async function driveUntil(
   options: { timeoutMs: number; pollMs?: number; manager?: ManagerOptions; onTick?: () => Promise<void> },
 ): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
-  let manager: Manager | undefined;
+  const keeper = contextControllers(rt, drivableContexts(rt), {
+    manager: options.manager,
+    quiet: true,
+    waiting: (name, other) =>
+      rt.output.err(
+        `lv: the controllers of ${leaseLabel(name)} run in another lv process (${other}); waiting for them\n`,
+      ),
+  });
   let renewedAt = 0;
-  let told: string | undefined;
   try {
     while (true) {
       if (await until()) return true;
       await options.onTick?.();
       if (Date.now() >= deadline) return false;
-      if (!manager || Date.now() - renewedAt > LEASE_TTL_MS / 3) {
-        const other = manager ? undefined : await rt.store.leaseHolder(MANAGER_LEASE);
-        const held = await rt.store.acquireLease(MANAGER_LEASE, rt.holder, LEASE_TTL_MS, {
-          takeFrom: other && deadHolder(other) ? other : undefined,
-        });
-        if (!held && other && other !== told) {
-          told = other;
-          rt.output.err(`lv: the controllers run in another lv process (${other}); waiting for them\n`);
-        }
+      if (Date.now() - renewedAt > LEASE_TTL_MS / 3) {
         renewedAt = Date.now();
-        if (held && !manager) {
-          manager = new Manager(controllerContext(rt, { quiet: true }), RECONCILERS, options.manager);
-          await manager.start();
-        } else if (!held && manager) {
-          await manager.stop();
-          manager = undefined;
-        }
+        await keeper.tick();
       }
       await new Promise((r) =>
         setTimeout(r, Math.min(options.pollMs ?? 200, Math.max(0, deadline - Date.now())))
       );
     }
   } finally {
-    if (manager) {
-      await manager.stop();
-      await rt.store.releaseLease(MANAGER_LEASE, rt.holder);
-    }
+    await keeper.release();
   }
 }

@@ -142,11 +142,15 @@ Flags:
 Blocks until the condition holds for the current generation of every object; exit 1 on timeout.
 Runs the controllers meanwhile when no 'lv controller' is running.
 `,
-  controller: `Usage: lv controller [--resync=30s] [--workers=4]
+  controller:
+    `Usage: lv controller [--context NAME]... [--all-contexts] [--resync=30s] [--workers=4] [--lease-ttl=15s]
 
 Runs the controllers until SIGINT or SIGTERM. Every object is reconciled again every --resync, so
-changes made behind lv's back (a destroyed domain, a stopped network) are repaired. While it runs,
-'lv apply' only writes and waits.
+changes made behind lv's back (a destroyed domain, a stopped network) are repaired.
+It holds a lease in the store for each context it drives (--context, repeatable; default and
+--all-contexts: every context of the config file and the objects without one). A second controller for
+a context stands by and takes over within --lease-ttl when the holder dies. While a context's lease is
+held, 'lv apply' from any workstation sharing the store only writes and waits for that controller.
 `,
   up: verbUsage(
     "up",

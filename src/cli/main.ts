@@ -58,7 +58,14 @@ const FLAGS = {
   },
   describe: { ...COMMON },
   wait: { ...COMMON, for: { type: "string" }, timeout: { type: "string" } },
-  controller: { ...COMMON, resync: { type: "string" }, workers: { type: "string" } },
+  controller: {
+    ...COMMON,
+    context: { type: "string", multiple: true },
+    "all-contexts": { type: "boolean" },
+    "lease-ttl": { type: "string" },
+    resync: { type: "string" },
+    workers: { type: "string" },
+  },
   doctor: { ...COMMON },
   up: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
   halt: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
@@ -279,10 +286,16 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       }
       case "controller": {
         const { runController } = await import("./controller.ts");
-        await withRuntime(flags, output, (rt) =>
+        const contexts = flags.context as string[] | undefined;
+        if (contexts && flags["all-contexts"]) {
+          throw new UsageError("give --context or --all-contexts, not both");
+        }
+        await withRuntime({ ...flags, context: undefined }, output, (rt) =>
           runController(rt, {
             resyncMs: duration(flags, "resync", 30_000),
             workers: Number(flags.workers ?? 4) || 4,
+            contexts,
+            leaseTtlMs: duration(flags, "lease-ttl", 15_000),
           }));
         return 0;
       }

@@ -42,6 +42,8 @@ export interface Runtime {
   jumpFor(obj: AnyResource): JumpHost | undefined;
   /** The named context a resource lives in (spec.context); undefined: where a bare URI points. */
   contextOf(obj: AnyResource): string | undefined;
+  /** The config file's context names. */
+  contexts: string[];
   output: Output;
   /** Identifies this process as a lease holder. */
   holder: string;
@@ -160,6 +162,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     libvirtFor: (obj) => side(contextOf(obj)).libvirt,
     jumpFor: (obj) => side(contextOf(obj)).jump,
     contextOf,
+    contexts: config.contexts.map((c) => c.name),
     output: options.output ?? stdOutput(),
     holder: `${hostname()}:${Deno.pid}`,
     close: async () => {

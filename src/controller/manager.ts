@@ -21,6 +21,8 @@ export interface ManagerOptions {
   /** Retry delays. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** The objects this manager reconciles (one context's); default every object. */
+  only?: (obj: AnyResource) => boolean;
 }
 
 function parseKey(key: string): ObjectKey {
@@ -32,7 +34,8 @@ export class Manager {
   readonly queue: WorkQueue;
   #ctx: ControllerContext;
   #reconcilers = new Map<Kind, Reconciler>();
-  #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs">>;
+  #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs" | "only">>;
+  #only: (obj: AnyResource) => boolean;
   #running: Promise<void>[] = [];
   #stopped = false;
   #watch?: Watch;
@@ -48,6 +51,7 @@ export class Manager {
       pollMs: options.pollMs ?? 100,
       resyncMs: options.resyncMs ?? 0,
     };
+    this.#only = options.only ?? (() => true);
     this.queue = new WorkQueue({ baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs });
   }
 
@@ -75,7 +79,9 @@ export class Manager {
 
   async enqueueAll(): Promise<void> {
     for (const kind of KINDS) {
-      for (const obj of await this.#ctx.store.list(kind)) this.queue.add(keyString(objKey(obj)));
+      for (const obj of await this.#ctx.store.list(kind)) {
+        if (this.#only(obj)) this.queue.add(keyString(objKey(obj)));
+      }
     }
   }
 
@@ -125,7 +131,7 @@ export class Manager {
   async #reconcileKey(key: string): Promise<void> {
     const store = this.#ctx.store;
     const obj = await store.get(parseKey(key));
-    if (!obj) return;
+    if (!obj || !this.#only(obj)) return;
     const reconciler = this.#reconcilers.get(obj.kind);
     if (!reconciler) return;
     if (await this.#collectGarbage(obj)) return;

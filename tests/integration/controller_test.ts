@@ -30,9 +30,27 @@ Deno.test("lv controller converges, heals drift, and exits cleanly on SIGTERM", 
           "the controller is running",
           60_000,
         );
-        const second = await lv.run(["controller"]);
-        assert.equal(second.code, 1);
-        assert.match(second.stderr, /another lv process .* is running the controllers/);
+        // A second controller stands by (it would take over if the first died), and stops on SIGTERM.
+        const second = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", `${ROOT}mod.ts`, "controller"],
+          env: { LV_HOME: lv.home },
+          cwd: ROOT,
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+        let secondErr = "";
+        const secondReading = (async () => {
+          for await (const c of second.stderr.pipeThrough(new TextDecoderStream())) secondErr += c;
+        })();
+        await waitFor(
+          () => Promise.resolve(/is held by .*; standing by/.test(secondErr)),
+          "the standby",
+          60_000,
+        );
+        second.kill("SIGTERM");
+        assert.equal((await second.status).code, 0, secondErr);
+        await secondReading;
+        assert.doesNotMatch(secondErr, /took the lease/);
         await lv.ok(["apply", "-f", BASIC, "--timeout=90s"]);
         assert.equal((await virsh("domstate", "web")).trim(), "running");
       },
