@@ -92,7 +92,7 @@ export function spawnLv(
 ): LvChild {
   const child = new Deno.Command("setsid", {
     args: [Deno.execPath(), "run", "-A", `${ROOT}mod.ts`, ...args],
-    env: { LV_HOME: lv.home, LV_VIRSH_LOG: options.virshLog ?? lv.virshLog },
+    env: { ...lv.env, LV_HOME: lv.home, LV_VIRSH_LOG: options.virshLog ?? lv.virshLog },
     cwd: options.cwd ?? ROOT,
     stdin: options.stdin ? "piped" : "null",
     stdout: "piped",
