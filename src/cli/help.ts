@@ -27,7 +27,9 @@ Commands:
   config SUBCOMMAND    contexts (libvirt hosts): set-context, use-context, get-contexts,
                        current-context, delete-context, view
   box list|prune       base volumes of boxes and what uses them; remove unused ones
-  controller           run the controllers until stopped (heals drift)
+  controller           run the controllers until stopped (heals drift); one lease per context
+  store migrate --to URL
+                       copy every object into another store (SQLite <-> etcd), uids and status kept
   doctor               check this host and print the fix for each problem
   explain KIND[.FIELD] document a kind or field
   schema [KIND]        print the JSON Schema of the resources
@@ -151,6 +153,15 @@ It holds a lease in the store for each context it drives (--context, repeatable;
 --all-contexts: every context of the config file and the objects without one). A second controller for
 a context stands by and takes over within --lease-ttl when the holder dies. While a context's lease is
 held, 'lv apply' from any workstation sharing the store only writes and waits for that controller.
+`,
+  store: `Usage: lv store migrate --to URL
+
+Copies every object of the store lv uses (--store, $LV_STORE, the config file's store:, else
+$LV_HOME/store.db) into the store at URL: etcd://HOST:2379[,HOST:2379...], etcds://... or sqlite:PATH.
+uids, generations, timestamps, finalizers and statuses are kept; events and leases are not copied.
+Nothing is copied when URL holds an object of the same name with another uid; objects already copied
+(same uid) are skipped, so an interrupted migrate is finished by running it again. Then point lv at
+the new store (LV_STORE, or store: in the config file).
 `,
   up: verbUsage(
     "up",

@@ -93,6 +93,7 @@ const FLAGS = {
     ) as Record<keyof typeof SET_CONTEXT_FLAGS, { type: "string" | "boolean" }>,
     "password-stdin": { type: "boolean" },
   },
+  store: { ...COMMON, to: { type: "string" } },
   version: { ...COMMON },
   explain: { ...COMMON },
   schema: { ...COMMON },
@@ -358,6 +359,15 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
             allContexts: !!flags["all-contexts"],
             dryRun: !!flags["dry-run"],
             timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
+          }));
+        return 0;
+      }
+      case "store": {
+        const { storeCommand } = await import("./store_cmd.ts");
+        await withRuntime(flags, output, (rt) =>
+          storeCommand(rt, positionals[0], {
+            to: flags.to as string | undefined,
+            password: Deno.env.get("LV_STORE_PASSWORD"),
           }));
         return 0;
       }

@@ -171,6 +171,14 @@ export class EtcdStore implements Store {
     return fresh;
   }
 
+  async restore(obj: AnyResource): Promise<AnyResource> {
+    const copy = structuredClone(obj);
+    const revision = await this.#swap(this.#objectKey(keyOf(obj)), 0, this.#encode(copy));
+    if (revision === undefined) throw new AlreadyExistsError(keyOf(obj));
+    copy.metadata.resourceVersion = String(revision);
+    return copy;
+  }
+
   async #compareAndSwap(
     obj: AnyResource,
     mutate: (current: AnyResource) => AnyResource,

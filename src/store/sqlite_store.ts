@@ -171,6 +171,15 @@ export class SqliteStore implements Store {
     );
   }
 
+  restore(obj: AnyResource): Promise<AnyResource> {
+    return settle(() =>
+      this.#tx(() => {
+        if (this.#read(keyOf(obj))) throw new AlreadyExistsError(keyOf(obj));
+        return this.#write(structuredClone(obj), "ADDED");
+      })
+    );
+  }
+
   #compareAndSwap(
     obj: AnyResource,
     mutate: (current: AnyResource) => AnyResource,

@@ -93,6 +93,11 @@ export interface Store {
   list(kind: Kind, options?: ListOptions): Promise<AnyResource[]>;
   /** Creates the object; throws AlreadyExistsError when the key is taken. */
   create(obj: AnyResource): Promise<AnyResource>;
+  /**
+   * Writes an object exactly as another store had it (uid, generation, timestamps, finalizers, status kept;
+   * a new resourceVersion): `lv store migrate`. Throws AlreadyExistsError when the key is taken.
+   */
+  restore(obj: AnyResource): Promise<AnyResource>;
   /** Writes metadata (labels, annotations, finalizers, ownerReferences) and spec; status is kept. */
   update(obj: AnyResource): Promise<AnyResource>;
   /** Writes status only. */

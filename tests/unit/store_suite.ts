@@ -139,6 +139,28 @@ const CASES: Record<string, Case> = {
     assert.equal((await store.list("Network")).length, 2);
   },
 
+  "restore() keeps uid, generation, timestamps, finalizers and status; refuses a taken key": async (
+    { store },
+  ) => {
+    const obj = volume("disk");
+    obj.metadata = {
+      ...obj.metadata,
+      uid: "0b5e3c2a-0000-4000-8000-000000000001",
+      generation: 7,
+      resourceVersion: "12345",
+      creationTimestamp: "2029-05-01T00:00:00.000Z",
+      deletionTimestamp: "2029-06-01T00:00:00.000Z",
+      finalizers: ["lv.dev/libvirt"],
+    };
+    obj.status = { phase: "Deleting", observedGeneration: 7 };
+    const restored = await store.restore(obj);
+    const read = (await store.get(KEY))!;
+    assert.deepEqual(read, restored);
+    assert.deepEqual({ ...read.metadata, resourceVersion: "12345" }, obj.metadata);
+    assert.deepEqual(read.status, obj.status);
+    await assert.rejects(async () => await store.restore(obj), AlreadyExistsError);
+  },
+
   "get() and list() by kind, namespace and labels": async ({ store }, t) => {
     await store.create(volume("c", { app: "mail" }));
     await store.create(volume("a", { app: "web", tier: "db" }));
