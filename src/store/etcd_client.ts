@@ -47,7 +47,7 @@ export interface EtcdClientOptions {
   /** etcd user and password (auth enabled): a token is taken with /v3/auth/authenticate. */
   username?: string;
   password?: string;
-  /** Deadline of one request on one endpoint. Default 2000 ms. */
+  /** Deadline of one request on one endpoint. Default 2000 ms (with one endpoint, totalTimeoutMs). */
   requestTimeoutMs?: number;
   /** Deadline of a request over every endpoint, retries included. Default 4500 ms. */
   totalTimeoutMs?: number;
@@ -192,7 +192,9 @@ export class EtcdClient {
     body: Json,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<{ res: Response; endpoint: string; retried: boolean }> {
-    const perTry = options.timeoutMs ?? this.#options.requestTimeoutMs ?? 2000;
+    // With one endpoint there is nowhere else to go: it gets the whole deadline.
+    const perTry = options.timeoutMs ?? this.#options.requestTimeoutMs ??
+      (this.endpoints.length === 1 ? (this.#options.totalTimeoutMs ?? 4500) : 2000);
     const deadline = Date.now() + (this.#options.totalTimeoutMs ?? 4500);
     const failures: string[] = [];
     for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
@@ -214,7 +216,7 @@ export class EtcdClient {
           client: this.#http,
           signal,
         });
-        if (res.status >= 500 && res.status !== 503) {
+        if (res.status >= 500) {
           const text = await res.text();
           failures.push(`${base}: HTTP ${res.status} ${text.slice(0, 200)}`);
           continue;

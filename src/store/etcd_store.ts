@@ -46,6 +46,11 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
   now?: () => Date;
 }
 
+/** Plain code-unit order, as SQLite's BINARY collation sorts. */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Attempts of a read-modify-write without a resourceVersion before giving up. */
 const RETRIES = 20;
 
@@ -138,8 +143,7 @@ export class EtcdStore implements Store {
     return objects
       .filter((o) => labels.every(([k, v]) => o.metadata.labels?.[k] === v))
       .sort((a, b) =>
-        a.metadata.namespace.localeCompare(b.metadata.namespace) ||
-        a.metadata.name.localeCompare(b.metadata.name)
+        byteOrder(a.metadata.namespace, b.metadata.namespace) || byteOrder(a.metadata.name, b.metadata.name)
       );
   }
 
