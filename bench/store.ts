@@ -7,7 +7,7 @@ import { EtcdCluster } from "../tests/integration/etcd_cluster.ts";
 import { EtcdStore } from "../src/store/etcd_store.ts";
 import { SqliteStore } from "../src/store/sqlite_store.ts";
 import type { Store } from "../src/store/store.ts";
-import type { AnyResource } from "../src/api/types.ts";
+import { volume } from "../tests/unit/store_suite.ts";
 import { median, type Proc } from "./proc.ts";
 
 export interface StoreBenchDeps {
@@ -82,7 +82,7 @@ async function watchLatency(writer: Store, watcher: Store, n: number): Promise<n
   try {
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      const obj = await writer.create(benchVolume(`w${i}`));
+      const obj = await writer.create(volume(`w${i}`));
       const key = `w${i}/${obj.metadata.resourceVersion}`;
       const deadline = t0 + 10_000;
       while (!seen.has(key)) {
@@ -95,27 +95,6 @@ async function watchLatency(writer: Store, watcher: Store, n: number): Promise<n
     await watch.close();
   }
   return latencies;
-}
-
-function benchVolume(name: string): AnyResource {
-  return {
-    apiVersion: "lv.dev/v1alpha1",
-    kind: "Volume",
-    metadata: {
-      name,
-      namespace: "bench",
-      labels: {},
-      annotations: {},
-      uid: "",
-      generation: 0,
-      resourceVersion: "",
-      creationTimestamp: "",
-      finalizers: [],
-      ownerReferences: [],
-    },
-    spec: { pool: "default", size: 1 << 20, format: "qcow2" },
-    status: {},
-  } as AnyResource;
 }
 
 export async function itemStore(deps: StoreBenchDeps): Promise<void> {

@@ -340,3 +340,16 @@ export function watchStream(
       waitFor(() => Promise.resolve(pattern.test(text)), what, timeoutMs),
   };
 }
+
+/** `lv controller ARGS` with lv's home and environment, its stderr followed as it comes. */
+export function spawnController(lv: Lv, args: string[], virshLog = lv.virshLog) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}mod.ts`, "controller", ...args],
+    env: { ...lv.env, LV_HOME: lv.home, LV_VIRSH_LOG: virshLog },
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  return { child, err: watchStream(child.stderr) };
+}

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { EtcdClient } from "../../src/store/etcd_client.ts";
-import { EtcdCluster } from "./etcd_cluster.ts";
+import { EtcdCluster, silentListener, unusedPort } from "./etcd_cluster.ts";
 import { GET_ALL, scrubBasic } from "./crash_helpers.ts";
 import { Lv, mutating, virshNames } from "./helpers.ts";
 
@@ -58,9 +58,7 @@ Deno.test({
   name: "an unreachable store: lv fails at once with the endpoint and the cause, exit 1",
   ...options,
   fn: async () => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
+    const port = unusedPort();
     const lv = new Lv(() => ({ LV_STORE: `etcd://127.0.0.1:${port}` }));
     try {
       for (const args of [["get", "domains"], ["apply", "-f", "examples/basic.yaml"], ["controller"]]) {
@@ -81,12 +79,8 @@ Deno.test({
   name: "a store that accepts connections and never answers: lv gives up within its deadline, exit 1",
   ...options,
   fn: async () => {
-    const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const held: Deno.Conn[] = [];
-    const accepting = (async () => {
-      for await (const conn of silent) held.push(conn);
-    })();
-    const port = (silent.addr as Deno.NetAddr).port;
+    const silent = silentListener();
+    const port = silent.port;
     const lv = new Lv(() => ({ LV_STORE: `etcd://127.0.0.1:${port}` }));
     try {
       const started = Date.now();
@@ -98,8 +92,6 @@ Deno.test({
     } finally {
       lv.cleanup();
       silent.close();
-      for (const c of held) c.close();
-      await accepting.catch(() => {});
     }
   },
 });

@@ -23,6 +23,27 @@ function freePorts(count: number): number[] {
   return ports;
 }
 
+/** A loopback port nothing listens on (a store that refuses connections). */
+export function unusedPort(): number {
+  return freePorts(1)[0];
+}
+
+/** A loopback listener that accepts connections and never answers (a hung store); close() ends it. */
+export function silentListener(): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) held.push(conn);
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close: () => {
+      listener.close();
+      for (const c of held) c.close();
+    },
+  };
+}
+
 async function healthy(port: number): Promise<boolean> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });

@@ -4,20 +4,12 @@
  * SIGKILL, the standby takes the lease within its TTL and converges what is left, creating nothing twice.
  */
 import assert from "node:assert/strict";
-import { BASIC, readVirshLog, scrubBasic, watchStream } from "./crash_helpers.ts";
+import { BASIC, readVirshLog, scrubBasic, spawnController } from "./crash_helpers.ts";
 import { EtcdCluster } from "./etcd_cluster.ts";
-import { Lv, mutating, ROOT, virsh, waitFor } from "./helpers.ts";
+import { Lv, mutating, virsh, waitFor } from "./helpers.ts";
 
 function controller(lv: Lv, virshLog: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}mod.ts`, "controller", "--lease-ttl=3s", "--resync=1s"],
-    env: { ...lv.env, LV_HOME: lv.home, LV_VIRSH_LOG: virshLog },
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  return { child, err: watchStream(child.stderr) };
+  return spawnController(lv, ["--lease-ttl=3s", "--resync=1s"], virshLog);
 }
 
 Deno.test({

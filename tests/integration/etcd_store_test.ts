@@ -9,7 +9,7 @@ import { EtcdError } from "../../src/store/etcd_client.ts";
 import { StoreVersionError } from "../../src/store/store.ts";
 import { TestClock } from "../unit/harness.ts";
 import { KEY, storeSuite, until, volume } from "../unit/store_suite.ts";
-import { EtcdCluster } from "./etcd_cluster.ts";
+import { EtcdCluster, silentListener, unusedPort } from "./etcd_cluster.ts";
 
 let cluster: EtcdCluster | undefined;
 let prefixes = 0;
@@ -125,9 +125,7 @@ Deno.test({
   name: "EtcdStore.open() with nothing listening fails at once, naming the endpoint and the cause",
   ...options,
   fn: async () => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
+    const port = unusedPort();
     await assert.rejects(
       () => EtcdStore.open([`http://127.0.0.1:${port}`]),
       (e: unknown) => {
@@ -145,26 +143,16 @@ Deno.test({
   fn: async () => {
     // The second endpoint is the real member; the first accepts the connection and never answers, so the
     // client gives up on it and sends the same transaction again.
-    const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const held: Deno.Conn[] = [];
-    (async () => {
-      for await (const conn of silent) held.push(conn);
-    })();
+    const silent = silentListener();
     const { prefix } = await freshStore();
-    const store = await EtcdStore.open([
-      `http://127.0.0.1:${(silent.addr as Deno.NetAddr).port}`,
-      ...cluster!.endpoints(),
-    ], {
-      prefix,
-      requestTimeoutMs: 500,
-    });
+    const endpoints = [`http://127.0.0.1:${silent.port}`, ...cluster!.endpoints()];
+    const store = await EtcdStore.open(endpoints, { prefix, requestTimeoutMs: 500 });
     try {
       const created = await store.create(volume("disk"));
       assert.deepEqual(await store.get(KEY), created);
     } finally {
       store.close();
       silent.close();
-      for (const c of held) c.close();
     }
   },
 });
