@@ -11,6 +11,7 @@ import { domainReconciler } from "../controller/domain_reconciler.ts";
 import { networkReconciler } from "../controller/network_reconciler.ts";
 import { volumeReconciler } from "../controller/volume_reconciler.ts";
 import { refString } from "../store/store.ts";
+import { EtcdError } from "../store/etcd_client.ts";
 import { controllerLease, LeaseKeeper } from "../controller/lease_keeper.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -128,15 +129,25 @@ export async function driveUntil(
       ),
   });
   let renewedAt = 0;
+  let outage: string | undefined;
   try {
     while (true) {
-      if (await until()) return true;
-      await options.onTick?.();
-      if (Date.now() >= deadline) return false;
-      if (Date.now() - renewedAt > LEASE_TTL_MS / 3) {
-        renewedAt = Date.now();
-        await keeper.tick();
+      try {
+        if (await until()) return true;
+        await options.onTick?.();
+        if (Date.now() - renewedAt > LEASE_TTL_MS / 3) {
+          renewedAt = Date.now();
+          await keeper.tick();
+        }
+        if (outage) rt.output.err(`lv: the store answers again; going on\n`);
+        outage = undefined;
+      } catch (e) {
+        // etcd without quorum, or no member answering: wait for it to come back until the deadline.
+        if (!(e instanceof EtcdError)) throw e;
+        if (!outage) rt.output.err(`lv: the store does not answer (${e.message}); waiting for it\n`);
+        outage = e.message;
       }
+      if (Date.now() >= deadline) return false;
       await new Promise((r) =>
         setTimeout(r, Math.min(options.pollMs ?? 200, Math.max(0, deadline - Date.now())))
       );

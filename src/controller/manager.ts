@@ -122,6 +122,10 @@ export class Manager {
       if (key === undefined) return;
       try {
         await this.#reconcileKey(key);
+      } catch (error) {
+        // The store itself failed (etcd without quorum, a busy file): nothing could be recorded; try later.
+        debug(`${key}: store error: ${error}`);
+        this.queue.addRateLimited(key);
       } finally {
         this.queue.done(key);
       }

@@ -5,9 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { EtcdClient } from "../../src/store/etcd_client.ts";
-import { BASIC, BASIC_NAMES, GET_ALL, scrubBasic, spawnLv, storeObjects } from "./crash_helpers.ts";
+import {
+  BASIC,
+  BASIC_NAMES,
+  GET_ALL,
+  scrubBasic,
+  spawnController,
+  spawnLv,
+  storeObjects,
+  watchStream,
+} from "./crash_helpers.ts";
 import { EtcdCluster } from "./etcd_cluster.ts";
-import { Lv, virshNames, waitFor } from "./helpers.ts";
+import { Lv, ROOT, virsh, virshNames, waitFor } from "./helpers.ts";
 
 Deno.test({
   name: "a 3-member etcd store: member killed during apply, quorum lost and back",
@@ -75,12 +84,61 @@ Deno.test({
           r.stdout,
           "box/tiny unchanged\nnetwork/basic-net unchanged\nvolume/web-data unchanged\ndomain/web unchanged\n",
         );
-        await lv.ok(["delete", "-f", BASIC, "--timeout=120s"]);
-        assert.equal((await lv.ok([...GET_ALL, "-o", "name"])).stdout, "");
       });
+      await t.step(
+        "quorum lost while apply waits: apply says so, and completes once quorum is back",
+        async () => {
+          // A controller that holds the lease and is then frozen keeps apply waiting (it does not converge
+          // itself while the lease is held) for as long as the outage lasts.
+          const frozen = spawnController(lv, ["--lease-ttl=3s"]);
+          await frozen.err.until(/took the lease of objects without a context/, "the controller's lease");
+          Deno.kill(frozen.child.pid, "SIGSTOP");
+          const net = `${lv.home}/q-net.yaml`;
+          await Deno.writeTextFile(
+            net,
+            "apiVersion: lv.dev/v1alpha1\nkind: Network\nmetadata: {name: q-net}\nspec: {mode: isolated, ipv4: {address: 10.125.0.1, prefix: 24}}\n",
+          );
+          const apply = new Deno.Command(Deno.execPath(), {
+            args: ["run", "-A", `${ROOT}mod.ts`, "apply", "-f", net, "--timeout=180s"],
+            env: { ...lv.env, LV_HOME: lv.home },
+            cwd: ROOT,
+            stdout: "null",
+            stderr: "piped",
+          }).spawn();
+          const err = watchStream(apply.stderr);
+          try {
+            await err.until(
+              /run in another lv process .*; waiting for them/,
+              "apply waiting on the frozen controller",
+            );
+            await etcd.kill(0);
+            await etcd.kill(1);
+            await err.until(
+              /the store does not answer \(etcd unreachable: .*\); waiting for it/,
+              "the outage",
+              60_000,
+            );
+            await etcd.restart(0, { wait: false });
+            await etcd.restart(1);
+            const status = await apply.status;
+            assert.equal(status.code, 0, err.text());
+            assert.match(err.text(), /the store answers again/);
+            assert.ok((await virshNames("networks")).includes("q-net"));
+          } finally {
+            Deno.kill(frozen.child.pid, "SIGKILL");
+            Deno.kill(frozen.child.pid, "SIGCONT");
+            await frozen.child.status;
+          }
+          await lv.ok(["delete", "network", "q-net", "--timeout=60s"]);
+          await lv.ok(["delete", "-f", BASIC, "--timeout=120s"]);
+          assert.equal((await lv.ok([...GET_ALL, "-o", "name"])).stdout, "");
+        },
+      );
     } finally {
       client.close();
       await scrubBasic();
+      await virsh("net-destroy", "q-net").catch(() => {});
+      await virsh("net-undefine", "q-net").catch(() => {});
       lv.cleanup();
       await etcd.stop();
     }
