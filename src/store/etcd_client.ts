@@ -136,6 +136,19 @@ function causeOf(e: unknown): string {
   return text.replace(/^error sending request for url \([^)]*\): /, "").split(": ").at(-1)!;
 }
 
+/** A gateway answer as JSON; etcd answers some refusals in plain text, turned into an EtcdError. */
+async function readJson(res: Response): Promise<Json> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    const hint = /CommonName/.test(text)
+      ? " (etcd's JSON gateway refuses a client certificate with a CommonName when auth is on: use one without CN, and user and password)"
+      : "";
+    throw new EtcdError(`etcd answered HTTP ${res.status}: ${text.trim().slice(0, 200)}${hint}`);
+  }
+}
+
 export class EtcdClient {
   readonly endpoints: string[];
   #options: EtcdClientOptions;
@@ -174,16 +187,16 @@ export class EtcdClient {
       client: this.#http,
       signal,
     });
-    const body = await res.json();
+    const body = await readJson(res);
     if (!res.ok) {
       throw new EtcdError(
         `etcd at ${base}: authentication of user "${this.#options.username}" failed: ${
           body.error ?? res.status
         }`,
-        body.code,
+        Number(body.code ?? 0),
       );
     }
-    this.#token = body.token;
+    this.#token = String(body.token);
   }
 
   /** Opens a POST on the first endpoint that answers; `timeoutMs` per endpoint (0: none, for streams). */
@@ -232,10 +245,18 @@ export class EtcdClient {
     throw new EtcdError(`etcd unreachable: ${failures.join("; ") || "no time left"}`);
   }
 
-  /** One request and its JSON answer; an error answer from etcd throws EtcdError naming the endpoint. */
+  /**
+   * One request and its JSON answer; an error answer from etcd throws EtcdError naming the endpoint. An
+   * expired auth token is replaced once.
+   */
   async call(path: string, body: Json): Promise<{ body: Json; retried: boolean }> {
-    const { res, endpoint, retried } = await this.open(path, body);
-    const json = await res.json() as Json;
+    let { res, endpoint, retried } = await this.open(path, body);
+    let json = await readJson(res);
+    if (this.#token && /invalid auth token/.test(String(json.error ?? json.message ?? ""))) {
+      this.#token = undefined;
+      ({ res, endpoint, retried } = await this.open(path, body));
+      json = await readJson(res);
+    }
     if (!res.ok || json.error) {
       const message = String(json.message ?? json.error ?? `HTTP ${res.status}`);
       throw new EtcdError(`etcd at ${endpoint}: ${path}: ${message}`, Number(json.code ?? 0));

@@ -44,26 +44,108 @@ export function silentListener(): { port: number; close(): void } {
   };
 }
 
-async function healthy(port: number): Promise<boolean> {
+async function healthy(port: number, tls?: TlsFiles, http?: Deno.HttpClient): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`${tls ? "https" : "http"}://127.0.0.1:${port}/health`, {
+      signal: AbortSignal.timeout(1000),
+      client: http,
+    });
     return (await res.json()).health === "true";
   } catch {
     return false;
   }
 }
 
+/** PEM files for a TLS member: a CA, a server certificate for 127.0.0.1, a client certificate (no CN). */
+export interface TlsFiles {
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+async function openssl(args: string[]): Promise<void> {
+  const out = await new Deno.Command("openssl", { args, stdout: "null", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/** Makes a CA and certificates in `dir` with openssl. */
+export async function makeTls(dir: string): Promise<TlsFiles> {
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await openssl([
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    `${dir}/ca.key`,
+    "-out",
+    `${dir}/ca.pem`,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=lv-test-ca",
+  ]);
+  for (const who of ["server", "client"]) {
+    // No CommonName: etcd's JSON gateway refuses a client certificate carrying one when auth is on.
+    await openssl([
+      "req",
+      ...ec,
+      "-keyout",
+      `${dir}/${who}.key`,
+      "-out",
+      `${dir}/${who}.csr`,
+      "-subj",
+      `/O=lv-${who}`,
+    ]);
+    await Deno.writeTextFile(
+      `${dir}/${who}.ext`,
+      "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n",
+    );
+    await openssl([
+      "x509",
+      "-req",
+      "-in",
+      `${dir}/${who}.csr`,
+      "-CA",
+      `${dir}/ca.pem`,
+      "-CAkey",
+      `${dir}/ca.key`,
+      "-CAcreateserial",
+      "-out",
+      `${dir}/${who}.pem`,
+      "-days",
+      "1",
+      "-extfile",
+      `${dir}/${who}.ext`,
+    ]);
+  }
+  return {
+    ca: `${dir}/ca.pem`,
+    serverCert: `${dir}/server.pem`,
+    serverKey: `${dir}/server.key`,
+    clientCert: `${dir}/client.pem`,
+    clientKey: `${dir}/client.key`,
+  };
+}
+
 export class EtcdCluster {
   readonly members: Member[];
   readonly root: string;
+  /** Set when the members serve clients over TLS with client certificates. */
+  readonly tls?: TlsFiles;
 
-  private constructor(root: string, members: Member[]) {
+  private constructor(root: string, members: Member[], tls?: TlsFiles) {
     this.root = root;
     this.members = members;
+    this.tls = tls;
   }
 
-  /** Starts `size` members and waits until each is healthy (a leader is elected). */
-  static async start(size = 1): Promise<EtcdCluster> {
+  /**
+   * Starts `size` members and waits until each is healthy (a leader is elected). `tls`: clients connect
+   * over https with a client certificate signed by a CA of the test's own.
+   */
+  static async start(size = 1, options: { tls?: boolean } = {}): Promise<EtcdCluster> {
     requireLab();
     const root = await Deno.makeTempDir({ prefix: "lv-etcd-" });
     const ports = freePorts(size * 2);
@@ -73,7 +155,7 @@ export class EtcdCluster {
       peer: ports[2 * i + 1],
       dir: join(root, `m${i}`),
     }));
-    const cluster = new EtcdCluster(root, members);
+    const cluster = new EtcdCluster(root, members, options.tls ? await makeTls(root) : undefined);
     try {
       for (let i = 0; i < size; i++) cluster.#spawn(i);
       await cluster.waitHealthy();
@@ -86,6 +168,18 @@ export class EtcdCluster {
 
   #spawn(i: number): void {
     const m = this.members[i];
+    const scheme = this.tls ? "https" : "http";
+    const tlsArgs = this.tls
+      ? [
+        "--cert-file",
+        this.tls.serverCert,
+        "--key-file",
+        this.tls.serverKey,
+        "--client-cert-auth",
+        "--trusted-ca-file",
+        this.tls.ca,
+      ]
+      : [];
     const initial = this.members.map((o) => `${o.name}=http://127.0.0.1:${o.peer}`).join(",");
     const log = Deno.openSync(join(this.root, `${m.name}.log`), { append: true, create: true });
     m.child = new Deno.Command("etcd", {
@@ -95,9 +189,10 @@ export class EtcdCluster {
         "--data-dir",
         m.dir,
         "--listen-client-urls",
-        `http://127.0.0.1:${m.client}`,
+        `${scheme}://127.0.0.1:${m.client}`,
         "--advertise-client-urls",
-        `http://127.0.0.1:${m.client}`,
+        `${scheme}://127.0.0.1:${m.client}`,
+        ...tlsArgs,
         "--listen-peer-urls",
         `http://127.0.0.1:${m.peer}`,
         "--initial-advertise-peer-urls",
@@ -119,13 +214,31 @@ export class EtcdCluster {
     m.child.stderr.pipeTo(log.writable).catch(() => {});
   }
 
-  /** etcd://127.0.0.1:P1,127.0.0.1:P2,... (the members given, default all). */
-  url(indexes: number[] = this.members.map((_, i) => i)): string {
-    return `etcd://${indexes.map((i) => `127.0.0.1:${this.members[i].client}`).join(",")}`;
+  /** etcd://127.0.0.1:P1,127.0.0.1:P2,... (etcds://...?cacert=&cert=&key= with TLS). */
+  url(): string {
+    const hosts = this.members.map((m) => `127.0.0.1:${m.client}`).join(",");
+    if (!this.tls) return `etcd://${hosts}`;
+    return `etcds://${hosts}?cacert=${this.tls.ca}&cert=${this.tls.clientCert}&key=${this.tls.clientKey}`;
   }
 
   endpoints(): string[] {
-    return this.members.map((m) => `http://127.0.0.1:${m.client}`);
+    return this.members.map((m) => `${this.tls ? "https" : "http"}://127.0.0.1:${m.client}`);
+  }
+
+  /** etcdctl against the members (with the client certificate under TLS). */
+  async etcdctl(...args: string[]): Promise<string> {
+    const tls = this.tls
+      ? ["--cacert", this.tls.ca, "--cert", this.tls.clientCert, "--key", this.tls.clientKey]
+      : [];
+    const out = await new Deno.Command("etcdctl", {
+      args: ["--endpoints", this.endpoints().join(","), ...tls, ...args],
+      env: { ETCDCTL_API: "3" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    if (!out.success) throw new Error(`etcdctl ${args.join(" ")}: ${dec.decode(out.stderr)}`);
+    return dec.decode(out.stdout);
   }
 
   /** Waits until every running member reports healthy. */
@@ -133,7 +246,15 @@ export class EtcdCluster {
     const deadline = Date.now() + timeoutMs;
     const running = this.members.filter((m) => m.child);
     while (true) {
-      const states = await Promise.all(running.map((m) => healthy(m.client)));
+      const http = this.tls
+        ? Deno.createHttpClient({
+          caCerts: [await Deno.readTextFile(this.tls.ca)],
+          cert: await Deno.readTextFile(this.tls.clientCert),
+          key: await Deno.readTextFile(this.tls.clientKey),
+        })
+        : undefined;
+      const states = await Promise.all(running.map((m) => healthy(m.client, this.tls, http)));
+      http?.close();
       if (states.every((s) => s)) return;
       if (Date.now() > deadline) {
         const logs = running.map((m) => {
