@@ -157,7 +157,12 @@ function portNumber(text: string): number {
 function checked(config: LvConfig): LvConfig {
   try {
     return parseConfig(
-      stringify({ currentContext: config.currentContext, contexts: config.contexts }),
+      stringify({
+        currentContext: config.currentContext,
+        store: config.store,
+        storePassword: config.storePassword,
+        contexts: config.contexts,
+      }),
       "the new config",
     );
   } catch (e) {

@@ -79,3 +79,38 @@ Deno.test("loadConfig() reads store and storePassword, and names file:line:col o
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("lv config set-context, use-context and delete-context keep store and storePassword; view redacts the password", async () => {
+  const home = Deno.makeTempDirSync();
+  const prev = Deno.env.get("LV_HOME");
+  Deno.env.set("LV_HOME", home);
+  // delete-context looks for objects in the store: a local one, not the config file's unreachable etcd.
+  Deno.env.set("LV_STORE", `sqlite:${home}/store.db`);
+  const { main } = await import("../../src/cli/main.ts");
+  const run = async (...args: string[]) => {
+    let out = "";
+    const code = await main(args, { out: (t) => out += t, err: () => {} });
+    return { code, out };
+  };
+  try {
+    Deno.writeTextFileSync(
+      `${home}/config.yaml`,
+      "store: etcd://h1:2379\nstorePassword: pw-123\ncontexts: []\n",
+    );
+    assert.equal((await run("config", "set-context", "a", "--uri", "qemu:///system")).code, 0);
+    assert.equal((await run("config", "use-context", "a")).code, 0);
+    assert.equal((await run("config", "set-context", "b", "--uri", "qemu:///system")).code, 0);
+    assert.equal((await run("config", "delete-context", "b")).code, 0);
+    const config = loadConfig(`${home}/config.yaml`);
+    assert.equal(config.store, "etcd://h1:2379");
+    assert.equal(config.storePassword, "pw-123");
+    const view = (await run("config", "view")).out;
+    assert.match(view, /store: etcd:\/\/h1:2379\nstorePassword: REDACTED/);
+    assert.doesNotMatch(view, /pw-123/);
+  } finally {
+    if (prev === undefined) Deno.env.delete("LV_HOME");
+    else Deno.env.set("LV_HOME", prev);
+    Deno.env.delete("LV_STORE");
+    Deno.removeSync(home, { recursive: true });
+  }
+});
