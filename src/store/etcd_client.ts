@@ -210,8 +210,10 @@ export class EtcdClient {
       (this.endpoints.length === 1 ? (this.#options.totalTimeoutMs ?? 4500) : 2000);
     const deadline = Date.now() + (this.#options.totalTimeoutMs ?? 4500);
     const failures: string[] = [];
+    // Taken once: concurrent requests move #current, and each must still try every endpoint once.
+    const first = this.#current;
     for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
-      const i = (this.#current + attempt) % this.endpoints.length;
+      const i = (first + attempt) % this.endpoints.length;
       const base = this.endpoints[i];
       const left = deadline - Date.now();
       if (perTry > 0 && left <= 0) break;

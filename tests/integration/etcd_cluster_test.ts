@@ -23,6 +23,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async (t) => {
+    await scrubBasic(); // what an earlier failed test may have left
     const etcd = await EtcdCluster.start(3);
     const lv = new Lv(() => ({ LV_STORE: etcd.url() }));
     const client = new EtcdClient(etcd.endpoints());
