@@ -33,6 +33,7 @@ Commands:
   doctor               check this host and print the fix for each problem
   explain KIND[.FIELD] document a kind or field
   schema [KIND]        print the JSON Schema of the resources
+  crds                 print the kinds as Kubernetes CustomResourceDefinitions (structural schemas)
   version              print lv's and libvirt's versions
   help [COMMAND]       show help
 
@@ -153,6 +154,12 @@ It holds a lease in the store for each context it drives (--context, repeatable;
 --all-contexts: every context of the config file and the objects without one). A second controller for
 a context stands by and takes over within --lease-ttl when the holder dies. While a context's lease is
 held, 'lv apply' from any workstation sharing the store only writes and waits for that controller.
+`,
+  crds: `Usage: lv crds
+
+Prints Box, Volume, Network and Domain as Kubernetes CustomResourceDefinitions (apiextensions.k8s.io/v1,
+group lv.dev, version v1alpha1, namespaced, status subresource), made from the same field table as
+'lv explain' and 'lv schema', with structural schemas: kubectl apply -f <(lv crds).
 `,
   store: `Usage: lv store migrate --to URL
 

@@ -97,6 +97,7 @@ const FLAGS = {
   version: { ...COMMON },
   explain: { ...COMMON },
   schema: { ...COMMON },
+  crds: { ...COMMON },
   help: { ...COMMON },
 } as const;
 
@@ -218,6 +219,12 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
             2,
           ) + "\n",
         );
+        return 0;
+      }
+      case "crds": {
+        const { crds } = await import("../api/crds.ts");
+        const { stringify } = await import("yaml");
+        output.out(crds().map((c) => stringify(c)).join("---\n"));
         return 0;
       }
       case "apply": {
