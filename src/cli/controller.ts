@@ -3,7 +3,7 @@
  * per context: a second controller for a context stands by and takes over when the holder stops renewing.
  */
 import { CommandFailed } from "./errors.ts";
-import { contextControllers, LEASE_TTL_MS, leaseLabel } from "./drive.ts";
+import { contextControllers, LEASE_TTL_MS, leaseLabel } from "../controller/manager_lease.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface ControllerOptions {

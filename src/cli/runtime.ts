@@ -15,7 +15,7 @@ import {
   selectConnection,
 } from "../config/config.ts";
 import { explainSshFailure, type JumpHost, prepareTransport } from "../config/ssh_transport.ts";
-import { openStore, selectStoreUrl, storePath } from "../store/open_store.ts";
+import { openStore, selectStoreUrl, storePath } from "./open_store.ts";
 import type { Store } from "../store/store.ts";
 
 export { storePath };

@@ -1,6 +1,6 @@
 /** lv store migrate --to URL: copy every object of the selected store into another (SQLite ⇄ etcd). */
 import { migrateStore } from "../store/migrate.ts";
-import { openStore, selectStoreUrl } from "../store/open_store.ts";
+import { openStore, selectStoreUrl } from "./open_store.ts";
 import { refString } from "../store/store.ts";
 import { UsageError } from "./errors.ts";
 import type { Runtime } from "./runtime.ts";

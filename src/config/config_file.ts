@@ -4,7 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify } from "y
 import { closest, quoteSafe } from "../api/problem.ts";
 import { FORMATS } from "../api/validate_format.ts";
 import { writeFileAtomic } from "./write_file.ts";
-import { storeUrlProblem } from "../store/store_url.ts";
+import { storeUrlProblem } from "./store_url.ts";
 import { ConfigError, type LvConfig, type LvContext, URI_PARTS } from "./config.ts";
 
 type FieldType = "string" | "port" | "boolean" | "driver";

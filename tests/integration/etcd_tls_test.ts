@@ -4,8 +4,8 @@
  * from LV_STORE_PASSWORD and never shows.
  */
 import assert from "node:assert/strict";
-import { openStore } from "../../src/store/open_store.ts";
-import { parseStoreUrl } from "../../src/store/store_url.ts";
+import { openStore } from "../../src/cli/open_store.ts";
+import { parseStoreUrl } from "../../src/config/store_url.ts";
 import { EtcdError } from "../../src/store/etcd_client.ts";
 import { KEY, volume } from "../unit/store_suite.ts";
 import { EtcdCluster } from "./etcd_cluster.ts";

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { deadHolder } from "../../src/cli/drive.ts";
+import { deadHolder } from "../../src/controller/manager_lease.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { SqliteStore } from "../../src/store/sqlite_store.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseStoreUrl } from "../../src/store/store_url.ts";
-import { selectStoreUrl, StoreUrlError } from "../../src/store/open_store.ts";
+import { parseStoreUrl } from "../../src/config/store_url.ts";
+import { selectStoreUrl, StoreUrlError } from "../../src/cli/open_store.ts";
 import { loadConfig } from "../../src/config/config_file.ts";
 import { ConfigError } from "../../src/config/config.ts";
 

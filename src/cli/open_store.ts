@@ -1,9 +1,9 @@
 /** Opens the store a command selected: etcd (shared) or the SQLite file (the default, embedded). */
 import { join } from "node:path";
-import { EtcdStore } from "./etcd_store.ts";
-import { SqliteStore } from "./sqlite_store.ts";
-import type { Store } from "./store.ts";
-import { parseStoreUrl, type StoreUrl } from "./store_url.ts";
+import { EtcdStore } from "../store/etcd_store.ts";
+import { SqliteStore } from "../store/sqlite_store.ts";
+import type { Store } from "../store/store.ts";
+import { parseStoreUrl, type StoreUrl } from "../config/store_url.ts";
 
 /** The store's file in an lv home. */
 export function storePath(home: string): string {

@@ -1,45 +1,26 @@
 /**
- * Running the controllers for a command: the reconcilers, the manager lease, the controller context the CLI
- * gives them. Loaded only by commands that converge (apply, delete, wait, the verbs, controller).
+ * One process at a time runs the controllers of a context: the one holding that context's lease in the
+ * store. A command that waits on objects drives the contexts nobody else holds itself, and only watches
+ * the others.
  */
 import { hostname } from "node:os";
 import type { AnyResource } from "../api/types.ts";
-import type { ControllerContext } from "../controller/context.ts";
-import { Manager, type ManagerOptions } from "../controller/manager.ts";
-import { boxReconciler } from "../controller/box_reconciler.ts";
-import { domainReconciler } from "../controller/domain_reconciler.ts";
-import { networkReconciler } from "../controller/network_reconciler.ts";
-import { volumeReconciler } from "../controller/volume_reconciler.ts";
-import { refString } from "../store/store.ts";
 import { EtcdError } from "../store/etcd_client.ts";
-import { controllerLease, LeaseKeeper } from "../controller/lease_keeper.ts";
-import type { Runtime } from "./runtime.ts";
+import { controllerContext, type ControllerHost } from "./controller_context.ts";
+import { controllerLease, LeaseKeeper } from "./lease_keeper.ts";
+import { Manager, type ManagerOptions } from "./manager.ts";
+import { RECONCILERS } from "./reconcilers.ts";
 
-export const RECONCILERS = [boxReconciler, volumeReconciler, networkReconciler, domainReconciler];
-/** How long a controller lease outlives its holder's last renewal. */
-export const LEASE_TTL_MS = 15_000;
-
-export function controllerContext(rt: Runtime, options: { quiet?: boolean } = {}): ControllerContext {
-  const partial = new Map<string, string>();
-  return {
-    progress: (obj, text, prefix) => {
-      const key = refString(obj);
-      const lines = ((partial.get(key) ?? "") + text).split("\n");
-      partial.set(key, lines.pop()!);
-      for (const line of lines) rt.output.err(`${prefix}${line}\n`);
-    },
-    store: rt.store,
-    home: rt.home,
-    libvirtFor: (obj) => rt.libvirtFor(obj),
-    jumpFor: (obj) => rt.jumpFor(obj),
-    transfer: rt.output.transfer && ((obj, p) => rt.output.transfer!(refString(obj), p)),
-    now: () => new Date(),
-    event: async (obj: AnyResource, type, reason, message) => {
-      await rt.store.recordEvent(obj, { type, reason, message });
-      if (!options.quiet) rt.output.err(`${refString(obj)}: ${reason}: ${message}\n`);
-    },
-  };
+/** A process that can drive contexts: its config's contexts, and where each object lives. */
+export interface ContextHost extends ControllerHost {
+  /** The config file's context names. */
+  contexts: string[];
+  /** The named context an object lives in (spec.context); undefined: where a bare URI points. */
+  contextOf(obj: AnyResource): string | undefined;
 }
+
+/** How long a lease holds without renewal; holders renew every third of it. */
+export const LEASE_TTL_MS = 15_000;
 
 /**
  * Whether a lease holder ("host:pid") is a process of this host that no longer exists (an lv killed with
@@ -75,23 +56,23 @@ export interface ContextControllersOptions {
  * running while this process holds that context's lease.
  */
 export function contextControllers(
-  rt: Runtime,
+  host: ContextHost,
   contexts: (string | undefined)[],
   options: ContextControllersOptions = {},
 ): LeaseKeeper {
   const byLease = new Map(contexts.map((c) => [controllerLease(c), c]));
   const managers = new Map<string, Manager>();
   return new LeaseKeeper([...byLease.keys()], {
-    store: rt.store,
-    holder: rt.holder,
+    store: host.store,
+    holder: host.holder,
     ttlMs: options.ttlMs ?? LEASE_TTL_MS,
     dead: deadHolder,
     waiting: options.waiting,
     gained: async (name) => {
       const context = byLease.get(name);
-      const manager = new Manager(controllerContext(rt, { quiet: options.quiet }), RECONCILERS, {
+      const manager = new Manager(controllerContext(host, { quiet: options.quiet }), RECONCILERS, {
         ...options.manager,
-        only: (obj) => rt.contextOf(obj) === context,
+        only: (obj) => host.contextOf(obj) === context,
       });
       managers.set(name, manager);
       options.gained?.(name);
@@ -105,26 +86,27 @@ export function contextControllers(
 }
 
 /** Every context this process can drive: the config file's, and objects without a context. */
-export function drivableContexts(rt: Runtime): (string | undefined)[] {
-  return [...rt.contexts, undefined];
+export function drivableContexts(host: ContextHost): (string | undefined)[] {
+  return [...host.contexts, undefined];
 }
 
 /**
  * Runs the controllers in this process while `until` is false, for each context whose lease no
  * `lv controller` (or other lv process) holds; for the others it only watches, waiting on their holder.
- * Returns whether `until` became true before the deadline. Checks every pollMs.
+ * A store that stops answering (etcd without quorum) is waited for until the deadline. Returns whether
+ * `until` became true before the deadline. Checks every pollMs.
  */
 export async function driveUntil(
-  rt: Runtime,
+  host: ContextHost,
   until: () => Promise<boolean>,
   options: { timeoutMs: number; pollMs?: number; manager?: ManagerOptions; onTick?: () => Promise<void> },
 ): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
-  const keeper = contextControllers(rt, drivableContexts(rt), {
+  const keeper = contextControllers(host, drivableContexts(host), {
     manager: options.manager,
     quiet: true,
     waiting: (name, other) =>
-      rt.output.err(
+      host.output.err(
         `lv: the controllers of ${leaseLabel(name)} run in another lv process (${other}); waiting for them\n`,
       ),
   });
@@ -139,12 +121,11 @@ export async function driveUntil(
           renewedAt = Date.now();
           await keeper.tick();
         }
-        if (outage) rt.output.err(`lv: the store answers again; going on\n`);
+        if (outage) host.output.err(`lv: the store answers again; going on\n`);
         outage = undefined;
       } catch (e) {
-        // etcd without quorum, or no member answering: wait for it to come back until the deadline.
         if (!(e instanceof EtcdError)) throw e;
-        if (!outage) rt.output.err(`lv: the store does not answer (${e.message}); waiting for it\n`);
+        if (!outage) host.output.err(`lv: the store does not answer (${e.message}); waiting for it\n`);
         outage = e.message;
       }
       if (Date.now() >= deadline) return false;
