@@ -5,20 +5,13 @@ import { refString } from "../store/store.ts";
 import { UsageError } from "./errors.ts";
 import type { Runtime } from "./runtime.ts";
 
-export const STORE_SUBCOMMANDS = ["migrate"];
-
 export async function storeCommand(
   rt: Runtime,
   sub: string | undefined,
   options: { to?: string; password?: string },
 ): Promise<void> {
-  if (sub !== "migrate") {
-    throw new UsageError(
-      sub ? `unknown store subcommand "${sub}"` : "lv store needs a subcommand",
-      `one of: ${STORE_SUBCOMMANDS.join(", ")}; e.g. lv store migrate --to etcd://10.0.0.1:2379`,
-    );
-  }
-  if (!options.to) throw new UsageError("lv store migrate needs --to URL", "e.g. --to etcd://10.0.0.1:2379");
+  // The declaration (commands/store.ts) has checked the subcommand (migrate) and --to.
+  if (sub !== "migrate" || !options.to) throw new UsageError("lv store migrate --to URL");
   const url = selectStoreUrl({ flag: options.to }, rt.home);
   const to = await openStore(url, { password: options.password });
   try {
