@@ -38,6 +38,13 @@ import { checkDomain } from "./validate_domain.ts";
 import { checkNetwork } from "./validate_network.ts";
 import { checkVolume } from "./validate_volume.ts";
 
+/** "a or b", "a, b or c". */
+function orList(names: readonly string[]): string {
+  return names.length <= 2
+    ? names.join(" or ")
+    : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
+}
+
 /** Options for {@linkcode validateResource}. */
 export interface ValidateOptions {
   /** File name for problems. Default "". */
@@ -400,10 +407,10 @@ function walkObject(
   for (const group of field.exactlyOne ?? []) {
     const given = group.filter(present);
     if (given.length === 0 && !group.some((name) => misspelled.has(name))) {
-      r.report(path, { message: `must have exactly one of ${group.join(" or ")}` });
+      r.report(path, { message: `must have exactly one of ${orList(group)}` });
     } else if (given.length > 1) {
       r.report(path, {
-        message: `must have exactly one of ${group.join(" or ")}; got ${given.join(" and ")}`,
+        message: `must have exactly one of ${orList(group)}; got ${given.join(" and ")}`,
         at: [...path, given[1]],
         key: true,
       });
