@@ -22,6 +22,8 @@ Commands:
   rsync NAME           sync the domain's rsync folders again
   ssh NAME [-- CMD]    a shell on the guest, or one command (its exit code is lv's)
   ssh-config NAME      OpenSSH config for the guest: lv ssh-config web >> ~/.ssh/config
+  console NAME         the domain's serial console (Ctrl-] leaves it)
+  logs NAME [-f]       what the domain printed on its serial console since boot
   snapshot save|list|revert|delete NAME [SNAPSHOT]
                        libvirt snapshots of a domain
   config SUBCOMMAND    contexts (libvirt hosts): set-context, use-context, get-contexts,
@@ -170,6 +172,17 @@ The guest's host key is the one pinned at first contact; a changed key is an err
 
 Prints an OpenSSH config block per domain (address, user, key, pinned host key), so plain ssh, scp and
 rsync work: lv ssh-config web >> ~/.ssh/config && ssh web
+`,
+  console: `Usage: lv console NAME [--force]
+
+Attaches this terminal to the domain's serial console (virsh console); Ctrl-] leaves it. --force takes the
+console over from another client.
+`,
+  logs: `Usage: lv logs NAME [-f]
+
+Prints what the domain printed on its serial console (firmware, boot loader, kernel, login prompt) from the
+log file libvirt keeps per domain, even when SSH never came up. -f, --follow keeps printing what is
+appended until Ctrl-C.
 `,
   snapshot: `Usage: lv snapshot save NAME SNAPSHOT | list NAME | revert NAME SNAPSHOT | delete NAME SNAPSHOT
 

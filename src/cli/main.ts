@@ -59,6 +59,8 @@ const FLAGS = {
   rsync: { ...COMMON, wait: { type: "string" }, timeout: { type: "string" } },
   ssh: { ...COMMON },
   "ssh-config": { ...COMMON },
+  console: { ...COMMON, force: { type: "boolean" } },
+  logs: { ...COMMON, follow: { type: "boolean", short: "f" } },
   snapshot: { ...COMMON },
   box: {
     ...COMMON,
@@ -320,6 +322,21 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
         const { sshConfig } = await import("./ssh.ts");
         await withRuntime(flags, output, (rt) => sshConfig(rt, positionals, namespace ?? "default"));
         return 0;
+      }
+      case "console":
+      case "logs": {
+        if (positionals.length !== 1) {
+          throw new UsageError(`lv ${command} takes one domain name`, `e.g. lv ${command} web`);
+        }
+        const { machineCommand } = await import("./machine_commands.ts");
+        let code = 0;
+        await withRuntime(flags, output, async (rt) => {
+          code = await machineCommand(rt, command, positionals[0], {
+            namespace: namespace ?? "default",
+            flags,
+          });
+        });
+        return code;
       }
       case "snapshot": {
         const { snapshot } = await import("./snapshot.ts");

@@ -40,6 +40,8 @@ export interface Runtime {
   jumpFor(obj: AnyResource): JumpHost | undefined;
   /** The named context a resource lives in (spec.context); undefined: where a bare URI points. */
   contextOf(obj: AnyResource): string | undefined;
+  /** The URI a `virsh` of our own (lv console) connects with to where a resource lives (lv's ssh wrapper added). */
+  virshUriFor(obj: AnyResource): string;
   output: Output;
   /** Identifies this process as a lease holder. */
   holder: string;
@@ -118,7 +120,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
   const bare: Connection = connection.context === undefined
     ? connection
     : { uri: options.connect ?? Deno.env.get("LV_CONNECT") ?? DEFAULT_URI };
-  const open = new Map<string, { libvirt: Libvirt; jump?: JumpHost }>();
+  const open = new Map<string, { libvirt: Libvirt; jump?: JumpHost; connectUri: string }>();
   const sessions: SessionVirsh[] = [];
   const side = (context: string | undefined) => {
     const key = context ?? "";
@@ -139,7 +141,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
           ? new ProcessVirsh(c.uri, transport.connectUri, explain)
           : new SessionVirsh(c.uri, transport.connectUri, explain));
       if (virsh instanceof SessionVirsh) sessions.push(virsh);
-      found = { libvirt: new Libvirt(virsh), jump: transport.jump };
+      found = { libvirt: new Libvirt(virsh), jump: transport.jump, connectUri: transport.connectUri };
       open.set(key, found);
     }
     return found;
@@ -155,6 +157,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     libvirtFor: (obj) => side(contextOf(obj)).libvirt,
     jumpFor: (obj) => side(contextOf(obj)).jump,
     contextOf,
+    virshUriFor: (obj) => side(contextOf(obj)).connectUri,
     output: options.output ?? stdOutput(),
     holder: `${hostname()}:${Deno.pid}`,
     close: async () => {
