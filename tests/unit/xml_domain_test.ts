@@ -126,6 +126,7 @@ Deno.test("domainXml() renders a TCG domain like vagrant-libvirt, without graphi
   <os>
     <type arch="x86_64" machine="pc">hvm</type>
     <boot dev="hd"/>
+    <bios useserial="yes"/>
   </os>
   <features>
     <acpi/>

@@ -82,10 +82,14 @@ export function bootDevices(dom: Domain, hasDisks: boolean, hasInterfaces: boole
   return !hasDisks && hasInterfaces ? ["hd", "network"] : ["hd"];
 }
 
-/** `<os>`: machine type, firmware, boot order. */
+/**
+ * `<os>`: machine type, firmware, boot order. A headless BIOS domain has SeaBIOS write to the serial port
+ * (`<bios useserial>`), so `lv logs` shows the firmware's lines too (OVMF writes there by itself).
+ */
 export function osElement(dom: Domain, boot: BootDevice[], machine?: string): XmlElement {
   const efi = dom.spec.firmware === "efi";
   const secure = efi && dom.spec.secureBoot === true;
+  const headless = (dom.spec.graphics?.type ?? "none") === "none";
   return el(
     "os",
     { firmware: efi ? "efi" : undefined },
@@ -97,6 +101,7 @@ export function osElement(dom: Domain, boot: BootDevice[], machine?: string): Xm
       el("feature", { enabled: secure ? "yes" : "no", name: "secure-boot" }),
     ),
     ...boot.map((dev) => el("boot", { dev })),
+    !efi && headless && el("bios", { useserial: "yes" }),
   );
 }
 
