@@ -1,0 +1,58 @@
+/**
+ * The Domain controller's hooks for machine options and networks lv does not own:
+ * - before the domain is defined: host checks (machine_checks.ts) and the parts from outside the spec
+ *   (machine_parts.ts);
+ * - before it is started: its fixed graphics port is free;
+ * - while it runs: the display libvirt gave it (status.graphics);
+ * - when it is deleted: its serial log (libvirt removes NVRAM and TPM state with the definition).
+ *
+ * @module
+ */
+
+import type { Domain, DomainDriver, DomainStatus } from "../../api/types.ts";
+import type { Libvirt } from "../../libvirt/libvirt.ts";
+import { liveGraphics } from "../../libvirt/xml/domain_devices_xml.ts";
+import type { DomainXmlOptions } from "../../libvirt/xml/domain_xml.ts";
+import { childOf, parseXml } from "../../libvirt/xml/parse_xml.ts";
+import type { ControllerContext } from "../context.ts";
+import {
+  checkGraphicsPort,
+  checkHostDevices,
+  checkMachineSupport,
+  checkUnownedNetworks,
+} from "./machine_checks.ts";
+import { isLocal, machineParts, serialLogPath } from "./machine_parts.ts";
+
+/** Checks the host and returns the domain XML options that come from outside the spec. Throws a condition. */
+export async function prepareMachine(
+  ctx: ControllerContext,
+  dom: Domain,
+  driver: DomainDriver,
+): Promise<Pick<DomainXmlOptions, "cdroms" | "graphicsPassword" | "serialLog">> {
+  const lv = ctx.libvirtFor(dom);
+  await checkUnownedNetworks(lv, dom);
+  await checkMachineSupport(lv, dom, driver);
+  await checkHostDevices(lv, dom);
+  return await machineParts(ctx, dom);
+}
+
+/** Checks made right before a start (see machine_checks.ts). */
+export async function beforeStart(lv: Libvirt, dom: Domain): Promise<void> {
+  await checkGraphicsPort(lv, dom);
+}
+
+/** The display of a running domain (its port as libvirt chose it); undefined when it has none or is off. */
+export async function observeGraphics(
+  lv: Libvirt,
+  dom: Domain,
+  running: boolean,
+): Promise<DomainStatus["graphics"]> {
+  if (!running || (dom.spec.graphics?.type ?? "none") === "none") return undefined;
+  return liveGraphics(childOf(parseXml(await lv.domLiveXml(dom.metadata.name)), "devices"));
+}
+
+/** Removes what lv made beside the definition: the serial log (on a local libvirt). */
+export async function cleanupMachine(lv: Libvirt, dom: Domain): Promise<void> {
+  const log = serialLogPath(lv.uri, dom.metadata.name);
+  if (log !== undefined && isLocal(lv.uri)) await Deno.remove(log).catch(() => {});
+}
