@@ -194,7 +194,10 @@ export interface DomainDisk {
 }
 
 export interface DomainInterface {
-  /** Name of a Network resource in the namespace (a network lv manages). */
+  /**
+   * Name of a Network resource in the Domain's namespace (lv manages it); a name that is no Network is refused
+   * by validation: a libvirt network lv did not make is a libvirtNetwork.
+   */
   network?: string;
   /** Name of an existing libvirt network lv does not manage (never defined, changed, started or deleted by lv). */
   libvirtNetwork?: string;

@@ -127,7 +127,11 @@ tpm: {version: "2.0"}`,
     assert.ok(nvram, `no nvram in\n${xml}`);
     assert.ok(existsSync(nvram), `${nvram} exists while the domain is defined`);
     const uuid = dom.uuid!;
-    await waitFor(async () => existsSync(`/var/lib/libvirt/swtpm/${uuid}`), "swtpm state exists", 30_000);
+    await waitFor(
+      () => Promise.resolve(existsSync(`/var/lib/libvirt/swtpm/${uuid}`)),
+      "swtpm state exists",
+      30_000,
+    );
     await lv.ok(["delete", "-f", file, "--timeout=60s"]);
     assert.ok(!existsSync(nvram), `${nvram} removed`);
     assert.ok(!existsSync(`/var/lib/libvirt/swtpm/${uuid}`), "tpm state removed");

@@ -46,7 +46,7 @@ Deno.test("main() prints help and per-command usage", async (t) => {
 
 Deno.test("main() usage errors exit 2 with a one-line hint and no stack trace", async (t) => {
   const cases: [string[], RegExp][] = [
-    [["bogus"], /^error: unknown command "bogus"\nhint: run 'lv help'/],
+    [["bogus"], /^error: unknown command "bogus"\nhint: (did you mean 'lv logs'\? )?run 'lv help'/],
     [["get"], /^error: no resource type given\nhint: e\.g\. lv get domains/],
     [
       ["get", "widgets"],

@@ -37,8 +37,8 @@ export async function prepareMachine(
 }
 
 /** Checks made right before a start (see machine_checks.ts). */
-export async function beforeStart(lv: Libvirt, dom: Domain): Promise<void> {
-  await checkGraphicsPort(lv, dom);
+export function beforeStart(lv: Libvirt, dom: Domain): void {
+  checkGraphicsPort(lv, dom);
 }
 
 /** The display of a running domain (its port as libvirt chose it); undefined when it has none or is off. */

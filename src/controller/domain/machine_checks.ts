@@ -190,7 +190,7 @@ export async function checkHostDevices(lv: Libvirt, dom: Domain): Promise<void> 
 }
 
 /** Whether a local TCP port can be bound (nothing listens on it). */
-async function portFree(hostname: string, port: number): Promise<boolean> {
+function portFree(hostname: string, port: number): boolean {
   try {
     const listener = Deno.listen({ hostname, port, transport: "tcp" });
     listener.close();
@@ -205,11 +205,11 @@ async function portFree(hostname: string, port: number): Promise<boolean> {
  * Before a start: a fixed graphics port must be free. Checked only where libvirt runs on this machine
  * (a remote host's ports are not visible from here; libvirt's own error then says it).
  */
-export async function checkGraphicsPort(lv: Libvirt, dom: Domain): Promise<void> {
+export function checkGraphicsPort(lv: Libvirt, dom: Domain): void {
   const g = dom.spec.graphics;
   if (g === undefined || g.type === "none" || g.port === undefined) return;
   if (!isLocal(lv.uri)) return;
-  if (!(await portFree(g.listen, g.port))) {
+  if (!portFree(g.listen, g.port)) {
     throw new WaitingError(
       "GraphicsPortTaken",
       `graphics port ${g.port} on ${g.listen} is already in use; free it or leave graphics.port out (libvirt picks a free one)`,
