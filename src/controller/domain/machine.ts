@@ -51,8 +51,16 @@ export async function observeGraphics(
   return liveGraphics(childOf(parseXml(await lv.domLiveXml(dom.metadata.name)), "devices"));
 }
 
-/** Removes what lv made beside the definition: the serial log (on a local libvirt). */
+/**
+ * After lv undefined its domain: removes what was made beside the definition, on a local libvirt: the
+ * serial log, and the NVRAM at libvirt's default path should `undefine --nvram` have left it (a libvirt that
+ * resolves the firmware only at start does not know the path in the inactive definition).
+ */
 export async function cleanupMachine(lv: Libvirt, dom: Domain): Promise<void> {
+  if (!isLocal(lv.uri)) return;
   const log = serialLogPath(lv.uri, dom.metadata.name);
-  if (log !== undefined && isLocal(lv.uri)) await Deno.remove(log).catch(() => {});
+  if (log !== undefined) await Deno.remove(log).catch(() => {});
+  if (dom.spec.firmware === "efi" && /^qemu:\/\/\/system/.test(lv.uri)) {
+    await Deno.remove(`/var/lib/libvirt/qemu/nvram/${dom.metadata.name}_VARS.fd`).catch(() => {});
+  }
 }

@@ -31,8 +31,8 @@ export const domainReconciler = kindReconciler<Domain>({
       await lv.domDestroy(name);
       await lv.domUndefine(name);
       await ctx.event(dom, "Normal", "Deleted", `domain "${name}" powered off and undefined`);
+      await cleanupMachine(lv, dom);
     }
-    await cleanupMachine(lv, dom);
     await forgetGuest(ctx, dom);
     await removeFinalizer(ctx.store, dom);
   },
