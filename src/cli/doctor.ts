@@ -70,8 +70,12 @@ export async function runChecks(rt: Runtime): Promise<Check[]> {
         ? undefined
         : "use driver: qemu (TCG emulation, slower) in your Domains, or enable virtualization",
     });
-    const { machineChecks, poolCheck } = await import("./doctor_machine.ts");
-    checks.push(await poolCheck(rt), ...await machineChecks(rt, kvm && virt ? "kvm" : "qemu"));
+    const { machineChecks, modeCheck, poolCheck } = await import("./doctor_machine.ts");
+    checks.push(
+      modeCheck(rt.libvirt.uri),
+      await poolCheck(rt),
+      ...await machineChecks(rt, kvm && virt ? "kvm" : "qemu"),
+    );
   }
   try {
     const mode = (await Deno.stat(storePath(rt.home))).mode! & 0o777;

@@ -5,6 +5,20 @@ import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
 import type { Check } from "./doctor.ts";
 import type { Runtime } from "./runtime.ts";
 
+/** Which kind of libvirt connection applies: system (root libvirtd) or session (rootless). */
+export function modeCheck(uri: string): Check {
+  if (/^qemu(\+\w+)?:\/\/[^/]*\/session/.test(uri)) {
+    return {
+      name: "mode",
+      ok: "warn",
+      detail:
+        `${uri}: rootless session; pools are created under ~/.local/share/lv, but lv's networks and the management interface need the system daemon`,
+      fix: "use interfaces: [] with managementNetwork: none, or qemu:///system",
+    };
+  }
+  return { name: "mode", ok: true, detail: `${uri}: system libvirtd (root)` };
+}
+
 /** The storage pool the selected context names (default "default"): there, or where lv will create it. */
 export async function poolCheck(rt: Runtime): Promise<Check> {
   const name = rt.connection.settings?.storagePoolName ?? "default";
