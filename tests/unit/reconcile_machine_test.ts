@@ -3,7 +3,7 @@ import type { Domain, DomainSpec } from "../../src/api/types.ts";
 import { TerminalError, WaitingError } from "../../src/controller/context.ts";
 import { generatedMac } from "../../src/controller/domain_interfaces.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
-import { converge, createAll, type Harness, mustGet, newHarness, pass } from "./harness.ts";
+import { basicExample, converge, createAll, type Harness, mustGet, newHarness, pass } from "./harness.ts";
 import type { FakeVirshOptions } from "./fake_virsh.ts";
 import { domainResource } from "./xml_fixtures.ts";
 
@@ -118,5 +118,33 @@ Deno.test("domainReconciler: the display password is read from its file and kept
     });
   } finally {
     await Deno.remove(file);
+  }
+});
+
+Deno.test("domainReconciler: disk options io, discard, detectZeroes and serial reach the definition", async () => {
+  const h = await newHarness({ defaultPool: true });
+  try {
+    const all = basicExample();
+    const dom = all["Domain/web"] as Domain;
+    dom.spec.disks = dom.spec.disks.map((d) => ({
+      ...d,
+      io: "threads",
+      discard: "unmap",
+      detectZeroes: "unmap",
+      serial: "data1",
+    }));
+    await createAll(h, Object.values(all));
+    await converge(h, [["Box", "tiny"], ["Network", "basic-net"], ["Volume", "web-data"], ["Volume", "web"], [
+      "Domain",
+      "web",
+    ]]);
+    const disks = parseDomainXml(h.fake.domainXml("web", { inactive: true })).disks;
+    const data = disks.find((d) => d.path.endsWith("web-data"));
+    assert.deepEqual(
+      [data?.io, data?.discard, data?.detectZeroes, data?.serial],
+      ["threads", "unmap", "unmap", "data1"],
+    );
+  } finally {
+    await h.close();
   }
 });

@@ -6,12 +6,12 @@
  * @module
  */
 
-import { isTrue } from "../../api/conditions.ts";
-import type { Domain, Volume } from "../../api/types.ts";
+import type { Domain } from "../../api/types.ts";
 import type { Libvirt } from "../../libvirt/libvirt.ts";
 import type { DomainXmlCdrom } from "../../libvirt/xml/domain_devices_xml.ts";
 import type { DomainXmlOptions } from "../../libvirt/xml/domain_xml.ts";
-import { type ControllerContext, TerminalError, WaitingError } from "../context.ts";
+import { type ControllerContext, TerminalError } from "../context.ts";
+import { readyVolume } from "./attachments.ts";
 
 /** Whether the connection's libvirt runs on this machine (its files are ours to look at). */
 export function isLocal(uri: string): boolean {
@@ -38,17 +38,8 @@ async function cdroms(ctx: ControllerContext, lv: Libvirt, dom: Domain): Promise
   for (const [i, cd] of (dom.spec.cdroms ?? []).entries()) {
     const device = cd.device ?? `sd${String.fromCharCode(97 + i)}`;
     if (cd.volume !== undefined) {
-      const vol = await ctx.store.get({
-        kind: "Volume",
-        namespace: dom.metadata.namespace,
-        name: cd.volume,
-      }) as
-        | Volume
-        | undefined;
-      if (!vol || !isTrue(vol.status, "Ready") || !vol.status.path) {
-        throw new WaitingError("WaitingForVolume", `waiting for volume/${cd.volume} to be created`, 1000);
-      }
-      out.push({ path: vol.status.path, format: vol.spec.format, device, bus: cd.bus });
+      const { vol, path } = await readyVolume(ctx, dom, cd.volume);
+      out.push({ path, format: vol.spec.format, device, bus: cd.bus });
       continue;
     }
     const path = cd.path!;
