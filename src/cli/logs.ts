@@ -1,6 +1,6 @@
 /**
  * lv logs NAME [-f]: what the domain printed on its serial console since it was defined (firmware, boot
- * loader, kernel, login prompt), from the log file libvirt writes beside its own QEMU log. Readable when SSH
+ * loader, kernel, login prompt), from the log file libvirt writes in $LV_HOME/logs. Readable when SSH
  * never came up; `-f` keeps printing what is appended until interrupted.
  */
 import type { Domain } from "../api/types.ts";

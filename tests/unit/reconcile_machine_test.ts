@@ -89,7 +89,8 @@ Deno.test("domainReconciler: machine options, a cdrom and the serial log reach t
       assert.equal(xml.machine, "pc-q35-7.2");
       assert.equal(xml.firmware, "efi");
       assert.deepEqual(xml.cdroms.map((c) => c.path), [iso]);
-      assert.equal(xml.serialLog, "/var/log/libvirt/qemu/web-serial0.log");
+      assert.equal(xml.serialLog, `${h.home}/logs/web-serial0.log`);
+      assert.ok((await Deno.stat(`${h.home}/logs`)).isDirectory, "lv made the log's directory");
       assert.equal(xml.graphics?.type, "vnc");
       const dom = await mustGet<Domain>(h, "Domain", "web");
       assert.equal(dom.status.graphics?.type, "vnc");

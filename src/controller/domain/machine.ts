@@ -56,9 +56,9 @@ export async function observeGraphics(
  * serial log, and the NVRAM at libvirt's default path should `undefine --nvram` have left it (a libvirt that
  * resolves the firmware only at start does not know the path in the inactive definition).
  */
-export async function cleanupMachine(lv: Libvirt, dom: Domain): Promise<void> {
+export async function cleanupMachine(ctx: ControllerContext, lv: Libvirt, dom: Domain): Promise<void> {
   if (!isLocal(lv.uri)) return;
-  const log = serialLogPath(lv.uri, dom.metadata.name);
+  const log = serialLogPath(lv.uri, ctx.home, dom.metadata.name);
   if (log !== undefined) await Deno.remove(log).catch(() => {});
   if (dom.spec.firmware === "efi" && /^qemu:\/\/\/system/.test(lv.uri)) {
     await Deno.remove(`/var/lib/libvirt/qemu/nvram/${dom.metadata.name}_VARS.fd`).catch(() => {});

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { dirname, join } from "node:path";
 import type { Domain } from "../../api/types.ts";
 import type { Libvirt } from "../../libvirt/libvirt.ts";
 import type { DomainXmlCdrom } from "../../libvirt/xml/domain_devices_xml.ts";
@@ -19,18 +20,12 @@ export function isLocal(uri: string): boolean {
 }
 
 /**
- * The file the serial console of domain `name` is logged to: beside libvirt's own QEMU log
- * (/var/log/libvirt/qemu for qemu:///system, ~/.cache/libvirt/qemu/log for qemu:///session).
- * Undefined for a session on another host (its home is not known here).
+ * The file the serial console of domain `name` is logged to, in lv's own directory ($LV_HOME/logs) so lv
+ * can make it before libvirt's log daemon opens it; only where libvirt runs on this machine (a remote
+ * host's files are not lv's to make or read). Undefined otherwise: no log.
  */
-export function serialLogPath(uri: string, name: string): string | undefined {
-  const file = `${name}-serial0.log`;
-  if (/^qemu(\+\w+)?:\/\/[^/]*\/system/.test(uri)) return `/var/log/libvirt/qemu/${file}`;
-  if (/^qemu:\/\/\/session/.test(uri)) {
-    const home = Deno.env.get("HOME");
-    return home ? `${home}/.cache/libvirt/qemu/log/${file}` : undefined;
-  }
-  return undefined;
+export function serialLogPath(uri: string, home: string, name: string): string | undefined {
+  return isLocal(uri) ? join(home, "logs", `${name}-serial0.log`) : undefined;
 }
 
 async function cdroms(ctx: ControllerContext, lv: Libvirt, dom: Domain): Promise<DomainXmlCdrom[]> {
@@ -77,6 +72,17 @@ async function graphicsPassword(dom: Domain): Promise<string | undefined> {
   return password;
 }
 
+/** Makes the log's directory (0700); the log itself when that works, else undefined (no log). */
+async function serialLogDir(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    return path;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The options of the domain XML that come from outside the spec (see the module comment). */
 export async function machineParts(
   ctx: ControllerContext,
@@ -86,6 +92,6 @@ export async function machineParts(
   return {
     cdroms: await cdroms(ctx, lv, dom),
     graphicsPassword: await graphicsPassword(dom),
-    serialLog: serialLogPath(lv.uri, dom.metadata.name),
+    serialLog: await serialLogDir(serialLogPath(lv.uri, ctx.home, dom.metadata.name)),
   };
 }

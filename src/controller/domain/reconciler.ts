@@ -31,7 +31,7 @@ export const domainReconciler = kindReconciler<Domain>({
       await lv.domDestroy(name);
       await lv.domUndefine(name);
       await ctx.event(dom, "Normal", "Deleted", `domain "${name}" powered off and undefined`);
-      await cleanupMachine(lv, dom);
+      await cleanupMachine(ctx, lv, dom);
     }
     await forgetGuest(ctx, dom);
     await removeFinalizer(ctx.store, dom);
