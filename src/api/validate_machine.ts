@@ -9,7 +9,7 @@
 import { assignDiskDevices } from "./defaults.ts";
 import type { PathSegment, ProblemCollector } from "./problem.ts";
 import type { DomainCdrom, DomainSpec } from "./types.ts";
-import type { Loose } from "./validate.ts";
+import type { Loose } from "./loose.ts";
 
 /** Whether a machine type is (a version of) q35. */
 export function isQ35(machineType: string | undefined): boolean {
