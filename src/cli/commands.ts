@@ -11,6 +11,8 @@ import { configCommand } from "./commands/config.ts";
 import { consoleCommand, logsCommand } from "./commands/console.ts";
 import { controllerCommand } from "./commands/controller.ts";
 import { deleteCommand } from "./commands/delete.ts";
+import { diffCommand } from "./commands/diff.ts";
+import { editCommand } from "./commands/edit.ts";
 import { describeCommand } from "./commands/describe.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { explainCommand, schemaCommand } from "./commands/explain.ts";
@@ -59,6 +61,8 @@ const helpCommand = defineCommand({
 
 export const COMMANDS: readonly Command[] = [
   applyCommand,
+  diffCommand,
+  editCommand,
   getCommand,
   describeCommand,
   deleteCommand,

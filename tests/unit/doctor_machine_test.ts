@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { machineChecks, modeCheck, poolCheck } from "../../src/cli/doctor_machine.ts";
-import { newHarness } from "./harness.ts";
+import { newCliHarness as newHarness } from "./cli_harness.ts";
 
 Deno.test("lv doctor: the pool lv would create, UEFI and swtpm, and the connection's mode", async (t) => {
   await t.step("a missing default pool is created at libvirt's path at first use", async () => {

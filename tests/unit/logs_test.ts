@@ -3,7 +3,7 @@ import { domainLogs } from "../../src/cli/logs.ts";
 import { consoleArgs } from "../../src/cli/console.ts";
 import type { Runtime } from "../../src/cli/runtime.ts";
 import { domainXml } from "../../src/libvirt/xml/domain_xml.ts";
-import { newHarness } from "./harness.ts";
+import { newCliHarness as newHarness } from "./cli_harness.ts";
 import { domainResource } from "./xml_fixtures.ts";
 
 async function withDomain(
