@@ -69,6 +69,21 @@ export const CHANGE_CLASSES: Record<Kind, Record<string, ChangeClass>> = {
     "spec.disks": "restart",
     "spec.interfaces": "restart",
     "spec.managementNetwork": "restart",
+    // Machine and devices (schema_machine.ts): written to the definition, taken at the next boot.
+    "spec.machineType": "restart",
+    "spec.firmware": "restart",
+    "spec.secureBoot": "restart",
+    "spec.cpu": "restart",
+    "spec.bootOrder": "restart",
+    "spec.memoryBacking": "restart",
+    "spec.graphics": "restart",
+    "spec.video": "restart",
+    "spec.cdroms": "restart",
+    "spec.tpm": "restart",
+    "spec.rng": "restart",
+    "spec.watchdog": "restart",
+    "spec.inputs": "restart",
+    "spec.hostDevices": "restart",
     "spec.hostname": "live", // set in the guest by the controller
     "spec.ssh": "live", // how lv reaches the guest
     "spec.provision": "live", // run on `lv provision` or the next boot (run: always)

@@ -124,3 +124,34 @@ export function assignDiskDevices<D extends { device?: string; bus?: DomainDisk[
 
 /** Device name of the box overlay disk when a Domain has `box`. */
 export const BOX_DISK_DEVICE = "vda";
+
+/** Domain.managementNetwork when neither the Domain nor its context names one: libvirt's own network. */
+export const DEFAULT_MANAGEMENT_NETWORK = "default";
+/** Domain.managementNetwork value that opts out of the management interface. */
+export const NO_MANAGEMENT_NETWORK = "none";
+/** Domain.machineType (vagrant-libvirt machine_type; libvirt expands it to the newest versioned name). */
+export const DEFAULT_MACHINE_TYPE = "pc";
+/** Domain.firmware. */
+export const DEFAULT_FIRMWARE = "bios";
+/** Domain.graphics.type: headless (the serial console is the console; vagrant-libvirt's default is vnc). */
+export const DEFAULT_GRAPHICS_TYPE = "none";
+/** Domain.graphics.listen (vagrant-libvirt graphics_ip). */
+export const DEFAULT_GRAPHICS_LISTEN = "127.0.0.1";
+/** Domain.video.model when graphics is on (vagrant-libvirt video_type). */
+export const DEFAULT_VIDEO_MODEL = "cirrus";
+/** Domain.video.vram in KiB (vagrant-libvirt video_vram). */
+export const DEFAULT_VIDEO_VRAM_KIB = 16384;
+/** Domain.cdroms[].bus: SATA works on both pc and q35 (q35 has no IDE). */
+export const DEFAULT_CDROM_BUS = "sata";
+/** Domain.tpm.model (vagrant-libvirt tpm_model). */
+export const DEFAULT_TPM_MODEL = "tpm-tis";
+/** Domain.tpm.version. */
+export const DEFAULT_TPM_VERSION = "2.0";
+/** Domain.rng.backend. */
+export const DEFAULT_RNG_BACKEND = "/dev/urandom";
+/** Domain.watchdog.model (vagrant-libvirt watchdog). */
+export const DEFAULT_WATCHDOG_MODEL = "i6300esb";
+/** Domain.watchdog.action. */
+export const DEFAULT_WATCHDOG_ACTION = "reset";
+/** Domain.inputs[].bus. */
+export const DEFAULT_INPUT_BUS = "usb";

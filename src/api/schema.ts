@@ -36,6 +36,7 @@ import {
 import { changeClassOf, changeClassText } from "./change_class.ts";
 import { LIST_KEYS } from "./list_keys.ts";
 import { closest } from "./problem.ts";
+import { DISK_OPTION_FIELDS, DOMAIN_MACHINE_FIELDS, UNOWNED_INTERFACE_FIELDS } from "./schema_machine.ts";
 import { GiB, MiB, QUANTITY_PATTERN, TiB } from "./quantity.ts";
 import {
   API_VERSION,
@@ -164,20 +165,21 @@ export type Field =
   | MapField
   | AnyField;
 
-type FieldsOf<T> = { [K in keyof T]-?: Field };
-type Rest<F> = Omit<F, "type" | "description">;
+/** A field for each key of T (so the table and types.ts cannot drift). */
+export type FieldsOf<T> = { [K in keyof T]-?: Field };
+export type Rest<F> = Omit<F, "type" | "description">;
 
-function str(description: string, rest: Rest<StringField> = {}): StringField {
+export function str(description: string, rest: Rest<StringField> = {}): StringField {
   return { type: "string", description, ...rest };
 }
-function oneOf<T extends string>(
+export function oneOf<T extends string>(
   description: string,
   values: readonly T[],
   rest: Rest<StringField> = {},
 ): StringField {
   return { type: "string", description, enum: values, ...rest };
 }
-function int(
+export function int(
   description: string,
   minimum: number,
   maximum: number,
@@ -185,10 +187,10 @@ function int(
 ): IntegerField {
   return { type: "integer", description, minimum, maximum, ...rest };
 }
-function bool(description: string, rest: Rest<BooleanField> = {}): BooleanField {
+export function bool(description: string, rest: Rest<BooleanField> = {}): BooleanField {
   return { type: "boolean", description, ...rest };
 }
-function obj<T>(
+export function obj<T>(
   description: string,
   fields: FieldsOf<T>,
   rest: Rest<Omit<ObjectField, "fields">> & { extra?: Record<string, Field> } = {},
@@ -196,7 +198,11 @@ function obj<T>(
   const { extra, ...others } = rest;
   return { type: "object", description, fields: { ...fields, ...extra }, ...others };
 }
-function list(description: string, items: Field, rest: Rest<Omit<ArrayField, "items">> = {}): ArrayField {
+export function list(
+  description: string,
+  items: Field,
+  rest: Rest<Omit<ArrayField, "items">> = {},
+): ArrayField {
   return { type: "array", description, items, default: [], ...rest };
 }
 
@@ -456,18 +462,20 @@ const DISK = obj<DomainDisk>("An extra disk.", {
     defaultText: "the domain's volumeCache",
     vagrant: "cache",
   }),
+  ...DISK_OPTION_FIELDS,
 });
 
 const INTERFACE = obj<DomainInterface>(
-  "A network interface: on a Network (private network) or, with dev, a macvtap on a host device (public network). Give exactly one of network and dev.",
+  "A network interface: on a Network lv manages (network), on an existing libvirt network (libvirtNetwork), on an existing host bridge (bridge), or a macvtap on a host device (dev). Give exactly one of them.",
   {
     network: str("Name of a Network in the same namespace (private network).", {
       format: "name",
       vagrant: "libvirt__network_name",
     }),
+    ...UNOWNED_INTERFACE_FIELDS,
     dev: str("Host device for a public (macvtap) interface.", { format: "ifname", vagrant: "dev" }),
     mode: oneOf("macvtap mode of a public interface.", MACVTAP_MODES, {
-      defaultText: "bridge, for public interfaces (dev); not allowed with network",
+      defaultText: "bridge, for public interfaces (dev); allowed only with dev",
       vagrant: "mode",
     }),
     mac: str("MAC address; unique within the domain. libvirt generates one when absent.", {
@@ -479,12 +487,12 @@ const INTERFACE = obj<DomainInterface>(
       { format: "ipv4", vagrant: "ip" },
     ),
     prefix: int("Prefix length for a static ip configured in the guest.", 1, 32, {
-      defaultText: "the network's prefix",
+      defaultText: "the Network's prefix; 24 on a libvirtNetwork or bridge",
       vagrant: "netmask",
     }),
     model: str("NIC model.", { format: "nic-model", default: DEFAULT_NIC_MODEL, vagrant: "nic_model_type" }),
   },
-  { exactlyOne: [["network", "dev"]] },
+  { exactlyOne: [["network", "dev", "libvirtNetwork", "bridge"]] },
 );
 
 const SSH = obj<DomainSsh>(
@@ -627,8 +635,12 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
     vagrant: "machine_virtual_size",
   },
   managementNetwork: str(
-    "Name of a libvirt network for a management interface added before the others (vagrant's management network). None when absent.",
-    { format: "libvirt-name", vagrant: "management_network_name" },
+    'The existing libvirt network of the management interface lv adds to a Domain that talks SSH (communicator ssh) and declares no interfaces; "none" adds none. lv attaches to it as to a libvirtNetwork and never changes it.',
+    {
+      format: "libvirt-name",
+      defaultText: "the context's defaultNetwork, else \"default\" (libvirt's own network)",
+      vagrant: "management_network_name (default_network)",
+    },
   ),
   communicator: oneOf(
     "How lv talks to the guest: ssh (wait for SSH, then set the hostname, networks, folders and provisioners up) or none (no guest OS: Ready once running).",
@@ -639,6 +651,7 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
     default: 60,
     vagrant: "vm.graceful_halt_timeout",
   }),
+  ...DOMAIN_MACHINE_FIELDS,
   context: CONTEXT,
 });
 

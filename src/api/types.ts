@@ -179,6 +179,10 @@ export type DomainState = "Running" | "Stopped" | "Paused";
 export type DiskCache = "default" | "none" | "writethrough" | "writeback" | "directsync" | "unsafe";
 export type MacvtapMode = "bridge" | "vepa" | "private" | "passthrough";
 
+export type DiskIo = "native" | "threads" | "io_uring";
+export type DiskDiscard = "unmap" | "ignore";
+export type DiskDetectZeroes = "off" | "on" | "unmap";
+
 export interface DomainDisk {
   /** Name of a Volume resource. */
   volume: string;
@@ -186,14 +190,26 @@ export interface DomainDisk {
   device?: string;
   bus: "virtio" | "sata" | "scsi" | "ide";
   cache?: DiskCache;
+  /** I/O mode (libvirt driver io). Default: the hypervisor's. */
+  io?: DiskIo;
+  /** Discard (TRIM) requests: unmap passes them to the image. Default: the hypervisor's (ignore). */
+  discard?: DiskDiscard;
+  /** Detect writes of zeroes. Default: the hypervisor's (off). */
+  detectZeroes?: DiskDetectZeroes;
+  /** Serial number the guest sees. */
+  serial?: string;
 }
 
 export interface DomainInterface {
   /**
-   * Name of a Network resource in the Domain's namespace (lv manages it); a name that is no Network, such as
-   * a libvirt network lv did not make, is refused by validation. Absent for public interfaces (dev).
+   * Name of a Network resource in the Domain's namespace (lv manages it); a name that is no Network is refused
+   * by validation: a libvirt network lv did not make is a libvirtNetwork.
    */
   network?: string;
+  /** Name of an existing libvirt network lv does not manage (never defined, changed, started or deleted by lv). */
+  libvirtNetwork?: string;
+  /** An existing host bridge: `<interface type='bridge'>`. */
+  bridge?: string;
   /** Public (macvtap) interface: host device to attach to. */
   dev?: string;
   /** macvtap mode, default bridge. */
@@ -235,6 +251,97 @@ export interface SyncedFolder {
   exclude: string[];
 }
 
+export type Firmware = "bios" | "efi";
+export type CpuMode = "host-passthrough" | "host-model" | "custom";
+export type CpuFeaturePolicy = "force" | "require" | "optional" | "disable" | "forbid";
+export type BootDevice = "hd" | "cdrom" | "network";
+
+export interface DomainCpuFeature {
+  name: string;
+  policy: CpuFeaturePolicy;
+}
+
+/** CPU model and topology (vagrant-libvirt cpu_mode, cpu_model, cpu_topology, cpu_feature). */
+export interface DomainCpu {
+  /** Absent: host-model on kvm (host-passthrough with nested), qemu64 (custom) on qemu. */
+  mode?: CpuMode;
+  /** CPU model for mode custom, e.g. qemu64, Skylake-Client. */
+  model?: string;
+  sockets?: number;
+  cores?: number;
+  threads?: number;
+  features?: DomainCpuFeature[];
+}
+
+/** Memory backing (vagrant-libvirt memorybacking): shared memory for virtiofs. */
+export interface DomainMemoryBacking {
+  access?: "shared" | "private";
+  /** Default memfd when access is shared. */
+  source?: "memfd" | "file" | "anonymous";
+}
+
+export type GraphicsType = "vnc" | "spice" | "none";
+
+export interface DomainGraphics {
+  type: GraphicsType;
+  /** Address the display listens on. Default 127.0.0.1. */
+  listen: string;
+  /** Fixed port; absent: libvirt picks a free one (autoport). */
+  port?: number;
+  /** Host file holding the display password; read when the domain is defined, never stored. */
+  passwordFile?: string;
+}
+
+export type VideoModel = "vga" | "cirrus" | "virtio" | "qxl" | "bochs" | "ramfb" | "none";
+
+export interface DomainVideo {
+  /** Default: cirrus (vagrant-libvirt video_type) when graphics is on, else no video. */
+  model?: VideoModel;
+  /** Video memory in KiB (vga, cirrus, qxl). Default 16384 (vagrant-libvirt video_vram). */
+  vram?: number;
+}
+
+/** A read-only CD-ROM: an ISO file on the libvirt host or a Volume. */
+export interface DomainCdrom {
+  path?: string;
+  volume?: string;
+  bus: "sata" | "ide" | "scsi";
+  /** Guest device name; default the next free name for the bus (sda, sdb, ... after the disks). */
+  device?: string;
+}
+
+export interface DomainTpm {
+  model: "tpm-tis" | "tpm-crb";
+  version: "2.0" | "1.2";
+}
+
+export interface DomainRng {
+  enabled: boolean;
+  /** Host entropy source. */
+  backend: "/dev/urandom" | "/dev/random";
+}
+
+export interface DomainWatchdog {
+  model: "i6300esb" | "ib700" | "itco";
+  action: "reset" | "shutdown" | "poweroff" | "pause" | "none" | "dump" | "inject-nmi";
+}
+
+export interface DomainInput {
+  type: "mouse" | "tablet" | "keyboard";
+  bus: "usb" | "ps2" | "virtio";
+}
+
+/** A host device passed through: USB by vendor/product, or PCI by address. */
+export interface DomainHostDevice {
+  type: "usb" | "pci";
+  /** USB vendor id, 0x1234. */
+  vendor?: string;
+  /** USB product id, 0x5678. */
+  product?: string;
+  /** PCI address domain:bus:slot.function, e.g. 0000:03:00.0. */
+  address?: string;
+}
+
 export interface DomainSpec {
   /** The lv context (libvirt host) this lives on; set by lv apply from the selected context. */
   context?: string;
@@ -265,11 +372,36 @@ export interface DomainSpec {
   communicator?: "ssh" | "none";
   /** Seconds a guest gets to shut down on ACPI before it is powered off (vagrant's graceful_halt_timeout). Default 60. */
   gracefulHaltTimeout?: number;
+  // Machine and devices (issue 14). Validation fills the defaults in; they are optional here so that objects
+  // stored before these fields existed, and objects lv builds itself, still type-check and render as before.
+  /** Machine type: pc, q35 or a versioned name (pc-q35-7.2). Default pc. */
+  machineType?: string;
+  /** Default bios. */
+  firmware?: Firmware;
+  /** UEFI secure boot (firmware efi, q35). Default false. */
+  secureBoot?: boolean;
+  cpu?: DomainCpu;
+  /** Boot devices in order. Default hd (and network for a domain without disks). */
+  bootOrder?: BootDevice[];
+  memoryBacking?: DomainMemoryBacking;
+  /** Default none (headless). */
+  graphics?: DomainGraphics;
+  video?: DomainVideo;
+  cdroms?: DomainCdrom[];
+  tpm?: DomainTpm;
+  /** Default enabled, /dev/urandom. */
+  rng?: DomainRng;
+  watchdog?: DomainWatchdog;
+  inputs?: DomainInput[];
+  hostDevices?: DomainHostDevice[];
 }
 
 export interface DomainInterfaceStatus {
   mac: string;
+  /** The libvirt network (lv's or not). */
   network?: string;
+  /** The host bridge. */
+  bridge?: string;
   ips: { address: string; source: "lease" | "arp" | "agent" | "static" }[];
 }
 
@@ -290,6 +422,8 @@ export interface DomainStatus extends Status {
   sshKey?: string;
   /** What lv has done inside the guest (see src/controller/guest.ts). */
   guest?: Record<string, unknown>;
+  /** The display of a running domain (port chosen by libvirt when auto); never the password. */
+  graphics?: { type: string; listen?: string; port?: number };
 }
 
 export type Domain = Resource<"Domain", DomainSpec, DomainStatus>;

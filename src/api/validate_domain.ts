@@ -10,6 +10,7 @@ import { assignDiskDevices, BOX_DISK_DEVICE, DEFAULT_MACVTAP_MODE } from "./defa
 import type { PathSegment, ProblemCollector } from "./problem.ts";
 import type { Domain, DomainDisk } from "./types.ts";
 import type { Loose } from "./loose.ts";
+import { checkMachine } from "./validate_machine.ts";
 
 /** Reports the second and later occurrences of a value as duplicates. */
 class Unique {
@@ -34,11 +35,13 @@ export function checkDomain(domain: Loose<Domain>, r: ProblemCollector): void {
   (spec.interfaces ?? []).forEach((itf, i) => {
     if (itf === undefined) return;
     const path: PathSegment[] = ["spec", "interfaces", i];
-    if (itf.dev !== undefined && itf.network === undefined) {
+    const onNetwork = itf.network !== undefined || itf.libvirtNetwork !== undefined ||
+      itf.bridge !== undefined;
+    if (itf.dev !== undefined && !onNetwork) {
       itf.mode ??= DEFAULT_MACVTAP_MODE;
-    } else if (itf.network !== undefined && itf.mode !== undefined) {
+    } else if (onNetwork && itf.mode !== undefined) {
       r.report([...path, "mode"], {
-        message: "applies only to public interfaces (dev), not to an interface on a network",
+        message: "applies only to public interfaces (dev), not to an interface on a network or bridge",
         value: itf.mode,
       });
     }
@@ -72,6 +75,11 @@ export function checkDomain(domain: Loose<Domain>, r: ProblemCollector): void {
       taken: spec.box !== undefined ? [BOX_DISK_DEVICE] : [],
     });
   }
+
+  checkMachine(spec, r, [
+    ...(spec.box !== undefined ? [BOX_DISK_DEVICE] : []),
+    ...(spec.disks ?? []).flatMap((d) => d?.device !== undefined ? [d.device] : []),
+  ]);
 
   if (spec.box === undefined && spec.machineVirtualSize !== undefined) {
     r.report(["spec", "machineVirtualSize"], {

@@ -223,10 +223,10 @@ const walkObject: Walker<ObjectField> = (field, raw, path, r) => {
   for (const group of field.exactlyOne ?? []) {
     const given = group.filter(present);
     if (given.length === 0 && !group.some((name) => misspelled.has(name))) {
-      r.report(path, { message: `must have exactly one of ${group.join(" or ")}` });
+      r.report(path, { message: `must have exactly one of ${orList(group)}` });
     } else if (given.length > 1) {
       r.report(path, {
-        message: `must have exactly one of ${group.join(" or ")}; got ${given.join(" and ")}`,
+        message: `must have exactly one of ${orList(group)}; got ${given.join(" and ")}`,
         at: [...path, given[1]],
         key: true,
       });
@@ -347,3 +347,10 @@ const WALKERS: { [T in Field["type"]]: Walker<Extract<Field, { type: T }>> } = {
   array: walkArray,
   map: walkMap,
 };
+
+/** "a or b", "a, b or c". */
+function orList(names: readonly string[]): string {
+  return names.length <= 2
+    ? names.join(" or ")
+    : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
+}

@@ -30,7 +30,14 @@ export type StringFormat =
   | "host-path"
   | "guest-path"
   | "nic-model"
-  | "user";
+  | "user"
+  | "host-file"
+  | "machine-type"
+  | "cpu-model"
+  | "cpu-feature"
+  | "usb-id"
+  | "pci-address"
+  | "disk-serial";
 
 /** Outcome of a format check: the (possibly normalized) value, or what is wrong. */
 export type FormatResult = { ok: true; value: string } | { ok: false; message: string; hint?: string };
@@ -259,6 +266,41 @@ export const FORMATS: Record<StringFormat, Format> = {
     'a NIC model such as virtio, e1000 or rtl8139: lowercase letters, digits, "_" and "-"',
     "^[a-z0-9][a-z0-9_-]*$",
     32,
+  ),
+  "host-file": regexFormat(
+    "an absolute path of a file on the libvirt host",
+    "^/[^\\n\\r\\t]*[^/\\n\\r\\t]$",
+    4096,
+  ),
+  "machine-type": regexFormat(
+    'a machine type such as pc, q35 or pc-q35-7.2: lowercase letters, digits, ".", "_" and "-"',
+    "^[a-z0-9][a-z0-9._-]*$",
+    64,
+  ),
+  "cpu-model": regexFormat(
+    'a CPU model such as qemu64 or Skylake-Client: letters, digits, ".", "_" and "-"',
+    "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    64,
+  ),
+  "cpu-feature": regexFormat(
+    'a CPU feature such as vmx or avx2: lowercase letters, digits, ".", "_" and "-"',
+    "^[a-z0-9][a-z0-9._-]*$",
+    64,
+  ),
+  "usb-id": regexFormat(
+    "a USB vendor or product id: 0x and 4 hex digits, e.g. 0x1d6b",
+    "^0x[0-9a-fA-F]{4}$",
+    6,
+  ),
+  "pci-address": regexFormat(
+    "a PCI address domain:bus:slot.function, e.g. 0000:03:00.0",
+    "^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\\.[0-7]$",
+    12,
+  ),
+  "disk-serial": regexFormat(
+    'a disk serial: letters, digits, "_", ".", "+", "-", at most 20 characters',
+    "^[A-Za-z0-9_.+-]+$",
+    20,
   ),
   user: regexFormat(
     'a user name: letters, digits, "_", "." and "-", not starting with a digit, "." or "-", at most 32 characters',

@@ -223,6 +223,9 @@ export function checkReferences(
         }));
       }
     });
+    (spec.cdroms ?? []).forEach((cd, i) => {
+      if (cd?.volume !== undefined) require(domain, ["spec", "cdroms", i, "volume"], "Volume", cd.volume);
+    });
     (spec.interfaces ?? []).forEach((itf, i) => {
       if (itf === undefined) return;
       const path: PathSegment[] = ["spec", "interfaces", i];

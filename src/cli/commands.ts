@@ -8,6 +8,7 @@ import { type Command, defineCommand } from "./command.ts";
 import { applyCommand } from "./commands/apply.ts";
 import { boxCommand } from "./commands/box.ts";
 import { configCommand } from "./commands/config.ts";
+import { consoleCommand, logsCommand } from "./commands/console.ts";
 import { controllerCommand } from "./commands/controller.ts";
 import { deleteCommand } from "./commands/delete.ts";
 import { diffCommand } from "./commands/diff.ts";
@@ -70,6 +71,8 @@ export const COMMANDS: readonly Command[] = [
   ...verbCommands,
   sshCommand,
   sshConfigCommand,
+  consoleCommand,
+  logsCommand,
   snapshotCommand,
   configCommand,
   boxCommand,

@@ -1,6 +1,5 @@
 /** lv doctor: checks the host and prints the fix for each problem. */
 import { join } from "node:path";
-import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { CommandFailed } from "./errors.ts";
 import { renderTable } from "./printers.ts";
@@ -71,15 +70,12 @@ export async function runChecks(rt: Runtime): Promise<Check[]> {
         ? undefined
         : "use driver: qemu (TCG emulation, slower) in your Domains, or enable virtualization",
     });
-    const pool = await rt.libvirt.poolGet("default");
-    checks.push({
-      name: "pool default",
-      ok: pool ? (pool.active ? true : "warn") : "warn",
-      detail: pool ? `${parsePoolXml(pool.xml).path} (${pool.active ? "active" : "inactive"})` : "missing",
-      fix: pool
-        ? (pool.active ? undefined : "virsh pool-start default")
-        : "lv creates it at first apply, or: virsh pool-define-as default dir --target /var/lib/libvirt/images",
-    });
+    const { machineChecks, modeCheck, poolCheck } = await import("./doctor_machine.ts");
+    checks.push(
+      modeCheck(rt.libvirt.uri),
+      await poolCheck(rt),
+      ...await machineChecks(rt, kvm && virt ? "kvm" : "qemu"),
+    );
   }
   checks.push(...await (await import("./store_checks.ts")).storeChecks(rt));
   return checks;

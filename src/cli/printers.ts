@@ -115,6 +115,14 @@ const COLUMNS: Record<Kind, Column[]> = {
       wide: true,
       value: (o) => o.kind === "Domain" ? (o.status.interfaces ?? []).map((i) => i.mac).join(",") : "",
     },
+    {
+      header: "DISPLAY",
+      wide: true,
+      value: (o) => {
+        const g = o.kind === "Domain" ? o.status.graphics : undefined;
+        return g ? `${g.type}://${g.listen ?? ""}${g.port ? `:${g.port}` : ""}` : "";
+      },
+    },
     reason,
   ],
 };

@@ -44,6 +44,8 @@ export interface Runtime {
   contextOf(obj: AnyResource): string | undefined;
   /** The config file's context names. */
   contexts: string[];
+  /** The URI a `virsh` of our own (lv console) connects with to where a resource lives (lv's ssh wrapper added). */
+  virshUriFor(obj: AnyResource): string;
   output: Output;
   /** Identifies this process as a lease holder. */
   holder: string;
@@ -125,7 +127,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
   const bare: Connection = connection.context === undefined
     ? connection
     : { uri: options.connect ?? Deno.env.get("LV_CONNECT") ?? DEFAULT_URI };
-  const open = new Map<string, { libvirt: Libvirt; jump?: JumpHost }>();
+  const open = new Map<string, { libvirt: Libvirt; jump?: JumpHost; connectUri: string }>();
   const sessions: SessionVirsh[] = [];
   const side = (context: string | undefined) => {
     const key = context ?? "";
@@ -146,7 +148,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
           ? new ProcessVirsh(c.uri, transport.connectUri, explain)
           : new SessionVirsh(c.uri, transport.connectUri, explain));
       if (virsh instanceof SessionVirsh) sessions.push(virsh);
-      found = { libvirt: new Libvirt(virsh), jump: transport.jump };
+      found = { libvirt: new Libvirt(virsh), jump: transport.jump, connectUri: transport.connectUri };
       open.set(key, found);
     }
     return found;
@@ -163,6 +165,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     jumpFor: (obj) => side(contextOf(obj)).jump,
     contextOf,
     contexts: config.contexts.map((c) => c.name),
+    virshUriFor: (obj) => side(contextOf(obj)).connectUri,
     output: options.output ?? stdOutput(),
     holder: `${hostname()}:${Deno.pid}`,
     close: async () => {

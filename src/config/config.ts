@@ -19,7 +19,7 @@ export interface LvContext {
   name: string;
   /** A raw libvirt URI; when given, the fields that build one (host, port, ...) must be absent. */
   uri?: string;
-  /** kvm or qemu: both are libvirt's qemu driver; kept for vagrant-libvirt parity. */
+  /** kvm or qemu: the domain type of Domains applied in this context that name none (vagrant-libvirt's driver). */
   driver?: "kvm" | "qemu";
   host?: string;
   port?: number;
@@ -130,7 +130,7 @@ export function contextConnection(config: LvConfig, name: string, file = "the lv
 
 /**
  * What `lv apply` fills into documents that leave it out, from the selected context: spec.context itself,
- * its storage pool and its default (management) network.
+ * its storage pool, its default (management) network and its driver (the Domains' type).
  */
 export function contextDefaults(connection: Connection): SpecDefaults {
   const s = connection.settings;
@@ -140,7 +140,12 @@ export function contextDefaults(connection: Connection): SpecDefaults {
     Box: { context, pool: s?.storagePoolName },
     Volume: { context, pool: s?.storagePoolName },
     Network: { context },
-    Domain: { context, storagePoolName: s?.storagePoolName, managementNetwork: s?.defaultNetwork },
+    Domain: {
+      context,
+      storagePoolName: s?.storagePoolName,
+      managementNetwork: s?.defaultNetwork,
+      driver: s?.driver,
+    },
   };
 }
 

@@ -1,5 +1,9 @@
-/** A Domain's interfaces as libvirt gets them: MACs filled in, stable across passes. */
+/**
+ * A Domain's interfaces as libvirt gets them: MACs filled in, stable across passes, and the management
+ * interface a Domain that talks SSH gets when it declares none (vagrant-libvirt's management network).
+ */
 import { createHash } from "node:crypto";
+import { DEFAULT_MANAGEMENT_NETWORK, DEFAULT_NIC_MODEL, NO_MANAGEMENT_NETWORK } from "../api/defaults.ts";
 import type { Domain } from "../api/types.ts";
 import type { DomainXmlInterface } from "../libvirt/xml/domain_xml.ts";
 
@@ -9,13 +13,41 @@ export function generatedMac(uid: string, index: number): string {
   return `52:54:00:${[h[0], h[1], h[2]].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
 }
 
-/** The interfaces as libvirt gets them, MACs filled in. */
+/**
+ * The libvirt network of the management interface, or undefined when the Domain gets none: it declares
+ * interfaces, does not talk SSH (communicator none), or says managementNetwork: none. Otherwise
+ * spec.managementNetwork (lv apply fills in the context's defaultNetwork), else libvirt's "default".
+ */
+export function managementNetwork(dom: Domain): string | undefined {
+  if (dom.spec.interfaces.length > 0 || dom.spec.communicator === "none") return undefined;
+  const name = dom.spec.managementNetwork ?? DEFAULT_MANAGEMENT_NETWORK;
+  return name === NO_MANAGEMENT_NETWORK ? undefined : name;
+}
+
+/** The interfaces as libvirt gets them, MACs filled in; the management interface when there is one. */
 export function domainInterfaces(dom: Domain): DomainXmlInterface[] {
+  const management = managementNetwork(dom);
+  if (management !== undefined) {
+    return [{ network: management, mac: generatedMac(dom.metadata.uid, 0), model: DEFAULT_NIC_MODEL }];
+  }
   return dom.spec.interfaces.map((nic, i) => ({
-    network: nic.network,
+    network: nic.network ?? nic.libvirtNetwork,
+    bridge: nic.bridge,
     dev: nic.dev,
     mode: nic.dev ? nic.mode ?? "bridge" : undefined,
     mac: (nic.mac ?? generatedMac(dom.metadata.uid, i)).toLowerCase(),
     model: nic.model,
   }));
+}
+
+/**
+ * The libvirt networks lv does not own that the Domain attaches to (libvirtNetwork interfaces and the
+ * management network): they must exist and be active before the domain is defined.
+ */
+export function unownedNetworks(dom: Domain): string[] {
+  const management = managementNetwork(dom);
+  const names = management !== undefined
+    ? [management]
+    : dom.spec.interfaces.flatMap((nic) => nic.libvirtNetwork !== undefined ? [nic.libvirtNetwork] : []);
+  return [...new Set(names)];
 }

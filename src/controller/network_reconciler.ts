@@ -122,8 +122,9 @@ async function reservations(ctx: ControllerContext, net: Network): Promise<DhcpH
     const dom = obj as Domain;
     if (dom.metadata.deletionTimestamp || !dom.metadata.uid) continue;
     domainInterfaces(dom).forEach((nic, i) => {
-      const ip = dom.spec.interfaces[i].ip;
-      if (nic.network === net.metadata.name && ip) hosts.push({ mac: nic.mac, ip });
+      // Only interfaces on this Network (spec network), never a libvirtNetwork or the management interface.
+      const itf = dom.spec.interfaces[i];
+      if (itf?.network === net.metadata.name && itf.ip) hosts.push({ mac: nic.mac, ip: itf.ip });
     });
   }
   return hosts.sort((a, b) => a.mac.localeCompare(b.mac));

@@ -5,14 +5,13 @@ import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
 import { poolXml } from "../libvirt/xml/pool_xml.ts";
 import { parseVolumeXml, type VolumeXmlState } from "../libvirt/xml/volume_xml.ts";
 import { type ControllerContext, TerminalError, WaitingError } from "./context.ts";
+import { DEFAULT_POOL_PATH, poolPathFor } from "./pool_paths.ts";
 import { blockingReferrers, removeFinalizer, writeStatus } from "./object_ops.ts";
 
-/** Where lv creates the `default` pool when a host has none (libvirt's own default). */
-export const DEFAULT_POOL_PATH = "/var/lib/libvirt/images";
-
 /**
- * Makes sure a pool is there and running; returns its target path. The pool "default" is created as a dir
- * pool when missing (as vagrant-libvirt does); any other missing pool is an error naming the fix.
+ * Makes sure a pool is there and running; returns its target path. A missing pool is created as a dir pool
+ * at the path for the connection (pool_paths.ts; "default" as vagrant-libvirt does); where lv cannot know
+ * one, a missing pool is an error naming the fix. An existing pool's definition is never changed.
  */
 export function ensurePool(lv: Libvirt, name: string): Promise<string> {
   // Reconcilers run concurrently: one check-and-create per connection and pool at a time.
@@ -28,14 +27,15 @@ const poolLocks = new WeakMap<Libvirt, Map<string, Promise<string>>>();
 async function ensurePoolNow(lv: Libvirt, name: string): Promise<string> {
   let pool = await lv.poolGet(name);
   if (!pool) {
-    if (name !== "default") {
+    const target = poolPathFor(lv.uri, name);
+    if (target === undefined) {
       throw new WaitingError(
         "PoolNotFound",
         `storage pool "${name}" does not exist on ${lv.uri}; create it (virsh pool-define-as ${name} dir --target /path; virsh pool-build ${name}; virsh pool-start ${name}) or use pool "default"`,
         10_000,
       );
     }
-    await lv.poolDefine(poolXml({ name, path: DEFAULT_POOL_PATH }));
+    await lv.poolDefine(poolXml({ name, path: target }));
     pool = await lv.poolGet(name);
     if (!pool) {
       throw new WaitingError(

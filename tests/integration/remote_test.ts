@@ -134,11 +134,11 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
       );
     });
 
-    await t.step("a missing storage pool is named with the fix", async () => {
+    await t.step("a missing storage pool is created as a dir pool on the remote host", async () => {
       await setContext("nopool", ["--storage-pool-name", "nosuchpool"]);
-      const r = await lv.run(["apply", "-f", other, "--context", "nopool", "--timeout=6s"]);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /storage pool "nosuchpool" does not exist on qemu\+ssh:.*virsh pool-define-as/);
+      await lv.ok(["apply", "-f", other, "--context", "nopool", "--timeout=60s"]);
+      const got = (await lv.ok(["get", "volume", "other", "--context", "nopool", "-o", "wide"])).stdout;
+      assert.match(got, /\/var\/lib\/libvirt\/lv-pools\/nosuchpool\//);
       await lv.ok(["delete", "volume", "other", "--context", "nopool", "--timeout=30s"]);
     });
 

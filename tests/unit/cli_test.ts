@@ -47,7 +47,7 @@ Deno.test("main() prints help and per-command usage", async (t) => {
 
 Deno.test("main() usage errors exit 2 with a one-line hint and no stack trace", async (t) => {
   const cases: [string[], RegExp][] = [
-    [["bogus"], /^error: unknown command "bogus"\nhint: run 'lv help'/],
+    [["bogus"], /^error: unknown command "bogus"\nhint: (did you mean 'lv logs'\? )?run 'lv help'/],
     [["get"], /^error: no resource type given\nhint: e\.g\. lv get domains/],
     [
       ["get", "widgets"],
@@ -121,6 +121,7 @@ Deno.test("apply, get tables and delete through a fake libvirt", async (t) => {
       o.metadata.creationTimestamp = objects[0].metadata.creationTimestamp;
       if (o.kind === "Domain") {
         o.status.interfaces = o.status.interfaces?.map((i) => ({ ...i, mac: "52:54:00:00:00:01" }));
+        o.status.graphics = { type: "vnc", listen: "127.0.0.1", port: 5900 };
       }
       if (o.kind === "Box") o.spec.source = "examples/tiny.img";
       if (o.kind === "Volume") o.status.path = `/var/lib/libvirt/images/${o.metadata.name}`;

@@ -25,6 +25,7 @@ contexts:
     idSshKeyFile: /keys/id
     storagePoolName: fast
     defaultNetwork: mgmt
+    driver: qemu
   - name: local
     uri: qemu:///system
 `;
@@ -123,7 +124,7 @@ Deno.test("configPath: LV_CONFIG, else LV_HOME, else XDG_CONFIG_HOME, else ~/.co
   assert.equal(configPath(env({ HOME: "/home/u" })), "/home/u/.config/lv/config.yaml");
 });
 
-Deno.test("contextDefaults fill context, pool and management network into what a manifest leaves out", () => {
+Deno.test("contextDefaults fill context, pool, management network and driver into what a manifest leaves out", () => {
   const config = parseConfig(CONFIG, "c.yaml");
   const defaults = contextDefaults(selectConnection(config, {}, () => undefined));
   const text = `apiVersion: lv.dev/v1alpha1
@@ -142,6 +143,7 @@ spec: {size: 1Mi, pool: mine}
   assert.equal(dom.spec.context, "lab");
   assert.equal(dom.kind === "Domain" && dom.spec.storagePoolName, "fast");
   assert.equal(dom.kind === "Domain" && dom.spec.managementNetwork, "mgmt");
+  assert.equal(dom.kind === "Domain" && dom.spec.driver, "qemu", "the context's driver is the Domain's type");
   assert.equal(vol.kind === "Volume" && vol.spec.pool, "mine", "a value the manifest gives wins");
   assert.deepEqual(contextDefaults({ uri: "qemu:///system" }), {});
 });

@@ -35,6 +35,8 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   "version",
   "capabilities",
   "domcapabilities",
+  "nodedev-list",
+  "nodedev-dumpxml",
   "pool-dumpxml",
   "pool-info",
   "vol-dumpxml",
@@ -67,6 +69,12 @@ export interface FakeVirshOptions {
   acpi?: "obey" | "ignore";
   /** Milliseconds every call takes (lets concurrent reconciles interleave). Default 0. */
   latencyMs?: number;
+  /** Whether OVMF's firmware descriptors are installed (domcapabilities offers firmware efi). Default true. */
+  ovmf?: boolean;
+  /** Whether swtpm is installed (domcapabilities offers an emulated TPM). Default true. */
+  swtpm?: boolean;
+  /** Host devices `nodedev-*` shows: USB vendor/product ids ("0x1d6b:0x0002") and PCI addresses. Default none. */
+  hostDevices?: { usb?: string[]; pci?: string[] };
 }
 
 /** A DHCP lease a test hands out on a network. */
@@ -363,7 +371,13 @@ export class FakeVirsh implements VirshRunner {
     this.kvm = options.kvm ?? false;
     this.acpi = options.acpi ?? "obey";
     this.latencyMs = options.latencyMs ?? 0;
+    this.ovmf = options.ovmf ?? true;
+    this.swtpm = options.swtpm ?? true;
+    this.hostDevices = { usb: options.hostDevices?.usb ?? [], pci: options.hostDevices?.pci ?? [] };
   }
+  ovmf: boolean;
+  swtpm: boolean;
+  hostDevices: { usb: string[]; pci: string[] };
 
   get calls(): number {
     return this.log.length;
@@ -1464,15 +1478,96 @@ export class FakeVirsh implements VirshRunner {
         `invalid argument: unknown virttype: ${virttype}`,
       );
     }
+    const machine = p.options.get("machine") ?? "pc";
+    const canonical = MACHINE_ALIASES[machine] ?? machine;
+    if (!Object.values(MACHINE_ALIASES).includes(canonical)) {
+      throw new Fail(
+        "failed to get emulator capabilities",
+        `invalid argument: the machine '${machine}' is not supported by emulator '/usr/bin/qemu-system-x86_64'`,
+      );
+    }
+    const values = (name: string, list: string[]) =>
+      node("enum", { name }, ...list.map((v) => textNode("value", v)));
+    const secure = this.ovmf && canonical.startsWith("pc-q35-");
     return formatXml(
       node(
         "domainCapabilities",
         {},
         textNode("path", "/usr/bin/qemu-system-x86_64"),
         textNode("domain", virttype),
-        textNode("machine", "pc-i440fx-7.2"),
+        textNode("machine", canonical),
         textNode("arch", "x86_64"),
+        node(
+          "os",
+          { supported: "yes" },
+          values("firmware", this.ovmf ? ["efi"] : []),
+          node(
+            "loader",
+            { supported: "yes" },
+            values("type", ["rom", "pflash"]),
+            values("secure", secure ? ["yes", "no"] : ["no"]),
+          ),
+        ),
+        node(
+          "cpu",
+          {},
+          node("mode", { name: "host-passthrough", supported: virttype === "kvm" ? "yes" : "no" }),
+          node("mode", { name: "maximum", supported: "yes" }),
+          node("mode", { name: "host-model", supported: virttype === "kvm" ? "yes" : "no" }),
+          node(
+            "mode",
+            { name: "custom", supported: "yes" },
+            textNode("model", "qemu64", { usable: "yes" }),
+            textNode("model", "Skylake-Client", { usable: virttype === "kvm" ? "yes" : "no" }),
+          ),
+        ),
+        node(
+          "devices",
+          {},
+          node(
+            "tpm",
+            { supported: this.swtpm ? "yes" : "no" },
+            values("model", ["tpm-tis", "tpm-crb"]),
+            values("backendModel", this.swtpm ? ["passthrough", "emulator"] : ["passthrough"]),
+          ),
+        ),
       ),
+    );
+  }
+
+  nodedevList(p: Parsed): string {
+    const cap = p.options.get("cap");
+    const usb = this.hostDevices.usb.map((_, i) => `usb_1_${i + 1}`);
+    const pci = this.hostDevices.pci.map((a) => `pci_${a.replace(/[:.]/g, "_")}`);
+    return [...(cap === "usb_device" ? usb : cap === "pci" ? pci : [...usb, ...pci]), ""].join("\n") + "\n";
+  }
+
+  nodedevDumpXml(p: Parsed): string {
+    const name = p.positional[0];
+    const usb = /^usb_1_(\d+)$/.exec(name);
+    const id = usb ? this.hostDevices.usb[Number(usb[1]) - 1] : undefined;
+    if (id !== undefined) {
+      const [vendor, product] = id.split(":");
+      return formatXml(
+        node(
+          "device",
+          {},
+          textNode("name", name),
+          node(
+            "capability",
+            { type: "usb_device" },
+            textNode("product", "", { id: product }),
+            textNode("vendor", "", { id: vendor }),
+          ),
+        ),
+      );
+    }
+    if (this.hostDevices.pci.some((a) => `pci_${a.replace(/[:.]/g, "_")}` === name)) {
+      return formatXml(node("device", {}, textNode("name", name), node("capability", { type: "pci" })));
+    }
+    throw new Fail(
+      `Could not find matching device '${name}'`,
+      "Node device not found: no node device with matching name '" + name + "'",
     );
   }
 
@@ -1489,6 +1584,10 @@ export class FakeVirsh implements VirshRunner {
           node(
             "arch",
             { name: "x86_64" },
+            ...Object.entries(MACHINE_ALIASES).flatMap(([alias, full]) => [
+              textNode("machine", full),
+              textNode("machine", alias, { canonical: full }),
+            ]),
             node("domain", { type: "qemu" }),
             ...(this.kvm ? [node("domain", { type: "kvm" })] : []),
           ),
@@ -1542,6 +1641,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     args: [],
     run: FakeVirsh.prototype.domCapabilities,
   },
+  "nodedev-list": { options: ["cap"], flags: ["tree"], args: [], run: FakeVirsh.prototype.nodedevList },
+  "nodedev-dumpxml": { args: ["device"], run: FakeVirsh.prototype.nodedevDumpXml },
   "pool-dumpxml": { flags: ["inactive"], args: ["pool"], run: FakeVirsh.prototype.poolDumpXml },
   "pool-info": { flags: ["bytes"], args: ["pool"], run: FakeVirsh.prototype.poolInfo },
   "pool-define": { args: ["file"], run: FakeVirsh.prototype.poolDefine },

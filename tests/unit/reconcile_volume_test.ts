@@ -74,14 +74,38 @@ Deno.test("volumeReconciler starts an inactive pool", async () => {
   }, { defaultPool: true });
 });
 
-Deno.test("volumeReconciler: a missing pool other than default is waited for with a hint, not created", async () => {
+Deno.test("volumeReconciler: a missing pool other than default is created as a dir pool under lv-pools", async () => {
   await withVolume(async (h) => {
+    await converge(h, VOL);
+    const pool = h.fake.pools.get("fast")!;
+    assert.equal(pool.path, "/var/lib/libvirt/lv-pools/fast");
+    assert.equal(pool.type, "dir");
+    assert.equal(pool.active, true);
+  }, { edit: (v) => v.spec.pool = "fast" });
+});
+
+Deno.test("volumeReconciler: an existing pool is used as it is, never redefined", async () => {
+  await withVolume(async (h) => {
+    h.fake.addPool("fast");
+    const before = h.fake.pools.get("fast")!.path;
+    await converge(h, VOL);
+    assert.deepEqual(h.fake.mutations().map((c) => c[0]), ["vol-create"]);
+    assert.equal(h.fake.pools.get("fast")!.path, before);
+  }, { edit: (v) => v.spec.pool = "fast" });
+});
+
+Deno.test("volumeReconciler: a missing pool where lv cannot know a path is waited for with a hint", async () => {
+  const h = await newHarness({ fake: { uri: "qemu+ssh://u@hv1/session" } });
+  try {
+    await createAll(h, [example<Volume>("Volume", "web-data", (v) => v.spec.pool = "fast")]);
     const r = await pass(h, "Volume", "web-data");
     assert.ok(r.error instanceof WaitingError);
     assert.equal(r.error.reason, "PoolNotFound");
     assert.match(r.error.message, /virsh pool-define-as fast/);
     assert.deepEqual(h.fake.mutations(), []);
-  }, { edit: (v) => v.spec.pool = "fast" });
+  } finally {
+    await h.close();
+  }
 });
 
 Deno.test("volumeReconciler: a second pass over a converged volume makes no libvirt change", async () => {

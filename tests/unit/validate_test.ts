@@ -46,6 +46,20 @@ function problemsOf(input: unknown): string[] {
 
 const A = "lv.dev/v1alpha1";
 
+/** What validation fills into every Domain for the machine and device fields. */
+const MACHINE_DEFAULTS = {
+  machineType: "pc",
+  firmware: "bios",
+  secureBoot: false,
+  cpu: { features: [] },
+  bootOrder: [],
+  graphics: { type: "none", listen: "127.0.0.1" },
+  cdroms: [],
+  rng: { enabled: true, backend: "/dev/urandom" },
+  inputs: [],
+  hostDevices: [],
+} as const satisfies Partial<Domain["spec"]>;
+
 Deno.test("validateResource() fills every default of a minimal Domain", () => {
   const expected: Domain = {
     apiVersion: A,
@@ -65,6 +79,7 @@ Deno.test("validateResource() fills every default of a minimal Domain", () => {
       storagePoolName: "default",
       communicator: "ssh",
       gracefulHaltTimeout: 60,
+      ...MACHINE_DEFAULTS,
     },
     status: {},
   };
@@ -307,6 +322,7 @@ spec:
       managementNetwork: "vagrant-libvirt",
       communicator: "ssh",
       gracefulHaltTimeout: 60,
+      ...MACHINE_DEFAULTS,
     },
     status: {},
   };
@@ -353,11 +369,11 @@ Deno.test("validateResource() reports every problem at once, without positions f
     apiVersion: A,
     kind: "Domain",
     metadata: { name: "Web" },
-    spec: { cpus: 0, memory: "1GB", interfaces: [{ network: "lab", mac: "zz" }], state: "up", cpu: 2 },
+    spec: { cpus: 0, memory: "1GB", interfaces: [{ network: "lab", mac: "zz" }], state: "up", cpuss: 2 },
   }).problems;
   assert.deepEqual(problems.map(formatProblem), [
     'metadata.name: must be a name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 63 characters; got "Web" (did you mean "web"?)',
-    'spec.cpu: unknown field (did you mean "cpus"?)',
+    'spec.cpuss: unknown field (did you mean "cpus"?)',
     "spec.cpus: must be between 1 and 512; got 0",
     'spec.memory: must be a size: a number of MiB or a quantity such as 2Gi; got "1GB" (did you mean "1Gi"?)',
     'spec.interfaces[0].mac: must be a MAC address such as 52:54:00:12:34:56; got "zz"',

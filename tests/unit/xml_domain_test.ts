@@ -58,6 +58,15 @@ function expected(name: string, spec: Partial<DomainSpec>, opts: DomainXmlOption
     ? { cpuMode: "custom", cpuModel: "qemu64" }
     : { cpuMode: dom.spec.nested ? "host-passthrough" : "host-model" };
   return {
+    machine: "pc",
+    firmware: "bios",
+    secureBoot: false,
+    cpuFeatures: [],
+    boot: opts.disks.length === 0 && opts.interfaces.length > 0 ? ["hd", "network"] : ["hd"],
+    cdroms: [],
+    inputs: [],
+    hostDevices: [],
+    rng: "/dev/urandom",
     name,
     type: opts.driver,
     memoryMiB: opts.maxMemoryMiB ?? dom.spec.memory,
@@ -117,6 +126,7 @@ Deno.test("domainXml() renders a TCG domain like vagrant-libvirt, without graphi
   <os>
     <type arch="x86_64" machine="pc">hvm</type>
     <boot dev="hd"/>
+    <bios useserial="yes"/>
   </os>
   <features>
     <acpi/>
@@ -154,6 +164,9 @@ Deno.test("domainXml() renders a TCG domain like vagrant-libvirt, without graphi
     <channel type="unix">
       <target type="virtio" name="org.qemu.guest_agent.0"/>
     </channel>
+    <rng model="virtio">
+      <backend model="random">/dev/urandom</backend>
+    </rng>
   </devices>
 </domain>
 `,
@@ -189,7 +202,7 @@ Deno.test("domainXml() omits the cache attribute for the default cache mode", ()
   assert.match(xml, /<driver name="qemu" type="raw"\/>/);
 });
 
-Deno.test("domainXml() never renders graphics", () => {
+Deno.test("domainXml() renders no graphics by default (headless)", () => {
   for (const [, spec, opts] of CASES) {
     assert.doesNotMatch(domainXml(domainResource("a", spec), opts), /graphics/);
   }
@@ -234,7 +247,7 @@ Deno.test("domainXml() refuses interfaces without exactly one of network and dev
   for (const nic of [{ mac: "52:54:00:aa:bb:01", model: "virtio" }, { ...NAT_NIC, dev: "eth0" }]) {
     assert.throws(
       () => domainXml(domainResource("a"), { driver: "qemu", disks: [], interfaces: [nic] }),
-      /interfaces\[0\]: needs exactly one of network or dev/,
+      /interfaces\[0\]: needs exactly one of network, bridge or dev/,
     );
   }
 });
@@ -296,7 +309,15 @@ Deno.test("parseDomainXml() reads a running domain as libvirt prints it", () => 
     currentMemoryMiB: 768,
     vcpus: 2,
     maxVcpus: 4,
+    machine: "pc-i440fx-7.2",
+    firmware: "bios",
+    secureBoot: false,
+    boot: ["hd"],
     cpuMode: "host-passthrough",
+    cpuFeatures: [],
+    cdroms: [{ path: "/tmp/seed.iso", format: "raw", device: "sda", bus: "sata" }],
+    inputs: [],
+    hostDevices: [],
     disks: [{
       path: "/var/lib/libvirt/images/web.qcow2",
       format: "qcow2",

@@ -35,25 +35,35 @@ export async function resolveDisks(
   ];
   const disks: DomainXmlDisk[] = [];
   for (const disk of wanted) {
-    const vol = await ctx.store.get({
-      kind: "Volume",
-      namespace: dom.metadata.namespace,
-      name: disk.volume,
-    }) as
-      | Volume
-      | undefined;
-    if (!vol || !isTrue(vol.status, "Ready") || !vol.status.path) {
-      throw new WaitingError("WaitingForVolume", `waiting for volume/${disk.volume} to be created`, 1000);
-    }
+    const { vol, path } = await readyVolume(ctx, dom, disk.volume);
+    const options = "io" in disk
+      ? { io: disk.io, discard: disk.discard, detectZeroes: disk.detectZeroes, serial: disk.serial }
+      : {};
     disks.push({
-      path: vol.status.path,
+      path,
       format: vol.spec.format,
       device: disk.device!,
       bus: disk.bus,
       cache: ("cache" in disk && disk.cache) || dom.spec.volumeCache,
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
     });
   }
   return disks;
+}
+
+/** A Volume of the Domain's namespace that is created (Ready, with a path); else a WaitingError naming it. */
+export async function readyVolume(
+  ctx: ControllerContext,
+  dom: Domain,
+  name: string,
+): Promise<{ vol: Volume; path: string }> {
+  const vol = await ctx.store.get({ kind: "Volume", namespace: dom.metadata.namespace, name }) as
+    | Volume
+    | undefined;
+  if (!vol || !isTrue(vol.status, "Ready") || !vol.status.path) {
+    throw new WaitingError("WaitingForVolume", `waiting for volume/${name} to be created`, 1000);
+  }
+  return { vol, path: vol.status.path };
 }
 
 /** The Networks the Domain's interfaces use, by name, each active and with its static IPs reserved. */

@@ -35,7 +35,13 @@ export async function resolveDriver(lv: Libvirt, dom: Domain): Promise<DomainDri
 export async function ensureDefinition(
   ctx: ControllerContext,
   dom: Domain,
-  parts: { existing?: DomainXmlState; disks: DomainXmlDisk[]; interfaces: DomainXmlInterface[] },
+  parts: {
+    existing?: DomainXmlState;
+    disks: DomainXmlDisk[];
+    interfaces: DomainXmlInterface[];
+    /** Options from outside the spec: CD-ROM paths, display password, serial log (machine.ts). */
+    machine?: Pick<DomainXmlOptions, "cdroms" | "graphicsPassword" | "serialLog">;
+  },
 ): Promise<Definition> {
   const lv = ctx.libvirtFor(dom);
   const name = dom.metadata.name;
@@ -44,6 +50,7 @@ export async function ensureDefinition(
     disks: parts.disks,
     interfaces: parts.interfaces,
     uuid: parts.existing?.uuid,
+    ...parts.machine,
   };
   const want = domainStateFromSpec(dom, options);
   if (!parts.existing) {

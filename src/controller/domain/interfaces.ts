@@ -20,7 +20,7 @@ export async function observeInterfaces(
     const ips: DomainInterfaceStatus["ips"] = [];
     const leased = leases.get(nic.mac);
     if (leased) ips.push({ address: leased, source: "lease" });
-    const fixed = dom.spec.interfaces[i].ip;
+    const fixed = dom.spec.interfaces[i]?.ip; // the management interface has no spec entry
     if (fixed && fixed !== leased) ips.push({ address: fixed, source: "static" });
     return { mac: nic.mac, network: nic.network, ips };
   });

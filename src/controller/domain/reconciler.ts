@@ -13,9 +13,10 @@ import { domainInterfaces } from "../domain_interfaces.ts";
 import { kindReconciler } from "../kind_reconciler.ts";
 import { removeFinalizer, writeStatus } from "../object_ops.ts";
 import { readyNetworks, resolveDisks } from "./attachments.ts";
-import { ensureDefinition, pendingRestart } from "./definition.ts";
+import { ensureDefinition, pendingRestart, resolveDriver } from "./definition.ts";
 import { forgetGuest, handOffToGuest, keptGuest, talksToGuest } from "./guest_handoff.ts";
 import { observeInterfaces } from "./interfaces.ts";
+import { beforeStart, cleanupMachine, observeGraphics, prepareMachine } from "./machine.ts";
 import { ensureOwnedVolumes } from "./owned_volumes.ts";
 import { decidePower, GRACEFUL_HALT_SECONDS } from "./power.ts";
 import { applyPower } from "./power_actions.ts";
@@ -31,6 +32,7 @@ export const domainReconciler = kindReconciler<Domain>({
       await lv.domDestroy(name);
       await lv.domUndefine(name);
       await ctx.event(dom, "Normal", "Deleted", `domain "${name}" powered off and undefined`);
+      await cleanupMachine(ctx, lv, dom);
     }
     await forgetGuest(ctx, dom);
     await removeFinalizer(ctx.store, dom);
@@ -51,7 +53,8 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
   const nics = domainInterfaces(dom);
   const disks = await resolveDisks(ctx, dom, boxDiskVolumes);
   const networks = await readyNetworks(ctx, dom, nics);
-  const definition = await ensureDefinition(ctx, dom, { existing, disks, interfaces: nics });
+  const machine = await prepareMachine(ctx, dom, await resolveDriver(lv, dom));
+  const definition = await ensureDefinition(ctx, dom, { existing, disks, interfaces: nics, machine });
 
   const { decision, observed, failure, shutdownRequestedAt } = await power(
     ctx,
@@ -71,6 +74,7 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
     driver: definition.options.driver,
     observed,
     interfaces,
+    graphics: await observeGraphics(lv, dom, observed.state === "running" || observed.state === "paused"),
     reloading: decision.reloading,
     shutdownRequestedAt,
     reloadDone: decision.reloadDone ?? dom.status.restartRequest,
@@ -106,6 +110,7 @@ async function power(ctx: ControllerContext, dom: Domain, driver: DomainDriver) 
     { reload: dom.metadata.annotations[RELOAD_ANNOTATION], reloadDone: dom.status.restartRequest },
     asked ? ctx.now().getTime() - Date.parse(asked) : undefined,
   );
+  if (decision.action.type === "start") beforeStart(ctx.libvirtFor(dom), dom);
   const outcome = await applyPower(ctx, dom, { action: decision.action, observed: before, driver });
   const shutdownRequestedAt = { keep: asked, clear: undefined, set: ctx.now().toISOString() }[
     decision.shutdownRequest

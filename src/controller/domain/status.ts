@@ -13,6 +13,8 @@ export interface DomainObservations {
   /** libvirt's state at the end of the pass. */
   observed: PowerObserved;
   interfaces: DomainInterfaceStatus[];
+  /** The display of a running domain (its port as libvirt chose it). */
+  graphics?: DomainStatus["graphics"];
   /** A reload (stop and start) is under way. */
   reloading: boolean;
   /** When lv asked the guest to shut down (ACPI), while it waits for that. */
@@ -45,6 +47,8 @@ export function fillDomainStatus(status: DomainStatus, obs: DomainObservations, 
   status.stateReason = reason;
   status.interfaces = obs.interfaces;
   status.ip = obs.interfaces.flatMap((i) => i.ips.map((a) => a.address))[0];
+  if (obs.graphics) status.graphics = obs.graphics;
+  else delete status.graphics;
   if (obs.shutdownRequestedAt) status.shutdownRequestedAt = obs.shutdownRequestedAt;
   else delete status.shutdownRequestedAt;
   if (obs.reloadDone) status.restartRequest = obs.reloadDone;

@@ -1,37 +1,46 @@
 /**
  * libvirt domain XML for Domain resources, read back for drift detection.
  *
- * CPU, following vagrant-libvirt (whose default `cpu_mode` is host-model and
- * whose custom mode defaults to the qemu64 model):
- * - kvm: `<cpu mode='host-model' check='partial'/>`;
- * - kvm with `nested`: `<cpu mode='host-passthrough' check='none'/>`, which
- *   hands the host's vmx or svm flag to the guest as it is (requiring both,
- *   as a feature list would have to without knowing the host vendor, fails
- *   on every host; vagrant-libvirt adds vmx/svm features only outside passthrough,
- *   and only as `optional`);
- * - qemu (TCG): `<cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model></cpu>`,
- *   which is what libvirt fills in itself when the element is absent, and
- *   which TCG runs (qemu64 includes svm, so TCG guests can nest anyway).
- *
- * No `<graphics>`: libvirt 9.0 rejects `type='none'`; a serial pty console is the console.
+ * The machine parts (os, firmware, cpu, memory backing) are built in domain_machine_xml.ts and the
+ * optional devices (display, CD-ROMs, TPM, RNG, watchdog, inputs, host devices, serial log) in
+ * domain_devices_xml.ts.
  *
  * @module
  */
 
-import type { DiskCache, Domain, DomainDisk, DomainDriver, MacvtapMode } from "../../api/types.ts";
+import type {
+  DiskCache,
+  DiskDetectZeroes,
+  DiskDiscard,
+  DiskIo,
+  Domain,
+  DomainDisk,
+  DomainDriver,
+  MacvtapMode,
+} from "../../api/types.ts";
+import {
+  cdromElement,
+  type DevicesState,
+  displayElements,
+  type DomainXmlCdrom,
+  extraDeviceElements,
+  parseDevices,
+  serialElements,
+} from "./domain_devices_xml.ts";
+import {
+  bootDevices,
+  cpuElement,
+  featuresElement,
+  type MachineState,
+  memoryBackingElement,
+  osElement,
+  parseMachine,
+  sameMachine,
+} from "./domain_machine_xml.ts";
 import { diffPaths } from "./diff_paths.ts";
 import { el, renderXml, type XmlElement } from "./escape.ts";
 import { lvMetadata, type LvOwner, ownerFor, ownerOfNode } from "./lv_metadata.ts";
-import {
-  attrOf,
-  childOf,
-  childrenOf,
-  parseXml,
-  pathOf,
-  textAt,
-  type XmlNode,
-  XmlParseError,
-} from "./parse_xml.ts";
+import { attrOf, childOf, childrenOf, parseXml, textAt, type XmlNode, XmlParseError } from "./parse_xml.ts";
 import { scaledToBytes } from "./scaled_integer.ts";
 
 /** A disk as the domain XML needs it: the Volume resolved to a host path. */
@@ -45,12 +54,18 @@ export interface DomainXmlDisk {
   bus: DomainDisk["bus"];
   /** `default` leaves the cache attribute out (hypervisor default). */
   cache: DiskCache;
+  io?: DiskIo;
+  discard?: DiskDiscard;
+  detectZeroes?: DiskDetectZeroes;
+  serial?: string;
 }
 
-/** A NIC: on a libvirt network (`network`), or a public macvtap on a host device (`dev`). */
+/** A NIC: on a libvirt network (`network`), a host bridge (`bridge`), or a public macvtap on a host device (`dev`). */
 export interface DomainXmlInterface {
-  /** libvirt network name: `<interface type='network'>`. */
+  /** libvirt network name (lv's or not): `<interface type='network'>`. */
   network?: string;
+  /** Host bridge: `<interface type='bridge'>`. */
+  bridge?: string;
   /** Host device for a public interface: `<interface type='direct'>`. */
   dev?: string;
   /** macvtap mode for `dev`. Default bridge. */
@@ -75,10 +90,16 @@ export interface DomainXmlOptions {
   maxMemoryMiB?: number;
   /** Maximum vCPUs, so `setvcpus --live` can grow up to it. Default: spec.cpus. */
   maxVcpus?: number;
-  /** Machine type. Default "pc" (libvirt expands it to the versioned name). */
+  /** Machine type. Default spec.machineType, else "pc" (libvirt expands it to the versioned name). */
   machine?: string;
   /** Add a virtio-serial channel for the QEMU guest agent (`domifaddr --source agent`). Default true. */
   guestAgent?: boolean;
+  /** CD-ROMs in order, resolved to host paths. Default none. */
+  cdroms?: DomainXmlCdrom[];
+  /** The display password (read from spec.graphics.passwordFile). Never read back. */
+  graphicsPassword?: string;
+  /** Host file the serial console is logged to (`lv logs`). Default: not logged. */
+  serialLog?: string;
 }
 
 /** An interface as libvirt describes it. */
@@ -86,6 +107,7 @@ export interface DomainXmlInterfaceState {
   /** network, direct, bridge, user, ... */
   type: string;
   network?: string;
+  bridge?: string;
   dev?: string;
   mode?: string;
   /** Lower-case MAC as libvirt prints it. */
@@ -95,7 +117,7 @@ export interface DomainXmlInterfaceState {
 }
 
 /** A domain as libvirt describes it. */
-export interface DomainXmlState {
+export interface DomainXmlState extends MachineState, DevicesState {
   name: string;
   uuid?: string;
   /** kvm, qemu, ... */
@@ -108,10 +130,6 @@ export interface DomainXmlState {
   vcpus: number;
   /** `<vcpu>` maximum. */
   maxVcpus: number;
-  /** `<cpu mode>`; custom when a `<cpu>` has no mode; absent without `<cpu>`. */
-  cpuMode?: string;
-  /** `<cpu><model>` when given. */
-  cpuModel?: string;
   /** File-backed disks (device='disk'), in order. */
   disks: DomainXmlDisk[];
   interfaces: DomainXmlInterfaceState[];
@@ -119,20 +137,6 @@ export interface DomainXmlState {
 }
 
 const AGENT_CHANNEL = "org.qemu.guest_agent.0";
-
-function cpuElement(driver: DomainDriver, nested: boolean): XmlElement {
-  if (driver === "qemu") {
-    return el(
-      "cpu",
-      { mode: "custom", match: "exact", check: "none" },
-      el("model", { fallback: "forbid" }, "qemu64"),
-    );
-  }
-  return nested ? el("cpu", { mode: "host-passthrough", check: "none" }) : el("cpu", {
-    mode: "host-model",
-    check: "partial",
-  });
-}
 
 function diskElement(disk: DomainXmlDisk): XmlElement {
   return el(
@@ -142,22 +146,27 @@ function diskElement(disk: DomainXmlDisk): XmlElement {
       name: "qemu",
       type: disk.format,
       cache: disk.cache === "default" ? undefined : disk.cache,
+      io: disk.io,
+      discard: disk.discard,
+      detect_zeroes: disk.detectZeroes,
     }),
     el("source", { file: disk.path }),
     el("target", { dev: disk.device, bus: disk.bus }),
+    disk.serial !== undefined && el("serial", {}, disk.serial),
   );
 }
 
 function interfaceElement(nic: DomainXmlInterface, index: number): XmlElement {
-  if ((nic.network === undefined) === (nic.dev === undefined)) {
-    throw new TypeError(`interfaces[${index}]: needs exactly one of network or dev`);
-  }
+  const given = [nic.network, nic.bridge, nic.dev].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new TypeError(`interfaces[${index}]: needs exactly one of network, bridge or dev`);
   const source = nic.network !== undefined
     ? el("source", { network: nic.network })
+    : nic.bridge !== undefined
+    ? el("source", { bridge: nic.bridge })
     : el("source", { dev: nic.dev, mode: nic.mode ?? "bridge" });
   return el(
     "interface",
-    { type: nic.network !== undefined ? "network" : "direct" },
+    { type: nic.network !== undefined ? "network" : nic.bridge !== undefined ? "bridge" : "direct" },
     el("mac", { address: nic.mac }),
     source,
     el("model", { type: nic.model }),
@@ -172,9 +181,10 @@ function positiveInteger(value: number, what: string): number {
 }
 
 /**
- * libvirt domain XML for `virsh define`: type, memory and vCPUs, BIOS boot
- * from the first disk (and the network when there is no disk), ACPI/APIC,
- * CPU per driver, file disks, network and macvtap NICs, serial console,
+ * libvirt domain XML for `virsh define`: type, memory (and its backing) and
+ * vCPUs, machine type, firmware and boot order, ACPI/APIC (and SMM), CPU,
+ * file disks and CD-ROMs, network, bridge and macvtap NICs, serial console
+ * (logged when asked), display, TPM, RNG, watchdog, inputs, host devices,
  * guest agent channel, lifecycle actions, lv owner metadata.
  */
 export function domainXml(dom: Domain, options: DomainXmlOptions): string {
@@ -194,15 +204,14 @@ export function domainXml(dom: Domain, options: DomainXmlOptions): string {
     el("memory", { unit: "MiB" }, String(maxMemory)),
     el("currentMemory", { unit: "MiB" }, String(memory)),
     el("vcpu", { placement: "static", current: maxVcpus > cpus ? cpus : undefined }, String(maxVcpus)),
-    el(
-      "os",
-      {},
-      el("type", { arch: "x86_64", machine: options.machine ?? "pc" }, "hvm"),
-      el("boot", { dev: "hd" }),
-      options.disks.length === 0 && options.interfaces.length > 0 && el("boot", { dev: "network" }),
+    memoryBackingElement(dom),
+    osElement(
+      dom,
+      bootDevices(dom, options.disks.length > 0, options.interfaces.length > 0),
+      options.machine,
     ),
-    el("features", {}, el("acpi"), el("apic")),
-    cpuElement(options.driver, spec.nested),
+    featuresElement(dom),
+    cpuElement(dom, options.driver),
     el("clock", { offset: "utc" }),
     el("on_poweroff", {}, "destroy"),
     el("on_reboot", {}, "restart"),
@@ -212,11 +221,13 @@ export function domainXml(dom: Domain, options: DomainXmlOptions): string {
       {},
       options.emulator !== undefined && el("emulator", {}, options.emulator),
       ...options.disks.map(diskElement),
+      ...(options.cdroms ?? []).map(cdromElement),
       ...options.interfaces.map(interfaceElement),
-      el("serial", { type: "pty" }, el("target", { port: "0" })),
-      el("console", { type: "pty" }, el("target", { type: "serial", port: "0" })),
+      ...serialElements(options.serialLog),
       (options.guestAgent ?? true) &&
         el("channel", { type: "unix" }, el("target", { type: "virtio", name: AGENT_CHANNEL })),
+      ...displayElements(dom, options.graphicsPassword),
+      ...extraDeviceElements(dom),
     ),
   );
   return renderXml(root);
@@ -236,13 +247,22 @@ function count(text: string | undefined, what: string): number {
 function parseDisk(node: XmlNode): DomainXmlDisk {
   const driver = childOf(node, "driver");
   const target = childOf(node, "target");
-  return {
+  const disk: DomainXmlDisk = {
     path: attrOf(childOf(node, "source"), "file") ?? "",
     format: attrOf(driver, "type") ?? "raw",
     device: attrOf(target, "dev") ?? "",
     bus: (attrOf(target, "bus") ?? "") as DomainXmlDisk["bus"],
     cache: (attrOf(driver, "cache") ?? "default") as DiskCache,
   };
+  const io = attrOf(driver, "io");
+  if (io !== undefined) disk.io = io as DiskIo;
+  const discard = attrOf(driver, "discard");
+  if (discard !== undefined) disk.discard = discard as DiskDiscard;
+  const zeroes = attrOf(driver, "detect_zeroes");
+  if (zeroes !== undefined) disk.detectZeroes = zeroes as DiskDetectZeroes;
+  const serial = textAt(node, "serial")?.trim();
+  if (serial) disk.serial = serial;
+  return disk;
 }
 
 function parseInterface(node: XmlNode): DomainXmlInterfaceState {
@@ -254,6 +274,10 @@ function parseInterface(node: XmlNode): DomainXmlInterfaceState {
   };
   const network = attrOf(source, "network");
   if (network !== undefined) nic.network = network;
+  if (nic.type === "bridge") {
+    const bridge = attrOf(source, "bridge");
+    if (bridge !== undefined) nic.bridge = bridge;
+  }
   if (nic.type === "direct") {
     const dev = attrOf(source, "dev");
     if (dev !== undefined) nic.dev = dev;
@@ -278,6 +302,8 @@ export function parseDomainXml(xml: string): DomainXmlState {
   const currentNode = childOf(root, "currentMemory");
   const devices = childOf(root, "devices");
   const state: DomainXmlState = {
+    ...parseMachine(root),
+    ...parseDevices(devices),
     name: textAt(root, "name") ?? "",
     type: attrOf(root, "type") ?? "",
     memoryMiB,
@@ -291,12 +317,6 @@ export function parseDomainXml(xml: string): DomainXmlState {
   };
   const uuid = textAt(root, "uuid");
   if (uuid !== undefined) state.uuid = uuid.trim();
-  const cpu = childOf(root, "cpu");
-  if (cpu) {
-    state.cpuMode = attrOf(cpu, "mode") ?? "custom";
-    const model = pathOf(cpu, "model")?.text.trim();
-    if (model) state.cpuModel = model;
-  }
   const owner = ownerOfNode(root);
   if (owner) state.owner = owner;
   return state;
@@ -310,13 +330,25 @@ export function domainStateFromSpec(dom: Domain, options: DomainXmlOptions): Dom
 function comparable(state: DomainXmlState): Record<string, unknown> {
   const disks: Record<string, unknown> = {};
   for (const d of state.disks) {
-    disks[`[${d.device}]`] = { path: d.path, format: d.format, bus: d.bus, cache: d.cache };
+    disks[`[${d.device}]`] = {
+      path: d.path,
+      format: d.format,
+      bus: d.bus,
+      cache: d.cache,
+      io: d.io,
+      discard: d.discard,
+      detectZeroes: d.detectZeroes,
+      serial: d.serial,
+    };
   }
+  const cdroms: Record<string, unknown> = {};
+  for (const c of state.cdroms) cdroms[`[${c.device}]`] = { path: c.path, format: c.format, bus: c.bus };
   const interfaces: Record<string, unknown> = {};
   for (const nic of state.interfaces) {
     interfaces[`[${nic.mac.toLowerCase()}]`] = {
       type: nic.type,
       network: nic.network,
+      bridge: nic.bridge,
       dev: nic.dev,
       mode: nic.mode,
       model: nic.model,
@@ -331,8 +363,24 @@ function comparable(state: DomainXmlState): Record<string, unknown> {
     maxVcpus: state.maxVcpus,
     cpuMode: state.cpuMode,
     cpuModel: state.cpuModel,
+    cpuTopology: state.cpuTopology,
+    cpuFeatures: state.cpuFeatures.join(","),
+    machine: state.machine,
+    firmware: state.firmware,
+    secureBoot: state.secureBoot,
+    boot: state.boot.join(","),
+    memoryBacking: state.memoryBacking,
     disks,
+    cdroms,
     interfaces,
+    graphics: state.graphics,
+    video: state.video,
+    tpm: state.tpm,
+    rng: state.rng,
+    watchdog: state.watchdog,
+    inputs: state.inputs.join(","),
+    hostDevices: state.hostDevices.join(","),
+    serialLog: state.serialLog,
     owner: state.owner ? { uid: state.owner.uid } : undefined,
   };
 }
@@ -345,5 +393,6 @@ function comparable(state: DomainXmlState): Record<string, unknown> {
  * classifies each path (live, next boot, replace).
  */
 export function domainDiff(want: DomainXmlState, got: DomainXmlState): string[] {
-  return diffPaths(comparable(want), comparable(got));
+  const seen = sameMachine(want.machine, got.machine) ? { ...got, machine: want.machine } : got;
+  return diffPaths(comparable(want), comparable(seen));
 }

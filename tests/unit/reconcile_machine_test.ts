@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import type { Domain, DomainSpec } from "../../src/api/types.ts";
+import { TerminalError, WaitingError } from "../../src/controller/context.ts";
+import { generatedMac } from "../../src/controller/domain_interfaces.ts";
+import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
+import { basicExample, converge, createAll, type Harness, mustGet, newHarness, pass } from "./harness.ts";
+import type { FakeVirshOptions } from "./fake_virsh.ts";
+import { domainResource } from "./xml_fixtures.ts";
+
+async function withDomain(
+  spec: Partial<DomainSpec>,
+  fn: (h: Harness) => Promise<void>,
+  fake: FakeVirshOptions = {},
+): Promise<void> {
+  const h = await newHarness({ defaultPool: true, fake });
+  try {
+    const dom = domainResource("web", { driver: "qemu", ...spec });
+    dom.metadata.uid = "";
+    await createAll(h, [dom]);
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+Deno.test("domainReconciler: an SSH domain without interfaces gets the management interface on default", async () => {
+  await withDomain({ state: "Stopped" }, async (h) => {
+    const r = await pass(h, "Domain", "web");
+    assert.ok(r.error instanceof WaitingError && r.error.reason === "NetworkNotFound", `${r.error}`);
+    assert.deepEqual(h.fake.callsOf("define"), [], "nothing defined while the network is missing");
+    await h.libvirt.netDefine(
+      `<network><name>default</name><ip address='192.168.122.1' prefix='24'/></network>`,
+    );
+    await h.libvirt.netStart("default");
+    await converge(h, [["Domain", "web"]]);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    const xml = parseDomainXml(h.fake.domainXml("web", { inactive: true }));
+    assert.deepEqual(xml.interfaces.map((i) => [i.type, i.network, i.mac]), [
+      ["network", "default", generatedMac(dom.metadata.uid, 0)],
+    ]);
+    assert.equal(h.fake.mutations().filter((c) => c[0].startsWith("net-")).length, 2, "only the test's own");
+  });
+});
+
+Deno.test("domainReconciler: host checks are conditions and nothing is defined", async (t) => {
+  const cases: [string, Partial<DomainSpec>, FakeVirshOptions, string][] = [
+    ["unknown machine type", { machineType: "virt" }, {}, "UnknownMachineType"],
+    ["unknown CPU model", { cpu: { model: "Pentium9" } }, {}, "UnknownCpuModel"],
+    ["efi without OVMF", { firmware: "efi" }, { ovmf: false }, "FirmwareNotFound"],
+    ["tpm without swtpm", { tpm: { model: "tpm-tis", version: "2.0" } }, { swtpm: false }, "TpmUnavailable"],
+    [
+      "missing host device",
+      { hostDevices: [{ type: "pci", address: "0000:09:00.0" }] },
+      {},
+      "HostDeviceNotFound",
+    ],
+    [
+      "cdrom path not a file",
+      { cdroms: [{ path: "/nonexistent/x.iso", bus: "sata", device: "sda" }] },
+      {},
+      "CdromNotFound",
+    ],
+  ];
+  for (const [name, spec, fake, reason] of cases) {
+    await t.step(name, async () => {
+      await withDomain({ communicator: "none", ...spec }, async (h) => {
+        const r = await pass(h, "Domain", "web");
+        assert.ok(r.error instanceof TerminalError || r.error instanceof WaitingError, `${r.error}`);
+        assert.equal((r.error as TerminalError).reason, reason);
+        assert.deepEqual(h.fake.callsOf("define"), []);
+      }, fake);
+    });
+  }
+});
+
+Deno.test("domainReconciler: machine options, a cdrom and the serial log reach the definition", async () => {
+  const iso = await Deno.makeTempFile({ suffix: ".iso" });
+  try {
+    await withDomain({
+      communicator: "none",
+      machineType: "q35",
+      firmware: "efi",
+      cdroms: [{ path: iso, bus: "sata", device: "sda" }],
+      graphics: { type: "vnc", listen: "127.0.0.1" },
+    }, async (h) => {
+      h.fake.files.add(iso); // the host's file, as libvirt sees it
+      await converge(h, [["Domain", "web"]]);
+      const xml = parseDomainXml(h.fake.domainXml("web", { inactive: true }));
+      assert.equal(xml.machine, "pc-q35-7.2");
+      assert.equal(xml.firmware, "efi");
+      assert.deepEqual(xml.cdroms.map((c) => c.path), [iso]);
+      assert.equal(xml.serialLog, `${h.home}/logs/web-serial0.log`);
+      assert.ok((await Deno.stat(`${h.home}/logs`)).isDirectory, "lv made the log's directory");
+      assert.equal(xml.graphics?.type, "vnc");
+      const dom = await mustGet<Domain>(h, "Domain", "web");
+      assert.equal(dom.status.graphics?.type, "vnc");
+      const mark = h.fake.mark();
+      await converge(h, [["Domain", "web"]]);
+      assert.deepEqual(h.fake.mutations(mark), [], "a second pass changes nothing");
+    });
+  } finally {
+    await Deno.remove(iso);
+  }
+});
+
+Deno.test("domainReconciler: the display password is read from its file and kept out of the store", async () => {
+  const file = await Deno.makeTempFile();
+  await Deno.writeTextFile(file, "s3cret-pw\n");
+  try {
+    await withDomain({
+      communicator: "none",
+      graphics: { type: "vnc", listen: "127.0.0.1", passwordFile: file },
+    }, async (h) => {
+      await converge(h, [["Domain", "web"]]);
+      const defined = h.fake.callsOf("define");
+      assert.equal(defined.length, 1);
+      assert.ok(!JSON.stringify(await h.store.list("Domain")).includes("s3cret-pw"), "not in the store");
+      assert.match(h.fake.domainXml("web", { inactive: true }), /passwd=.s3cret-pw./, "libvirt got it");
+    });
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("domainReconciler: disk options io, discard, detectZeroes and serial reach the definition", async () => {
+  const h = await newHarness({ defaultPool: true });
+  try {
+    const all = basicExample();
+    const dom = all["Domain/web"] as Domain;
+    dom.spec.disks = dom.spec.disks.map((d) => ({
+      ...d,
+      io: "threads",
+      discard: "unmap",
+      detectZeroes: "unmap",
+      serial: "data1",
+    }));
+    await createAll(h, Object.values(all));
+    await converge(h, [["Box", "tiny"], ["Network", "basic-net"], ["Volume", "web-data"], ["Volume", "web"], [
+      "Domain",
+      "web",
+    ]]);
+    const disks = parseDomainXml(h.fake.domainXml("web", { inactive: true })).disks;
+    const data = disks.find((d) => d.path.endsWith("web-data"));
+    assert.deepEqual(
+      [data?.io, data?.discard, data?.detectZeroes, data?.serial],
+      ["threads", "unmap", "unmap", "data1"],
+    );
+  } finally {
+    await h.close();
+  }
+});
