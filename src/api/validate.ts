@@ -34,6 +34,7 @@ import {
 } from "./schema.ts";
 import { type AnyResource, type Kind, KINDS } from "./types.ts";
 import { FORMATS } from "./validate_format.ts";
+import { checkBox } from "./validate_box.ts";
 import { checkDomain } from "./validate_domain.ts";
 import { checkNetwork } from "./validate_network.ts";
 import { checkVolume } from "./validate_volume.ts";
@@ -87,7 +88,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 const KIND_RULES: {
   [K in Kind]: (resource: Loose<Extract<AnyResource, { kind: K }>>, r: ProblemCollector) => void;
 } = {
-  Box: () => {},
+  Box: checkBox,
   Volume: checkVolume,
   Network: checkNetwork,
   Domain: checkDomain,

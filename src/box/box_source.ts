@@ -37,6 +37,8 @@ export interface ResolveBoxOptions {
   progress?: (line: string) => void;
   /** Byte progress of a download. */
   onTransfer?: TransferListener;
+  /** How long a server may stay silent. Default 60 s. */
+  timeoutMs?: number;
 }
 
 /** The source can never work as given (bad checksum, not a box, unsupported format). */
@@ -55,8 +57,34 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** The sha256 a checksum asks for (bare hex or "sha256:<hex>"); undefined for none or another type. */
 function expectedDigest(checksum: string | undefined): string | undefined {
-  return checksum?.replace(/^sha256:/, "").toLowerCase();
+  if (checksum === undefined || /^(?!sha256:)[a-z0-9]+:/i.test(checksum)) return undefined;
+  return checksum.replace(/^sha256:/i, "").toLowerCase();
+}
+
+/** Checks a file against a checksum of another type than sha256 ("sha512:<hex>", "sha1:...", "md5:..."). */
+async function verifyOtherChecksum(path: string, url: string, checksum: string): Promise<void> {
+  const [type, value] = [
+    checksum.slice(0, checksum.indexOf(":")).toLowerCase(),
+    checksum.slice(checksum.indexOf(":") + 1),
+  ];
+  if (type === "sha256") return;
+  let hash;
+  try {
+    hash = createHash(
+      type === "sha384" || type === "sha512" || type === "sha1" || type === "md5" ? type : "?",
+    );
+  } catch {
+    throw new BoxSourceError(
+      `${url}: checksum type "${type}" is not supported (sha256, sha512, sha384, sha1, md5)`,
+    );
+  }
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Uint8Array);
+  }
+  const got = hash.digest("hex");
+  if (got !== value.toLowerCase()) throw new ChecksumMismatchError(url, value.toLowerCase(), got, type);
 }
 
 async function isTar(path: string): Promise<boolean> {
@@ -160,19 +188,17 @@ export async function resolveBoxSource(
   let file = source;
   let digest: string | undefined;
   if (/^https?:\/\//.test(source)) {
-    try {
-      // Verified against the checksum on the way in; an interrupted download resumes at the next attempt.
-      ({ path: file, sha256: digest } = await download(source, {
-        dir: join(options.cacheDir, "downloads"),
-        sha256: want,
-        onProgress: options.onTransfer,
-        onNote: options.progress,
-      }));
-    } catch (e) {
-      if (e instanceof ChecksumMismatchError) throw new BoxSourceError(e.message, { cause: e });
-      throw e;
-    }
+    // Verified against the checksum on the way in; an interrupted download resumes at the next attempt.
+    // Faults are BoxFetchErrors naming the reason and the URL.
+    ({ path: file, sha256: digest } = await download(source, {
+      dir: join(options.cacheDir, "downloads"),
+      sha256: want,
+      onProgress: options.onTransfer,
+      onNote: options.progress,
+      timeoutMs: options.timeoutMs,
+    }));
   }
+  if (checksum && !want) await verifyOtherChecksum(file, source, checksum);
   try {
     await Deno.stat(file);
   } catch (e) {
@@ -181,9 +207,7 @@ export async function resolveBoxSource(
   const tar = await isTar(file);
   // Hashing costs a read of the whole file: only to check a checksum, or to key the unpacked box's cache.
   if (!digest && (want || tar)) digest = await sha256File(file);
-  if (want && want !== digest) {
-    throw new BoxSourceError(`checksum mismatch for ${source}: expected sha256 ${want}, got ${digest}`);
-  }
+  if (want && want !== digest) throw new ChecksumMismatchError(source, want, digest!);
   const box = tar ? await unpackBox(file, digest!, options.cacheDir) : { images: [file] };
   const disks: BoxDiskImage[] = [];
   for (const image of box.images) {

@@ -28,6 +28,7 @@ export function controllerContext(rt: Runtime, options: { quiet?: boolean } = {}
     },
     store: rt.store,
     home: rt.home,
+    boxServerUrl: rt.boxServerUrl,
     libvirtFor: (obj) => rt.libvirtFor(obj),
     jumpFor: (obj) => rt.jumpFor(obj),
     transfer: rt.output.transfer && ((obj, p) => rt.output.transfer!(refString(obj), p)),

@@ -7,6 +7,7 @@ import type { SpecDefaults } from "../api/validate.ts";
 import { validateReferences } from "../api/validate_references.ts";
 import type { Store } from "../store/store.ts";
 import { InvalidInputError, UsageError } from "./errors.ts";
+import { isCatalogName } from "../box/catalog.ts";
 
 async function expand(path: string): Promise<string[]> {
   if (path === "-") return ["-"];
@@ -27,11 +28,22 @@ async function expand(path: string): Promise<string[]> {
   return files.sort();
 }
 
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
 /** Makes relative host paths in a resource absolute, against the directory of the file it came from. */
 export function absolutize(obj: AnyResource, baseDir: string): void {
   const abs = (p: string) => isAbsolute(p) ? p : resolve(baseDir, p);
   if (obj.kind === "Box" && !/^[a-z][a-z0-9+.-]*:\/\//i.test(obj.spec.source)) {
-    obj.spec.source = abs(obj.spec.source);
+    // USER/NAME is a catalog name unless such a file exists, as Vagrant decides for config.vm.box.
+    if (!isCatalogName(obj.spec.source) || isFile(abs(obj.spec.source))) {
+      obj.spec.source = abs(obj.spec.source);
+    }
   }
   if (obj.kind === "Domain") {
     if (obj.spec.ssh.privateKey) obj.spec.ssh.privateKey = abs(obj.spec.ssh.privateKey);

@@ -43,6 +43,8 @@ export interface Runtime {
   output: Output;
   /** Identifies this process as a lease holder. */
   holder: string;
+  /** The config file's boxServerUrl (Vagrant box catalog), if set. */
+  boxServerUrl?: string;
   /** Ends the virsh sessions and closes the store. */
   close(): Promise<void>;
 }
@@ -157,6 +159,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     contextOf,
     output: options.output ?? stdOutput(),
     holder: `${hostname()}:${Deno.pid}`,
+    boxServerUrl: config.boxServerUrl,
     close: async () => {
       await Promise.all(sessions.map((v) => v.close()));
       store.close();

@@ -37,6 +37,8 @@ export interface LvContext {
 export interface LvConfig {
   currentContext?: string;
   contexts: LvContext[];
+  /** Where Box catalog names (USER/NAME) are looked up, like VAGRANT_SERVER_URL; $LV_BOX_SERVER_URL wins. */
+  boxServerUrl?: string;
 }
 
 /** Fields that build a URI: not allowed beside `uri`. */

@@ -74,8 +74,13 @@ export function parseConfig(text: string, file: string): LvConfig {
               if (ctx) nodes.push([item, i]);
             });
           } else if (!(isScalar(value) && value.value === null)) at(value, "contexts", "must be a list");
+        } else if (key === "boxServerUrl") {
+          // Vagrant's VAGRANT_SERVER_URL: where catalog names (USER/NAME) of Boxes are looked up.
+          if (isScalar(value) && typeof value.value === "string" && /^https?:\/\/[^\s/]+/.test(value.value)) {
+            config.boxServerUrl = value.value;
+          } else at(value, "boxServerUrl", "must be an http(s) URL of a Vagrant box catalog");
         } else {
-          const near = closest(key, ["currentContext", "contexts", "apiVersion", "kind"]);
+          const near = closest(key, ["currentContext", "contexts", "boxServerUrl", "apiVersion", "kind"]);
           at(pair.key as never, key, `unknown field${near ? ` (did you mean "${near}"?)` : ""}`);
         }
       }
@@ -181,5 +186,6 @@ export function saveConfig(path: string, config: LvConfig): void {
   const doc: Record<string, unknown> = { apiVersion: "lv.dev/v1alpha1", kind: "Config" };
   if (config.currentContext) doc.currentContext = config.currentContext;
   doc.contexts = config.contexts;
+  if (config.boxServerUrl) doc.boxServerUrl = config.boxServerUrl;
   writeFileAtomic(path, stringify(doc), 0o600);
 }

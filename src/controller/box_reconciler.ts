@@ -4,6 +4,7 @@ import type { AnyResource, Box, BoxDiskStatus } from "../api/types.ts";
 import { BoxSourceError, resolveBoxSource } from "../box/box_source.ts";
 import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
 import { type ControllerContext, type Reconciler, TerminalError } from "./context.ts";
+import { asBoxCondition, fetchTarget } from "./box_version.ts";
 import { ensureFinalizer, setReady, writeStatus } from "./object_ops.ts";
 import { claimVolume, deleteVolumeOf, ensurePool, recordIntent } from "./storage.ts";
 
@@ -63,16 +64,17 @@ export const boxReconciler: Reconciler = {
       }
     }
 
+    const target = await fetchTarget(ctx, box);
     let image;
     try {
-      image = await resolveBoxSource(box.spec.source, box.spec.checksum, {
+      image = await resolveBoxSource(target.source, target.checksum, {
         cacheDir: join(ctx.home, "cache"),
         progress: (line) => ctx.event(box, "Normal", "Downloading", line),
         onTransfer: ctx.transfer && ((p) => ctx.transfer!(box, p)),
       });
     } catch (e) {
       if (e instanceof BoxSourceError) throw new TerminalError("InvalidSource", e.message);
-      throw e;
+      throw asBoxCondition(e);
     }
     const count = image.disks.length;
     let disks = boxDisks(box);

@@ -7,7 +7,13 @@ import { referencesOf, refersTo } from "../api/references.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { ConflictError, keyString, type ObjectKey } from "../store/store.ts";
-import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
+import {
+  type ControllerContext,
+  type Reconciler,
+  RetryableError,
+  TerminalError,
+  WaitingError,
+} from "./context.ts";
 import { writeStatus } from "./object_ops.ts";
 import { WorkQueue } from "./work_queue.ts";
 
@@ -192,6 +198,8 @@ export class Manager {
     } else {
       reason = error instanceof VirshError
         ? (error.unreachable ? "LibvirtUnreachable" : "LibvirtError")
+        : error instanceof RetryableError
+        ? error.reason
         : "Error";
       message = error instanceof Error ? error.message : String(error);
       retry = this.queue.addRateLimited(key);

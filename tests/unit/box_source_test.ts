@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BoxSourceError, resolveBoxSource, sha256File } from "../../src/box/box_source.ts";
+import { ChecksumMismatchError } from "../../src/box/download.ts";
 import { TINY_IMG } from "./harness.ts";
 
 async function sh(cmd: string, args: string[], cwd?: string): Promise<void> {
@@ -63,7 +64,7 @@ Deno.test("resolveBoxSource() handles every kind of source", async (t) => {
       await assert.rejects(
         resolveBoxSource(TINY_IMG, "0".repeat(64), { cacheDir }),
         (e: Error) =>
-          e instanceof BoxSourceError &&
+          e instanceof ChecksumMismatchError && e.reason === "ChecksumMismatch" &&
           /checksum mismatch.*expected sha256 0{64}, got [0-9a-f]{64}/.test(e.message),
       );
     });
