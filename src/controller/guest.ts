@@ -14,6 +14,7 @@ import { Buffer } from "node:buffer";
 import type { GuestConnection } from "../guest/ssh_client.ts";
 import { shellQuote } from "../guest/shell.ts";
 import { syncExports } from "../guest/nfs_exports.ts";
+import { privateKeysIn, vagrantInsecureKeyFile } from "../guest/vagrant_insecure_key.ts";
 import type { ControllerContext } from "./context.ts";
 import type { Store } from "../store/store.ts";
 
@@ -72,7 +73,10 @@ export interface GuestResult {
   sshKey?: string;
 }
 
-/** The key lv logs in with: the one it inserted, else spec.ssh.privateKey, else the one the box ships. */
+/**
+ * The key lv logs in with: the one it inserted, else spec.ssh.privateKey, else the one the box ships, else
+ * Vagrant's insecure keys.
+ */
 export async function privateKeyPath(home: string, store: Store, dom: Domain): Promise<string | undefined> {
   // The inserted key is found by its path, not only by status: a crash between installing it and writing
   // status must not lock lv out of the guest.
@@ -82,11 +86,13 @@ export async function privateKeyPath(home: string, store: Store, dom: Domain): P
     return inserted;
   } catch { /* none inserted */ }
   if (dom.spec.ssh.privateKey) return dom.spec.ssh.privateKey;
-  if (!dom.spec.box) return undefined;
-  const box = await store.get({ kind: "Box", namespace: dom.metadata.namespace, name: dom.spec.box }) as
-    | Box
-    | undefined;
-  return box?.status.privateKey;
+  const box = dom.spec.box
+    ? await store.get({ kind: "Box", namespace: dom.metadata.namespace, name: dom.spec.box }) as
+      | Box
+      | undefined
+    : undefined;
+  // A box that ships no key is made for Vagrant's insecure keys, as stock public boxes are.
+  return box?.status.privateKey ?? await vagrantInsecureKeyFile(home);
 }
 
 /** Whether the guest needs lv's attention: only then is it worth an SSH connection. */
@@ -318,13 +324,16 @@ async function insertKey(
   // Proven: from here on lv logs in with it (privateKeyPath finds it), then the box's key goes.
   writeFileSync(`${file}.new`, pair.private, { mode: 0o600 });
   renameSync(`${file}.new`, file);
-  const old = utils.parseKey(await Deno.readTextFile(oldKeyFile));
-  const oldBlob = (Array.isArray(old) ? old[0] : old as { getPublicSSH(): Uint8Array }).getPublicSSH();
-  const oldPublic = Buffer.from(oldBlob).toString("base64");
+  // Every key of the old file goes (Vagrant's insecure keys are two).
+  const oldPublic = privateKeysIn(await Deno.readTextFile(oldKeyFile)).map((text) => {
+    const old = utils.parseKey(text);
+    const blob = (Array.isArray(old) ? old[0] : old as { getPublicSSH(): Uint8Array }).getPublicSSH();
+    return `-e ${shellQuote(Buffer.from(blob).toString("base64"))}`;
+  });
   const remove = await conn.exec(
     `grep -v -F ${
-      shellQuote(oldPublic)
-    } ~/.ssh/authorized_keys > ~/.ssh/authorized_keys.lv && mv ~/.ssh/authorized_keys.lv ~/.ssh/authorized_keys`,
+      oldPublic.join(" ")
+    } ~/.ssh/authorized_keys > ~/.ssh/authorized_keys.lv; [ $? -le 1 ] && mv ~/.ssh/authorized_keys.lv ~/.ssh/authorized_keys`,
   );
   if (remove.code !== 0) throw new Error(`cannot remove the box's key: ${tail(remove.stderr, 3)}`);
   await ctx.event(

@@ -6,6 +6,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import type { JumpHost } from "../config/ssh_transport.ts";
+import { privateKeysIn } from "./vagrant_insecure_key.ts";
 
 export interface SshTarget {
   host: string;
@@ -41,6 +42,13 @@ export function fingerprint(key: string): string {
   const blob = key.trim().split(/\s+/)[1] ?? key;
   return "SHA256:" +
     createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "");
+}
+
+/** One private key, or an auth list trying each key of a file that holds several. */
+function keyAuth(target: SshTarget): Partial<ConnectConfig> {
+  const keys = privateKeysIn(target.privateKey);
+  if (keys.length === 1) return { privateKey: target.privateKey };
+  return { authHandler: keys.map((key) => ({ type: "publickey" as const, username: target.user, key })) };
 }
 
 function keyType(blob: Buffer): string {
@@ -106,7 +114,8 @@ export class GuestConnection {
         host: target.host,
         port: target.port,
         username: target.user,
-        privateKey: target.privateKey,
+        // A key file may hold several keys (Vagrant's insecure ones): each is tried, as ssh -i does.
+        ...keyAuth(target),
         readyTimeout: target.timeoutMs ?? 10_000,
         agent: target.forwardAgent ? Deno.env.get("SSH_AUTH_SOCK") : undefined,
         agentForward: !!target.forwardAgent && !!Deno.env.get("SSH_AUTH_SOCK"),
