@@ -90,6 +90,11 @@ export interface BoxStatus extends Status {
   /** The catalog version chosen for a catalog source, kept until spec.source or spec.version changes. */
   version?: BoxVersionStatus;
   /**
+   * Name of the first disk's volume when it is not box-NAME: after `lv box update`, box-NAME-vVERSION, so
+   * the volumes of the version before stay for the overlays on them (lv box prune removes them once unused).
+   */
+  volumeBase?: string;
+  /**
    * Every disk of the box in order, each its own base volume (box-NAME, box-NAME-2, ...); disk 1 is also
    * `volume`, `path`, `format` and `virtualSize`. Each is recorded as soon as it is uploaded.
    */

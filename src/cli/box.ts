@@ -8,13 +8,13 @@
  * volume something still boots from is never pruned.
  */
 import type { AnyResource, Box, Volume } from "../api/types.ts";
-import { boxDisks } from "../controller/box_reconciler.ts";
+import { boxDiskNumber, boxDisks, boxVolumeBase } from "../controller/box_reconciler.ts";
+import { boxOrigin } from "../controller/box_version.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { parseVolumeXml, type VolumeXmlState } from "../libvirt/xml/volume_xml.ts";
 import { keyOf } from "../store/store.ts";
 import { deleteObjects } from "./delete.ts";
-import { UsageError } from "./errors.ts";
 import { bytes, renderTable } from "./printers.ts";
 import { formatBytes } from "./progress.ts";
 import type { Runtime } from "./runtime.ts";
@@ -53,6 +53,8 @@ export interface BoxVolumeRow {
   path?: string;
   /** volume/NAME for lv's Volumes, domain/NAME for a box: overlay still to be made, NAME (libvirt) else. */
   usedBy: string[];
+  /** Where the Box came from: its source, with the catalog version and "(vagrant)" for Vagrant's own boxes. */
+  source?: string;
 }
 
 // ------------------------------------------------------------------ what is there
@@ -156,11 +158,11 @@ function rowsOf(inv: Inventory, rt: Runtime): BoxVolumeRow[] {
         pool,
         volume: "",
         usedBy: usersOf(inv, rt, box, 1, undefined),
+        source: boxOrigin(box, true),
       });
       continue;
     }
-    const diskOf = (name: string) =>
-      Number(name.slice(`box-${box.metadata.name}`.length).match(/^-(\d+)$/)?.[1] ?? 1);
+    const diskOf = (name: string) => boxDiskNumber(box, name);
     names.sort((a, b) => diskOf(a) - diskOf(b));
     for (const name of names) {
       const disk = diskOf(name);
@@ -178,6 +180,7 @@ function rowsOf(inv: Inventory, rt: Runtime): BoxVolumeRow[] {
         allocation: state?.allocation,
         path: state?.path,
         usedBy: usersOf(inv, rt, box, disk, state),
+        source: boxOrigin(box, true),
       });
     }
   }
@@ -280,6 +283,7 @@ export async function boxList(rt: Runtime, options: BoxListOptions = {}): Promis
     "SIZE",
     ...(wide ? ["ALLOCATION", "PATH"] : []),
     "USED-BY",
+    "SOURCE",
   ]];
   for (const r of rows) {
     const missing = r.box !== undefined && r.volume !== "" && r.path === undefined;
@@ -294,6 +298,9 @@ export async function boxList(rt: Runtime, options: BoxListOptions = {}): Promis
       missing ? "<missing>" : bytes(r.capacity),
       ...(wide ? [missing ? "" : bytes(r.allocation), r.path ?? ""] : []),
       r.usedBy.length > 0 ? r.usedBy.join(",") : "<none>",
+      r.box === undefined ? "" : wide ? r.source ?? "" : boxOrigin(
+        inv.boxes.find((b) => b.metadata.name === r.box && b.metadata.namespace === r.namespace)!,
+      ),
     ]);
   }
   rt.output.out(renderTable(table));
@@ -326,7 +333,7 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
     if (r.box !== undefined || r.usedBy.length > 0) return false;
     return !inv.boxes.some((b) =>
       (rt.contextOf(b) ?? "") === r.context && b.spec.pool === r.pool &&
-      new RegExp(`^box-${escapeRegExp(b.metadata.name)}(-\\d+)?$`).test(r.volume)
+      new RegExp(`^${escapeRegExp(boxVolumeBase(b))}(-\\d+)?$`).test(r.volume)
     );
   });
 
@@ -378,31 +385,4 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** `lv box list|prune`, after argument parsing: checks the subcommand and its flags, then runs it. */
-export async function boxCommand(
-  rt: Runtime,
-  sub: string | undefined,
-  options: { output?: string; allContexts?: boolean; dryRun?: boolean; timeoutMs?: number },
-): Promise<void> {
-  if (sub === "list") {
-    if (options.dryRun) throw new UsageError("--dry-run is a flag of lv box prune");
-    const output = options.output ?? "table";
-    if (output !== "table" && output !== "wide" && output !== "json") {
-      throw new UsageError(
-        `-o ${output} is not an output format of lv box list`,
-        "use one of: table, wide, json",
-      );
-    }
-    return await boxList(rt, { output, allContexts: options.allContexts });
-  }
-  if (sub === "prune") {
-    if (options.output !== undefined) throw new UsageError("-o is a flag of lv box list");
-    return await boxPrune(rt, options);
-  }
-  throw new UsageError(
-    sub ? `unknown box subcommand "${sub}"` : "lv box needs a subcommand",
-    "use lv box list or lv box prune [--dry-run]",
-  );
 }

@@ -26,7 +26,8 @@ Commands:
                        libvirt snapshots of a domain
   config SUBCOMMAND    contexts (libvirt hosts): set-context, use-context, get-contexts,
                        current-context, delete-context, view
-  box list|prune       base volumes of boxes and what uses them; remove unused ones
+  box SUBCOMMAND       list, prune: base volumes and what uses them; add, outdated, update: Vagrant
+                       catalog boxes (USER/NAME) fetched ahead, checked for and moved to new versions
   controller           run the controllers until stopped (heals drift)
   doctor               check this host and print the fix for each problem
   explain KIND[.FIELD] document a kind or field
@@ -49,6 +50,9 @@ Exit codes: 0 ok, 1 failure, 2 usage or validation error.
 const USAGE: Record<string, string> = {
   box: `Usage: lv box list [-o table|wide|json] [-A]
        lv box prune [--dry-run] [--timeout=10m] [-A]
+       lv box add USER/NAME|URL [--version CONSTRAINT]
+       lv box outdated
+       lv box update NAME [--timeout=10m]
 
 Boxes are uploaded once per pool as base volumes (box-NAME, box-NAME-2, ... for a box with several disks)
 and shared by the copy-on-write Volumes made on them.
@@ -59,6 +63,13 @@ list    every Box's base volumes, per pool: size, format, and what uses them (US
 prune   deletes the Boxes nothing uses (their volumes with them, waiting like lv delete) and the orphaned
         box volumes nothing uses; prints what it removed. --dry-run prints the same and removes nothing.
         A volume named like a Box's that lv did not make (NameConflict) is never removed.
+add     resolves a Vagrant catalog box (USER/NAME at $LV_BOX_SERVER_URL, the config file's boxServerUrl or
+        Vagrant's public catalog; or a metadata JSON URL) to the newest version matching --version
+        (1.2.3, ">= 4.0, < 5.0", "~> 4.3") with a libvirt provider for this host, or takes a .box URL, and
+        downloads it into lv's cache with a progress bar: a Box using it later needs no download.
+outdated  the Boxes from a catalog whose spec.version now matches a newer version than the one they use.
+update  moves a Box to that version: uploaded as box-NAME-vVERSION; Volumes made before keep the old base
+        volume, which stays while they use it; lv box prune removes it after.
 
 Pools looked at: "default" and every pool a Box, Volume or Domain names, on the selected context; with
 -A, on every context the store's objects live on.

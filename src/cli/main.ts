@@ -66,6 +66,7 @@ const FLAGS = {
     "all-contexts": { type: "boolean", short: "A" },
     "dry-run": { type: "boolean" },
     timeout: { type: "string" },
+    version: { type: "string" },
   },
   config: {
     ...COMMON,
@@ -327,13 +328,16 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
         return 0;
       }
       case "box": {
-        const { boxCommand } = await import("./box.ts");
+        const { boxCommand } = await import("./box_command.ts");
         await withRuntime(flags, output, (rt) =>
           boxCommand(rt, positionals[0], {
             output: flags.output as string | undefined,
             allContexts: !!flags["all-contexts"],
             dryRun: !!flags["dry-run"],
             timeoutMs: duration(flags, "timeout", APPLY_TIMEOUT_MS),
+            args: positionals.slice(1),
+            version: flags.version as string | undefined,
+            namespace,
           }));
         return 0;
       }

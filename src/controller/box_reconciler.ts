@@ -13,9 +13,25 @@ export function boxVolumeNameFor(box: Box): string {
   return boxDiskVolumeName(box, 1);
 }
 
-/** The pool volume of disk `n` (1-based) of a Box: box-NAME for the first, box-NAME-2, box-NAME-3, ... */
+/**
+ * The pool volume of disk `n` (1-based) of a Box: box-NAME for the first, box-NAME-2, box-NAME-3, ...; after
+ * `lv box update` the base carries the version (box-NAME-v1.2.0, box-NAME-v1.2.0-2), so the volumes of the
+ * version before stay for the overlays on them.
+ */
 export function boxDiskVolumeName(box: Box, n: number): string {
-  return n === 1 ? `box-${box.metadata.name}` : `box-${box.metadata.name}-${n}`;
+  const base = boxVolumeBase(box);
+  return n === 1 ? base : `${base}-${n}`;
+}
+
+/** The name of a Box's first volume: status.volumeBase (set by lv box update), else box-NAME. */
+export function boxVolumeBase(box: Box): string {
+  return box.status.volumeBase ?? `box-${box.metadata.name}`;
+}
+
+/** Which disk (1-based) a volume of this Box holds, from its name. */
+export function boxDiskNumber(box: Box, volume: string): number {
+  const m = volume.slice(boxVolumeBase(box).length).match(/^-(\d+)$/);
+  return m ? Number(m[1]) : 1;
 }
 
 /**
@@ -112,7 +128,7 @@ export const boxReconciler: Reconciler = {
         format: disk.format,
         virtualSize: disk.virtualSize,
       }]
-        .sort((a, b) => diskNumber(box, a.volume) - diskNumber(box, b.volume));
+        .sort((a, b) => boxDiskNumber(box, a.volume) - boxDiskNumber(box, b.volume));
       await writeStatus(ctx.store, box, (status) => {
         delete status.pendingVolume;
         status.disks = disks;
@@ -140,12 +156,6 @@ export const boxReconciler: Reconciler = {
     });
   },
 };
-
-/** Which disk (1-based) a volume of this Box holds, from its name. */
-function diskNumber(box: Box, volume: string): number {
-  const m = volume.slice(`box-${box.metadata.name}`.length).match(/^-(\d+)$/);
-  return m ? Number(m[1]) : 1;
-}
 
 /** vol-upload, with its byte progress shown through ctx.transfer; a failed upload says where it stopped. */
 async function upload(

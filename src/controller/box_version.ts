@@ -6,6 +6,7 @@
 import type { Box, BoxVersionStatus } from "../api/types.ts";
 import { BoxFetchError } from "../box/box_fault.ts";
 import { boxServerUrl, isCatalogName, isMetadataUrl, resolveCatalog } from "../box/catalog.ts";
+import { findVagrantHomeBox } from "../box/vagrant_home.ts";
 import { type ControllerContext, RetryableError, TerminalError } from "./context.ts";
 import { writeStatus } from "./object_ops.ts";
 
@@ -40,38 +41,58 @@ export async function fetchTarget(ctx: ControllerContext, box: Box): Promise<Fet
   if (!isCatalogSource(box)) return { source: box.spec.source, checksum: box.spec.checksum };
   let version = pinnedVersion(box);
   if (!version) {
-    let resolved;
-    try {
-      resolved = await resolveCatalog(box.spec.source, {
-        server: serverFor(ctx),
-        constraint: box.spec.version,
-      });
-    } catch (e) {
-      throw asBoxCondition(e);
-    }
-    version = {
-      version: resolved.version,
-      url: resolved.url,
-      checksum: resolved.checksum,
-      from: resolved.catalog,
-      source: box.spec.source,
-      constraint: box.spec.version,
-    };
+    version = await fromVagrantHome(box) ?? await fromCatalog(ctx, box);
     const pinned = version;
     await writeStatus(ctx.store, box, (status) => {
       status.version = pinned;
     });
     box.status.version = pinned;
-    await ctx.event(
-      box,
-      "Normal",
-      "Resolved",
-      `${box.spec.source}${
-        box.spec.version ? ` (${box.spec.version})` : ""
-      } is version ${pinned.version}: ${pinned.url}`,
-    );
+    const wanted = `${box.spec.source}${box.spec.version ? ` (${box.spec.version})` : ""}`;
+    const where = pinned.from === FROM_VAGRANT_HOME
+      ? `${pinned.url}, already downloaded by Vagrant`
+      : pinned.url;
+    await ctx.event(box, "Normal", "Resolved", `${wanted} is version ${pinned.version}: ${where}`);
   }
-  return { source: version.url, checksum: box.spec.checksum ?? version.checksum, version };
+  // A box from Vagrant's directory is used as it is there: the catalog's checksum was checked by Vagrant.
+  const checksum = version.from === FROM_VAGRANT_HOME ? undefined : box.spec.checksum ?? version.checksum;
+  return { source: version.url, checksum, version };
+}
+
+/** status.version.from of a box found in $VAGRANT_HOME/boxes. */
+export const FROM_VAGRANT_HOME = "vagrant-home";
+
+/** A matching version Vagrant already downloaded (catalog names only: a metadata URL names no box). */
+async function fromVagrantHome(box: Box): Promise<BoxVersionStatus | undefined> {
+  if (!isCatalogName(box.spec.source)) return undefined;
+  const found = await findVagrantHomeBox(box.spec.source, { constraint: box.spec.version });
+  if (!found) return undefined;
+  return {
+    version: found.version,
+    url: found.dir,
+    from: FROM_VAGRANT_HOME,
+    source: box.spec.source,
+    constraint: box.spec.version,
+  };
+}
+
+async function fromCatalog(ctx: ControllerContext, box: Box): Promise<BoxVersionStatus> {
+  let resolved;
+  try {
+    resolved = await resolveCatalog(box.spec.source, {
+      server: serverFor(ctx),
+      constraint: box.spec.version,
+    });
+  } catch (e) {
+    throw asBoxCondition(e);
+  }
+  return {
+    version: resolved.version,
+    url: resolved.url,
+    checksum: resolved.checksum,
+    from: resolved.catalog,
+    source: box.spec.source,
+    constraint: box.spec.version,
+  };
 }
 
 /** A catalog or download fault as the error the manager turns into the Box's Ready condition. */
@@ -79,4 +100,14 @@ export function asBoxCondition(e: unknown): unknown {
   if (!(e instanceof BoxFetchError)) return e;
   if (e.terminal) return new TerminalError(e.reason, e.message);
   return new RetryableError(e.reason, e.message, { cause: e });
+}
+
+/**
+ * A Box's origin for lv box list: `generic/debian12 4.3.12` from a catalog, `generic/debian12 4.3.12 (vagrant)`
+ * from $VAGRANT_HOME, else the source (only its file name unless `full`).
+ */
+export function boxOrigin(box: Box, full = false): string {
+  const v = box.status.version;
+  if (v) return `${box.spec.source} ${v.version}${v.from === FROM_VAGRANT_HOME ? " (vagrant)" : ""}`;
+  return full ? box.spec.source : box.spec.source.replace(/[?#].*$/, "").split("/").pop() || box.spec.source;
 }

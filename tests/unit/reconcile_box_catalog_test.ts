@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { join } from "node:path";
 import type { Box } from "../../src/api/types.ts";
 import { RetryableError, TerminalError } from "../../src/controller/context.ts";
 import {
@@ -26,6 +27,8 @@ type Route = (req: Request) => Response | Promise<Response>;
 
 interface Lab {
   h: Harness;
+  /** $VAGRANT_HOME for the test: empty unless the test puts boxes there. */
+  vagrantHome: string;
   base: string;
   /** Paths requested, in order. */
   seen: string[];
@@ -67,10 +70,16 @@ async function withCatalogBox(
   lab.routes = routes(lab.base);
   lab.h = await newHarness({ defaultPool: true });
   lab.h.ctx.boxServerUrl = lab.base;
+  lab.vagrantHome = await Deno.makeTempDir({ prefix: "lv-vagrant-home-" });
+  const before = Deno.env.get("VAGRANT_HOME");
+  Deno.env.set("VAGRANT_HOME", lab.vagrantHome);
   try {
     await createAll(lab.h, [example<Box>("Box", "tiny", edit)]);
     await fn(lab);
   } finally {
+    if (before === undefined) Deno.env.delete("VAGRANT_HOME");
+    else Deno.env.set("VAGRANT_HOME", before);
+    await Deno.remove(lab.vagrantHome, { recursive: true });
     await lab.h.close();
     await server.shutdown();
   }
@@ -228,5 +237,56 @@ Deno.test("boxReconciler: a download cut in the middle is retried and resumes; n
     await converge(h, [["Box", "tiny"]]);
     const box = await mustGet<Box>(h, "Box", "tiny");
     assert.equal(box.status.sha256, DIGEST);
+  });
+});
+
+/** Puts an unpacked libvirt box of tiny.img where Vagrant keeps version `version` of `name`. */
+async function vagrantBox(home: string, name: string, version: string, arch?: string): Promise<string> {
+  const dir = join(
+    home,
+    "boxes",
+    name.replace("/", "-VAGRANTSLASH-"),
+    version,
+    ...(arch ? [arch] : []),
+    "libvirt",
+  );
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.copyFile(TINY_IMG, join(dir, "box.img"));
+  await Deno.writeTextFile(
+    join(dir, "metadata.json"),
+    JSON.stringify({ provider: "libvirt", format: "raw" }),
+  );
+  return dir;
+}
+
+Deno.test("boxReconciler uses a matching box from $VAGRANT_HOME/boxes without any request", async () => {
+  await withCatalogBox(catalogName("~> 1.0"), (base) => ({
+    "/lv-test/tiny": () => Response.json(metadata(base, ["1.0.0", "1.9.0"])),
+  }), async ({ h, seen, vagrantHome }) => {
+    await vagrantBox(vagrantHome, "lv-test/tiny", "1.1.0", "amd64");
+    const newest = await vagrantBox(vagrantHome, "lv-test/tiny", "1.5.0"); // Vagrant before 2.4: no arch level
+    await vagrantBox(vagrantHome, "lv-test/tiny", "1.8.0", "arm64"); // another architecture
+    await vagrantBox(vagrantHome, "lv-test/tiny", "2.0.0", "amd64"); // outside the constraint
+    await vagrantBox(vagrantHome, "lv-test/other", "1.7.0", "amd64"); // another box
+    await converge(h, [["Box", "tiny"]]);
+    const box = await mustGet<Box>(h, "Box", "tiny");
+    assert.equal(ready(box)?.status, "True");
+    assert.equal(box.status.version?.version, "1.5.0");
+    assert.equal(box.status.version?.from, "vagrant-home");
+    assert.equal(box.status.version?.url, newest);
+    assert.deepEqual(h.fake.volume("default", "box-tiny")!.uploads, [join(newest, "box.img")]);
+    assert.deepEqual(seen, [], "no request to the catalog or for a box");
+  });
+});
+
+Deno.test("boxReconciler goes to the catalog when no box in $VAGRANT_HOME matches the constraint", async () => {
+  await withCatalogBox(catalogName(">= 1.9"), (base) => ({
+    "/lv-test/tiny": () => Response.json(metadata(base, ["1.0.0", "1.9.0"])),
+    "/boxes/1.9.0.img": serveImage,
+  }), async ({ h, seen, vagrantHome }) => {
+    await vagrantBox(vagrantHome, "lv-test/tiny", "1.5.0", "amd64");
+    await converge(h, [["Box", "tiny"]]);
+    assert.equal((await mustGet<Box>(h, "Box", "tiny")).status.version?.version, "1.9.0");
+    assert.deepEqual(seen, ["/lv-test/tiny", "/boxes/1.9.0.img"]);
   });
 });
