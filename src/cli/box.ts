@@ -8,7 +8,7 @@
  * volume something still boots from is never pruned.
  */
 import type { AnyResource, Box, Volume } from "../api/types.ts";
-import { boxDiskNumber, boxDisks, boxVolumeBase } from "../controller/box_reconciler.ts";
+import { boxDiskOf, boxDisks, isBoxPoolVolume, isBoxVolumeOf } from "../api/box_volumes.ts";
 import { boxOrigin } from "../controller/box_version.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import { VirshError } from "../libvirt/virsh.ts";
@@ -162,7 +162,7 @@ function rowsOf(inv: Inventory, rt: Runtime): BoxVolumeRow[] {
       });
       continue;
     }
-    const diskOf = (name: string) => boxDiskNumber(box, name);
+    const diskOf = (name: string) => boxDiskOf(box, name);
     names.sort((a, b) => diskOf(a) - diskOf(b));
     for (const name of names) {
       const disk = diskOf(name);
@@ -187,7 +187,7 @@ function rowsOf(inv: Inventory, rt: Runtime): BoxVolumeRow[] {
   for (const side of inv.sides) {
     for (const [pool, states] of side.pools) {
       for (const state of states) {
-        if (!state.name.startsWith("box-") || recorded.has(`${side.context}\0${pool}\0${state.name}`)) {
+        if (!isBoxPoolVolume(state.name) || recorded.has(`${side.context}\0${pool}\0${state.name}`)) {
           continue;
         }
         rows.push({
@@ -333,7 +333,7 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
     if (r.box !== undefined || r.usedBy.length > 0) return false;
     return !inv.boxes.some((b) =>
       (rt.contextOf(b) ?? "") === r.context && b.spec.pool === r.pool &&
-      new RegExp(`^${escapeRegExp(boxVolumeBase(b))}(-\\d+)?$`).test(r.volume)
+      isBoxVolumeOf(b, r.volume)
     );
   });
 
@@ -381,8 +381,4 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
       formatBytes(freed)
     } on disk${dry}\n`,
   );
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

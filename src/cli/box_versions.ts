@@ -20,7 +20,7 @@ import {
   type ResolvedVersion,
 } from "../box/catalog.ts";
 import { newestFirst, parseVersionConstraint } from "../box/vagrant_version.ts";
-import { boxDisks } from "../controller/box_reconciler.ts";
+import { boxDisks } from "../api/box_volumes.ts";
 import { writeStatus } from "../controller/object_ops.ts";
 import { keyOf } from "../store/store.ts";
 import { awaitObjects, readiness } from "./await_objects.ts";

@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
 import { type AuthContext, type Connection, Server, utils } from "ssh2";
 import type { Box, Domain } from "../../src/api/types.ts";
-import { privateKeyPath } from "../../src/controller/guest.ts";
+import { privateKeyPath } from "../../src/guest/key_files.ts";
 import { GuestConnection } from "../../src/guest/ssh_client.ts";
 import {
   insecureKeyPath,
