@@ -22,7 +22,7 @@ import {
 import { newestFirst, parseVersionConstraint } from "../box/vagrant_version.ts";
 import { boxDisks } from "../api/box_volumes.ts";
 import { writeStatus } from "../controller/object_ops.ts";
-import { keyOf } from "../store/store.ts";
+import { keyOf, type Store } from "../store/store.ts";
 import { awaitObjects, readiness } from "./await_objects.ts";
 import { CommandFailed, UsageError } from "./errors.ts";
 import { renderTable } from "./printers.ts";
@@ -174,7 +174,21 @@ export async function boxUpdate(
   }
   const next = check.newest!;
   const old = boxDisks(box).map((d) => d.volume);
-  await writeStatus(rt.store, box, (status) => {
+  await startUpdate(rt.store, box, next);
+  rt.output.out(
+    `box/${name} updated from ${check.current ?? "-"} to ${next.version}${
+      old.length ? `; ${old.join(", ")} kept while volumes use them (lv box prune removes them after)` : ""
+    }\n`,
+  );
+  await awaitObjects(rt, [keyOf(box)], readiness, { timeoutMs: options.timeoutMs, what: "be Ready" });
+}
+
+/**
+ * Pins a Box to `next` and clears what it recorded as uploaded, so the controller uploads `next` under new
+ * volume names (box-NAME-vVERSION); the volumes of before are no longer the Box's.
+ */
+export async function startUpdate(store: Store, box: Box, next: ResolvedVersion): Promise<void> {
+  await writeStatus(store, box, (status) => {
     status.version = {
       version: next.version,
       url: next.url,
@@ -183,7 +197,7 @@ export async function boxUpdate(
       source: box.spec.source,
       constraint: box.spec.version,
     };
-    status.volumeBase = `box-${name}-v${next.version}`;
+    status.volumeBase = `box-${box.metadata.name}-v${next.version}`;
     for (
       const field of ["volume", "path", "format", "virtualSize", "disks", "sha256", "privateKey", "usedBy"]
     ) {
@@ -197,10 +211,4 @@ export async function boxUpdate(
       message: `to version ${next.version}`,
     });
   });
-  rt.output.out(
-    `box/${name} updated from ${check.current ?? "-"} to ${next.version}${
-      old.length ? `; ${old.join(", ")} kept while volumes use them (lv box prune removes them after)` : ""
-    }\n`,
-  );
-  await awaitObjects(rt, [keyOf(box)], readiness, { timeoutMs: options.timeoutMs, what: "be Ready" });
 }

@@ -8,8 +8,20 @@ import { createHash } from "node:crypto";
 import type { Box, Volume } from "../../src/api/types.ts";
 import { boxPrune } from "../../src/cli/box.ts";
 import { boxCommand } from "../../src/cli/box_command.ts";
+import { startUpdate } from "../../src/cli/box_versions.ts";
 import { CommandFailed, UsageError } from "../../src/cli/errors.ts";
-import { converge, example, type Harness, key, mustGet, newHarness, ready, TINY_IMG } from "./harness.ts";
+import type { WaitingError } from "../../src/controller/context.ts";
+import {
+  converge,
+  example,
+  type Harness,
+  key,
+  mustGet,
+  newHarness,
+  pass,
+  ready,
+  TINY_IMG,
+} from "./harness.ts";
 
 const IMAGE = await Deno.readFile(TINY_IMG);
 const DIGEST = createHash("sha256").update(IMAGE).digest("hex");
@@ -168,5 +180,33 @@ Deno.test("lv box update: new overlays get the new base, the old one stays while
     await boxPrune(h.rt, { timeoutMs: 10_000 });
     assert.equal(h.fake.volume("default", "box-tiny"), undefined);
     assert.ok(h.fake.volume("default", "box-tiny-v1.1.0"));
+  });
+});
+
+Deno.test("while a Box is being updated, a Volume made on its old base stays Ready (no WaitingForBox)", async () => {
+  await withCatalog(async (w) => {
+    const { h } = w;
+    await h.store.create(tinyBox("~> 1.0"));
+    await h.store.create(example<Volume>("Volume", "web-data", (v) => {
+      v.spec.backingBox = "tiny";
+      delete v.spec.size;
+    }));
+    await converge(h, [["Box", "tiny"], ["Volume", "web-data"]]);
+    await startUpdate(h.store, await mustGet<Box>(h, "Box", "tiny"), {
+      version: "1.1.0",
+      url: "http://127.0.0.1:9/never.img",
+      catalog: "http://127.0.0.1:9/lv-test/tiny",
+    });
+    const r = await pass(h, "Volume", "web-data");
+    assert.equal(r.error, undefined, String(r.error));
+    assert.equal(ready(await mustGet<Volume>(h, "Volume", "web-data"))?.status, "True");
+    // A Volume still to be made waits for the new base.
+    await h.store.create(example<Volume>("Volume", "web-data", (v) => {
+      v.metadata.name = "later";
+      v.spec.backingBox = "tiny";
+      delete v.spec.size;
+    }));
+    const later = await pass(h, "Volume", "later");
+    assert.equal((later.error as WaitingError | undefined)?.reason, "WaitingForBox");
   });
 });
