@@ -279,7 +279,7 @@ const BOX_SPEC = obj<BoxSpec>(
   "Desired state of a Box: a base image uploaded once into a storage pool and shared read-only.",
   {
     source: str(
-      "Where the image comes from: a Vagrant catalog name USER/NAME (as in config.vm.box, e.g. generic/debian12: looked up at $LV_BOX_SERVER_URL, else the config file's boxServerUrl, else Vagrant's public catalog; a matching box already in $VAGRANT_HOME/boxes is used without a download), the http(s) URL of a box metadata JSON file (a self-hosted catalog, path ending in .json), a local path or an http(s) URL of a qcow2 or raw image, or of a Vagrant libvirt .box (a tar archive, plain or gzip/bzip2/xz-compressed, holding box.img and metadata.json).",
+      "Where the image comes from: a Vagrant catalog name USER/NAME (as in config.vm.box, e.g. generic/debian12: looked up at $LV_BOX_SERVER_URL, else the config file's boxServerUrl, else Vagrant's public catalog; a matching box already in $VAGRANT_HOME/boxes is used without a download), the http(s) URL of a box metadata JSON file (a self-hosted catalog: a path ending in .json, or any http(s) URL given with a version), a local path or an http(s) URL of a qcow2 or raw image, or of a Vagrant libvirt .box (a tar archive, plain or gzip/bzip2/xz-compressed, holding box.img and metadata.json).",
       { required: true, format: "box-source" },
     ),
     version: str(

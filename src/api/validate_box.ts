@@ -1,11 +1,11 @@
 /**
- * Rules of a Box that relate its fields: a version constraint needs a catalog source (USER/NAME or a
- * metadata JSON URL).
+ * Rules of a Box that relate its fields: a version constraint needs a catalog source (USER/NAME, or an
+ * http(s) URL, which a version makes a metadata JSON URL).
  *
  * @module
  */
 
-import { isCatalogName, isMetadataUrl } from "../box/catalog.ts";
+import { isCatalogName } from "../box/catalog.ts";
 import type { ProblemCollector } from "./problem.ts";
 import type { Box } from "./types.ts";
 import type { Loose } from "./validate.ts";
@@ -14,10 +14,10 @@ import type { Loose } from "./validate.ts";
 export function checkBox(box: Loose<Box>, r: ProblemCollector): void {
   const spec = box.spec;
   if (spec?.version === undefined || spec.source === undefined) return;
-  if (!isCatalogName(spec.source) && !isMetadataUrl(spec.source)) {
+  if (!isCatalogName(spec.source) && !/^https?:\/\//i.test(spec.source)) {
     r.report(["spec", "version"], {
       message:
-        "needs a catalog source: a Vagrant box name USER/NAME or the URL of a box metadata JSON file (a .box or image has one version)",
+        "needs a catalog source: a Vagrant box name USER/NAME or the http(s) URL of a box metadata JSON file (a local .box or image has one version)",
       value: spec.version,
     });
   }

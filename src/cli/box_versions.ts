@@ -21,6 +21,7 @@ import {
 } from "../box/catalog.ts";
 import { newestFirst, parseVersionConstraint } from "../box/vagrant_version.ts";
 import { boxDisks } from "../api/box_volumes.ts";
+import { isCatalogSource } from "../controller/box_version.ts";
 import { writeStatus } from "../controller/object_ops.ts";
 import { keyOf, type Store } from "../store/store.ts";
 import { awaitObjects, readiness } from "./await_objects.ts";
@@ -42,7 +43,8 @@ export async function boxAdd(
   if (!source) {
     throw new UsageError("lv box add needs a box: USER/NAME, or the URL of a .box or metadata JSON");
   }
-  const catalog = isCatalogName(source) || isMetadataUrl(source);
+  const catalog = isCatalogName(source) || isMetadataUrl(source) ||
+    (options.version !== undefined && /^https?:\/\//i.test(source));
   if (options.version !== undefined) {
     if (!catalog) throw new UsageError("--version needs a catalog box (USER/NAME or a metadata JSON URL)");
     const parsed = parseVersionConstraint(options.version);
@@ -115,7 +117,7 @@ async function catalogBoxes(rt: Runtime, namespace: string, name?: string): Prom
   const all = (await rt.store.list("Box", { namespace })) as Box[];
   return all.filter((b) =>
     (name === undefined || b.metadata.name === name) &&
-    (isCatalogName(b.spec.source) || isMetadataUrl(b.spec.source))
+    isCatalogSource(b)
   );
 }
 

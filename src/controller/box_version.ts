@@ -17,9 +17,13 @@ export interface FetchTarget {
   version?: BoxVersionStatus;
 }
 
-/** Whether a Box's source goes through a catalog. */
+/**
+ * Whether a Box's source goes through a catalog: USER/NAME, a URL ending in .json, or any http(s) URL with a
+ * version constraint (a self-hosted catalog's metadata, wherever it is served).
+ */
 export function isCatalogSource(box: Box): boolean {
-  return isCatalogName(box.spec.source) || isMetadataUrl(box.spec.source);
+  return isCatalogName(box.spec.source) || isMetadataUrl(box.spec.source) ||
+    (box.spec.version !== undefined && /^https?:\/\//i.test(box.spec.source));
 }
 
 /** The version status.version holds, when it was resolved for the current spec. */

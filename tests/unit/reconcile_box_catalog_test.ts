@@ -290,3 +290,26 @@ Deno.test("boxReconciler goes to the catalog when no box in $VAGRANT_HOME matche
     assert.deepEqual(seen, ["/lv-test/tiny", "/boxes/1.9.0.img"]);
   });
 });
+
+Deno.test("boxReconciler reads any http(s) URL given with a version as a self-hosted catalog's metadata", async () => {
+  let base = "";
+  await withCatalogBox((b) => {
+    b.spec.source = "PLACEHOLDER";
+    b.spec.version = "< 2";
+  }, (url) => {
+    base = url;
+    return {
+      "/self-hosted/tiny": () => Response.json(metadata(url, ["1.0.0", "1.2.0", "2.0.0"])),
+      "/boxes/1.2.0.img": serveImage,
+    };
+  }, async ({ h, seen }) => {
+    const box = await mustGet<Box>(h, "Box", "tiny");
+    box.spec.source = `${base}/self-hosted/tiny`;
+    await h.store.update(box);
+    await converge(h, [["Box", "tiny"]]);
+    const done = await mustGet<Box>(h, "Box", "tiny");
+    assert.equal(done.status.version?.version, "1.2.0");
+    assert.equal(done.status.version?.from, `${base}/self-hosted/tiny`);
+    assert.deepEqual(seen, ["/self-hosted/tiny", "/boxes/1.2.0.img"]);
+  });
+});

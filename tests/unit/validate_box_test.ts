@@ -21,6 +21,7 @@ Deno.test("Box.spec.version takes Vagrant constraints with a catalog name or met
       ["generic/debian12", "~> 4.3"],
       ["generic/debian12", ">= 4.0, < 5.0"],
       ["https://boxes.example.test/debian.json", "1.2.3"],
+      ["https://boxes.example.test/catalog/debian", ">= 1"],
     ]
   ) {
     const { resources, problems } = parseManifests(box(source, version), "box.yaml");
