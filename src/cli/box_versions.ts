@@ -21,7 +21,7 @@ import {
 } from "../box/catalog.ts";
 import { newestFirst, parseVersionConstraint } from "../box/vagrant_version.ts";
 import { boxDisks } from "../api/box_volumes.ts";
-import { isCatalogSource } from "../controller/box_version.ts";
+import { isCatalogSource, moveToVersion } from "../controller/box_version.ts";
 import { writeStatus } from "../controller/object_ops.ts";
 import { keyOf, type Store } from "../store/store.ts";
 import { awaitObjects, readiness } from "./await_objects.ts";
@@ -199,12 +199,7 @@ export async function startUpdate(store: Store, box: Box, next: ResolvedVersion)
       source: box.spec.source,
       constraint: box.spec.version,
     };
-    status.volumeBase = `box-${box.metadata.name}-v${next.version}`;
-    for (
-      const field of ["volume", "path", "format", "virtualSize", "disks", "sha256", "privateKey", "usedBy"]
-    ) {
-      delete status[field];
-    }
+    moveToVersion(status as Box["status"], box.metadata.name, next.version);
     status.phase = "Pending";
     setCondition(status, {
       type: "Ready",

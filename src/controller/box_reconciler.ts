@@ -5,7 +5,7 @@ import type { Box, BoxDiskStatus } from "../api/types.ts";
 import { type BoxDiskImage, BoxSourceError, resolveBoxSource } from "../box/box_source.ts";
 import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
 import { type ControllerContext, TerminalError } from "./context.ts";
-import { asBoxCondition, fetchTarget } from "./box_version.ts";
+import { asBoxCondition, fetchTarget, repinChangedSpec } from "./box_version.ts";
 import { kindReconciler } from "./kind_reconciler.ts";
 import { setReady, writeStatus } from "./object_ops.ts";
 import { claimVolume, deleteVolumeOf, ensurePool, recordIntent } from "./storage.ts";
@@ -16,6 +16,7 @@ export const boxReconciler = kindReconciler<Box>({
   async reconcileNormal(box, ctx) {
     await ensurePool(ctx.libvirtFor(box), box.spec.pool);
     // Uploaded completely before (status.volume is written last): only look that every disk is still there.
+    await repinChangedSpec(ctx, box);
     if (box.status.volume && await stillUploaded(ctx, box)) return;
     const target = await fetchTarget(ctx, box);
     let image;

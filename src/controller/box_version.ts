@@ -43,23 +43,60 @@ export function serverFor(ctx: ControllerContext): string {
  */
 export async function fetchTarget(ctx: ControllerContext, box: Box): Promise<FetchTarget> {
   if (!isCatalogSource(box)) return { source: box.spec.source, checksum: box.spec.checksum };
-  let version = pinnedVersion(box);
-  if (!version) {
-    version = await fromVagrantHome(box) ?? await fromCatalog(ctx, box);
-    const pinned = version;
-    await writeStatus(ctx.store, box, (status) => {
-      status.version = pinned;
-    });
-    box.status.version = pinned;
-    const wanted = `${box.spec.source}${box.spec.version ? ` (${box.spec.version})` : ""}`;
-    const where = pinned.from === FROM_VAGRANT_HOME
-      ? `${pinned.url}, already downloaded by Vagrant`
-      : pinned.url;
-    await ctx.event(box, "Normal", "Resolved", `${wanted} is version ${pinned.version}: ${where}`);
-  }
+  const version = pinnedVersion(box) ?? await pinVersion(ctx, box);
   // A box from Vagrant's directory is used as it is there: the catalog's checksum was checked by Vagrant.
   const checksum = version.from === FROM_VAGRANT_HOME ? undefined : box.spec.checksum ?? version.checksum;
   return { source: version.url, checksum, version };
+}
+
+/**
+ * A catalog Box uploaded for a spec that has changed since (source or version): pinned again. Another
+ * version than the one uploaded moves the Box to it as `lv box update` does (new base volumes beside the
+ * old ones, which stay for the overlays on them); the same version only records the new spec.
+ */
+export async function repinChangedSpec(ctx: ControllerContext, box: Box): Promise<void> {
+  if (box.status.version && isCatalogSource(box) && !pinnedVersion(box)) await pinVersion(ctx, box);
+}
+
+/** Resolves the spec's version (Vagrant's boxes first, then the catalog) and records it in status.version. */
+async function pinVersion(ctx: ControllerContext, box: Box): Promise<BoxVersionStatus> {
+  const before = box.status.version;
+  const next = await fromVagrantHome(box) ?? await fromCatalog(ctx, box);
+  const moved = box.status.volume !== undefined && before !== undefined &&
+    (before.version !== next.version || before.url !== next.url);
+  const record = (status: Box["status"]) => {
+    status.version = next;
+    if (moved) moveToVersion(status as Box["status"], box.metadata.name, next.version);
+  };
+  await writeStatus(ctx.store, box, (status) => record(status as Box["status"]));
+  record(box.status);
+  const wanted = `${box.spec.source}${box.spec.version ? ` (${box.spec.version})` : ""}`;
+  const where = next.from === FROM_VAGRANT_HOME ? `${next.url}, already downloaded by Vagrant` : next.url;
+  await ctx.event(box, "Normal", "Resolved", `${wanted} is version ${next.version}: ${where}`);
+  return next;
+}
+
+/**
+ * Points a Box's status at a new version's volumes (box-NAME-vVERSION) and forgets what it recorded as
+ * uploaded, so the controller uploads that version beside the old volumes; those stay while overlays use
+ * them and `lv box prune` removes them after.
+ */
+export function moveToVersion(status: Box["status"], boxName: string, version: string): void {
+  status.volumeBase = `box-${boxName}-v${version}`;
+  for (
+    const field of [
+      "volume",
+      "path",
+      "format",
+      "virtualSize",
+      "disks",
+      "sha256",
+      "privateKey",
+      "usedBy",
+    ] as const
+  ) {
+    delete status[field];
+  }
 }
 
 /** status.version.from of a box found in $VAGRANT_HOME/boxes. */

@@ -313,3 +313,31 @@ Deno.test("boxReconciler reads any http(s) URL given with a version as a self-ho
     assert.deepEqual(seen, ["/self-hosted/tiny", "/boxes/1.2.0.img"]);
   });
 });
+
+Deno.test("boxReconciler pins again when spec.version changes: the same version records it, another moves the base", async () => {
+  await withCatalogBox(catalogName("~> 1.0"), (base) => ({
+    "/lv-test/tiny": () => Response.json(metadata(base, ["1.0.0", "1.2.0", "2.0.0"])),
+    "/boxes/1.2.0.img": serveImage,
+    "/boxes/2.0.0.img": serveImage,
+  }), async ({ h, seen }) => {
+    await converge(h, [["Box", "tiny"]]);
+    const edit = async (version: string) => {
+      const box = await mustGet<Box>(h, "Box", "tiny");
+      box.spec.version = version;
+      await h.store.update(box);
+      await converge(h, [["Box", "tiny"]]);
+      return await mustGet<Box>(h, "Box", "tiny");
+    };
+    const mark = h.fake.mark();
+    const same = await edit("~> 1.2");
+    assert.deepEqual([same.status.version?.version, same.status.version?.constraint], ["1.2.0", "~> 1.2"]);
+    assert.equal(same.status.volume, "box-tiny");
+    assert.deepEqual(h.fake.mutations(mark), [], "the same version is not uploaded again");
+    const moved = await edit(">= 2");
+    assert.equal(moved.status.version?.version, "2.0.0");
+    assert.equal(moved.status.volume, "box-tiny-v2.0.0");
+    assert.ok(h.fake.volume("default", "box-tiny"), "the old base volume stays (lv box prune removes it)");
+    // Both versions are tiny.img with one checksum: the second is in the cache by digest, no download.
+    assert.deepEqual(seen, ["/lv-test/tiny", "/boxes/1.2.0.img", "/lv-test/tiny", "/lv-test/tiny"]);
+  });
+});
