@@ -4,27 +4,16 @@
  * new overlays to it while the old base volume stays for the overlay made before, until prune after.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import type { Box, Volume } from "../../src/api/types.ts";
 import { boxPrune } from "../../src/cli/box.ts";
 import { boxCommand } from "../../src/cli/box_command.ts";
 import { startUpdate } from "../../src/cli/box_versions.ts";
 import { CommandFailed, UsageError } from "../../src/cli/errors.ts";
 import type { WaitingError } from "../../src/controller/context.ts";
-import {
-  converge,
-  example,
-  type Harness,
-  key,
-  mustGet,
-  newHarness,
-  pass,
-  ready,
-  TINY_IMG,
-} from "./harness.ts";
+import { converge, example, type Harness, key, mustGet, newHarness, pass, ready } from "./harness.ts";
+import { TINY_BYTES, TINY_SHA256 } from "./box_files.ts";
 
-const IMAGE = await Deno.readFile(TINY_IMG);
-const DIGEST = createHash("sha256").update(IMAGE).digest("hex");
+const [IMAGE, DIGEST] = [TINY_BYTES, TINY_SHA256];
 
 interface World {
   h: Harness;
@@ -72,6 +61,16 @@ async function withCatalog(fn: (w: World) => Promise<void>): Promise<void> {
     await w.h.close();
     await server.shutdown();
   }
+}
+
+/** Box tiny (~> 1.0, so 1.0.0) and the Volume web-data made on it, converged. */
+async function boxWithOverlay(h: Harness): Promise<void> {
+  await h.store.create(tinyBox("~> 1.0"));
+  await h.store.create(example<Volume>("Volume", "web-data", (v) => {
+    v.spec.backingBox = "tiny";
+    delete v.spec.size;
+  }));
+  await converge(h, [["Box", "tiny"], ["Volume", "web-data"]]);
 }
 
 const tinyBox = (version?: string) =>
@@ -134,12 +133,7 @@ Deno.test("lv box outdated lists a Box once its catalog gains a version its cons
 Deno.test("lv box update: new overlays get the new base, the old one stays while used, prune removes it after", async () => {
   await withCatalog(async (w) => {
     const { h } = w;
-    await h.store.create(tinyBox("~> 1.0"));
-    await h.store.create(example<Volume>("Volume", "web-data", (v) => {
-      v.spec.backingBox = "tiny";
-      delete v.spec.size;
-    }));
-    await converge(h, [["Box", "tiny"], ["Volume", "web-data"]]);
+    await boxWithOverlay(h);
     const oldPath = (await mustGet<Box>(h, "Box", "tiny")).status.path!;
 
     await boxCommand(h.rt, "update", { args: ["tiny"], timeoutMs: 20_000 });
@@ -186,12 +180,7 @@ Deno.test("lv box update: new overlays get the new base, the old one stays while
 Deno.test("while a Box is being updated, a Volume made on its old base stays Ready (no WaitingForBox)", async () => {
   await withCatalog(async (w) => {
     const { h } = w;
-    await h.store.create(tinyBox("~> 1.0"));
-    await h.store.create(example<Volume>("Volume", "web-data", (v) => {
-      v.spec.backingBox = "tiny";
-      delete v.spec.size;
-    }));
-    await converge(h, [["Box", "tiny"], ["Volume", "web-data"]]);
+    await boxWithOverlay(h);
     await startUpdate(h.store, await mustGet<Box>(h, "Box", "tiny"), {
       version: "1.1.0",
       url: "http://127.0.0.1:9/never.img",

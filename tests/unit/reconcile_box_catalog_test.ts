@@ -4,7 +4,6 @@
  * condition with the URL and creates no volume. Against a catalog and box server on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Box } from "../../src/api/types.ts";
 import { RetryableError, TerminalError } from "../../src/controller/context.ts";
@@ -19,9 +18,9 @@ import {
   ready,
   TINY_IMG,
 } from "./harness.ts";
+import { TINY_BYTES, TINY_SHA256 } from "./box_files.ts";
 
-const IMAGE = await Deno.readFile(TINY_IMG);
-const DIGEST = createHash("sha256").update(IMAGE).digest("hex");
+const [IMAGE, DIGEST] = [TINY_BYTES, TINY_SHA256];
 
 type Route = (req: Request) => Response | Promise<Response>;
 
