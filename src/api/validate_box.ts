@@ -8,7 +8,7 @@
 import { isCatalogName } from "../box/catalog.ts";
 import type { ProblemCollector } from "./problem.ts";
 import type { Box } from "./types.ts";
-import type { Loose } from "./validate.ts";
+import type { Loose } from "./loose.ts";
 
 /** Checks a walked Box (fields that failed their own checks are absent). */
 export function checkBox(box: Loose<Box>, r: ProblemCollector): void {

@@ -32,7 +32,8 @@ import {
 } from "../api/problem.ts";
 import { MiB } from "../api/quantity.ts";
 import type { AnyResource } from "../api/types.ts";
-import { type Loose, MAX_PROBLEMS, type SpecDefaults, validateResource } from "../api/validate.ts";
+import type { Loose } from "../api/loose.ts";
+import { MAX_PROBLEMS, type SpecDefaults, validateResource } from "../api/validate.ts";
 import { checkReferences, NO_LOOKUP } from "../api/validate_references.ts";
 
 /** Largest manifest file accepted, in bytes. */
