@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isCatalogName } from "../box/catalog.ts";
+import { isCatalogName } from "./box_catalog_names.ts";
 import type { ProblemCollector } from "./problem.ts";
 import type { Box } from "./types.ts";
 import type { Loose } from "./loose.ts";

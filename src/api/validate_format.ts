@@ -10,7 +10,7 @@
  * @module
  */
 
-import { parseVersionConstraint } from "../box/vagrant_version.ts";
+import { parseVersionConstraint } from "./vagrant_version.ts";
 import { isMulticastMac, parseIPv4, parseMac, prefixFromNetmask } from "./validate_ipv4.ts";
 
 /** The string formats a field can have. */

@@ -7,7 +7,10 @@
  */
 import { BoxFetchError } from "./box_fault.ts";
 import { httpGet } from "./http_get.ts";
-import { newestFirst, parseVersionConstraint, versionSatisfies } from "./vagrant_version.ts";
+import { newestFirst, parseVersionConstraint, versionSatisfies } from "../api/vagrant_version.ts";
+import { isCatalogName } from "../api/box_catalog_names.ts";
+
+export { isCatalogName, isMetadataUrl } from "../api/box_catalog_names.ts";
 
 /** Vagrant's public catalog (Vagrant's DEFAULT_SERVER_URL). */
 export const DEFAULT_BOX_SERVER_URL = "https://vagrantcloud.com/api/v2/vagrant";
@@ -44,21 +47,6 @@ export interface ResolvedVersion {
   architecture?: string;
   /** The metadata URL it came from. */
   catalog: string;
-}
-
-/** `USER/NAME` with no scheme: a catalog name, as Vagrant reads `config.vm.box`. */
-export function isCatalogName(source: string): boolean {
-  return /^[A-Za-z0-9_][A-Za-z0-9_.-]*\/[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(source);
-}
-
-/** An http(s) URL of a metadata JSON file (a self-hosted catalog): its path ends in `.json`. */
-export function isMetadataUrl(source: string): boolean {
-  if (!/^https?:\/\//i.test(source)) return false;
-  try {
-    return new URL(source).pathname.toLowerCase().endsWith(".json");
-  } catch {
-    return false;
-  }
 }
 
 /** The server: $LV_BOX_SERVER_URL, else the config file's boxServerUrl, else Vagrant's public catalog. */

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { hostArchitecture } from "./catalog.ts";
-import { newestFirst, parseVersionConstraint, versionSatisfies } from "./vagrant_version.ts";
+import { newestFirst, parseVersionConstraint, versionSatisfies } from "../api/vagrant_version.ts";
 
 /** $VAGRANT_HOME, else ~/.vagrant.d. */
 export function vagrantHome(env: (name: string) => string | undefined = Deno.env.get): string {

@@ -19,7 +19,7 @@ import {
   resolveCatalog,
   type ResolvedVersion,
 } from "../box/catalog.ts";
-import { newestFirst, parseVersionConstraint } from "../box/vagrant_version.ts";
+import { newestFirst, parseVersionConstraint } from "../api/vagrant_version.ts";
 import { boxDisks } from "../api/box_volumes.ts";
 import { isCatalogSource, moveToVersion } from "../controller/box_version.ts";
 import { writeStatus } from "../controller/object_ops.ts";

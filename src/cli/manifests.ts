@@ -7,7 +7,7 @@ import type { SpecDefaults } from "../api/validate.ts";
 import { validateReferences } from "../api/validate_references.ts";
 import type { Store } from "../store/store.ts";
 import { InvalidInputError, UsageError } from "./errors.ts";
-import { isCatalogName } from "../box/catalog.ts";
+import { isCatalogName } from "../api/box_catalog_names.ts";
 
 async function expand(path: string): Promise<string[]> {
   if (path === "-") return ["-"];

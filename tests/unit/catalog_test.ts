@@ -15,7 +15,7 @@ import {
   isMetadataUrl,
   resolveCatalog,
 } from "../../src/box/catalog.ts";
-import { parseVersionConstraint, versionSatisfies } from "../../src/box/vagrant_version.ts";
+import { parseVersionConstraint, versionSatisfies } from "../../src/api/vagrant_version.ts";
 
 Deno.test("parseVersionConstraint() reads Vagrant's constraints, with RubyGems' ~>", async (t) => {
   const cases: [string, string[], string[]][] = [
