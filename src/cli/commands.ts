@@ -10,6 +10,8 @@ import { boxCommand } from "./commands/box.ts";
 import { configCommand } from "./commands/config.ts";
 import { controllerCommand } from "./commands/controller.ts";
 import { deleteCommand } from "./commands/delete.ts";
+import { diffCommand } from "./commands/diff.ts";
+import { editCommand } from "./commands/edit.ts";
 import { describeCommand } from "./commands/describe.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { explainCommand, schemaCommand } from "./commands/explain.ts";
@@ -58,6 +60,8 @@ const helpCommand = defineCommand({
 
 export const COMMANDS: readonly Command[] = [
   applyCommand,
+  diffCommand,
+  editCommand,
   getCommand,
   describeCommand,
   deleteCommand,

@@ -8,6 +8,7 @@ import { COMMANDS, findCommand, VERSION } from "./commands.ts";
 import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
 import { helpText, usageText } from "./help.ts";
 import { openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
+import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
 // Each command's module is imported when it runs (string literals: `deno compile` still bundles them), so
 // `lv get` does not load the controllers, ssh2 or the YAML library.
 
@@ -96,7 +97,8 @@ function report(e: unknown, output: Output): number {
     output.err(`error: ${e.message}\n`);
     return 1;
   }
-  output.err(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+  const said = isProgrammingError(e) ? programmingErrorMessage("running this command") : undefined;
+  output.err(`error: ${said ?? (e instanceof Error ? e.message : String(e))}\n`);
   if (Deno.env.get("LV_DEBUG") && e instanceof Error) output.err(`${e.stack}\n`);
   return 1;
 }

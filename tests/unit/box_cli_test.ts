@@ -8,7 +8,8 @@ import { boxList, boxPrune } from "../../src/cli/box.ts";
 import { boxCommand } from "../../src/cli/box_command.ts";
 import { UsageError } from "../../src/cli/errors.ts";
 import { makeMultiDiskBox } from "./box_files.ts";
-import { converge, example, type Harness, key, newHarness } from "./harness.ts";
+import { type CliHarness, newCliHarness } from "./cli_harness.ts";
+import { converge, example, key } from "./harness.ts";
 
 interface Captured {
   out: string[];
@@ -22,8 +23,8 @@ interface Captured {
  *   box-old        no Box: an orphan, used by nothing
  *   box-kept       no Box, but libvirt's legacy.img (not lv's) is an overlay on it
  */
-async function withWorld(fn: (h: Harness, c: Captured) => Promise<void>): Promise<void> {
-  const h = await newHarness({ defaultPool: true });
+async function withWorld(fn: (h: CliHarness, c: Captured) => Promise<void>): Promise<void> {
+  const h = await newCliHarness({ defaultPool: true });
   const dir = await Deno.makeTempDir({ prefix: "lv-boxcli-" });
   const c: Captured = { out: [], err: [] };
   h.rt.output = { out: (t) => c.out.push(t), err: (t) => c.err.push(t) };
@@ -61,7 +62,7 @@ async function withWorld(fn: (h: Harness, c: Captured) => Promise<void>): Promis
   }
 }
 
-function poolVolumes(h: Harness): string[] {
+function poolVolumes(h: CliHarness): string[] {
   return [...h.fake.pools.get("default")!.volumes.keys()].sort();
 }
 

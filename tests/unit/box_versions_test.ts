@@ -10,13 +10,14 @@ import { boxCommand } from "../../src/cli/box_command.ts";
 import { startUpdate } from "../../src/cli/box_versions.ts";
 import { CommandFailed, UsageError } from "../../src/cli/errors.ts";
 import type { WaitingError } from "../../src/controller/context.ts";
-import { converge, example, type Harness, key, mustGet, newHarness, pass, ready } from "./harness.ts";
+import { converge, example, key, mustGet, pass, ready } from "./harness.ts";
+import { type CliHarness, newCliHarness } from "./cli_harness.ts";
 import { TINY_BYTES, TINY_SHA256 } from "./box_files.ts";
 
 const [IMAGE, DIGEST] = [TINY_BYTES, TINY_SHA256];
 
 interface World {
-  h: Harness;
+  h: CliHarness;
   out: string[];
   err: string[];
   /** Paths the catalog server was asked for. */
@@ -47,7 +48,7 @@ async function withCatalog(fn: (w: World) => Promise<void>): Promise<void> {
     return new Response("not found", { status: 404 });
   });
   const base: string = `http://127.0.0.1:${server.addr.port}`;
-  w.h = await newHarness({ defaultPool: true });
+  w.h = await newCliHarness({ defaultPool: true });
   w.h.rt.boxServerUrl = base;
   w.h.ctx.boxServerUrl = base;
   w.h.rt.output = { out: (t) => w.out.push(t), err: (t) => w.err.push(t) };
@@ -64,7 +65,7 @@ async function withCatalog(fn: (w: World) => Promise<void>): Promise<void> {
 }
 
 /** Box tiny (~> 1.0, so 1.0.0) and the Volume web-data made on it, converged. */
-async function boxWithOverlay(h: Harness): Promise<void> {
+async function boxWithOverlay(h: CliHarness): Promise<void> {
   await h.store.create(tinyBox("~> 1.0"));
   await h.store.create(example<Volume>("Volume", "web-data", (v) => {
     v.spec.backingBox = "tiny";
