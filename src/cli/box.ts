@@ -12,7 +12,6 @@ import { isBoxVolumeOf } from "../api/box_volumes.ts";
 import { keyOf } from "../store/store.ts";
 import { inventory, rowsOf } from "./box_inventory.ts";
 import { deleteObjects } from "./delete.ts";
-import { UsageError } from "./errors.ts";
 import { bytes, renderTable } from "./printers.ts";
 import { formatBytes } from "./progress.ts";
 import type { Runtime } from "./runtime.ts";
@@ -159,32 +158,5 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
     } and ${orphans.length} orphaned volume${orphans.length === 1 ? "" : "s"}, ${
       formatBytes(freed)
     } on disk${dry}\n`,
-  );
-}
-
-/** `lv box list|prune`, after argument parsing: checks the subcommand and its flags, then runs it. */
-export async function boxCommand(
-  rt: Runtime,
-  sub: string | undefined,
-  options: { output?: string; allContexts?: boolean; dryRun?: boolean; timeoutMs?: number },
-): Promise<void> {
-  if (sub === "list") {
-    if (options.dryRun) throw new UsageError("--dry-run is a flag of lv box prune");
-    const output = options.output ?? "table";
-    if (output !== "table" && output !== "wide" && output !== "json") {
-      throw new UsageError(
-        `-o ${output} is not an output format of lv box list`,
-        "use one of: table, wide, json",
-      );
-    }
-    return await boxList(rt, { output, allContexts: options.allContexts });
-  }
-  if (sub === "prune") {
-    if (options.output !== undefined) throw new UsageError("-o is a flag of lv box list");
-    return await boxPrune(rt, options);
-  }
-  throw new UsageError(
-    sub ? `unknown box subcommand "${sub}"` : "lv box needs a subcommand",
-    "use lv box list or lv box prune [--dry-run]",
   );
 }
