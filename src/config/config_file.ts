@@ -4,6 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify } from "y
 import { closest, quoteSafe } from "../api/problem.ts";
 import { FORMATS } from "../api/validate_format.ts";
 import { writeFileAtomic } from "./write_file.ts";
+import { storeUrlProblem } from "./store_url.ts";
 import { ConfigError, type LvConfig, type LvContext, URI_PARTS } from "./config.ts";
 
 type FieldType = "string" | "port" | "boolean" | "driver";
@@ -79,8 +80,26 @@ export function parseConfig(text: string, file: string): LvConfig {
           if (isScalar(value) && typeof value.value === "string" && /^https?:\/\/[^\s/]+/.test(value.value)) {
             config.boxServerUrl = value.value;
           } else at(value, "boxServerUrl", "must be an http(s) URL of a Vagrant box catalog");
+        } else if (key === "store" || key === "storePassword") {
+          if (isScalar(value) && typeof value.value === "string") {
+            const problem = key === "store" ? storeUrlProblem(value.value) : undefined;
+            if (problem) at(value, key, problem);
+            else config[key] = value.value;
+          } else {at(
+              value,
+              key,
+              key === "store" ? "must be a store URL (etcd://host:2379)" : "must be a string",
+            );}
         } else {
-          const near = closest(key, ["currentContext", "contexts", "boxServerUrl", "apiVersion", "kind"]);
+          const near = closest(key, [
+            "currentContext",
+            "contexts",
+            "store",
+            "storePassword",
+            "boxServerUrl",
+            "apiVersion",
+            "kind",
+          ]);
           at(pair.key as never, key, `unknown field${near ? ` (did you mean "${near}"?)` : ""}`);
         }
       }
@@ -185,6 +204,8 @@ export function saveConfig(path: string, config: LvConfig): void {
   Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const doc: Record<string, unknown> = { apiVersion: "lv.dev/v1alpha1", kind: "Config" };
   if (config.currentContext) doc.currentContext = config.currentContext;
+  if (config.store) doc.store = config.store;
+  if (config.storePassword) doc.storePassword = config.storePassword;
   doc.contexts = config.contexts;
   if (config.boxServerUrl) doc.boxServerUrl = config.boxServerUrl;
   writeFileAtomic(path, stringify(doc), 0o600);
