@@ -10,4 +10,11 @@ shopt -s globstar nullglob
 deno cache --quiet mod.ts tests/**/*.ts
 LV_TEST_BOX_DIR=$(scripts/build_test_box.sh | tail -n 1)
 export LV_TEST_BOX_DIR
+# The box as stock public boxes are (Vagrant's insecure key, no vagrant_key), for the test that boots it.
+insecure=$([ $# -eq 0 ] && echo 1 || echo 0)
+for arg in "$@"; do case "$arg" in *vagrant_box_test.ts | tests | tests/ | tests/e2e | tests/e2e/) insecure=1 ;; esac; done
+if [ "$insecure" = 1 ]; then
+  LV_TEST_INSECURE_BOX_DIR=$(scripts/build_insecure_test_box.sh | tail -n 1)
+  export LV_TEST_INSECURE_BOX_DIR
+fi
 exec scripts/lab.sh -- deno test -A --no-check=remote "${@:-tests/}"

@@ -13,16 +13,38 @@ export function boxPoolVolumeName(boxName: string, n = 1): string {
   return n === 1 ? `${BOX_VOLUME_PREFIX}${boxName}` : `${BOX_VOLUME_PREFIX}${boxName}-${n}`;
 }
 
-/** Which disk (1-based) of the Box `boxName` the pool volume `volume` holds, read from its name. */
-export function boxPoolVolumeDisk(boxName: string, volume: string): number {
-  const m = volume.slice(boxPoolVolumeName(boxName).length).match(/^-(\d+)$/);
+/** Disk N of the volumes named BASE (disk 1) and BASE-N. */
+function diskOfBase(base: string, volume: string): number {
+  const m = volume.slice(base.length).match(/^-(\d+)$/);
   return m ? Number(m[1]) : 1;
 }
 
-/** Whether `volume` is named as a disk of the Box `boxName` (box-NAME or box-NAME-N). */
-export function isBoxPoolVolumeOf(boxName: string, volume: string): boolean {
-  const first = boxPoolVolumeName(boxName);
-  return volume === first || (volume.startsWith(`${first}-`) && /^-\d+$/.test(volume.slice(first.length)));
+/** Whether `volume` is BASE or BASE-N. */
+function isOfBase(base: string, volume: string): boolean {
+  return volume === base || (volume.startsWith(`${base}-`) && /^-\d+$/.test(volume.slice(base.length)));
+}
+
+/**
+ * The name of a Box's first pool volume: box-NAME, or after `lv box update` box-NAME-vVERSION
+ * (status.volumeBase), so the volumes of the version before stay for the overlays made on them.
+ */
+export function boxVolumeBase(box: Box): string {
+  return box.status.volumeBase ?? boxPoolVolumeName(box.metadata.name);
+}
+
+/** The pool volume of disk `n` (1-based) of a Box now: its base, then BASE-2, BASE-3, ... */
+export function boxDiskVolume(box: Box, n: number): string {
+  return n === 1 ? boxVolumeBase(box) : `${boxVolumeBase(box)}-${n}`;
+}
+
+/** Which disk (1-based) of a Box its pool volume `volume` holds, read from its name. */
+export function boxDiskOf(box: Box, volume: string): number {
+  return diskOfBase(boxVolumeBase(box), volume);
+}
+
+/** Whether `volume` is named as a disk of a Box now (its base, or BASE-N). */
+export function isBoxVolumeOf(box: Box, volume: string): boolean {
+  return isOfBase(boxVolumeBase(box), volume);
 }
 
 /** Whether a pool volume has the name of one a Box uploads. */

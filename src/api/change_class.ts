@@ -35,6 +35,8 @@ export const CHANGE_CLASSES: Record<Kind, Record<string, ChangeClass>> = {
     // copied to another directory changes a relative source's absolute path and must still apply.
     "spec.source": "live",
     "spec.checksum": "live",
+    // Pinned again: another version is uploaded beside the old one, which the overlays made on it keep.
+    "spec.version": "live",
     "spec.pool": "immutable",
   },
   Volume: {

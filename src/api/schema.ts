@@ -287,8 +287,12 @@ const BOX_SPEC = obj<BoxSpec>(
   "Desired state of a Box: a base image uploaded once into a storage pool and shared read-only.",
   {
     source: str(
-      "Where the image comes from: a local path or an http(s) URL of a qcow2 or raw image, or of a Vagrant libvirt .box (a tar archive, optionally gzipped, holding box.img and metadata.json).",
+      "Where the image comes from: a Vagrant catalog name USER/NAME (as in config.vm.box, e.g. generic/debian12: looked up at $LV_BOX_SERVER_URL, else the config file's boxServerUrl, else Vagrant's public catalog; a matching box already in $VAGRANT_HOME/boxes is used without a download), the http(s) URL of a box metadata JSON file (a self-hosted catalog: a path ending in .json, or any http(s) URL given with a version), a local path or an http(s) URL of a qcow2 or raw image, or of a Vagrant libvirt .box (a tar archive, plain or gzip/bzip2/xz-compressed, holding box.img and metadata.json).",
       { required: true, format: "box-source" },
+    ),
+    version: str(
+      'Vagrant version constraint (Vagrant\'s config.vm.box_version) for a catalog source: "1.2.3", ">= 4.0, < 5.0", "~> 4.3" (RubyGems\' meaning: ~> 4.3 is >= 4.3, < 5.0; ~> 4.3.1 is >= 4.3.1, < 4.4). The newest matching version with a libvirt provider for this host\'s architecture is chosen and kept in status.version until source or version changes (lv box update moves to a newer one).',
+      { format: "version-constraint", defaultText: "the newest version" },
     ),
     checksum: str(
       'sha256 of the source file, as "sha256:<64 hex digits>" or the bare 64 hex digits. When given, the download or file is verified before upload.',

@@ -65,8 +65,13 @@ export interface Resource<K extends Kind = Kind, S = unknown, T extends Status =
 export interface BoxSpec {
   /** The lv context (libvirt host) this lives on; set by lv apply from the selected context. */
   context?: string;
-  /** Local path or http(s) URL of a qcow2/raw image or a Vagrant libvirt .box (tar, optionally gzip). */
+  /**
+   * Local path or http(s) URL of a qcow2/raw image or a Vagrant libvirt .box (tar, optionally compressed),
+   * a Vagrant catalog name (USER/NAME), or the http(s) URL of a box metadata JSON file.
+   */
   source: string;
+  /** Vagrant version constraint for a catalog source: `1.2.3`, `>= 4.0, < 5.0`, `~> 4.3`. Default: newest. */
+  version?: string;
   /** Optional "sha256:<hex>" or bare hex sha256 of the source file. */
   checksum?: string;
   /** Storage pool the base volume is uploaded to. Default "default". */
@@ -89,11 +94,33 @@ export interface BoxStatus extends Status {
   virtualSize?: number;
   /** Names of Volumes that use this box as backing store. */
   usedBy?: string[];
+  /** The catalog version chosen for a catalog source, kept until spec.source or spec.version changes. */
+  version?: BoxVersionStatus;
+  /**
+   * Name of the first disk's volume when it is not box-NAME: after `lv box update`, box-NAME-vVERSION, so
+   * the volumes of the version before stay for the overlays on them (lv box prune removes them once unused).
+   */
+  volumeBase?: string;
   /**
    * Every disk of the box in order, each its own base volume (box-NAME, box-NAME-2, ...); disk 1 is also
    * `volume`, `path`, `format` and `virtualSize`. Each is recorded as soon as it is uploaded.
    */
   disks?: BoxDiskStatus[];
+}
+
+/** What a catalog source (USER/NAME or a metadata URL) resolved to. */
+export interface BoxVersionStatus {
+  /** The version chosen: the newest matching spec.version with a libvirt provider for this host. */
+  version: string;
+  /** The .box URL of its libvirt provider, or the directory of a box already in $VAGRANT_HOME. */
+  url: string;
+  /** The catalog's checksum ("sha256:<hex>", "sha512:<hex>", ...), when it gives one. */
+  checksum?: string;
+  /** Where it came from: the metadata URL, or "vagrant-home". */
+  from: string;
+  /** spec.source and spec.version it was resolved for: a change of either resolves again. */
+  source: string;
+  constraint?: string;
 }
 
 /** One uploaded disk of a Box. */

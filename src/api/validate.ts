@@ -13,6 +13,7 @@
 import { didYouMean, type PositionTable, type Problem, ProblemCollector } from "./problem.ts";
 import { type ObjectField, RESOURCE_FIELDS } from "./schema.ts";
 import { type AnyResource, type Kind, KINDS } from "./types.ts";
+import { checkBox } from "./validate_box.ts";
 import { isPlainObject, type Loose } from "./loose.ts";
 import { canonical, walk } from "./validate_fields.ts";
 import { checkDomain } from "./validate_domain.ts";
@@ -54,7 +55,7 @@ export interface ValidateResult {
 const KIND_RULES: {
   [K in Kind]: (resource: Loose<Extract<AnyResource, { kind: K }>>, r: ProblemCollector) => void;
 } = {
-  Box: () => {},
+  Box: checkBox,
   Volume: checkVolume,
   Network: checkNetwork,
   Domain: checkDomain,

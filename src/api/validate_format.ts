@@ -10,6 +10,7 @@
  * @module
  */
 
+import { parseVersionConstraint } from "./vagrant_version.ts";
 import { isMulticastMac, parseIPv4, parseMac, prefixFromNetmask } from "./validate_ipv4.ts";
 
 /** The string formats a field can have. */
@@ -23,6 +24,7 @@ export type StringFormat =
   | "mac"
   | "checksum"
   | "box-source"
+  | "version-constraint"
   | "disk-device"
   | "label-key"
   | "label-value"
@@ -195,7 +197,8 @@ export const FORMATS: Record<StringFormat, Format> = {
     },
   },
   "box-source": {
-    rule: "a local path or an http(s) URL of a qcow2/raw image or a Vagrant .box",
+    rule:
+      "a Vagrant catalog name (USER/NAME), a local path, or an http(s) URL of a qcow2/raw image, a Vagrant .box or box metadata JSON",
     maxLength: 4096,
     check(text) {
       const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
@@ -220,6 +223,15 @@ export const FORMATS: Record<StringFormat, Format> = {
         return bad("must be a local path or an http(s) URL", `${text.split(":")[0]}: is not supported`);
       }
       return ok(text);
+    },
+  },
+  "version-constraint": {
+    rule:
+      'a Vagrant version constraint: requirements separated by ",", each an optional operator (=, !=, >, >=, <, <=, ~>) and a version such as 4.3.12',
+    maxLength: 200,
+    check(text) {
+      const parsed = parseVersionConstraint(text);
+      return parsed.ok ? ok(text) : bad(`must be a Vagrant version constraint: ${parsed.message}`);
     },
   },
   "disk-device": regexFormat(

@@ -1,13 +1,18 @@
 /**
- * Turns a Box's source (a local image, a Vagrant libvirt .box, or an http(s) URL of either) into a local
+ * Turns a Box's source (a local image, a Vagrant libvirt .box, an unpacked box directory, or an http(s) URL
+ * of an image or .box) into a local
  * disk image file with a known format and virtual size, verifying the checksum. Downloads and extracted
  * boxes are cached under a directory keyed by content digest, so a box is fetched and unpacked once.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename, join } from "node:path";
+import { archiveForm, readUnpackedBox, run, unpackBox, type UnpackedBox } from "./box_archive.ts";
+import { BoxSourceError } from "./box_source_error.ts";
 import { ChecksumMismatchError, download } from "./download.ts";
 import type { TransferListener } from "./transfer.ts";
+
+export { BoxSourceError } from "./box_source_error.ts";
 
 /** One disk image of a box. */
 export interface BoxDiskImage {
@@ -37,14 +42,8 @@ export interface ResolveBoxOptions {
   progress?: (line: string) => void;
   /** Byte progress of a download. */
   onTransfer?: TransferListener;
-}
-
-/** The source can never work as given (bad checksum, not a box, unsupported format). */
-export class BoxSourceError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "BoxSourceError";
-  }
+  /** How long a server may stay silent. Default 60 s. */
+  timeoutMs?: number;
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -55,99 +54,49 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** The sha256 a checksum asks for (bare hex or "sha256:<hex>"); undefined for none or another type. */
 function expectedDigest(checksum: string | undefined): string | undefined {
-  return checksum?.replace(/^sha256:/, "").toLowerCase();
+  if (checksum === undefined || /^(?!sha256:)[a-z0-9]+:/i.test(checksum)) return undefined;
+  return checksum.replace(/^sha256:/i, "").toLowerCase();
 }
 
-async function isTar(path: string): Promise<boolean> {
-  const file = await Deno.open(path);
+/** Checks a file against a checksum of another type than sha256 ("sha512:<hex>", "sha1:...", "md5:..."). */
+async function verifyOtherChecksum(path: string, url: string, checksum: string): Promise<void> {
+  const [type, value] = [
+    checksum.slice(0, checksum.indexOf(":")).toLowerCase(),
+    checksum.slice(checksum.indexOf(":") + 1),
+  ];
+  if (type === "sha256") return;
+  let hash;
   try {
-    const head = new Uint8Array(512);
-    const n = await file.read(head) ?? 0;
-    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true; // gzip: a .box is the only gzip we take
-    return n >= 262 && new TextDecoder().decode(head.subarray(257, 262)) === "ustar";
-  } finally {
-    file.close();
-  }
-}
-
-async function run(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
-
-/** `qemu-img info`: format and virtual size of an image. */
-export async function imageInfo(path: string): Promise<{ format: string; virtualSize: number }> {
-  const info = JSON.parse(await run("qemu-img", ["info", "--output=json", path]));
-  return { format: info.format, virtualSize: info["virtual-size"] };
-}
-
-/** Unpacks a Vagrant libvirt box (v1: box.img; v2: every disks[] path) once per digest; returns the images. */
-async function unpackBox(
-  boxFile: string,
-  digest: string,
-  cacheDir: string,
-): Promise<{ images: string[]; privateKey?: string }> {
-  const dir = join(cacheDir, "boxes", digest);
-  const metadataPath = join(dir, "metadata.json");
-  try {
-    await Deno.stat(metadataPath);
+    hash = createHash(
+      type === "sha384" || type === "sha512" || type === "sha1" || type === "md5" ? type : "?",
+    );
   } catch {
-    const tmp = `${dir}.tmp.${Deno.pid}`;
-    await Deno.mkdir(tmp, { recursive: true, mode: 0o700 });
-    try {
-      await run("tar", ["-x", "-f", boxFile, "-C", tmp, "--no-same-owner"]);
-      await Deno.rename(tmp, dir);
-    } catch (e) {
-      await Deno.remove(tmp, { recursive: true }).catch(() => {});
-      throw new BoxSourceError(`Cannot unpack box ${boxFile}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-  let metadata: { provider?: string; format?: string; disks?: unknown };
-  try {
-    metadata = JSON.parse(await Deno.readTextFile(metadataPath));
-  } catch (e) {
-    throw new BoxSourceError(`${basename(boxFile)} has no readable metadata.json: not a Vagrant box`, {
-      cause: e,
-    });
-  }
-  if (metadata.provider !== "libvirt") {
     throw new BoxSourceError(
-      `${basename(boxFile)} is a box for provider "${metadata.provider}", not libvirt`,
+      `${url}: checksum type "${type}" is not supported (sha256, sha512, sha384, sha1, md5)`,
     );
   }
-  let images = ["box.img"];
-  if (metadata.disks !== undefined) {
-    // Format v2: disks: [{ path, format? }, ...], each its own image in the box.
-    const disks = metadata.disks;
-    if (!Array.isArray(disks) || disks.length === 0) {
-      throw new BoxSourceError(`${basename(boxFile)}: metadata.json "disks" must be a non-empty list`);
-    }
-    images = disks.map((d, i) => {
-      const path = (d as { path?: unknown } | null)?.path;
-      if (typeof path !== "string" || path === "") {
-        throw new BoxSourceError(`${basename(boxFile)}: metadata.json disks[${i}] has no "path"`);
-      }
-      return path;
-    });
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Uint8Array);
   }
-  for (const image of images) {
-    if (image.split(/[\\/]/).includes("..") || image.startsWith("/")) {
-      throw new BoxSourceError(
-        `${basename(boxFile)}: metadata.json names disk path "${image}" outside the box`,
-      );
-    }
-  }
-  let privateKey: string | undefined = join(dir, "vagrant_key");
-  try {
-    await Deno.chmod(privateKey, 0o600);
-  } catch {
-    privateKey = undefined;
-  }
-  return { images: images.map((image) => join(dir, image)), privateKey };
+  const got = hash.digest("hex");
+  if (got !== value.toLowerCase()) throw new ChecksumMismatchError(url, value.toLowerCase(), got, type);
+}
+
+/** `qemu-img info`: format and virtual size of an image (read as `format` when the box says which). */
+export async function imageInfo(
+  path: string,
+  format?: string,
+): Promise<{ format: string; virtualSize: number }> {
+  const args = [
+    "info",
+    "--output=json",
+    ...(format === "qcow2" || format === "raw" ? ["-f", format] : []),
+    path,
+  ];
+  const info = JSON.parse(await run("qemu-img", args));
+  return { format: info.format, virtualSize: info["virtual-size"] };
 }
 
 /** Resolves a Box source to an image ready for upload. */
@@ -160,53 +109,61 @@ export async function resolveBoxSource(
   let file = source;
   let digest: string | undefined;
   if (/^https?:\/\//.test(source)) {
-    try {
-      // Verified against the checksum on the way in; an interrupted download resumes at the next attempt.
-      ({ path: file, sha256: digest } = await download(source, {
-        dir: join(options.cacheDir, "downloads"),
-        sha256: want,
-        onProgress: options.onTransfer,
-        onNote: options.progress,
-      }));
-    } catch (e) {
-      if (e instanceof ChecksumMismatchError) throw new BoxSourceError(e.message, { cause: e });
-      throw e;
-    }
+    // Verified against the checksum on the way in; an interrupted download resumes at the next attempt.
+    // Faults are BoxFetchErrors naming the reason and the URL.
+    ({ path: file, sha256: digest } = await download(source, {
+      dir: join(options.cacheDir, "downloads"),
+      sha256: want,
+      onProgress: options.onTransfer,
+      onNote: options.progress,
+      timeoutMs: options.timeoutMs,
+    }));
   }
+  if (checksum && !want) await verifyOtherChecksum(file, source, checksum);
+  let stat;
   try {
-    await Deno.stat(file);
+    stat = await Deno.stat(file);
   } catch (e) {
     throw new BoxSourceError(`box source ${file} cannot be read: ${(e as Error).message}`, { cause: e });
   }
-  const tar = await isTar(file);
+  // A directory is an unpacked box (one Vagrant installed under $VAGRANT_HOME/boxes).
+  const archive = stat.isDirectory ? undefined : await archiveForm(file);
   // Hashing costs a read of the whole file: only to check a checksum, or to key the unpacked box's cache.
-  if (!digest && (want || tar)) digest = await sha256File(file);
-  if (want && want !== digest) {
-    throw new BoxSourceError(`checksum mismatch for ${source}: expected sha256 ${want}, got ${digest}`);
-  }
-  const box = tar ? await unpackBox(file, digest!, options.cacheDir) : { images: [file] };
+  if (!digest && !stat.isDirectory && (want || archive)) digest = await sha256File(file);
+  if (want && want !== digest) throw new ChecksumMismatchError(source, want, digest!);
+  const box: UnpackedBox = stat.isDirectory
+    ? await readUnpackedBox(file, source)
+    : archive
+    ? await unpackBox(file, digest!, options.cacheDir)
+    : { disks: [{ path: file }] };
   const disks: BoxDiskImage[] = [];
-  for (const image of box.images) {
-    let info;
-    try {
-      info = await imageInfo(image);
-    } catch (e) {
-      throw new BoxSourceError(
-        `${source}: cannot read disk image ${basename(image)}: ${(e as Error).message}`,
-        {
-          cause: e,
-        },
-      );
-    }
-    if (info.format !== "qcow2" && info.format !== "raw") {
-      throw new BoxSourceError(`${source}: image format "${info.format}" is not supported (qcow2 or raw)`);
-    }
-    disks.push({ path: image, format: info.format, virtualSize: info.virtualSize });
+  for (const disk of box.disks) disks.push(await diskImage(source, disk.path, disk.format, box.minimumSize));
+  return { ...disks[0], disks, sha256: digest, privateKey: box.privateKey };
+}
+
+/**
+ * One disk: its format (metadata.json's when it names one, else what qemu-img finds) and virtual size (at
+ * least the box's virtual_size, so the overlay on it is at least that large).
+ */
+async function diskImage(
+  source: string,
+  image: string,
+  declared: string | undefined,
+  minimumSize: number | undefined,
+): Promise<BoxDiskImage> {
+  let info;
+  try {
+    info = await imageInfo(image, declared);
+  } catch (e) {
+    throw new BoxSourceError(
+      `${source}: cannot read disk image ${basename(image)}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   }
-  return {
-    ...disks[0],
-    disks,
-    sha256: digest,
-    privateKey: "privateKey" in box ? box.privateKey : undefined,
-  };
+  if (info.format !== "qcow2" && info.format !== "raw") {
+    throw new BoxSourceError(`${source}: image format "${info.format}" is not supported (qcow2 or raw)`);
+  }
+  return { path: image, format: info.format, virtualSize: Math.max(info.virtualSize, minimumSize ?? 0) };
 }

@@ -13,6 +13,8 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { join } from "node:path";
+import { BoxFetchError } from "./box_fault.ts";
+import { DEFAULT_HTTP_TIMEOUT_MS, httpGet, withStallTimeout } from "./http_get.ts";
 import type { TransferListener } from "./transfer.ts";
 
 export interface DownloadOptions {
@@ -24,6 +26,8 @@ export interface DownloadOptions {
   onProgress?: TransferListener;
   /** A line for people when a download starts, resumes or restarts. */
   onNote?: (line: string) => void;
+  /** How long the server may stay silent (before answering, or mid-body). Default 60 s. */
+  timeoutMs?: number;
 }
 
 export interface Downloaded {
@@ -36,18 +40,30 @@ export interface Downloaded {
 }
 
 /** The download can never succeed as asked: the file the server serves does not have the checksum. */
-export class ChecksumMismatchError extends Error {
-  constructor(readonly url: string, readonly expected: string, readonly actual: string) {
-    super(`checksum mismatch for ${url}: expected sha256 ${expected}, got ${actual}`);
+export class ChecksumMismatchError extends BoxFetchError {
+  constructor(url: string, readonly expected: string, readonly actual: string, type = "sha256") {
+    super(
+      "ChecksumMismatch",
+      url,
+      `checksum mismatch for ${url}: expected ${type} ${expected}, got ${actual}`,
+    );
     this.name = "ChecksumMismatchError";
   }
 }
 
 /** A download stopped before the end; what arrived is kept and the next attempt resumes from it. */
-export class DownloadInterruptedError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+export class DownloadInterruptedError extends BoxFetchError {
+  constructor(url: string, message: string, options?: ErrorOptions) {
+    super("DownloadInterrupted", url, message, options);
     this.name = "DownloadInterruptedError";
+  }
+}
+
+/** The server stopped sending in the middle (no byte for the timeout); the part is kept for resuming. */
+export class TimedOutDownload extends BoxFetchError {
+  constructor(url: string, message: string, options?: ErrorOptions) {
+    super("Timeout", url, message, options);
+    this.name = "TimedOutDownload";
   }
 }
 
@@ -176,12 +192,8 @@ async function fetchToPart(
       const validator = meta?.etag && !meta.etag.startsWith("W/") ? meta.etag : meta?.lastModified;
       if (validator) headers["if-range"] = validator;
     }
-    let response: Response;
-    try {
-      response = await fetch(url, { headers });
-    } catch (e) {
-      throw new DownloadInterruptedError(`Cannot download ${url}: ${(e as Error).message}`, { cause: e });
-    }
+    // NotFound, RedirectLoop, Timeout, Unreachable: thrown as they are (BoxFetchError), the part kept.
+    const { response } = await httpGet(url, { headers, timeoutMs: options.timeoutMs });
     if (have > 0 && response.status === 416) {
       // Nothing more to send from there: the part is complete (a crash before it was renamed), or it is
       // longer than the file now is.
@@ -196,6 +208,7 @@ async function fetchToPart(
     if (!response.ok || !response.body) {
       await response.body?.cancel();
       throw new DownloadInterruptedError(
+        url,
         `Cannot download ${url}: HTTP ${response.status} ${response.statusText}`,
       );
     }
@@ -218,7 +231,10 @@ async function fetchToPart(
         [meta, have] = [undefined, 0];
         await discardPart(key);
         if (attempt < 2) continue;
-        throw new DownloadInterruptedError(`Cannot download ${url}: the server does not send a stable file`);
+        throw new DownloadInterruptedError(
+          url,
+          `Cannot download ${url}: the server does not send a stable file`,
+        );
       }
       start = have;
       total = range.total ?? (length !== undefined ? start + length : undefined);
@@ -230,7 +246,13 @@ async function fetchToPart(
     }
     meta = { url, etag, lastModified, total };
     await Deno.writeTextFile(metaPath, JSON.stringify(meta), { mode: 0o600 });
-    return await receive(url, response.body, { part, start, total, onProgress: options.onProgress });
+    return await receive(url, response.body, {
+      part,
+      start,
+      total,
+      onProgress: options.onProgress,
+      timeoutMs: options.timeoutMs,
+    });
   }
 }
 
@@ -238,7 +260,7 @@ async function fetchToPart(
 async function receive(
   url: string,
   body: ReadableStream<Uint8Array>,
-  options: { part: string; start: number; total?: number; onProgress?: TransferListener },
+  options: { part: string; start: number; total?: number; onProgress?: TransferListener; timeoutMs?: number },
 ): Promise<{ sha256: string; resumedAt: number }> {
   const { part, start, total, onProgress } = options;
   const hash = createHash("sha256");
@@ -255,7 +277,7 @@ async function receive(
     if (start > 0) await file.truncate(start); // drop any byte past what was hashed
     await file.seek(start, Deno.SeekMode.Start);
     onProgress?.({ direction: "download", label: url, done, total });
-    for await (const chunk of body) {
+    for await (const chunk of withStallTimeout(body, url, options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS)) {
       await writeAll(file, chunk);
       hash.update(chunk);
       done += chunk.length;
@@ -270,7 +292,9 @@ async function receive(
   const finished = failure === undefined && (total === undefined || done === total);
   onProgress?.({ direction: "download", label: url, done, total, finished: true, ok: finished });
   if (failure !== undefined) {
-    throw new DownloadInterruptedError(
+    const stalled = failure instanceof BoxFetchError && failure.reason === "Timeout";
+    throw new (stalled ? TimedOutDownload : DownloadInterruptedError)(
+      url,
       `Download of ${url} interrupted at ${mib(done)}${
         total ? ` of ${mib(total)}` : ""
       } (kept; the next attempt resumes): ${(failure as Error).message ?? failure}`,
@@ -281,11 +305,13 @@ async function receive(
     await Deno.remove(part).catch(() => {});
     await Deno.remove(`${part}.json`).catch(() => {});
     throw new DownloadInterruptedError(
+      url,
       `Download of ${url}: the server sent more than the ${total} bytes it announced`,
     );
   }
   if (total !== undefined && done < total) {
     throw new DownloadInterruptedError(
+      url,
       `Download of ${url} ended at ${done} of ${total} bytes (kept; the next attempt resumes)`,
     );
   }

@@ -8,11 +8,10 @@
  * volume something still boots from is never pruned.
  */
 import type { Box } from "../api/types.ts";
-import { isBoxPoolVolumeOf } from "../api/box_volumes.ts";
+import { isBoxVolumeOf } from "../api/box_volumes.ts";
 import { keyOf } from "../store/store.ts";
 import { inventory, rowsOf } from "./box_inventory.ts";
 import { deleteObjects } from "./delete.ts";
-import { UsageError } from "./errors.ts";
 import { bytes, renderTable } from "./printers.ts";
 import { formatBytes } from "./progress.ts";
 import type { Runtime } from "./runtime.ts";
@@ -64,6 +63,7 @@ export async function boxList(rt: Runtime, options: BoxListOptions = {}): Promis
     "SIZE",
     ...(wide ? ["ALLOCATION", "PATH"] : []),
     "USED-BY",
+    "SOURCE",
   ]];
   for (const r of rows) {
     const missing = r.box !== undefined && r.volume !== "" && r.path === undefined;
@@ -78,6 +78,7 @@ export async function boxList(rt: Runtime, options: BoxListOptions = {}): Promis
       missing ? "<missing>" : bytes(r.capacity),
       ...(wide ? [missing ? "" : bytes(r.allocation), r.path ?? ""] : []),
       r.usedBy.length > 0 ? r.usedBy.join(",") : "<none>",
+      (wide ? r.source : r.origin) ?? "",
     ]);
   }
   rt.output.out(renderTable(table));
@@ -110,7 +111,7 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
     if (r.box !== undefined || r.usedBy.length > 0) return false;
     return !inv.boxes.some((b) =>
       (rt.contextOf(b) ?? "") === r.context && b.spec.pool === r.pool &&
-      isBoxPoolVolumeOf(b.metadata.name, r.volume)
+      isBoxVolumeOf(b, r.volume)
     );
   });
 
@@ -157,32 +158,5 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
     } and ${orphans.length} orphaned volume${orphans.length === 1 ? "" : "s"}, ${
       formatBytes(freed)
     } on disk${dry}\n`,
-  );
-}
-
-/** `lv box list|prune`, after argument parsing: checks the subcommand and its flags, then runs it. */
-export async function boxCommand(
-  rt: Runtime,
-  sub: string | undefined,
-  options: { output?: string; allContexts?: boolean; dryRun?: boolean; timeoutMs?: number },
-): Promise<void> {
-  if (sub === "list") {
-    if (options.dryRun) throw new UsageError("--dry-run is a flag of lv box prune");
-    const output = options.output ?? "table";
-    if (output !== "table" && output !== "wide" && output !== "json") {
-      throw new UsageError(
-        `-o ${output} is not an output format of lv box list`,
-        "use one of: table, wide, json",
-      );
-    }
-    return await boxList(rt, { output, allContexts: options.allContexts });
-  }
-  if (sub === "prune") {
-    if (options.output !== undefined) throw new UsageError("-o is a flag of lv box list");
-    return await boxPrune(rt, options);
-  }
-  throw new UsageError(
-    sub ? `unknown box subcommand "${sub}"` : "lv box needs a subcommand",
-    "use lv box list or lv box prune [--dry-run]",
   );
 }

@@ -3,7 +3,8 @@
  * pools lv manages with every volume; each base volume as a row with what uses it.
  */
 import type { AnyResource, Box, Volume } from "../api/types.ts";
-import { boxDisks, boxPoolVolumeDisk, isBoxPoolVolume } from "../api/box_volumes.ts";
+import { boxDiskOf, boxDisks, isBoxPoolVolume } from "../api/box_volumes.ts";
+import { boxOrigin } from "../controller/box_version.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { parseVolumeXml, type VolumeXmlState } from "../libvirt/xml/volume_xml.ts";
@@ -27,6 +28,10 @@ export interface BoxVolumeRow {
   path?: string;
   /** volume/NAME for lv's Volumes, domain/NAME for a box: overlay still to be made, NAME (libvirt) else. */
   usedBy: string[];
+  /** Where the Box came from: its source, with the catalog version, and "(vagrant)" from $VAGRANT_HOME. */
+  source?: string;
+  /** The same, short: the file name of a path or URL (lv box list's table; -o wide shows `source`). */
+  origin?: string;
 }
 
 /** libvirt as lv sees it: the pools lv manages on one connection, and their volumes. */
@@ -128,10 +133,12 @@ export function rowsOf(inv: Inventory, rt: Runtime): BoxVolumeRow[] {
         pool,
         volume: "",
         usedBy: usersOf(inv, rt, box, 1, undefined),
+        source: boxOrigin(box, true),
+        origin: boxOrigin(box),
       });
       continue;
     }
-    const diskOf = (name: string) => boxPoolVolumeDisk(box.metadata.name, name);
+    const diskOf = (name: string) => boxDiskOf(box, name);
     names.sort((a, b) => diskOf(a) - diskOf(b));
     for (const name of names) {
       const disk = diskOf(name);
@@ -149,6 +156,8 @@ export function rowsOf(inv: Inventory, rt: Runtime): BoxVolumeRow[] {
         allocation: state?.allocation,
         path: state?.path,
         usedBy: usersOf(inv, rt, box, disk, state),
+        source: boxOrigin(box, true),
+        origin: boxOrigin(box),
       });
     }
   }

@@ -49,6 +49,8 @@ export interface Runtime {
   output: Output;
   /** Identifies this process as a lease holder. */
   holder: string;
+  /** The config file's boxServerUrl (Vagrant box catalog), if set. */
+  boxServerUrl?: string;
   /** Ends the virsh sessions and closes the store. */
   close(): Promise<void>;
 }
@@ -168,6 +170,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     virshUriFor: (obj) => side(contextOf(obj)).connectUri,
     output: options.output ?? stdOutput(),
     holder: `${hostname()}:${Deno.pid}`,
+    boxServerUrl: config.boxServerUrl,
     close: async () => {
       await Promise.all(sessions.map((v) => v.close()));
       store.close();

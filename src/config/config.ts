@@ -41,6 +41,8 @@ export interface LvConfig {
   /** The etcd user's password for `store` (kept here, 0600, like context passwords). */
   storePassword?: string;
   contexts: LvContext[];
+  /** Where Box catalog names (USER/NAME) are looked up, like VAGRANT_SERVER_URL; $LV_BOX_SERVER_URL wins. */
+  boxServerUrl?: string;
 }
 
 /** Fields that build a URI: not allowed beside `uri`. */

@@ -75,6 +75,11 @@ export function parseConfig(text: string, file: string): LvConfig {
               if (ctx) nodes.push([item, i]);
             });
           } else if (!(isScalar(value) && value.value === null)) at(value, "contexts", "must be a list");
+        } else if (key === "boxServerUrl") {
+          // Vagrant's VAGRANT_SERVER_URL: where catalog names (USER/NAME) of Boxes are looked up.
+          if (isScalar(value) && typeof value.value === "string" && /^https?:\/\/[^\s/]+/.test(value.value)) {
+            config.boxServerUrl = value.value;
+          } else at(value, "boxServerUrl", "must be an http(s) URL of a Vagrant box catalog");
         } else if (key === "store" || key === "storePassword") {
           if (isScalar(value) && typeof value.value === "string") {
             const problem = key === "store" ? storeUrlProblem(value.value) : undefined;
@@ -91,6 +96,7 @@ export function parseConfig(text: string, file: string): LvConfig {
             "contexts",
             "store",
             "storePassword",
+            "boxServerUrl",
             "apiVersion",
             "kind",
           ]);
@@ -201,5 +207,6 @@ export function saveConfig(path: string, config: LvConfig): void {
   if (config.store) doc.store = config.store;
   if (config.storePassword) doc.storePassword = config.storePassword;
   doc.contexts = config.contexts;
+  if (config.boxServerUrl) doc.boxServerUrl = config.boxServerUrl;
   writeFileAtomic(path, stringify(doc), 0o600);
 }

@@ -1,10 +1,11 @@
 /** Box: a base image uploaded once into a pool, shared read-only by the Volumes backed by it. */
 import { join } from "node:path";
-import { boxDisks, boxPoolVolumeDisk, boxPoolVolumeName } from "../api/box_volumes.ts";
+import { boxDiskOf, boxDisks, boxDiskVolume } from "../api/box_volumes.ts";
 import type { Box, BoxDiskStatus } from "../api/types.ts";
 import { type BoxDiskImage, BoxSourceError, resolveBoxSource } from "../box/box_source.ts";
 import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
 import { type ControllerContext, TerminalError } from "./context.ts";
+import { asBoxCondition, fetchTarget, repinChangedSpec } from "./box_version.ts";
 import { kindReconciler } from "./kind_reconciler.ts";
 import { setReady, writeStatus } from "./object_ops.ts";
 import { claimVolume, deleteVolumeOf, ensurePool, recordIntent } from "./storage.ts";
@@ -15,17 +16,19 @@ export const boxReconciler = kindReconciler<Box>({
   async reconcileNormal(box, ctx) {
     await ensurePool(ctx.libvirtFor(box), box.spec.pool);
     // Uploaded completely before (status.volume is written last): only look that every disk is still there.
+    await repinChangedSpec(ctx, box);
     if (box.status.volume && await stillUploaded(ctx, box)) return;
+    const target = await fetchTarget(ctx, box);
     let image;
     try {
-      image = await resolveBoxSource(box.spec.source, box.spec.checksum, {
+      image = await resolveBoxSource(target.source, target.checksum, {
         cacheDir: join(ctx.home, "cache"),
         progress: (line) => ctx.event(box, "Normal", "Downloading", line),
         onTransfer: ctx.transfer && ((p) => ctx.transfer!(box, p)),
       });
     } catch (e) {
       if (e instanceof BoxSourceError) throw new TerminalError("InvalidSource", e.message);
-      throw e;
+      throw asBoxCondition(e);
     }
     let disks = boxDisks(box);
     for (const [i, disk] of image.disks.entries()) {
@@ -78,7 +81,7 @@ async function uploadDisk(
   const { disk, n, count } = step;
   const lv = ctx.libvirtFor(box);
   const pool = box.spec.pool;
-  const name = boxPoolVolumeName(box.metadata.name, n);
+  const name = boxDiskVolume(box, n);
   const claim = await claimVolume(lv, box, pool, name);
   if (claim.state === "ours" && step.disks.some((d) => d.volume === name)) return step.disks; // uploaded before
   // An interrupted upload: the volume's content cannot be trusted.
@@ -103,8 +106,7 @@ async function uploadDisk(
   await upload(ctx, box, { pool, name, file: disk.path });
   const seconds = (Date.now() - started) / 1000;
   const uploaded = parseVolumeXml((await lv.volGet(pool, name)) ?? "");
-  const byDisk = (a: BoxDiskStatus, b: BoxDiskStatus) =>
-    boxPoolVolumeDisk(box.metadata.name, a.volume) - boxPoolVolumeDisk(box.metadata.name, b.volume);
+  const byDisk = (a: BoxDiskStatus, b: BoxDiskStatus) => boxDiskOf(box, a.volume) - boxDiskOf(box, b.volume);
   disks = [...disks, {
     volume: name,
     path: uploaded.path,

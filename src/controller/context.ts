@@ -21,6 +21,8 @@ export interface ControllerContext {
   transfer?(obj: AnyResource, progress: TransferProgress): void;
   /** $LV_HOME: caches (downloaded boxes, keys) live under it. */
   home: string;
+  /** The config file's boxServerUrl: the Vagrant catalog for Box names (USER/NAME); $LV_BOX_SERVER_URL wins. */
+  boxServerUrl?: string;
   now(): Date;
   /** How guests are reached; default SSH (guest/ssh_session.ts). Unit tests give a fake guest. */
   guestDriver?: GuestDriver;
@@ -46,6 +48,14 @@ export class TerminalError extends Error {
   constructor(readonly reason: string, message: string) {
     super(message);
     this.name = "TerminalError";
+  }
+}
+
+/** A failure retrying may fix (a server that timed out): retried with backoff; the reason names it. */
+export class RetryableError extends Error {
+  constructor(readonly reason: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RetryableError";
   }
 }
 

@@ -19,6 +19,8 @@ export interface ControllerHost {
   jumpFor(obj: AnyResource): JumpHost | undefined;
   /** Where events, provisioner output and notices are shown (stderr), and byte transfers. */
   output: { err(text: string): void; transfer?(who: string, progress: TransferProgress): void };
+  /** The config file's boxServerUrl (Vagrant box catalog), if set. */
+  boxServerUrl?: string;
 }
 
 /** The context reconcilers get; with quiet, events are recorded but not shown. */
@@ -37,6 +39,7 @@ export function controllerContext(
     },
     store: host.store,
     home: host.home,
+    boxServerUrl: host.boxServerUrl,
     libvirtFor: (obj) => host.libvirtFor(obj),
     jumpFor: (obj) => host.jumpFor(obj),
     transfer: transfer && ((obj, p) => transfer.call(host.output, refString(obj), p)),

@@ -7,7 +7,13 @@ import { referencesOf, refersTo } from "../api/references.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { type Change, ConflictError, keyString, type ObjectKey, type Watch } from "../store/store.ts";
-import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
+import {
+  type ControllerContext,
+  type Reconciler,
+  RetryableError,
+  TerminalError,
+  WaitingError,
+} from "./context.ts";
 import { writeStatus } from "./object_ops.ts";
 import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
 import { WorkQueue } from "./work_queue.ts";
@@ -226,6 +232,7 @@ export function describeError(error: unknown, obj: AnyResource): [reason: string
   if (error instanceof VirshError) {
     return [error.unreachable ? "LibvirtUnreachable" : "LibvirtError", error.message];
   }
+  if (error instanceof RetryableError) return [error.reason, error.message];
   if (isProgrammingError(error)) {
     return [
       "InternalError",

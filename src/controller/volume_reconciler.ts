@@ -26,9 +26,7 @@ export const volumeReconciler = kindReconciler<Volume>({
       }) as
         | Box
         | undefined;
-      if (!backing || !isTrue(backing.status, "Ready") || !backing.status.path) {
-        throw new WaitingError("WaitingForBox", `waiting for box/${vol.spec.backingBox} to be uploaded`);
-      }
+      if (!backing || !isTrue(backing.status, "Ready") || !backing.status.path) backing = undefined;
     }
     const onBox = backing && { box: backing, disk: boxDisk(backing, vol.spec.backingBoxDisk ?? 1) };
 
@@ -37,6 +35,11 @@ export const volumeReconciler = kindReconciler<Volume>({
       // Created before a crash but never recorded complete: an empty overlay or blank disk, safe to redo.
       await lv.volDelete(pool, name);
       claim = { state: "absent" };
+    }
+    // Only an overlay still to be made waits for its box: one made before keeps its base volume (lv box
+    // update uploads a new one beside it), whatever the Box is doing.
+    if (claim.state === "absent" && vol.spec.backingBox && !onBox) {
+      throw new WaitingError("WaitingForBox", `waiting for box/${vol.spec.backingBox} to be uploaded`);
     }
     if (claim.state === "absent") {
       await createVolume(ctx, vol, onBox);

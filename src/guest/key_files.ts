@@ -7,13 +7,17 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Box, Domain } from "../api/types.ts";
 import type { Store } from "../store/store.ts";
+import { vagrantInsecureKeyFile } from "./vagrant_insecure_key.ts";
 
 /** Where the key lv inserted into a Domain's guest is kept. */
 export function insertedKeyPath(home: string, dom: Domain): string {
   return join(home, "keys", dom.metadata.uid);
 }
 
-/** The key lv logs in with: the one it inserted, else spec.ssh.privateKey, else the one the box ships. */
+/**
+ * The key lv logs in with: the one it inserted, else spec.ssh.privateKey, else the one the box ships, else
+ * Vagrant's insecure keys (what a stock public box accepts).
+ */
 export async function privateKeyPath(home: string, store: Store, dom: Domain): Promise<string | undefined> {
   // The inserted key is found by its path, not only by status: a crash between installing it and writing
   // status must not lock lv out of the guest.
@@ -23,11 +27,12 @@ export async function privateKeyPath(home: string, store: Store, dom: Domain): P
     return inserted;
   } catch { /* none inserted */ }
   if (dom.spec.ssh.privateKey) return dom.spec.ssh.privateKey;
-  if (!dom.spec.box) return undefined;
-  const box = await store.get({ kind: "Box", namespace: dom.metadata.namespace, name: dom.spec.box }) as
-    | Box
-    | undefined;
-  return box?.status.privateKey;
+  const box = dom.spec.box
+    ? await store.get({ kind: "Box", namespace: dom.metadata.namespace, name: dom.spec.box }) as
+      | Box
+      | undefined
+    : undefined;
+  return box?.status.privateKey ?? await vagrantInsecureKeyFile(home);
 }
 
 export interface KeyPair {

@@ -5,8 +5,16 @@
 import { Buffer } from "node:buffer";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import type { JumpHost } from "../config/ssh_transport.ts";
+import { privateKeysIn } from "./vagrant_insecure_key.ts";
 import { HostKeyMismatchError } from "./host_key.ts";
 import type { GuestTarget } from "./session.ts";
+
+/** One private key, or an auth list trying each key of a file that holds several. */
+function keyAuth(target: GuestTarget): Partial<ConnectConfig> {
+  const keys = privateKeysIn(target.privateKey);
+  if (keys.length === 1) return { privateKey: target.privateKey };
+  return { authHandler: keys.map((key) => ({ type: "publickey" as const, username: target.user, key })) };
+}
 
 function keyType(blob: Buffer): string {
   const len = blob.readUInt32BE(0);
@@ -71,7 +79,8 @@ export class GuestConnection {
         host: target.host,
         port: target.port,
         username: target.user,
-        privateKey: target.privateKey,
+        // A key file may hold several keys (Vagrant's insecure ones): each is tried, as ssh -i does.
+        ...keyAuth(target),
         readyTimeout: target.timeoutMs ?? 10_000,
         agent: target.forwardAgent ? Deno.env.get("SSH_AUTH_SOCK") : undefined,
         agentForward: !!target.forwardAgent && !!Deno.env.get("SSH_AUTH_SOCK"),

@@ -1,12 +1,24 @@
 /** Host paths in manifests are relative to the file they are written in. */
 import { isAbsolute, resolve } from "node:path";
+import { isCatalogName } from "../api/box_catalog_names.ts";
 import type { AnyResource } from "../api/types.ts";
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
 
 /** Makes relative host paths in a resource absolute, against the directory of the file it came from. */
 export function absolutize(obj: AnyResource, baseDir: string): void {
   const abs = (p: string) => isAbsolute(p) ? p : resolve(baseDir, p);
   if (obj.kind === "Box" && !/^[a-z][a-z0-9+.-]*:\/\//i.test(obj.spec.source)) {
-    obj.spec.source = abs(obj.spec.source);
+    // USER/NAME is a catalog name unless such a file exists, as Vagrant decides for config.vm.box.
+    if (!isCatalogName(obj.spec.source) || isFile(abs(obj.spec.source))) {
+      obj.spec.source = abs(obj.spec.source);
+    }
   }
   if (obj.kind === "Domain") {
     if (obj.spec.ssh.privateKey) obj.spec.ssh.privateKey = abs(obj.spec.ssh.privateKey);

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import type { Box, Domain, Kind, Volume } from "../../src/api/types.ts";
-import { boxCommand, boxList, boxPrune } from "../../src/cli/box.ts";
+import { boxList, boxPrune } from "../../src/cli/box.ts";
+import { boxCommand } from "../../src/cli/box_command.ts";
 import { UsageError } from "../../src/cli/errors.ts";
 import { makeMultiDiskBox } from "./box_files.ts";
 import { type CliHarness, newCliHarness } from "./cli_harness.ts";
@@ -72,10 +73,10 @@ Deno.test("boxList() shows each Box's volumes per pool with size, format and use
     assert.equal(
       c.out.join(""),
       [
-        "BOX      POOL      VOLUME        DISK   FORMAT   SIZE   USED-BY",
-        "multi    default   box-multi     1      qcow2    1Mi    <none>",
-        "multi    default   box-multi-2   2      qcow2    2Mi    <none>",
-        "tiny     default   box-tiny      1      raw      1Mi    volume/web-data",
+        "BOX      POOL      VOLUME        DISK   FORMAT   SIZE   USED-BY                SOURCE",
+        "multi    default   box-multi     1      qcow2    1Mi    <none>                 multi.box",
+        "multi    default   box-multi-2   2      qcow2    2Mi    <none>                 multi.box",
+        "tiny     default   box-tiny      1      raw      1Mi    volume/web-data        tiny.img",
         "<none>   default   box-kept             raw      4Ki    legacy.img (libvirt)",
         "<none>   default   box-old              raw      4Ki    <none>",
         "",
@@ -100,8 +101,8 @@ Deno.test("boxList() -o json and -o wide", async () => {
     c.out.length = 0;
     await boxList(h.rt, { output: "wide" });
     const lines = c.out.join("").split("\n");
-    assert.match(lines[0], /SIZE +ALLOCATION +PATH +USED-BY$/);
-    assert.match(lines[3], /\/var\/lib\/libvirt\/images\/box-tiny +volume\/web-data$/);
+    assert.match(lines[0], /SIZE +ALLOCATION +PATH +USED-BY +SOURCE$/);
+    assert.match(lines[3], /\/var\/lib\/libvirt\/images\/box-tiny +volume\/web-data +\/\S+\/tiny\.img$/);
   });
 });
 
@@ -147,7 +148,7 @@ Deno.test("boxPrune() keeps a Box a Domain's box: shortcut is about to use (no o
   await withWorld(async (h, c) => {
     await h.store.create(example<Domain>("Domain", "web", (d) => d.spec.box = "multi"));
     await boxList(h.rt);
-    assert.match(c.out.join(""), /multi +default +box-multi +1 +qcow2 +1Mi +domain\/web\n/);
+    assert.match(c.out.join(""), /multi +default +box-multi +1 +qcow2 +1Mi +domain\/web +multi\.box\n/);
     c.out.length = 0;
     await boxPrune(h.rt, { dryRun: true });
     assert.doesNotMatch(c.out.join(""), /box\/multi/);
@@ -164,7 +165,7 @@ Deno.test("boxPrune() never deletes a same-named volume lv did not make for a Bo
     await h.store.create(example<Box>("Box", "tiny", (b) => b.metadata.name = "clash"));
     await boxList(h.rt);
     const table = c.out.join("");
-    assert.match(table, /\nclash +default +<none> +<none>\n/);
+    assert.match(table, /\nclash +default +<none> +<none> +tiny\.img\n/);
     assert.match(table, /\n<none> +default +box-clash +raw +4Ki +<none>\n/);
     c.out.length = 0;
     await boxPrune(h.rt, { timeoutMs: 10_000 });
@@ -189,7 +190,10 @@ Deno.test("boxCommand() runs list and prune, and refuses what they do not take (
   await withWorld(async (h, c) => {
     await t.step("list -o wide", async () => {
       await boxCommand(h.rt, "list", { output: "wide" });
-      assert.match(c.out.join(""), /^BOX +POOL +VOLUME +DISK +FORMAT +SIZE +ALLOCATION +PATH +USED-BY\n/);
+      assert.match(
+        c.out.join(""),
+        /^BOX +POOL +VOLUME +DISK +FORMAT +SIZE +ALLOCATION +PATH +USED-BY +SOURCE\n/,
+      );
     });
     await t.step("prune --dry-run", async () => {
       c.out.length = 0;

@@ -1,4 +1,5 @@
 /** Vagrant .box files for tests, made with qemu-img and tar. */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { TINY_IMG } from "./harness.ts";
 
@@ -28,3 +29,7 @@ export async function makeMultiDiskBox(dir: string, metadata?: object): Promise<
   await sh("tar", ["-cf", box, "metadata.json", "disk1.qcow2", "disk2.qcow2"], src);
   return box;
 }
+
+/** tiny.img's bytes and sha256, for servers that publish it as a box. */
+export const TINY_BYTES = await Deno.readFile(TINY_IMG);
+export const TINY_SHA256 = createHash("sha256").update(TINY_BYTES).digest("hex");

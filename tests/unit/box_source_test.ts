@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BoxSourceError, resolveBoxSource, sha256File } from "../../src/box/box_source.ts";
+import { ChecksumMismatchError } from "../../src/box/download.ts";
 import { TINY_IMG } from "./harness.ts";
 
 async function sh(cmd: string, args: string[], cwd?: string): Promise<void> {
@@ -9,13 +10,15 @@ async function sh(cmd: string, args: string[], cwd?: string): Promise<void> {
   if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
 }
 
-/** A Vagrant libvirt box made of tiny.img, optionally gzipped, with the metadata given. */
+/** A Vagrant libvirt box made of tiny.img, optionally compressed, with the metadata given. */
 async function makeBox(
   dir: string,
-  options: { gzip?: boolean; metadata?: object; key?: boolean } = {},
+  options: { gzip?: boolean; compress?: "bzip2" | "xz"; raw?: boolean; metadata?: object; key?: boolean } =
+    {},
 ): Promise<string> {
   const src = await Deno.makeTempDir({ dir });
-  await sh("qemu-img", ["convert", "-O", "qcow2", TINY_IMG, join(src, "box.img")]);
+  if (options.raw) await Deno.copyFile(TINY_IMG, join(src, "box.img"));
+  else await sh("qemu-img", ["convert", "-O", "qcow2", TINY_IMG, join(src, "box.img")]);
   await Deno.writeTextFile(
     join(src, "metadata.json"),
     JSON.stringify(options.metadata ?? { provider: "libvirt", format: "qcow2", virtual_size: 1 }),
@@ -27,7 +30,14 @@ async function makeBox(
     files.push("vagrant_key");
   }
   const box = join(dir, options.gzip ? "test.box.gz" : "test.box");
-  await sh("tar", [options.gzip ? "-czf" : "-cf", box, ...files], src);
+  const mode = options.gzip
+    ? "-czf"
+    : options.compress === "bzip2"
+    ? "-cjf"
+    : options.compress === "xz"
+    ? "-cJf"
+    : "-cf";
+  await sh("tar", [mode, box, ...files], src);
   return box;
 }
 
@@ -50,7 +60,11 @@ Deno.test("resolveBoxSource() handles every kind of source", async (t) => {
           const box = await makeBox(dir, { gzip, key: true });
           const a = await resolveBoxSource(box, undefined, { cacheDir });
           assert.equal(a.format, "qcow2");
-          assert.equal(a.virtualSize, 1 << 20);
+          assert.equal(
+            a.virtualSize,
+            2 ** 30,
+            "metadata.json virtual_size: 1 (GB) is more than the image's 1 MiB",
+          );
           assert.ok(a.path.startsWith(join(cacheDir, "boxes")));
           assert.equal((await Deno.stat(a.privateKey!)).mode! & 0o777, 0o600);
           const b = await resolveBoxSource(box, `sha256:${await sha256File(box)}`, { cacheDir });
@@ -63,7 +77,7 @@ Deno.test("resolveBoxSource() handles every kind of source", async (t) => {
       await assert.rejects(
         resolveBoxSource(TINY_IMG, "0".repeat(64), { cacheDir }),
         (e: Error) =>
-          e instanceof BoxSourceError &&
+          e instanceof ChecksumMismatchError && e.reason === "ChecksumMismatch" &&
           /checksum mismatch.*expected sha256 0{64}, got [0-9a-f]{64}/.test(e.message),
       );
     });
@@ -139,6 +153,37 @@ Deno.test("resolveBoxSource() handles every kind of source", async (t) => {
       } finally {
         await server.shutdown();
       }
+    });
+
+    for (const compress of ["bzip2", "xz"] as const) {
+      await t.step(`a Vagrant box, tar compressed with ${compress}`, async () => {
+        const box = await makeBox(await Deno.makeTempDir({ dir }), { compress });
+        const image = await resolveBoxSource(box, undefined, { cacheDir });
+        assert.equal(image.format, "qcow2");
+        assert.ok(image.path.startsWith(join(cacheDir, "boxes")));
+      });
+    }
+
+    await t.step(
+      "metadata format: raw is read as raw; virtual_size below the image's does not shrink it",
+      async () => {
+        const box = await makeBox(await Deno.makeTempDir({ dir }), {
+          raw: true,
+          metadata: { provider: "libvirt", format: "raw", virtual_size: 0.0001 },
+        });
+        const image = await resolveBoxSource(box, undefined, { cacheDir });
+        assert.deepEqual([image.format, image.virtualSize], ["raw", 1 << 20]);
+      },
+    );
+
+    await t.step("an unpacked box directory (as Vagrant keeps it under $VAGRANT_HOME/boxes)", async () => {
+      const box = await makeBox(await Deno.makeTempDir({ dir }));
+      const unpacked = await Deno.makeTempDir({ dir });
+      await sh("tar", ["-xf", box, "-C", unpacked]);
+      const image = await resolveBoxSource(unpacked, undefined, { cacheDir });
+      assert.equal(image.path, join(unpacked, "box.img"));
+      assert.equal(image.format, "qcow2");
+      assert.equal(image.sha256, undefined);
     });
 
     await t.step("a file that does not exist", async () => {

@@ -349,3 +349,16 @@ spec: {size: 1Mi, backingBox: base, context: ${context}}
   assert.deepEqual(validateReferences([vol], lookup as never, { contexts: false }), []);
   assert.deepEqual(validateReferences([stored], lookup as never), []);
 });
+
+Deno.test("parseConfig reads boxServerUrl (the Vagrant box catalog); a bad one names file:line", () => {
+  const config = parseConfig("boxServerUrl: http://boxes.example.test/catalog\ncontexts: []\n", "c.yaml");
+  assert.equal(config.boxServerUrl, "http://boxes.example.test/catalog");
+  assert.throws(
+    () => parseConfig("contexts: []\nboxServerUrl: ftp://x\n", "c.yaml"),
+    /^ConfigError: c\.yaml:2:15: boxServerUrl: must be an http\(s\) URL of a Vagrant box catalog/,
+  );
+  const dir = Deno.makeTempDirSync();
+  saveConfig(`${dir}/config.yaml`, config);
+  assert.deepEqual(parseConfig(Deno.readTextFileSync(`${dir}/config.yaml`), "c.yaml"), config);
+  Deno.removeSync(dir, { recursive: true });
+});

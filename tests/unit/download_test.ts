@@ -10,6 +10,7 @@ import {
   download,
   DownloadInterruptedError,
   parseContentRange,
+  TimedOutDownload,
   urlKey,
 } from "../../src/box/download.ts";
 import type { TransferProgress } from "../../src/box/transfer.ts";
@@ -418,5 +419,42 @@ Deno.test("download() removes the per-process partial files an older lv left", a
       assert.equal(await size(old), undefined);
       assert.equal(await size(other), 10, "another URL's is not this download's business");
     });
+  });
+});
+
+Deno.test("download() from a server that stops sending mid-body: Timeout, the part kept for resuming", async () => {
+  await withDir(async (dir) => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => release = r);
+    const ranges: (string | null)[] = [];
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {}, onError }, (req) => {
+      ranges.push(req.headers.get("range"));
+      if (ranges.length > 1) return new Response("gone", { status: 503 });
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(FILE.slice(0, 10_000));
+        },
+        async pull(c) {
+          await released; // hangs until the test is done
+          c.close();
+        },
+      });
+      return new Response(body, { headers: { "content-length": String(FILE.length), etag: '"v1"' } });
+    });
+    const url = `http://127.0.0.1:${server.addr.port}/boxes/test.box`;
+    try {
+      await assert.rejects(
+        download(url, { dir, timeoutMs: 300 }),
+        (e: Error) =>
+          e instanceof TimedOutDownload && e.reason === "Timeout" && e.url === url &&
+          /interrupted at .*resumes.*no data for 0.3s/.test(e.message),
+      );
+      assert.equal((await Deno.stat(join(dir, `${urlKey(url)}.part`))).size, 10_000);
+      await assert.rejects(download(url, { dir, timeoutMs: 300 }));
+      assert.deepEqual(ranges, [null, "bytes=10000-"]);
+    } finally {
+      release();
+      await server.shutdown();
+    }
   });
 });

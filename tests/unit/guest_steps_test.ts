@@ -130,7 +130,7 @@ Deno.test("insertKey keeps the box key and saves nothing when the new key's logi
     await assert.rejects(
       insertKey(f.ctx.session, {
         pair,
-        oldPublicBlob: await publicKeyBlob(f.boxKey.private),
+        oldPublicBlobs: [await publicKeyBlob(f.boxKey.private)],
         proveLogin: () =>
           Promise.reject(new HostKeyMismatchError("10.123.0.50", "ssh-ed25519 AAAA", "ssh-ed25519 BBBB")),
         save: () => {

@@ -135,7 +135,7 @@ Deno.test("parseManifests() counts lines the same with CRLF line endings and a B
     `${BOX}---\nkind: Box\napiVersion: lv.dev/v1alpha1\nmetadata: {name: x}\nspec:\n  source: ""\n`
       .replaceAll("\n", "\r\n");
   assert.deepEqual(problems(text), [
-    'm.yaml:12:11: spec.source: must not be empty; must be a local path or an http(s) URL of a qcow2/raw image or a Vagrant .box; got ""',
+    'm.yaml:12:11: spec.source: must not be empty; must be a Vagrant catalog name (USER/NAME), a local path, or an http(s) URL of a qcow2/raw image, a Vagrant .box or box metadata JSON; got ""',
   ]);
 });
 

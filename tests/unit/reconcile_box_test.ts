@@ -176,17 +176,22 @@ Deno.test("boxReconciler: a same-named volume lv did not create gets NameConflic
   });
 });
 
-Deno.test("boxReconciler: a source that cannot work is terminal (InvalidSource) and creates no volume", async (t) => {
-  const cases: [string, (b: Box) => void, RegExp][] = [
-    ["a missing file", (b) => b.spec.source = "/nonexistent/lv-test.img", /cannot be read/],
-    ["a checksum mismatch", (b) => b.spec.checksum = `sha256:${"0".repeat(64)}`, /checksum mismatch/],
+Deno.test("boxReconciler: a source that cannot work is terminal (InvalidSource, ChecksumMismatch) and creates no volume", async (t) => {
+  const cases: [string, (b: Box) => void, string, RegExp][] = [
+    ["a missing file", (b) => b.spec.source = "/nonexistent/lv-test.img", "InvalidSource", /cannot be read/],
+    [
+      "a checksum mismatch",
+      (b) => b.spec.checksum = `sha256:${"0".repeat(64)}`,
+      "ChecksumMismatch",
+      /checksum mismatch/,
+    ],
   ];
-  for (const [name, edit, message] of cases) {
+  for (const [name, edit, reason, message] of cases) {
     await t.step(name, async () => {
       await withBox(async (h) => {
         const r = await pass(h, "Box", "tiny");
         assert.ok(r.error instanceof TerminalError, String(r.error));
-        assert.equal(r.error.reason, "InvalidSource");
+        assert.equal(r.error.reason, reason);
         assert.match(r.error.message, message);
         assert.deepEqual(h.fake.mutations(), []);
       }, edit);

@@ -4,6 +4,7 @@
  */
 import { generateKeyPair, type KeyPair, publicKeyBlob, saveInsertedKey } from "../key_files.ts";
 import { check, type GuestSession } from "../session.ts";
+import { privateKeysIn } from "../vagrant_insecure_key.ts";
 import type { GuestStepContext } from "../step_context.ts";
 
 const AUTHORIZED_KEYS = ".ssh/authorized_keys";
@@ -11,17 +12,19 @@ const AUTHORIZED_KEYS = ".ssh/authorized_keys";
 export interface InsertKeyOptions {
   /** The key pair to insert (key_files.ts generateKeyPair). */
   pair: KeyPair;
-  /** The base64 blob of the key it replaces (the box's), removed at the end. */
-  oldPublicBlob: string;
+  /** The base64 blobs of the keys it replaces (the box's, or Vagrant's two insecure ones), removed at the end. */
+  oldPublicBlobs: string[];
   /** Logs in with the new private key and out again: rejects when the guest does not take it. */
   proveLogin(privateKey: string): Promise<void>;
   /** Keeps the new private key on this host (it is what lv logs in with from then on); returns its path. */
   save(privateKey: string): string;
 }
 
-/** authorized_keys text without the lines that carry `blob`. */
-export function withoutKey(text: string, blob: string): string {
-  return text.split("\n").filter((line) => !line.split(/\s+/).includes(blob)).join("\n");
+/** authorized_keys text without the lines that carry any of `blobs`. */
+export function withoutKeys(text: string, blobs: string[]): string {
+  return text.split("\n").filter((line) => !line.split(/\s+/).some((word) => blobs.includes(word))).join(
+    "\n",
+  );
 }
 
 /**
@@ -40,7 +43,7 @@ export async function insertKey(session: GuestSession, options: InsertKeyOptions
   // Proven: from here on lv logs in with it, then the box's key goes.
   const file = options.save(options.pair.private);
   const current = await session.readFile(AUTHORIZED_KEYS) ?? "";
-  const removed = withoutKey(current, options.oldPublicBlob);
+  const removed = withoutKeys(current, options.oldPublicBlobs);
   if (removed !== current) await session.putFile(AUTHORIZED_KEYS, removed, { mode: 0o600 });
   return file;
 }
@@ -53,7 +56,7 @@ export async function insertDomainKey(ctx: GuestStepContext, oldKeyFile: string)
   const { dom } = ctx;
   const file = await insertKey(ctx.session, {
     pair: await generateKeyPair(`lv ${dom.metadata.name}`),
-    oldPublicBlob: await publicKeyBlob(await Deno.readTextFile(oldKeyFile)),
+    oldPublicBlobs: await Promise.all(privateKeysIn(await Deno.readTextFile(oldKeyFile)).map(publicKeyBlob)),
     proveLogin: async (privateKey) => {
       const check = await ctx.driver.connect({
         host: ctx.address,
