@@ -228,6 +228,20 @@ export interface ShellProvisioner {
   name?: string;
 }
 
+/** Vagrant's `file` provisioner: a host file, or a directory's contents, copied into the guest as the SSH user. */
+export interface FileProvisioner {
+  type: "file";
+  /** A file or directory on the host (absolute after lv apply). */
+  source: string;
+  /** Absolute path in the guest: the file, or the directory the source directory's contents go into. */
+  destination: string;
+  run: "once" | "always";
+  name?: string;
+}
+
+/** One entry of Domain.spec.provision. */
+export type Provisioner = ShellProvisioner | FileProvisioner;
+
 export interface SyncedFolder {
   source: string;
   target: string;
@@ -252,7 +266,7 @@ export interface DomainSpec {
   interfaces: DomainInterface[];
   hostname?: string;
   ssh: DomainSsh;
-  provision: ShellProvisioner[];
+  provision: Provisioner[];
   syncedFolders: SyncedFolder[];
   state: DomainState;
   /** Storage pool for the box overlay. Default "default". */

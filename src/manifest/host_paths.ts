@@ -1,0 +1,23 @@
+/** Host paths a manifest promises: checked on this host after absolutize, each problem at its file:line. */
+import { type Problem, problemAt } from "../api/problem.ts";
+import type { AnyResource } from "../api/types.ts";
+
+/** A problem for each file provisioner `source` that does not exist on this host (or cannot be read). */
+export async function hostPathProblems(obj: AnyResource): Promise<Problem[]> {
+  if (obj.kind !== "Domain") return [];
+  const problems: Problem[] = [];
+  for (const [i, p] of obj.spec.provision.entries()) {
+    if (p.type !== "file") continue;
+    try {
+      await Deno.stat(p.source);
+    } catch (e) {
+      problems.push(problemAt(obj, ["spec", "provision", i, "source"], {
+        message: e instanceof Deno.errors.NotFound
+          ? "does not exist on this host"
+          : `cannot be read on this host: ${(e as Error).message}`,
+        value: p.source,
+      }));
+    }
+  }
+  return problems;
+}
