@@ -38,6 +38,7 @@ import { LIST_KEYS } from "./list_keys.ts";
 import { closest } from "./problem.ts";
 import { GiB, MiB, QUANTITY_PATTERN, TiB } from "./quantity.ts";
 import {
+  type AnsibleProvisioner,
   API_VERSION,
   type BoxSpec,
   type DhcpHost,
@@ -509,16 +510,27 @@ const SSH = obj<DomainSsh>(
 );
 
 /** The fields of every provisioner type (validation checks which belong to which type). */
-type ProvisionerFields = Omit<ShellProvisioner, "type"> & Omit<FileProvisioner, "type"> & {
-  type: Provisioner["type"];
-};
+type ProvisionerFields =
+  & Omit<ShellProvisioner, "type">
+  & Omit<FileProvisioner, "type">
+  & Omit<AnsibleProvisioner, "type">
+  & { type: Provisioner["type"] };
+
+const STRING_MAP = (description: string, vagrant: string): Field => ({
+  type: "map",
+  description,
+  keys: "env-name",
+  values: str("Value.", { allowEmpty: true, multiline: true }),
+  default: {},
+  vagrant,
+});
 
 const PROVISIONER = obj<ProvisionerFields>(
   "A provisioner run in the guest over SSH. shell: give exactly one of inline and path; file: give source and destination.",
   {
     type: oneOf(
-      "Provisioner type: shell (a script run in the guest) or file (a host file or directory copied into the guest as the SSH user).",
-      ["shell", "file"] as const satisfies readonly Provisioner["type"][],
+      "Provisioner type: shell (a script run in the guest), file (a host file or directory copied into the guest as the SSH user) or ansible (ansible-playbook run on this host against the guest, with an inventory lv writes under $LV_HOME/ansible).",
+      ["shell", "file", "ansible"] as const satisfies readonly Provisioner["type"][],
       { default: DEFAULT_PROVISIONER, vagrant: "type" },
     ),
     inline: str("shell: script text to run.", { multiline: true, vagrant: "inline" }),
@@ -534,6 +546,18 @@ const PROVISIONER = obj<ProvisionerFields>(
       "file: absolute path in the guest (the file, or the directory a source directory's contents go into; made if missing). The SSH user must be able to write it.",
       { format: "guest-path", vagrant: "destination" },
     ),
+    playbook: str("ansible: a playbook on the host, relative to the manifest; it must exist when applied.", {
+      format: "host-path",
+      vagrant: "playbook",
+    }),
+    extraVars: STRING_MAP("ansible: variables passed with --extra-vars.", "extra_vars"),
+    limit: str("ansible: --limit pattern.", { vagrant: "limit" }),
+    tags: list("ansible: only the tasks with these tags (--tags).", str("A tag."), { vagrant: "tags" }),
+    verbose: bool("ansible: run ansible-playbook with -v.", { default: false, vagrant: "verbose" }),
+    groups: list("ansible: inventory groups the guest is in.", str("A group name.", { format: "env-name" }), {
+      vagrant: "groups",
+    }),
+    hostVars: STRING_MAP("ansible: inventory variables of the guest.", "host_vars"),
     args: list(
       "shell: arguments passed to the script.",
       str("An argument.", { allowEmpty: true, multiline: true }),

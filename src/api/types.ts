@@ -239,8 +239,26 @@ export interface FileProvisioner {
   name?: string;
 }
 
+/** Vagrant's `ansible`: ansible-playbook run on this host against the guest, with an inventory lv writes. */
+export interface AnsibleProvisioner {
+  type: "ansible";
+  /** A playbook on the host (absolute after lv apply). */
+  playbook: string;
+  extraVars: Record<string, string>;
+  limit?: string;
+  tags: string[];
+  /** ansible-playbook -v. */
+  verbose: boolean;
+  /** Inventory groups this Domain's guest is in. */
+  groups: string[];
+  /** Inventory variables of this Domain's guest. */
+  hostVars: Record<string, string>;
+  run: "once" | "always";
+  name?: string;
+}
+
 /** One entry of Domain.spec.provision. */
-export type Provisioner = ShellProvisioner | FileProvisioner;
+export type Provisioner = ShellProvisioner | FileProvisioner | AnsibleProvisioner;
 
 export interface SyncedFolder {
   source: string;

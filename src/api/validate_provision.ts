@@ -1,40 +1,56 @@
 /**
- * Rules of Domain.spec.provision that depend on the type: shell takes one of inline and path (not both: the
- * schema's atMostOne); file
- * takes source and destination and none of shell's fields (whose defaults are dropped from it).
+ * Rules of Domain.spec.provision that depend on the type: which fields belong to which type (another type's
+ * field given is an error; its walked-in default is dropped), and each type's required fields (shell: one of
+ * inline and path, not both being the schema's atMostOne).
  *
  * @module
  */
 
 import type { PathSegment, ProblemCollector } from "./problem.ts";
-import type { DomainSpec } from "./types.ts";
+import type { DomainSpec, Provisioner } from "./types.ts";
 import type { Loose } from "./loose.ts";
 
-const SHELL_ONLY = ["inline", "path", "args", "env", "privileged"] as const;
-const FILE_ONLY = ["source", "destination"] as const;
+const FIELDS: Record<Provisioner["type"], readonly string[]> = {
+  shell: ["inline", "path", "args", "env", "privileged"],
+  file: ["source", "destination"],
+  ansible: ["playbook", "extraVars", "limit", "tags", "verbose", "groups", "hostVars"],
+};
+const REQUIRED: Record<Provisioner["type"], readonly string[]> = {
+  shell: [],
+  file: ["source", "destination"],
+  ansible: ["playbook"],
+};
+
+/** Given, as far as a walked value tells: defaults (empty list or map, false, privileged) are not. */
+function given(p: Record<string, unknown>, name: string): boolean {
+  const v = p[name];
+  if (v === undefined || v === false || name === "privileged") return false;
+  if (Array.isArray(v)) return v.length > 0;
+  return typeof v !== "object" || v === null || Object.keys(v).length > 0;
+}
 
 /** Checks each walked provisioner against its type. */
 export function checkProvisioners(spec: Loose<DomainSpec>, r: ProblemCollector): void {
   (spec.provision ?? []).forEach((entry, i) => {
     const p = entry as Record<string, unknown> | undefined;
-    if (p === undefined || (p.type !== "shell" && p.type !== "file")) return; // the walk reported it
+    const type = p?.type as Provisioner["type"] | undefined;
+    if (p === undefined || type === undefined || !Object.hasOwn(FIELDS, type)) return; // the walk reported it
     const path: PathSegment[] = ["spec", "provision", i];
-    const given = (name: string) => p[name] !== undefined;
-    const misplaced = (name: string, type: string) =>
-      r.report([...path, name], { message: `applies only to type: ${type}`, key: true });
-    if (p.type === "file") {
-      for (const name of ["source", "destination"]) {
-        if (!given(name)) r.report([...path, name], { message: "is required for type: file", missing: true });
+    for (const [other, names] of Object.entries(FIELDS)) {
+      if (other === type) continue;
+      for (const name of names) {
+        if (given(p, name)) {
+          r.report([...path, name], { message: `applies only to type: ${other}`, key: true });
+        }
+        delete p[name]; // the defaults walked in
       }
-      for (const name of ["inline", "path"]) if (given(name)) misplaced(name, "shell");
-      if ((p.args as unknown[] | undefined)?.length) misplaced("args", "shell");
-      if (Object.keys(p.env ?? {}).length > 0) misplaced("env", "shell");
-      for (const name of SHELL_ONLY) delete p[name]; // the defaults walked in
-      return;
     }
-    for (const name of FILE_ONLY) if (given(name)) misplaced(name, "file");
-    // Both given: the walk's atMostOne reported it.
-    if (!given("inline") && !given("path")) {
+    for (const name of REQUIRED[type]) {
+      if (p[name] === undefined) {
+        r.report([...path, name], { message: `is required for type: ${type}`, missing: true });
+      }
+    }
+    if (type === "shell" && p.inline === undefined && p.path === undefined) {
       r.report(path, { message: "must have exactly one of inline or path" });
     }
   });

@@ -13,6 +13,7 @@ export function absolutize(obj: AnyResource, baseDir: string): void {
     for (const p of obj.spec.provision) {
       if (p.type === "shell" && p.path) p.path = abs(p.path);
       if (p.type === "file") p.source = abs(p.source);
+      if (p.type === "ansible") p.playbook = abs(p.playbook);
     }
     for (const f of obj.spec.syncedFolders) f.source = abs(f.source);
   }

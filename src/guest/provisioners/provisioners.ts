@@ -5,6 +5,7 @@
 import { tail } from "../session.ts";
 import type { GuestStepContext } from "../step_context.ts";
 import type { AnyProvisioner, ProvisionerType } from "./provisioner.ts";
+import { ansibleProvisioner } from "./ansible.ts";
 import { fileProvisioner } from "./file.ts";
 import { shellProvisioner } from "./shell.ts";
 
@@ -13,6 +14,7 @@ export const PROVISIONERS: {
 } = {
   shell: shellProvisioner,
   file: fileProvisioner,
+  ansible: ansibleProvisioner,
 };
 
 /** The type of `p`, typed for `p` (TypeScript cannot correlate the table's entry with the union by itself). */
