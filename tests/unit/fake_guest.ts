@@ -149,15 +149,14 @@ export class FakeGuest {
   };
 
   /** The host side: rsync copies a local folder into the guest, exportfs succeeds; both are logged. */
-  readonly runHost: HostCommand = async (argv) => {
+  readonly runHost: HostCommand = async (argv, options = {}) => {
     this.hostLog.push(argv);
     const failing = this.#failNext.get(argv[0]);
-    if (failing) {
-      this.#failNext.delete(argv[0]);
-      return failing;
-    }
-    if (argv[0] === "rsync") return await this.#rsync(argv);
-    return ok();
+    if (failing) this.#failNext.delete(argv[0]);
+    const r = failing ?? (argv[0] === "rsync" ? await this.#rsync(argv) : ok());
+    if (r.stdout) options.onStdout?.(r.stdout);
+    if (r.stderr) options.onStderr?.(r.stderr);
+    return r;
   };
 
   async #connect(target: GuestTarget): Promise<GuestSession> {

@@ -61,12 +61,10 @@ export const ansibleProvisioner: ProvisionerType<AnsibleProvisioner> = {
     writeFileSync(inventory, JSON.stringify(ansibleInventory(ctx, p, knownHosts), null, 2) + "\n", {
       mode: 0o600,
     });
-    const out = await ctx.runHost(ansibleArgv(p, inventory)).catch((e) => {
+    const prefix = `domain/${ctx.dom.metadata.name}: ${label}: `;
+    const stream = (chunk: string) => ctx.progress(chunk, prefix);
+    return await ctx.runHost(ansibleArgv(p, inventory), { onStdout: stream, onStderr: stream }).catch((e) => {
       throw new Error(`${label}: cannot run ansible-playbook on this host: ${e.message}`);
     });
-    const prefix = `domain/${ctx.dom.metadata.name}: ${label}: `;
-    if (out.stdout) ctx.progress(out.stdout, prefix);
-    if (out.stderr) ctx.progress(out.stderr, prefix);
-    return out;
   },
 };

@@ -41,9 +41,6 @@ export const fileProvisioner: ProvisionerType<FileProvisioner> = {
     if (made.code !== 0) return made;
     const knownHosts = knownHostsFile(ctx.home, ctx.dom, ctx.session.hostKey);
     const to = { dom: ctx.dom, address: ctx.address, keyFile: ctx.keyFile, knownHosts, jump: ctx.jump };
-    const out = await ctx.runHost(fileArgv(p, dir, to));
-    if (out.stdout) stream(out.stdout);
-    if (out.stderr) stream(out.stderr);
-    return out;
+    return await ctx.runHost(fileArgv(p, dir, to), { onStdout: stream, onStderr: stream });
   },
 };
