@@ -30,8 +30,11 @@ const COMMON: Record<string, ChangeClass> = {
 export const CHANGE_CLASSES: Record<Kind, Record<string, ChangeClass>> = {
   Box: {
     ...COMMON,
-    "spec.source": "immutable",
-    "spec.checksum": "immutable",
+    // A base volume already uploaded is kept: a changed source or checksum is taken by the next upload
+    // (a catalog Box pins again; Volumes made before keep their base), so apply accepts it. A manifest
+    // copied to another directory changes a relative source's absolute path and must still apply.
+    "spec.source": "live",
+    "spec.checksum": "live",
     "spec.pool": "immutable",
   },
   Volume: {

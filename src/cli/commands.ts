@@ -20,6 +20,7 @@ import { sshCommand, sshConfigCommand } from "./commands/ssh.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
 import { verbCommands } from "./commands/verbs.ts";
 import { waitCommand } from "./commands/wait.ts";
+import { crdsCommand, storeCommand } from "./commands/store.ts";
 import { UsageError } from "./errors.ts";
 import { helpText, usageText } from "./help.ts";
 
@@ -73,9 +74,11 @@ export const COMMANDS: readonly Command[] = [
   configCommand,
   boxCommand,
   controllerCommand,
+  storeCommand,
   doctorCommand,
   explainCommand,
   schemaCommand,
+  crdsCommand,
   versionCommand,
   helpCommand,
 ];

@@ -34,6 +34,7 @@ Deno.test("changeClassOf() gives the classes the issue names", async (t) => {
     [["Domain", "spec.state"], "live"],
     [["Domain", "metadata.labels.app"], "live"],
     [["Volume", "spec.backingBox"], "immutable"],
+    [["Box", "spec.source"], "live"],
     [["Volume", "spec.size"], "live"],
     [["Network", "spec.mode"], "immutable-in-use"],
     [["Network", "spec.ipv4.address"], "immutable-in-use"],

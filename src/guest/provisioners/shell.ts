@@ -1,9 +1,22 @@
 /** The shell provisioner (vagrant's `shell`): an inline script or a file on this host, run by /bin/sh in the guest. */
 import type { ShellProvisioner } from "../../api/types.ts";
+import type { GuestSession } from "../session.ts";
 import type { ProvisionerType } from "./provisioner.ts";
 
 /** Held in the guest while a provisioner runs (util-linux flock, where the guest has it). */
 export const PROVISION_LOCK = "/tmp/lv-provision.lock";
+
+/** Whether a session's guest has util-linux flock: asked once a session. */
+const hasFlock = new WeakMap<GuestSession, Promise<boolean>>();
+
+function flockIn(session: GuestSession): Promise<boolean> {
+  let known = hasFlock.get(session);
+  if (!known) {
+    known = session.run(["flock", "--version"]).then((r) => r.code === 0);
+    hasFlock.set(session, known);
+  }
+  return known;
+}
 
 /** The guest command running the copied script `file`: under the guest-wide lock when `flock` is there. */
 export function shellArgv(p: ShellProvisioner, file: string, flock: boolean): string[] {
@@ -33,7 +46,7 @@ export const shellProvisioner: ProvisionerType<ShellProvisioner> = {
     await ctx.session.putFile(file, script, { mode: 0o755 }).catch((e) => {
       throw new Error(`cannot copy ${label} to the guest: ${e.message}`);
     });
-    const flock = (await ctx.session.run(["flock", "--version"])).code === 0;
+    const flock = await flockIn(ctx.session);
     const prefix = `domain/${ctx.dom.metadata.name}: ${label}: `;
     const stream = (chunk: string) => ctx.progress(chunk, prefix);
     try {
