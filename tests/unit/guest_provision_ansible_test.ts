@@ -179,3 +179,19 @@ Deno.test("an ansible playbook is relative to the manifest and must exist; other
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("ansible on a host without ansible-playbook rejects naming the program, not a hang", async () => {
+  const f = await guestFixture((d) => d.spec.provision = [ansible({ name: "site" })]);
+  try {
+    f.ctx.runHost = () =>
+      Promise.reject(
+        new Deno.errors.NotFound("Failed to spawn 'ansible-playbook': No such file or directory"),
+      );
+    await assert.rejects(
+      runProvisioners(f.ctx, true),
+      /^Error: site: cannot run ansible-playbook on this host: Failed to spawn 'ansible-playbook'/,
+    );
+  } finally {
+    await f.close();
+  }
+});
