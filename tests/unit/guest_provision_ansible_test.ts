@@ -6,7 +6,7 @@ import { runProvisioners } from "../../src/guest/provisioners/provisioners.ts";
 import { absolutize } from "../../src/manifest/absolutize.ts";
 import { hostPathProblems } from "../../src/manifest/host_paths.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
-import { guestFixture } from "./guest_fixture.ts";
+import { guestFixture, provisionManifest as manifest } from "./guest_fixture.ts";
 
 const ansible = (p: Partial<AnsibleProvisioner>): AnsibleProvisioner => ({
   type: "ansible",
@@ -118,15 +118,6 @@ Deno.test("a failing playbook: ProvisionFailed with ansible-playbook's exit code
   }
 });
 
-const manifest = (entry: string) =>
-  `apiVersion: lv.dev/v1alpha1
-kind: Domain
-metadata:
-  name: web
-spec:
-  provision:
-${entry}`;
-
 Deno.test("an ansible playbook is relative to the manifest and must exist; other types' fields are refused", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -134,16 +125,7 @@ Deno.test("an ansible playbook is relative to the manifest and must exist; other
     const ok = parseManifests(manifest("    - type: ansible\n      playbook: site.yml\n"), `${dir}/a.yaml`);
     assert.deepEqual(ok.problems, []);
     absolutize(ok.resources[0], dir);
-    assert.deepEqual((ok.resources[0] as Domain).spec.provision[0], {
-      type: "ansible",
-      playbook: `${dir}/site.yml`,
-      extraVars: {},
-      tags: [],
-      verbose: false,
-      groups: [],
-      hostVars: {},
-      run: "once",
-    });
+    assert.deepEqual((ok.resources[0] as Domain).spec.provision[0], ansible({ playbook: `${dir}/site.yml` }));
     assert.deepEqual(await hostPathProblems(ok.resources[0]), []);
 
     const missing = parseManifests(

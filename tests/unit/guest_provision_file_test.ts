@@ -6,7 +6,7 @@ import { runProvisioners } from "../../src/guest/provisioners/provisioners.ts";
 import { absolutize } from "../../src/manifest/absolutize.ts";
 import { hostPathProblems } from "../../src/manifest/host_paths.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
-import { guestFixture } from "./guest_fixture.ts";
+import { guestFixture, provisionManifest } from "./guest_fixture.ts";
 
 const file = (p: Partial<FileProvisioner>): FileProvisioner => ({
   type: "file",
@@ -99,16 +99,10 @@ Deno.test("file provisioner whose rsync fails reports rsync's exit code and mess
 });
 
 const manifest = (source: string) =>
-  `apiVersion: lv.dev/v1alpha1
-kind: Domain
-metadata:
-  name: web
-spec:
-  provision:
-    - type: file
+  provisionManifest(`    - type: file
       source: ${source}
       destination: /tmp/x
-`;
+`);
 
 Deno.test("a file provisioner's source is relative to the manifest and must exist: file:line otherwise", async () => {
   const dir = await Deno.makeTempDir();
