@@ -50,7 +50,7 @@ export const DEFAULT_SSH_USER = "vagrant";
 /** Domain.ssh.port. */
 export const DEFAULT_SSH_PORT = 22;
 
-/** Domain.provision[].type (the only provisioner). */
+/** Domain.provision[].type. */
 export const DEFAULT_PROVISIONER = "shell";
 /** Domain.provision[].privileged (run with sudo). */
 export const DEFAULT_PRIVILEGED = true;

@@ -271,6 +271,38 @@ export interface ShellProvisioner {
   name?: string;
 }
 
+/** Vagrant's `file` provisioner: a host file, or a directory's contents, copied into the guest as the SSH user. */
+export interface FileProvisioner {
+  type: "file";
+  /** A file or directory on the host (absolute after lv apply). */
+  source: string;
+  /** Absolute path in the guest: the file, or the directory the source directory's contents go into. */
+  destination: string;
+  run: "once" | "always";
+  name?: string;
+}
+
+/** Vagrant's `ansible`: ansible-playbook run on this host against the guest, with an inventory lv writes. */
+export interface AnsibleProvisioner {
+  type: "ansible";
+  /** A playbook on the host (absolute after lv apply). */
+  playbook: string;
+  extraVars: Record<string, string>;
+  limit?: string;
+  tags: string[];
+  /** ansible-playbook -v. */
+  verbose: boolean;
+  /** Inventory groups this Domain's guest is in. */
+  groups: string[];
+  /** Inventory variables of this Domain's guest. */
+  hostVars: Record<string, string>;
+  run: "once" | "always";
+  name?: string;
+}
+
+/** One entry of Domain.spec.provision. */
+export type Provisioner = ShellProvisioner | FileProvisioner | AnsibleProvisioner;
+
 export interface SyncedFolder {
   source: string;
   target: string;
@@ -386,7 +418,7 @@ export interface DomainSpec {
   interfaces: DomainInterface[];
   hostname?: string;
   ssh: DomainSsh;
-  provision: ShellProvisioner[];
+  provision: Provisioner[];
   syncedFolders: SyncedFolder[];
   state: DomainState;
   /** Storage pool for the box overlay. Default "default". */

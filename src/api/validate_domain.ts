@@ -1,7 +1,7 @@
 /**
  * Rules of a Domain that relate its fields: interfaces (network or dev,
  * unique MACs and IPs), disks (unique devices and volumes, default device
- * names after the box overlay), box-only fields, unique synced folder targets.
+ * names after the box overlay), box-only fields, provisioners by type, unique synced folder targets.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import type { PathSegment, ProblemCollector } from "./problem.ts";
 import type { Domain, DomainDisk } from "./types.ts";
 import type { Loose } from "./loose.ts";
 import { checkMachine } from "./validate_machine.ts";
+import { checkProvisioners } from "./validate_provision.ts";
 
 /** Reports the second and later occurrences of a value as duplicates. */
 class Unique {
@@ -87,6 +88,8 @@ export function checkDomain(domain: Loose<Domain>, r: ProblemCollector): void {
       key: true,
     });
   }
+
+  checkProvisioners(spec, r);
 
   const targets = new Unique(r);
   (spec.syncedFolders ?? []).forEach((folder, i) => {

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { formatProblem, type Problem } from "../api/problem.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
 import { absolutize } from "../manifest/absolutize.ts";
+import { hostPathProblems } from "../manifest/host_paths.ts";
 import { parseManifests } from "../manifest/parse.ts";
 import type { SpecDefaults } from "../api/validate.ts";
 import { validateReferences } from "../api/validate_references.ts";
@@ -59,7 +60,10 @@ export async function loadManifests(
       : await Deno.readTextFile(file);
     const parsed = parseManifests(text, file === "-" ? "<stdin>" : file, options);
     problems.push(...parsed.problems);
-    for (const r of parsed.resources) absolutize(r, file === "-" ? Deno.cwd() : dirname(resolve(file)));
+    for (const r of parsed.resources) {
+      absolutize(r, file === "-" ? Deno.cwd() : dirname(resolve(file)));
+      problems.push(...await hostPathProblems(r));
+    }
     resources.push(...parsed.resources);
   }
   if (problems.length === 0 && store) {

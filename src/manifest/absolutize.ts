@@ -22,7 +22,11 @@ export function absolutize(obj: AnyResource, baseDir: string): void {
   }
   if (obj.kind === "Domain") {
     if (obj.spec.ssh.privateKey) obj.spec.ssh.privateKey = abs(obj.spec.ssh.privateKey);
-    for (const p of obj.spec.provision) if (p.path) p.path = abs(p.path);
+    for (const p of obj.spec.provision) {
+      if (p.type === "shell" && p.path) p.path = abs(p.path);
+      if (p.type === "file") p.source = abs(p.source);
+      if (p.type === "ansible") p.playbook = abs(p.playbook);
+    }
     for (const f of obj.spec.syncedFolders) f.source = abs(f.source);
   }
 }

@@ -1,7 +1,7 @@
 /** The three-way merge of lv apply: tables of set/unset/changed/list cases, legacy objects, two writers. */
 import assert from "node:assert/strict";
 import { LAST_APPLIED_ANNOTATION } from "../../src/api/merge.ts";
-import type { AnyResource, Domain, Network, Volume } from "../../src/api/types.ts";
+import type { AnyResource, Domain, Network, ShellProvisioner, Volume } from "../../src/api/types.ts";
 import { apply, applyOne } from "../../src/cli/apply.ts";
 import { InvalidInputError } from "../../src/cli/errors.ts";
 import { setState } from "../../src/cli/verbs.ts";
@@ -127,9 +127,9 @@ Deno.test("planApply() merges the file, the last apply and the live object", asy
     {
       name: "provisioners match by name, unnamed ones by position",
       first: "  provision:\n  - name: setup\n    inline: a\n  - inline: b\n",
-      other: (d) => d.spec.provision[0].env = { X: "1" },
+      other: (d) => (d.spec.provision[0] as ShellProvisioner).env = { X: "1" },
       second: "  provision:\n  - name: setup\n    inline: a2\n  - inline: b2\n",
-      want: (d) => d.spec.provision.map((p) => [p.name, p.inline, p.env]),
+      want: (d) => (d.spec.provision as ShellProvisioner[]).map((p) => [p.name, p.inline, p.env]),
       expected: [["setup", "a2", { X: "1" }], [undefined, "b2", {}]],
     },
     {

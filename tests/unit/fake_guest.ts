@@ -146,15 +146,14 @@ export class FakeGuest {
   };
 
   /** The host side: rsync copies a local folder into the guest, exportfs succeeds; both are logged. */
-  readonly runHost: HostCommand = async (argv) => {
+  readonly runHost: HostCommand = async (argv, options = {}) => {
     this.hostLog.push(argv);
     const failing = this.#failNext.get(argv[0]);
-    if (failing) {
-      this.#failNext.delete(argv[0]);
-      return failing;
-    }
-    if (argv[0] === "rsync") return await this.#rsync(argv);
-    return ok();
+    if (failing) this.#failNext.delete(argv[0]);
+    const r = failing ?? (argv[0] === "rsync" ? await this.#rsync(argv) : ok());
+    if (r.stdout) options.onStdout?.(r.stdout);
+    if (r.stderr) options.onStderr?.(r.stderr);
+    return r;
   };
 
   async #connect(target: GuestTarget): Promise<GuestSession> {
@@ -206,10 +205,29 @@ export class FakeGuest {
     const [login, target] = argv.at(-1)!.split(":");
     const excludes = argv.filter((a) => a.startsWith("--exclude=")).map((a) => a.slice(10));
     const user = login.split("@")[0];
+    // Without --rsync-path=sudo rsync the receiving rsync runs as the login user.
+    const caller = { user, root: argv.includes("--rsync-path=sudo rsync"), env: {} };
+    const info = await Deno.stat(source.replace(/\/$/, "")).catch(() => undefined);
+    if (!info) return fail(23, `rsync: [sender] link_stat "${source}" failed: No such file or directory (2)`);
+    if (info.isFile) {
+      if (!this.dirs.has(dirname(target))) {
+        return fail(23, `rsync: [Receiver] mkstemp "${target}" failed: No such file or directory (2)`);
+      }
+      if (!this.mayWrite(caller, target)) {
+        return fail(23, `rsync: [Receiver] mkstemp "${target}" failed: Permission denied (13)`);
+      }
+      this.files.set(target, { content: await Deno.readTextFile(source), mode: 0o644, owner: user });
+      return ok();
+    }
     if (!this.dirs.has(target)) {
       return fail(3, `rsync: [Receiver] change_dir#3 "${target}" failed: No such file or directory (2)`);
     }
-    for (const [path] of this.files) if (path.startsWith(`${target}/`)) this.files.delete(path);
+    if (!this.mayWrite(caller, `${target}/`)) {
+      return fail(23, `rsync: [Receiver] mkstemp "${target}/" failed: Permission denied (13)`);
+    }
+    if (argv.includes("--delete")) {
+      for (const [path] of this.files) if (path.startsWith(`${target}/`)) this.files.delete(path);
+    }
     const walk = async (dir: string) => {
       for await (const entry of Deno.readDir(dir)) {
         const local = hostJoin(dir, entry.name);

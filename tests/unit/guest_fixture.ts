@@ -26,6 +26,16 @@ export interface GuestFixture {
 
 let boxKey: Promise<KeyPair> | undefined;
 
+/** A manifest of Domain "web" whose spec.provision is `entries` (YAML list items, indented 4). */
+export const provisionManifest = (entries: string): string =>
+  `apiVersion: lv.dev/v1alpha1
+kind: Domain
+metadata:
+  name: web
+spec:
+  provision:
+${entries}`;
+
 /** basic.yaml's Domain "web" with SSH, its guest reached at 10.123.0.50 as vagrant with the box's key. */
 export async function guestFixture(edit?: (dom: Domain) => void): Promise<GuestFixture> {
   const home = await Deno.makeTempDir({ prefix: "lv-guest-" });

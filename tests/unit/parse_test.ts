@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { formatProblem } from "../../src/api/problem.ts";
-import type { Domain, Network } from "../../src/api/types.ts";
+import type { Domain, Network, ShellProvisioner } from "../../src/api/types.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
 
 const BOX = `apiVersion: lv.dev/v1alpha1
@@ -116,7 +116,7 @@ spec:
     { network: "lab", model: "e1000" },
     { network: "lab", ip: "10.20.30.10", model: "e1000" },
   ]);
-  assert.deepEqual(dom.spec.provision[0].env, { app: "web" });
+  assert.deepEqual((dom.spec.provision[0] as ShellProvisioner).env, { app: "web" });
   // the two objects built from one anchor are independent
   dom.spec.interfaces[0].model = "virtio";
   assert.equal(dom.spec.interfaces[1].model, "e1000");

@@ -11,7 +11,16 @@ import {
   ValidationError,
 } from "../../src/api/problem.ts";
 import { GiB, MiB } from "../../src/api/quantity.ts";
-import type { AnyResource, Box, Domain, Kind, Network, ObjectMeta, Volume } from "../../src/api/types.ts";
+import type {
+  AnyResource,
+  Box,
+  Domain,
+  Kind,
+  Network,
+  ObjectMeta,
+  ShellProvisioner,
+  Volume,
+} from "../../src/api/types.ts";
 import { validateResource } from "../../src/api/validate.ts";
 import { prefixFromNetmask } from "../../src/api/validate_ipv4.ts";
 import { NO_LOOKUP, validateReferences } from "../../src/api/validate_references.ts";
@@ -416,7 +425,7 @@ Deno.test("validateResource() normalizes MACs, names disks after the box overlay
   }) as Domain;
   assert.deepEqual(dom.spec.disks.map((d) => d.device), ["vdb", "vdc", "vdd", "hda"]);
   assert.equal(dom.spec.interfaces[0].mac, "52:54:00:aa:bb:cc");
-  const env = dom.spec.provision[0].env;
+  const env = (dom.spec.provision[0] as ShellProvisioner).env;
   assert.deepEqual(Object.keys(env), ["__proto__"]);
   assert.equal(Object.getPrototypeOf(env), Object.prototype);
 });

@@ -14,14 +14,16 @@ export interface RsyncTarget {
   jump?: JumpHost;
 }
 
+/** rsync's `-e` command: OpenSSH with the pinned host key, through the libvirt host when it is remote. */
+export function rsyncShell(to: RsyncTarget): string {
+  const { dom } = to;
+  return ["ssh", ...opensshOptions(to.keyFile, to.knownHosts, hostAlias(dom), dom.spec.ssh.port, to.jump)]
+    .map(shellQuote).join(" ");
+}
+
 /** The rsync command copying `folder` into the guest (contents of the source into the target, extra files deleted). */
 export function rsyncArgv(folder: SyncedFolder, to: RsyncTarget): string[] {
   const { dom } = to;
-  const ssh = [
-    "ssh",
-    ...opensshOptions(to.keyFile, to.knownHosts, hostAlias(dom), dom.spec.ssh.port, to.jump),
-  ]
-    .map(shellQuote).join(" ");
   return [
     "rsync",
     "--archive",
@@ -31,7 +33,7 @@ export function rsyncArgv(folder: SyncedFolder, to: RsyncTarget): string[] {
     "--no-group",
     "--rsync-path=sudo rsync",
     "-e",
-    ssh,
+    rsyncShell(to),
     ...folder.exclude.map((e) => `--exclude=${e}`),
     folder.source.endsWith("/") ? folder.source : `${folder.source}/`,
     `${dom.spec.ssh.user}@${to.address}:${folder.target}`,

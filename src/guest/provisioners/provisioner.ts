@@ -1,10 +1,10 @@
-/** A provisioner type (shell today; file, ansible... later): one file a type, listed in provisioners.ts. */
-import type { ShellProvisioner } from "../../api/types.ts";
+/** A provisioner type (shell, file; ansible... later): one file a type, listed in provisioners.ts. */
+import type { Provisioner } from "../../api/types.ts";
 import type { GuestStepContext } from "../step_context.ts";
 import type { RunResult } from "../session.ts";
 
 /** Every provisioner of a Domain's spec.provision. */
-export type AnyProvisioner = ShellProvisioner;
+export type AnyProvisioner = Provisioner;
 
 export interface ProvisionerType<P extends AnyProvisioner> {
   /** What the Provisioning event says it runs: "privileged shell: echo hi". */

@@ -5,13 +5,22 @@
 import { tail } from "../session.ts";
 import type { GuestStepContext } from "../step_context.ts";
 import type { AnyProvisioner, ProvisionerType } from "./provisioner.ts";
+import { ansibleProvisioner } from "./ansible.ts";
+import { fileProvisioner } from "./file.ts";
 import { shellProvisioner } from "./shell.ts";
 
 export const PROVISIONERS: {
   [T in AnyProvisioner["type"]]: ProvisionerType<Extract<AnyProvisioner, { type: T }>>;
 } = {
   shell: shellProvisioner,
+  file: fileProvisioner,
+  ansible: ansibleProvisioner,
 };
+
+/** The type of `p`, typed for `p` (TypeScript cannot correlate the table's entry with the union by itself). */
+function typeOf<P extends AnyProvisioner>(p: P): ProvisionerType<P> {
+  return PROVISIONERS[p.type] as unknown as ProvisionerType<P>;
+}
 
 /**
  * Runs the Domain's provisioners in spec order: all of them, or (`all` false) only the `run: always` ones.
@@ -26,7 +35,7 @@ export async function runProvisioners(
   for (const [i, p] of dom.spec.provision.entries()) {
     if (!all && p.run !== "always") continue;
     const label = p.name ?? `provision[${i}]`;
-    const type = PROVISIONERS[p.type];
+    const type = typeOf(p);
     await ctx.event("Provisioning", `running ${label} (${type.summary(p)})`);
     const r = await type.run(ctx, p, label);
     if (r.code !== 0) {

@@ -1,0 +1,57 @@
+/**
+ * Rules of Domain.spec.provision that depend on the type: which fields belong to which type (another type's
+ * field given is an error; its walked-in default is dropped), and each type's required fields (shell: one of
+ * inline and path, not both being the schema's atMostOne).
+ *
+ * @module
+ */
+
+import type { PathSegment, ProblemCollector } from "./problem.ts";
+import type { DomainSpec, Provisioner } from "./types.ts";
+import type { Loose } from "./loose.ts";
+
+const FIELDS: Record<Provisioner["type"], readonly string[]> = {
+  shell: ["inline", "path", "args", "env", "privileged"],
+  file: ["source", "destination"],
+  ansible: ["playbook", "extraVars", "limit", "tags", "verbose", "groups", "hostVars"],
+};
+const REQUIRED: Record<Provisioner["type"], readonly string[]> = {
+  shell: [],
+  file: ["source", "destination"],
+  ansible: ["playbook"],
+};
+
+/** Given, as far as a walked value tells: defaults (empty list or map, false, privileged) are not. */
+function given(p: Record<string, unknown>, name: string): boolean {
+  const v = p[name];
+  if (v === undefined || v === false || name === "privileged") return false;
+  if (Array.isArray(v)) return v.length > 0;
+  return typeof v !== "object" || v === null || Object.keys(v).length > 0;
+}
+
+/** Checks each walked provisioner against its type. */
+export function checkProvisioners(spec: Loose<DomainSpec>, r: ProblemCollector): void {
+  (spec.provision ?? []).forEach((entry, i) => {
+    const p = entry as Record<string, unknown> | undefined;
+    const type = p?.type as Provisioner["type"] | undefined;
+    if (p === undefined || type === undefined || !Object.hasOwn(FIELDS, type)) return; // the walk reported it
+    const path: PathSegment[] = ["spec", "provision", i];
+    for (const [other, names] of Object.entries(FIELDS)) {
+      if (other === type) continue;
+      for (const name of names) {
+        if (given(p, name)) {
+          r.report([...path, name], { message: `applies only to type: ${other}`, key: true });
+        }
+        delete p[name]; // the defaults walked in
+      }
+    }
+    for (const name of REQUIRED[type]) {
+      if (p[name] === undefined) {
+        r.report([...path, name], { message: `is required for type: ${type}`, missing: true });
+      }
+    }
+    if (type === "shell" && p.inline === undefined && p.path === undefined) {
+      r.report(path, { message: "must have exactly one of inline or path" });
+    }
+  });
+}
