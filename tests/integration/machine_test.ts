@@ -55,7 +55,7 @@ Deno.test("an existing libvirt network and host bridge are attached, and untouch
     await virsh("net-start", "outside");
     await ip("link", "add", "lvbr0", "type", "bridge");
     try {
-      const before = await virsh("net-dumpxml", "outside");
+      const before = await virsh("net-dumpxml", "--inactive", "outside");
       const file = await apply(
         "unowned",
         domain(
@@ -73,12 +73,12 @@ interfaces:
         ["bridge", "lvbr0"],
       ]);
       assert.equal(
-        await virsh("net-dumpxml", "outside"),
+        await virsh("net-dumpxml", "--inactive", "outside"),
         before,
         "no DHCP reservation on a network lv does not own",
       );
       await lv.ok(["delete", "-f", file, "--timeout=60s"]);
-      assert.equal(await virsh("net-dumpxml", "outside"), before);
+      assert.equal(await virsh("net-dumpxml", "--inactive", "outside"), before);
       assert.match(await virsh("net-info", "outside"), /Active:\s+yes/);
       assert.equal((await run("ip", ["link", "show", "lvbr0"])).code, 0, "the bridge is still there");
     } finally {
@@ -140,30 +140,37 @@ tpm: {version: "2.0"}`,
 
 Deno.test("vnc on an auto port shows in lv get -o wide; a cdrom is attached read-only", async () => {
   await withLv(async (lv, apply) => {
-    const iso = `${lv.home}/disc.iso`;
-    Deno.writeFileSync(iso, new Uint8Array(2048 * 16));
-    await apply(
-      "screen",
-      domain(
+    // QEMU runs as its own user: the ISO's directory must let it in (a temporary directory is 0700).
+    const isoDir = Deno.makeTempDirSync({ prefix: "lv-iso-" });
+    Deno.chmodSync(isoDir, 0o755);
+    try {
+      const iso = `${isoDir}/disc.iso`;
+      Deno.writeFileSync(iso, new Uint8Array(2048 * 16));
+      await apply(
         "screen",
-        `
+        domain(
+          "screen",
+          `
 graphics: {type: vnc}
 cdroms: [{path: ${iso}}]
 bootOrder: [cdrom, hd]`,
-      ),
-    );
-    const out = (await lv.ok(["get", "domain", "screen", "-o", "wide"])).stdout;
-    const port = Number(/vnc:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
-    assert.ok(port >= 5900, `a vnc port in\n${out}`);
-    const dom = parseDomainXml(await virsh("dumpxml", "screen"));
-    assert.deepEqual(dom.cdroms.map((c) => c.path), [iso]);
-    assert.match(await virsh("dumpxml", "screen"), /<readonly\/>/);
-    const missing = `${lv.home}/missing.yaml`;
-    Deno.writeTextFileSync(missing, domain("nodisc", `cdroms: [{path: ${lv.home}/nope.iso}]`));
-    const r = await lv.run(["apply", "-f", missing, "--timeout=8s"]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr + r.stdout, /CdromNotFound|nope\.iso does not exist/);
-    await lv.ok(["delete", "-f", missing, "--timeout=30s"]);
+        ),
+      );
+      const out = (await lv.ok(["get", "domain", "screen", "-o", "wide"])).stdout;
+      const port = Number(/vnc:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+      assert.ok(port >= 5900, `a vnc port in\n${out}`);
+      const dom = parseDomainXml(await virsh("dumpxml", "screen"));
+      assert.deepEqual(dom.cdroms.map((c) => c.path), [iso]);
+      assert.match(await virsh("dumpxml", "screen"), /<readonly\/>/);
+      const missing = `${lv.home}/missing.yaml`;
+      Deno.writeTextFileSync(missing, domain("nodisc", `cdroms: [{path: ${lv.home}/nope.iso}]`));
+      const r = await lv.run(["apply", "-f", missing, "--timeout=8s"]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr + r.stdout, /CdromNotFound|nope\.iso does not exist/);
+      await lv.ok(["delete", "-f", missing, "--timeout=30s"]);
+    } finally {
+      Deno.removeSync(isoDir, { recursive: true });
+    }
   });
 });
 
