@@ -225,6 +225,14 @@ export interface SyncedFolder {
   exclude: string[];
 }
 
+/** cloud-init NoCloud seed lv builds for the Domain (src/cloud_init/). */
+export interface DomainCloudInit {
+  /** A mapping merged after lv's defaults; text (or a host file path) used as the whole user-data. */
+  userData?: Record<string, unknown> | string;
+  /** network-config (version 1 or 2) used instead of the one lv generates. */
+  networkConfig?: Record<string, unknown>;
+}
+
 export interface DomainSpec {
   /** The lv context (libvirt host) this lives on; set by lv apply from the selected context. */
   context?: string;
@@ -255,6 +263,8 @@ export interface DomainSpec {
   communicator?: "ssh" | "none";
   /** Seconds a guest gets to shut down on ACPI before it is powered off (vagrant's graceful_halt_timeout). Default 60. */
   gracefulHaltTimeout?: number;
+  /** Boot a cloud image: lv attaches a cloud-init NoCloud seed it builds; `{}` means lv's defaults. */
+  cloudInit?: DomainCloudInit;
 }
 
 export interface DomainInterfaceStatus {

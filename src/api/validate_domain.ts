@@ -10,6 +10,7 @@ import { assignDiskDevices, BOX_DISK_DEVICE, DEFAULT_MACVTAP_MODE } from "./defa
 import type { PathSegment, ProblemCollector } from "./problem.ts";
 import type { Domain, DomainDisk } from "./types.ts";
 import type { Loose } from "./validate.ts";
+import { checkCloudInit } from "./validate_cloud_init.ts";
 
 /** Reports the second and later occurrences of a value as duplicates. */
 class Unique {
@@ -85,4 +86,5 @@ export function checkDomain(domain: Loose<Domain>, r: ProblemCollector): void {
     if (folder === undefined) return;
     targets.check(folder.target, ["spec", "syncedFolders", i, "target"], `syncedFolders[${i}]`);
   });
+  checkCloudInit(spec.cloudInit, r);
 }
