@@ -41,6 +41,12 @@ const CASES: [string, Partial<DomainSpec>, DomainXmlOptions][] = [
     emulator: "/usr/bin/qemu-system-x86_64",
   }],
   ["kvm nested", { nested: true }, { driver: "kvm", disks: [ROOT_DISK], interfaces: [] }],
+  ["cloud-init seed on a read-only CD-ROM", {}, {
+    driver: "qemu",
+    disks: [ROOT_DISK],
+    cdroms: [{ path: "/var/lib/libvirt/images/web-cidata-0123456789ab.iso", device: "hdc", bus: "ide" }],
+    interfaces: [NAT_NIC],
+  }],
   ["diskless (network boot)", {}, { driver: "qemu", disks: [], interfaces: [NAT_NIC] }],
   ["nothing at all", {}, { driver: "qemu", disks: [], interfaces: [], guestAgent: false }],
   ["room to grow live", { cpus: 2, memory: 1024 }, {
@@ -66,6 +72,7 @@ function expected(name: string, spec: Partial<DomainSpec>, opts: DomainXmlOption
     maxVcpus: opts.maxVcpus ?? dom.spec.cpus,
     ...cpu,
     disks: opts.disks.map((d) => ({ ...d })),
+    cdroms: (opts.cdroms ?? []).map((c) => ({ ...c })),
     interfaces: opts.interfaces.map((i) => ({
       type: i.network !== undefined ? "network" : "direct",
       ...(i.network !== undefined ? { network: i.network } : { dev: i.dev, mode: i.mode ?? "bridge" }),
@@ -304,6 +311,7 @@ Deno.test("parseDomainXml() reads a running domain as libvirt prints it", () => 
       bus: "virtio",
       cache: "default",
     }],
+    cdroms: [{ path: "/tmp/seed.iso", device: "sda", bus: "sata" }],
     interfaces: [
       { type: "network", network: "vagrant-libvirt", mac: "52:54:00:aa:bb:01", model: "virtio" },
       { type: "direct", dev: "eth0", mode: "vepa", mac: "52:54:00:aa:bb:02", model: "" },

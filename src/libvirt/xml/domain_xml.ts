@@ -47,6 +47,14 @@ export interface DomainXmlDisk {
   cache: DiskCache;
 }
 
+/** A read-only CD-ROM (raw image), e.g. the cloud-init seed. */
+export interface DomainXmlCdrom {
+  path: string;
+  /** Guest device name (target dev), e.g. hdc. */
+  device: string;
+  bus: "ide" | "sata" | "scsi";
+}
+
 /** A NIC: on a libvirt network (`network`), or a public macvtap on a host device (`dev`). */
 export interface DomainXmlInterface {
   /** libvirt network name: `<interface type='network'>`. */
@@ -66,6 +74,8 @@ export interface DomainXmlOptions {
   driver: DomainDriver;
   /** Disks in order; the first one boots. May be empty (PXE, tests). */
   disks: DomainXmlDisk[];
+  /** Read-only CD-ROMs, after the disks. Default none. */
+  cdroms?: DomainXmlCdrom[];
   interfaces: DomainXmlInterface[];
   /** Path of the QEMU binary. Default: libvirt's choice. */
   emulator?: string;
@@ -114,6 +124,8 @@ export interface DomainXmlState {
   cpuModel?: string;
   /** File-backed disks (device='disk'), in order. */
   disks: DomainXmlDisk[];
+  /** File-backed CD-ROMs (device='cdrom'), in order. */
+  cdroms: DomainXmlCdrom[];
   interfaces: DomainXmlInterfaceState[];
   owner?: LvOwner;
 }
@@ -145,6 +157,17 @@ function diskElement(disk: DomainXmlDisk): XmlElement {
     }),
     el("source", { file: disk.path }),
     el("target", { dev: disk.device, bus: disk.bus }),
+  );
+}
+
+function cdromElement(cdrom: DomainXmlCdrom): XmlElement {
+  return el(
+    "disk",
+    { type: "file", device: "cdrom" },
+    el("driver", { name: "qemu", type: "raw" }),
+    el("source", { file: cdrom.path }),
+    el("target", { dev: cdrom.device, bus: cdrom.bus }),
+    el("readonly"),
   );
 }
 
@@ -212,6 +235,7 @@ export function domainXml(dom: Domain, options: DomainXmlOptions): string {
       {},
       options.emulator !== undefined && el("emulator", {}, options.emulator),
       ...options.disks.map(diskElement),
+      ...(options.cdroms ?? []).map(cdromElement),
       ...options.interfaces.map(interfaceElement),
       el("serial", { type: "pty" }, el("target", { port: "0" })),
       el("console", { type: "pty" }, el("target", { type: "serial", port: "0" })),
@@ -265,7 +289,7 @@ function parseInterface(node: XmlNode): DomainXmlInterfaceState {
 /**
  * Reads `virsh dumpxml` output (inactive or live). Memory is converted to
  * MiB from whatever unit libvirt uses (KiB by default). Only file-backed
- * disks with device='disk' are listed. Throws `XmlParseError` for
+ * disks are listed: device='disk' in disks, device='cdrom' in cdroms. Throws `XmlParseError` for
  * malformed XML or a document that is not a complete `<domain>`.
  */
 export function parseDomainXml(xml: string): DomainXmlState {
@@ -287,6 +311,12 @@ export function parseDomainXml(xml: string): DomainXmlState {
     disks: childrenOf(devices, "disk")
       .filter((d) => (attrOf(d, "device") ?? "disk") === "disk" && (attrOf(d, "type") ?? "file") === "file")
       .map(parseDisk),
+    cdroms: childrenOf(devices, "disk")
+      .filter((d) => attrOf(d, "device") === "cdrom" && (attrOf(d, "type") ?? "file") === "file")
+      .map((d) => {
+        const { path, device, bus } = parseDisk(d);
+        return { path, device, bus: bus as DomainXmlCdrom["bus"] };
+      }),
     interfaces: childrenOf(devices, "interface").map(parseInterface),
   };
   const uuid = textAt(root, "uuid");
@@ -312,6 +342,7 @@ function comparable(state: DomainXmlState): Record<string, unknown> {
   for (const d of state.disks) {
     disks[`[${d.device}]`] = { path: d.path, format: d.format, bus: d.bus, cache: d.cache };
   }
+  for (const c of state.cdroms) disks[`[${c.device}]`] = { path: c.path, bus: c.bus, cdrom: true };
   const interfaces: Record<string, unknown> = {};
   for (const nic of state.interfaces) {
     interfaces[`[${nic.mac.toLowerCase()}]`] = {
