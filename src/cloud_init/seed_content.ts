@@ -107,11 +107,12 @@ export function defaultNetworkConfig(interfaces: SeedInterface[]): Record<string
 
 /** The seed's files for `input` (deterministic). */
 export function seedContent(input: SeedInput): SeedContent {
-  const userData = typeof input.userData === "string"
-    ? input.userData
-    : "#cloud-config\n" +
-      stringify(mergeUserData(defaultUserData(input), input.userData ?? {}), YAML_OPTIONS);
-  const networkConfig = stringify(input.networkConfig ?? defaultNetworkConfig(input.interfaces), YAML_OPTIONS);
+  const userData = typeof input.userData === "string" ? input.userData : "#cloud-config\n" +
+    stringify(mergeUserData(defaultUserData(input), input.userData ?? {}), YAML_OPTIONS);
+  const networkConfig = stringify(
+    input.networkConfig ?? defaultNetworkConfig(input.interfaces),
+    YAML_OPTIONS,
+  );
   const digest = createHash("sha256")
     .update(`${input.hostname}\0${userData}\0${networkConfig}`)
     .digest("hex")

@@ -32,7 +32,11 @@ export function userDataProblems(text: string): TextProblem[] {
   if (issue) {
     const pos = counter.linePos(issue.pos[0]);
     const message = issue.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "").trim();
-    return [{ line: pos.line, column: pos.col, message: `invalid YAML in #cloud-config user data: ${message}` }];
+    return [{
+      line: pos.line,
+      column: pos.col,
+      message: `invalid YAML in #cloud-config user data: ${message}`,
+    }];
   }
   const contents = doc.contents;
   const value = doc.toJS();

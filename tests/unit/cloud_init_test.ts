@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { formatProblem } from "../../src/api/problem.ts";
 import type { Domain } from "../../src/api/types.ts";
 import { cloudInitReport } from "../../src/cloud_init/cloud_init_report.ts";
-import { type SeedInput, seedContent } from "../../src/cloud_init/seed_content.ts";
+import { seedContent, type SeedInput } from "../../src/cloud_init/seed_content.ts";
 import { SEED_LABEL, writeSeedImage } from "../../src/cloud_init/seed_image.ts";
 import { isUserDataPath, userDataProblems } from "../../src/cloud_init/user_data_text.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
@@ -59,14 +59,16 @@ Deno.test("seedContent() writes network-config v2: static where lv configures an
 });
 
 Deno.test("seedContent() merges a userData mapping after lv's defaults, lv's user first", () => {
-  const data = cloudConfig(seedContent({
-    ...INPUT,
-    userData: {
-      users: ["default", { name: "alice" }],
-      write_files: [{ path: "/etc/motd", content: "hi" }],
-      runcmd: ["true"],
-    },
-  }).userData);
+  const data = cloudConfig(
+    seedContent({
+      ...INPUT,
+      userData: {
+        users: ["default", { name: "alice" }],
+        write_files: [{ path: "/etc/motd", content: "hi" }],
+        runcmd: ["true"],
+      },
+    }).userData,
+  );
   assert.deepEqual((data.users as { name?: string }[]).map((u) => typeof u === "string" ? u : u.name), [
     "vagrant",
     "default",
@@ -127,13 +129,17 @@ ${cloudInit}`;
 
 Deno.test("validation of spec.cloudInit: problems with file:line and field path", async (t) => {
   await t.step("{} is lv's defaults", () => {
-    const { resources, problems } = parseManifests(domainManifest("    {}\n").replace("cloudInit:\n", "cloudInit:"), "w.yaml");
+    const { resources, problems } = parseManifests(
+      domainManifest("    {}\n").replace("cloudInit:\n", "cloudInit:"),
+      "w.yaml",
+    );
     assert.deepEqual(problems.map(formatProblem), []);
     assert.deepEqual((resources[0] as Domain).spec.cloudInit, {});
   });
   await t.step("a mapping and text are kept", () => {
     const { resources, problems } = parseManifests(
-      domainManifest("    userData:\n      runcmd: [ls]\n    networkConfig:\n      version: 2\n"), "w.yaml",
+      domainManifest("    userData:\n      runcmd: [ls]\n    networkConfig:\n      version: 2\n"),
+      "w.yaml",
     );
     assert.deepEqual(problems.map(formatProblem), []);
     assert.deepEqual((resources[0] as Domain).spec.cloudInit, {
@@ -150,11 +156,20 @@ Deno.test("validation of spec.cloudInit: problems with file:line and field path"
     assert.match(formatProblem(problems[0]), /^web\.yaml:11:\d+: spec\.cloudInit\.userData: invalid YAML/);
   });
   await t.step("#cloud-config text that is not a mapping", () => {
-    const { problems } = parseManifests(domainManifest("    userData: |\n      #cloud-config\n      - ls\n"), "w.yaml");
-    assert.match(formatProblem(problems[0]), /^w\.yaml:9:\d+: spec\.cloudInit\.userData: .*must be a mapping/);
+    const { problems } = parseManifests(
+      domainManifest("    userData: |\n      #cloud-config\n      - ls\n"),
+      "w.yaml",
+    );
+    assert.match(
+      formatProblem(problems[0]),
+      /^w\.yaml:9:\d+: spec\.cloudInit\.userData: .*must be a mapping/,
+    );
   });
   await t.step("a list is neither", () => {
-    const { problems } = parseManifests(domainManifest("    userData: [1]\n    networkConfig: x\n"), "w.yaml");
+    const { problems } = parseManifests(
+      domainManifest("    userData: [1]\n    networkConfig: x\n"),
+      "w.yaml",
+    );
     assert.deepEqual(problems.map(formatProblem), [
       "w.yaml:7:15: spec.cloudInit.userData: must be a mapping (cloud-config merged with lv's) or text (the whole user-data, or a file path); got a list",
       'w.yaml:8:20: spec.cloudInit.networkConfig: must be a mapping (network-config version 1 or 2); got "x"',
@@ -167,22 +182,27 @@ Deno.test("validation of spec.cloudInit: problems with file:line and field path"
 });
 
 Deno.test("cloudInitReport() reads the guest's cloud-init state and error lines", async (t) => {
-  await t.step("still running", () => assert.equal(cloudInitReport("lv-rc=124\nlv-result\n\nlv-log\n").state, "running"));
-  await t.step("not installed", () => assert.equal(cloudInitReport("lv-rc=127\n").state, "absent"));
-  await t.step("done", () => {
-    const r = cloudInitReport('lv-rc=0\nlv-result\n{"v1": {"errors": []}}\nlv-log\n');
-    assert.deepEqual(r, { state: "done", errors: [] });
-  });
-  await t.step("failed: result.json's errors, then the log's lines", () => {
-    const r = cloudInitReport(
-      'lv-rc=1\nlv-result\n{"v1": {"datasource": "DataSourceNoCloud", "errors": ["(\'runcmd\', Exception(\'boom\'))"]}}\n' +
-        "lv-log\n2026-12-01 10:00:00,000 - util.py[WARNING]: Failed running /var/lib/cloud/instance/scripts/runcmd [1]\n",
-    );
+  await t.step("still running", () => assert.equal(cloudInitReport({ code: 124 }).state, "running"));
+  await t.step("not installed", () => assert.equal(cloudInitReport({ code: 127 }).state, "absent"));
+  await t.step("done", () => assert.deepEqual(cloudInitReport({ code: 0 }), { state: "done", errors: [] }));
+  await t.step("failed: result.json's errors, then the log's warning and error lines", () => {
+    const r = cloudInitReport({
+      code: 1,
+      result: '{"v1": {"datasource": "DataSourceNoCloud", "errors": ["(\'runcmd\', Exception(\'boom\'))"]}}',
+      log: "2026-12-01 10:00:00,000 - util.py[DEBUG]: Running command\n" +
+        "2026-12-01 10:00:01,000 - util.py[WARNING]: Failed running /var/lib/cloud/instance/scripts/runcmd [1]\n",
+    });
     assert.equal(r.state, "error");
     assert.deepEqual(r.errors, [
       "('runcmd', Exception('boom'))",
-      "2026-12-01 10:00:00,000 - util.py[WARNING]: Failed running /var/lib/cloud/instance/scripts/runcmd [1]",
+      "2026-12-01 10:00:01,000 - util.py[WARNING]: Failed running /var/lib/cloud/instance/scripts/runcmd [1]",
     ]);
+  });
+  await t.step("no result file: the log alone", () => {
+    assert.deepEqual(cloudInitReport({ code: 1, log: "x [ERROR]: bad\n" }), {
+      state: "error",
+      errors: ["x [ERROR]: bad"],
+    });
   });
 });
 
@@ -194,7 +214,10 @@ Deno.test("writeSeedImage() makes an ISO labelled cidata holding the three files
     const info = await new Deno.Command("isoinfo", { args: ["-d", "-i", file], stdout: "piped" }).output();
     assert.match(new TextDecoder().decode(info.stdout), new RegExp(`^Volume id: ${SEED_LABEL}$`, "m"));
     for (const [name, text] of [["user-data", seed.userData], ["meta-data", seed.metaData]]) {
-      const out = await new Deno.Command("isoinfo", { args: ["-J", "-i", file, "-x", `/${name}`], stdout: "piped" })
+      const out = await new Deno.Command("isoinfo", {
+        args: ["-J", "-i", file, "-x", `/${name}`],
+        stdout: "piped",
+      })
         .output();
       assert.equal(new TextDecoder().decode(out.stdout), text);
     }
