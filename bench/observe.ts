@@ -8,7 +8,8 @@
  *   LV_HOME=DIR [LV_CONNECT=URI] deno run -A bench/observe.ts process|session [workers]
  */
 import { lvHome, openRuntime } from "../src/cli/runtime.ts";
-import { controllerContext, RECONCILERS } from "../src/cli/drive.ts";
+import { controllerContext } from "../src/controller/controller_context.ts";
+import { RECONCILERS } from "../src/controller/reconcilers.ts";
 import { Manager } from "../src/controller/manager.ts";
 import { KINDS } from "../src/api/types.ts";
 import { prepareTransport } from "../src/config/ssh_transport.ts";

@@ -1,4 +1,5 @@
 /** Which objects an object depends on, and so which objects depend on it. */
+import { boxVolumeName } from "./box_volumes.ts";
 import type { AnyResource } from "./types.ts";
 import type { ObjectKey } from "../store/store.ts";
 
@@ -26,17 +27,4 @@ export function referencesOf(obj: AnyResource): ObjectKey[] {
 export function refersTo(obj: AnyResource, key: ObjectKey): boolean {
   return obj.metadata.namespace === key.namespace &&
     referencesOf(obj).some((r) => r.kind === key.kind && r.name === key.name);
-}
-
-/** The Volume a Domain's `box:` shortcut creates is named after the domain. */
-export function boxVolumeName(domainName: string): string {
-  return domainName;
-}
-
-/**
- * The Volume of disk `n` (1-based) of a multi-disk box under a Domain's `box:` shortcut: the first is
- * named after the domain, the others `<domain>-disk2`, `<domain>-disk3`, ...
- */
-export function boxOverlayName(domainName: string, n: number): string {
-  return n === 1 ? boxVolumeName(domainName) : `${domainName}-disk${n}`;
 }

@@ -182,7 +182,10 @@ export interface DomainDisk {
 }
 
 export interface DomainInterface {
-  /** Name of a Network resource (or a libvirt network lv does not manage). Absent for public interfaces. */
+  /**
+   * Name of a Network resource in the Domain's namespace (lv manages it); a name that is no Network, such as
+   * a libvirt network lv did not make, is refused by validation. Absent for public interfaces (dev).
+   */
   network?: string;
   /** Public (macvtap) interface: host device to attach to. */
   dev?: string;

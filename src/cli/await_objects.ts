@@ -3,7 +3,7 @@ import { getCondition } from "../api/conditions.ts";
 import type { AnyResource } from "../api/types.ts";
 import { type ObjectKey, refString } from "../store/store.ts";
 import { CommandFailed } from "./errors.ts";
-import { driveUntil } from "./drive.ts";
+import { driveUntil } from "../controller/manager_lease.ts";
 import type { Runtime } from "./runtime.ts";
 
 export type Verdict = "done" | "failed" | "pending";

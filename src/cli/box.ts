@@ -8,7 +8,7 @@
  * volume something still boots from is never pruned.
  */
 import type { AnyResource, Box, Volume } from "../api/types.ts";
-import { boxDisks } from "../controller/box_reconciler.ts";
+import { boxDisks, boxPoolVolumeDisk, isBoxPoolVolume, isBoxPoolVolumeOf } from "../api/box_volumes.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { parseVolumeXml, type VolumeXmlState } from "../libvirt/xml/volume_xml.ts";
@@ -159,8 +159,7 @@ function rowsOf(inv: Inventory, rt: Runtime): BoxVolumeRow[] {
       });
       continue;
     }
-    const diskOf = (name: string) =>
-      Number(name.slice(`box-${box.metadata.name}`.length).match(/^-(\d+)$/)?.[1] ?? 1);
+    const diskOf = (name: string) => boxPoolVolumeDisk(box.metadata.name, name);
     names.sort((a, b) => diskOf(a) - diskOf(b));
     for (const name of names) {
       const disk = diskOf(name);
@@ -184,7 +183,7 @@ function rowsOf(inv: Inventory, rt: Runtime): BoxVolumeRow[] {
   for (const side of inv.sides) {
     for (const [pool, states] of side.pools) {
       for (const state of states) {
-        if (!state.name.startsWith("box-") || recorded.has(`${side.context}\0${pool}\0${state.name}`)) {
+        if (!isBoxPoolVolume(state.name) || recorded.has(`${side.context}\0${pool}\0${state.name}`)) {
           continue;
         }
         rows.push({
@@ -326,7 +325,7 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
     if (r.box !== undefined || r.usedBy.length > 0) return false;
     return !inv.boxes.some((b) =>
       (rt.contextOf(b) ?? "") === r.context && b.spec.pool === r.pool &&
-      new RegExp(`^box-${escapeRegExp(b.metadata.name)}(-\\d+)?$`).test(r.volume)
+      isBoxPoolVolumeOf(b.metadata.name, r.volume)
     );
   });
 
@@ -374,10 +373,6 @@ export async function boxPrune(rt: Runtime, options: BoxPruneOptions = {}): Prom
       formatBytes(freed)
     } on disk${dry}\n`,
   );
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** `lv box list|prune`, after argument parsing: checks the subcommand and its flags, then runs it. */

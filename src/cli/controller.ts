@@ -1,7 +1,9 @@
 /** lv controller: run the controllers until SIGINT/SIGTERM, healing drift by re-inspecting libvirt. */
 import { Manager } from "../controller/manager.ts";
 import { CommandFailed } from "./errors.ts";
-import { controllerContext, MANAGER_LEASE, RECONCILERS } from "./drive.ts";
+import { controllerContext } from "../controller/controller_context.ts";
+import { LEASE_TTL_MS, MANAGER_LEASE } from "../controller/manager_lease.ts";
+import { RECONCILERS } from "../controller/reconcilers.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface ControllerOptions {
@@ -12,8 +14,6 @@ export interface ControllerOptions {
   /** Resolves when the controller should stop (tests); default: SIGINT or SIGTERM. */
   stop?: Promise<void>;
 }
-
-const LEASE_TTL_MS = 15_000;
 
 export async function runController(rt: Runtime, options: ControllerOptions): Promise<void> {
   if (!await rt.store.acquireLease(MANAGER_LEASE, rt.holder, LEASE_TTL_MS)) {

@@ -1,6 +1,8 @@
 /** lv ssh NAME [-- command...] and lv ssh-config NAME: reach a guest with the pinned host key. */
 import type { Domain } from "../api/types.ts";
-import { type GuestStatus, knownHostsFile, privateKeyPath } from "../controller/guest.ts";
+import { guestStatusOf } from "../api/guest_status.ts";
+import { privateKeyPath } from "../guest/key_files.ts";
+import { hostAlias, knownHostsFile } from "../guest/known_hosts.ts";
 import { GuestConnection } from "../guest/ssh_client.ts";
 import { CommandFailed } from "./errors.ts";
 import { describeCondition } from "./await_objects.ts";
@@ -16,7 +18,7 @@ interface Reach {
 async function reach(rt: Runtime, name: string, namespace: string): Promise<Reach> {
   const dom = await rt.store.get({ kind: "Domain", namespace, name }) as Domain | undefined;
   if (!dom) throw new CommandFailed(`domain/${name} not found`);
-  const address = ((dom.status.guest ?? {}) as GuestStatus).address;
+  const address = guestStatusOf(dom.status).address;
   const hostKey = dom.status.sshHostKey;
   if (dom.status.state !== "running" || !address || !hostKey) {
     throw new CommandFailed(
@@ -85,7 +87,7 @@ export async function sshConfig(rt: Runtime, names: string[], namespace: string)
         `  IdentitiesOnly yes`,
         `  UserKnownHostsFile ${knownHosts}`,
         `  StrictHostKeyChecking yes`,
-        `  HostKeyAlias lv-${name}`,
+        `  HostKeyAlias ${hostAlias(r.dom)}`,
         // Its private network is reached through the libvirt host, with lv's ssh (pinned host key, key file).
         ...(jump ? [`  ProxyCommand ${jump.proxyCommand}`] : []),
         ...(r.dom.spec.ssh.forwardAgent ? ["  ForwardAgent yes"] : []),

@@ -4,12 +4,8 @@
  */
 import { getCondition } from "../api/conditions.ts";
 import type { AnyResource, Domain, DomainState } from "../api/types.ts";
-import {
-  type GuestStatus,
-  PROVISION_ANNOTATION,
-  RELOAD_ANNOTATION,
-  RSYNC_ANNOTATION,
-} from "../controller/guest.ts";
+import { guestStatusOf } from "../api/guest_status.ts";
+import { PROVISION_ANNOTATION, RELOAD_ANNOTATION, RSYNC_ANNOTATION } from "../api/requests.ts";
 import { ConflictError, type ObjectKey } from "../store/store.ts";
 import { awaitObjects, readiness, type Verdict } from "./await_objects.ts";
 import { CommandFailed } from "./errors.ts";
@@ -80,7 +76,7 @@ export async function setState(
       const v = readiness(obj);
       const want = obj && requested.get(obj.metadata.name);
       if (v !== "done" || !want || !(obj as Domain).spec.state.startsWith("R")) return v;
-      return ((obj as Domain).status.guest as GuestStatus | undefined)?.rsyncRequest === want ||
+      return guestStatusOf((obj as Domain).status).rsyncRequest === want ||
           (obj as Domain).spec.communicator === "none"
         ? "done"
         : "pending";
@@ -93,7 +89,7 @@ function requestDone(obj: AnyResource | undefined, annotation: string, value: st
   const v = readiness(obj);
   if (!obj || v === "failed") return v;
   const dom = obj as Domain;
-  const guest = (dom.status.guest ?? {}) as GuestStatus;
+  const guest = guestStatusOf(dom.status);
   const done = annotation === RELOAD_ANNOTATION
     ? dom.status.restartRequest === value
     : annotation === PROVISION_ANNOTATION

@@ -35,8 +35,14 @@ export interface Transport {
   jump?: JumpHost;
 }
 
-function expandHome(path: string): string {
-  return path.startsWith("~/") ? join(Deno.env.get("HOME") ?? "/root", path.slice(2)) : path;
+/**
+ * Where a key file is: `~/x` in the home directory; a path without a leading slash in ~/.ssh, as
+ * vagrant-libvirt resolves `id_ssh_key_file` (and a URI's `keyfile`), so `id_rsa` is ~/.ssh/id_rsa.
+ */
+export function resolveKeyFile(path: string): string {
+  const home = Deno.env.get("HOME") ?? "/root";
+  if (path.startsWith("~/")) return join(home, path.slice(2));
+  return path.startsWith("/") ? path : join(home, ".ssh", path);
 }
 
 /** Whether a URI reaches libvirt through ssh. */
@@ -61,8 +67,8 @@ export function prepareTransport(home: string, connection: Connection): Transpor
   if (!isSshUri(connection.uri)) return { connectUri: connection.uri };
   const url = new URL(connection.uri);
   const settings = connection.settings;
-  const keyParam = url.searchParams.get("keyfile") ?? undefined;
-  const keyFile = keyParam ?? (settings?.idSshKeyFile ? expandHome(settings.idSshKeyFile) : undefined);
+  const keyName = url.searchParams.get("keyfile") || settings?.idSshKeyFile;
+  const keyFile = keyName ? resolveKeyFile(keyName) : undefined;
   const password = settings?.password;
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const port = Number(url.port || 22);

@@ -1,68 +1,21 @@
 /** Box: a base image uploaded once into a pool, shared read-only by the Volumes backed by it. */
 import { join } from "node:path";
-import type { AnyResource, Box, BoxDiskStatus } from "../api/types.ts";
-import { BoxSourceError, resolveBoxSource } from "../box/box_source.ts";
+import { boxDisks, boxPoolVolumeDisk, boxPoolVolumeName } from "../api/box_volumes.ts";
+import type { Box, BoxDiskStatus } from "../api/types.ts";
+import { type BoxDiskImage, BoxSourceError, resolveBoxSource } from "../box/box_source.ts";
 import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
-import { type ControllerContext, type Reconciler, TerminalError } from "./context.ts";
-import { ensureFinalizer, setReady, writeStatus } from "./object_ops.ts";
+import { type ControllerContext, TerminalError } from "./context.ts";
+import { kindReconciler } from "./kind_reconciler.ts";
+import { setReady, writeStatus } from "./object_ops.ts";
 import { claimVolume, deleteVolumeOf, ensurePool, recordIntent } from "./storage.ts";
 
-/** The pool volume a Box's first disk is uploaded to. */
-export function boxVolumeNameFor(box: Box): string {
-  return boxDiskVolumeName(box, 1);
-}
-
-/** The pool volume of disk `n` (1-based) of a Box: box-NAME for the first, box-NAME-2, box-NAME-3, ... */
-export function boxDiskVolumeName(box: Box, n: number): string {
-  return n === 1 ? `box-${box.metadata.name}` : `box-${box.metadata.name}-${n}`;
-}
-
-/**
- * The disks lv recorded as uploaded, in order. A Box uploaded before lv knew several disks records only
- * `volume`, `path`, `format` and `virtualSize`: that is its one disk.
- */
-export function boxDisks(box: Box): BoxDiskStatus[] {
-  if (box.status.disks) return box.status.disks;
-  if (!box.status.volume) return [];
-  return [{
-    volume: box.status.volume,
-    path: box.status.path ?? "",
-    format: box.status.format ?? "qcow2",
-    virtualSize: box.status.virtualSize ?? 0,
-  }];
-}
-
-export const boxReconciler: Reconciler = {
+export const boxReconciler = kindReconciler<Box>({
   kind: "Box",
-  async reconcile(obj: AnyResource, ctx: ControllerContext) {
-    const box = obj as Box;
-    const lv = ctx.libvirtFor(box);
-    const pool = box.spec.pool;
-
-    if (box.metadata.deletionTimestamp) return await deleteVolumeOf(ctx, box, pool);
-    await ensureFinalizer(ctx.store, box);
-    await ensurePool(lv, pool);
-
+  reconcileDelete: (box, ctx) => deleteVolumeOf(ctx, box, box.spec.pool),
+  async reconcileNormal(box, ctx) {
+    await ensurePool(ctx.libvirtFor(box), box.spec.pool);
     // Uploaded completely before (status.volume is written last): only look that every disk is still there.
-    if (box.status.volume) {
-      const recorded = boxDisks(box);
-      const paths: string[] = [];
-      for (const disk of recorded) {
-        const claim = await claimVolume(lv, box, pool, disk.volume);
-        if (claim.state !== "ours") break;
-        paths.push(claim.volume.path);
-      }
-      if (paths.length === recorded.length) {
-        const usedBy = await usersOf(ctx, box);
-        await setReady(ctx.store, box, { status: "True", reason: "Uploaded", phase: "Ready" }, (status) => {
-          status.path = paths[0];
-          status.disks = recorded.map((d, i) => ({ ...d, path: paths[i] }));
-          status.usedBy = usedBy;
-        });
-        return;
-      }
-    }
-
+    if (box.status.volume && await stillUploaded(ctx, box)) return;
     let image;
     try {
       image = await resolveBoxSource(box.spec.source, box.spec.checksum, {
@@ -74,55 +27,9 @@ export const boxReconciler: Reconciler = {
       if (e instanceof BoxSourceError) throw new TerminalError("InvalidSource", e.message);
       throw e;
     }
-    const count = image.disks.length;
     let disks = boxDisks(box);
     for (const [i, disk] of image.disks.entries()) {
-      const name = boxDiskVolumeName(box, i + 1);
-      const claim = await claimVolume(lv, box, pool, name);
-      if (claim.state === "ours" && disks.some((d) => d.volume === name)) continue; // uploaded before
-      if (claim.state === "incomplete") {
-        // An upload was interrupted: the volume's content cannot be trusted.
-        await lv.volDelete(pool, name);
-      }
-      // Until every disk is there again, the box is not complete: no record may call this volume done.
-      disks = disks.filter((d) => d.volume !== name);
-      const of = count > 1 ? ` (disk ${i + 1} of ${count})` : "";
-      await setReady(ctx.store, box, {
-        status: "False",
-        reason: "Uploading",
-        message: `uploading ${disk.path} (${disk.format})${of} to pool "${pool}"`,
-        phase: "Uploading",
-      }, (status) => {
-        delete status.volume;
-        status.disks = disks;
-      });
-      box.status.volume = undefined;
-      box.status.disks = disks;
-      await recordIntent(ctx, box, name);
-      await lv.volCreate(pool, volumeXml({ name, capacityBytes: disk.virtualSize, format: disk.format }));
-      const started = Date.now();
-      await upload(ctx, box, { pool, name, file: disk.path });
-      const seconds = (Date.now() - started) / 1000;
-      const uploaded = parseVolumeXml((await lv.volGet(pool, name)) ?? "");
-      disks = [...disks, {
-        volume: name,
-        path: uploaded.path,
-        format: disk.format,
-        virtualSize: disk.virtualSize,
-      }]
-        .sort((a, b) => diskNumber(box, a.volume) - diskNumber(box, b.volume));
-      await writeStatus(ctx.store, box, (status) => {
-        delete status.pendingVolume;
-        status.disks = disks;
-      });
-      box.status.pendingVolume = undefined;
-      box.status.disks = disks;
-      await ctx.event(
-        box,
-        "Normal",
-        "Uploaded",
-        `${disk.path}${of} uploaded to pool "${pool}" as "${name}" in ${seconds.toFixed(1)}s`,
-      );
+      disks = await uploadDisk(ctx, box, { disks, disk, n: i + 1, count: image.disks.length });
     }
     const first = disks[0];
     const usedBy = await usersOf(ctx, box);
@@ -137,12 +44,87 @@ export const boxReconciler: Reconciler = {
       status.usedBy = usedBy;
     });
   },
-};
+});
 
-/** Which disk (1-based) a volume of this Box holds, from its name. */
-function diskNumber(box: Box, volume: string): number {
-  const m = volume.slice(`box-${box.metadata.name}`.length).match(/^-(\d+)$/);
-  return m ? Number(m[1]) : 1;
+/** A Box uploaded before whose every disk is still in its pool: Ready again, true. False: upload again. */
+async function stillUploaded(ctx: ControllerContext, box: Box): Promise<boolean> {
+  const lv = ctx.libvirtFor(box);
+  const recorded = boxDisks(box);
+  const paths: string[] = [];
+  for (const disk of recorded) {
+    const claim = await claimVolume(lv, box, box.spec.pool, disk.volume);
+    if (claim.state !== "ours") break;
+    paths.push(claim.volume.path);
+  }
+  if (paths.length !== recorded.length) return false;
+  const usedBy = await usersOf(ctx, box);
+  await setReady(ctx.store, box, { status: "True", reason: "Uploaded", phase: "Ready" }, (status) => {
+    status.path = paths[0];
+    status.disks = recorded.map((d, i) => ({ ...d, path: paths[i] }));
+    status.usedBy = usedBy;
+  });
+  return true;
+}
+
+/**
+ * Uploads disk `n` of `count` of the box image to its pool volume unless it is there from before; returns
+ * the disks recorded after it. The record is written before (intent) and after (done) the upload.
+ */
+async function uploadDisk(
+  ctx: ControllerContext,
+  box: Box,
+  step: { disks: BoxDiskStatus[]; disk: BoxDiskImage; n: number; count: number },
+): Promise<BoxDiskStatus[]> {
+  const { disk, n, count } = step;
+  const lv = ctx.libvirtFor(box);
+  const pool = box.spec.pool;
+  const name = boxPoolVolumeName(box.metadata.name, n);
+  const claim = await claimVolume(lv, box, pool, name);
+  if (claim.state === "ours" && step.disks.some((d) => d.volume === name)) return step.disks; // uploaded before
+  // An interrupted upload: the volume's content cannot be trusted.
+  if (claim.state === "incomplete") await lv.volDelete(pool, name);
+  // Until every disk is there again, the box is not complete: no record may call this volume done.
+  let disks = step.disks.filter((d) => d.volume !== name);
+  const of = count > 1 ? ` (disk ${n} of ${count})` : "";
+  await setReady(ctx.store, box, {
+    status: "False",
+    reason: "Uploading",
+    message: `uploading ${disk.path} (${disk.format})${of} to pool "${pool}"`,
+    phase: "Uploading",
+  }, (status) => {
+    delete status.volume;
+    status.disks = disks;
+  });
+  box.status.volume = undefined;
+  box.status.disks = disks;
+  await recordIntent(ctx, box, name);
+  await lv.volCreate(pool, volumeXml({ name, capacityBytes: disk.virtualSize, format: disk.format }));
+  const started = Date.now();
+  await upload(ctx, box, { pool, name, file: disk.path });
+  const seconds = (Date.now() - started) / 1000;
+  const uploaded = parseVolumeXml((await lv.volGet(pool, name)) ?? "");
+  const byDisk = (a: BoxDiskStatus, b: BoxDiskStatus) =>
+    boxPoolVolumeDisk(box.metadata.name, a.volume) - boxPoolVolumeDisk(box.metadata.name, b.volume);
+  disks = [...disks, {
+    volume: name,
+    path: uploaded.path,
+    format: disk.format,
+    virtualSize: disk.virtualSize,
+  }]
+    .sort(byDisk);
+  await writeStatus(ctx.store, box, (status) => {
+    delete status.pendingVolume;
+    status.disks = disks;
+  });
+  box.status.pendingVolume = undefined;
+  box.status.disks = disks;
+  await ctx.event(
+    box,
+    "Normal",
+    "Uploaded",
+    `${disk.path}${of} uploaded to pool "${pool}" as "${name}" in ${seconds.toFixed(1)}s`,
+  );
+  return disks;
 }
 
 /** vol-upload, with its byte progress shown through ctx.transfer; a failed upload says where it stopped. */

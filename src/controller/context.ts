@@ -4,6 +4,8 @@ import type { TransferProgress } from "../box/transfer.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import type { JumpHost } from "../config/ssh_transport.ts";
 import type { Store } from "../store/store.ts";
+import type { GuestDriver } from "../guest/session.ts";
+import type { HostCommand } from "../guest/host_command.ts";
 
 export interface ControllerContext {
   store: Store;
@@ -20,11 +22,17 @@ export interface ControllerContext {
   /** $LV_HOME: caches (downloaded boxes, keys) live under it. */
   home: string;
   now(): Date;
+  /** How guests are reached; default SSH (guest/ssh_session.ts). Unit tests give a fake guest. */
+  guestDriver?: GuestDriver;
+  /** Runs rsync and exportfs on this host; default a subprocess (guest/host_command.ts). */
+  runHost?: HostCommand;
 }
 
 export interface ReconcileResult {
   /** Look again after this long even if nothing changes (polling libvirt for a state). */
   requeueAfterMs?: number;
+  /** Look again at once: the pass wrote the object itself (its finalizer) and ended there. */
+  requeue?: boolean;
 }
 
 export interface Reconciler {

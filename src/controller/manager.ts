@@ -21,6 +21,8 @@ export interface ManagerOptions {
   /** Retry delays. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Where debugging lines (timings, the stack of an unexpected error) go. Default: stderr with LV_DEBUG set. */
+  debug?: (line: string) => void;
 }
 
 function parseKey(key: string): ObjectKey {
@@ -32,7 +34,8 @@ export class Manager {
   readonly queue: WorkQueue;
   #ctx: ControllerContext;
   #reconcilers = new Map<Kind, Reconciler>();
-  #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs">>;
+  #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs" | "debug">>;
+  #debug: (line: string) => void;
   #running: Promise<void>[] = [];
   #stopped = false;
   #since = 0;
@@ -49,6 +52,7 @@ export class Manager {
       pollMs: options.pollMs ?? 100,
       resyncMs: options.resyncMs ?? 0,
     };
+    this.#debug = options.debug ?? debugToStderr;
     this.queue = new WorkQueue({ baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs });
   }
 
@@ -139,15 +143,16 @@ export class Manager {
     const started = Date.now();
     try {
       const result = await reconciler.reconcile(obj, this.#ctx);
-      debug(
+      this.#debug(
         `${key} reconciled in ${Date.now() - started} ms${
           result?.requeueAfterMs ? `, again in ${result.requeueAfterMs} ms` : ""
         }`,
       );
       this.queue.forget(key);
-      if (result?.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
+      if (result?.requeue) this.queue.add(key);
+      else if (result?.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
     } catch (error) {
-      debug(`${key} failed after ${Date.now() - started} ms: ${error}`);
+      this.#debug(`${key} failed after ${Date.now() - started} ms: ${describeForDebug(error)}`);
       await this.#failed(key, obj, error);
     } finally {
       this.reconciles++;
@@ -190,10 +195,7 @@ export class Manager {
     } else if (error instanceof TerminalError) {
       [reason, message] = [error.reason, error.message];
     } else {
-      reason = error instanceof VirshError
-        ? (error.unreachable ? "LibvirtUnreachable" : "LibvirtError")
-        : "Error";
-      message = error instanceof Error ? error.message : String(error);
+      [reason, message] = describeError(error, obj);
       retry = this.queue.addRateLimited(key);
     }
     const retryText = retry !== undefined ? ` (retrying in ${(retry / 1000).toFixed(1)}s)` : "";
@@ -212,8 +214,35 @@ export class Manager {
   }
 }
 
+/**
+ * The Ready reason and message of an error retrying may cure. A programming error (a TypeError and its
+ * kin) is lv's bug: it is said so, and its own words and stack go only to debugging output.
+ */
+export function describeError(error: unknown, obj: AnyResource): [reason: string, message: string] {
+  if (error instanceof VirshError) {
+    return [error.unreachable ? "LibvirtUnreachable" : "LibvirtError", error.message];
+  }
+  if (isProgrammingError(error)) {
+    return [
+      "InternalError",
+      `lv failed unexpectedly while reconciling ${obj.kind.toLowerCase()}/${obj.metadata.name}: a bug in lv ` +
+      `(run with LV_DEBUG=1 to see where, and report it)`,
+    ];
+  }
+  return ["Error", error instanceof Error ? error.message : String(error)];
+}
+
+function isProgrammingError(error: unknown): boolean {
+  return error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError ||
+    error instanceof SyntaxError;
+}
+
+function describeForDebug(error: unknown): string {
+  return isProgrammingError(error) && error instanceof Error ? error.stack ?? String(error) : String(error);
+}
+
 const DEBUG = !!Deno.env.get("LV_DEBUG");
-function debug(line: string): void {
+function debugToStderr(line: string): void {
   if (DEBUG) console.error(`[${new Date().toISOString().slice(11, 23)}] ${line}`);
 }
 

@@ -1,5 +1,6 @@
 /** Network: one libvirt network, defined, started and autostarted, owned by lv. */
-import type { AnyResource, DhcpHost, Domain, Network } from "../api/types.ts";
+import type { DhcpHost, Domain, Network } from "../api/types.ts";
+import type { Libvirt } from "../libvirt/libvirt.ts";
 import { el, renderXml } from "../libvirt/xml/escape.ts";
 import { domainInterfaces } from "./domain_interfaces.ts";
 import {
@@ -8,60 +9,43 @@ import {
   networkXml,
   parseNetworkXml,
 } from "../libvirt/xml/network_xml.ts";
-import { type ControllerContext, nameConflict, type Reconciler } from "./context.ts";
-import { blockingReferrers, ensureFinalizer, removeFinalizer, setReady } from "./object_ops.ts";
+import { type ControllerContext, nameConflict, WaitingError } from "./context.ts";
+import { kindReconciler } from "./kind_reconciler.ts";
+import { blockingReferrers, removeFinalizer, setReady } from "./object_ops.ts";
 
-export const networkReconciler: Reconciler = {
+export const networkReconciler = kindReconciler<Network>({
   kind: "Network",
-  async reconcile(obj: AnyResource, ctx: ControllerContext) {
-    const net = obj as Network;
+  async reconcileDelete(net, ctx) {
+    await blockingReferrers(ctx, net, "Network");
+    const lv = ctx.libvirtFor(net);
+    const name = net.metadata.name;
+    const existing = await lv.netGet(name);
+    if (existing && parseNetworkXml(existing.xml).owner?.uid === net.metadata.uid) {
+      await lv.netDestroy(name);
+      await lv.netUndefine(name);
+      await ctx.event(net, "Normal", "Deleted", `network "${name}" destroyed and undefined`);
+    }
+    await removeFinalizer(ctx.store, net);
+  },
+  async reconcileNormal(net, ctx) {
     const lv = ctx.libvirtFor(net);
     const name = net.metadata.name;
     const existing = await lv.netGet(name);
     const parsed = existing ? parseNetworkXml(existing.xml) : undefined;
-    const ours = parsed?.owner?.uid === net.metadata.uid;
-
-    if (net.metadata.deletionTimestamp) {
-      await blockingReferrers(ctx, net, "Network");
-      if (existing && ours) {
-        await lv.netDestroy(name);
-        await lv.netUndefine(name);
-        await ctx.event(net, "Normal", "Deleted", `network "${name}" destroyed and undefined`);
-      }
-      await removeFinalizer(ctx.store, net);
-      return;
-    }
-    await ensureFinalizer(ctx.store, net);
-
-    if (existing && !ours) {
-      throw nameConflict("network", name, parsed?.owner);
-    }
+    if (parsed && parsed.owner?.uid !== net.metadata.uid) throw nameConflict("network", name, parsed.owner);
     let active = existing?.active ?? false;
     // Static IPs of Domains on this network become DHCP reservations for their MACs.
     const wanted: Network = structuredClone(net);
     const reserved = await reservations(ctx, net);
     if (net.spec.dhcp.enabled) wanted.spec.dhcp.hosts = [...net.spec.dhcp.hosts, ...reserved];
-    if (!existing) {
+    if (!parsed) {
       await lv.netDefine(networkXml(wanted));
       await ctx.event(net, "Normal", "Defined", `network "${name}" defined`);
     } else {
-      const diff = networkDiff(networkStateFromSpec(wanted), parsed!);
+      const diff = networkDiff(networkStateFromSpec(wanted), parsed);
       if (diff.length > 0 && diff.every((d) => d.startsWith("dhcp.hosts["))) {
         // Reservations change live: a restart would cut running guests off the network.
-        const want = new Map(wanted.spec.dhcp.hosts.map((h) => [h.mac.toLowerCase(), h]));
-        const have = new Map(parsed!.dhcp.hosts.map((h) => [h.mac.toLowerCase(), h]));
-        for (const [mac, host] of have) {
-          const w = want.get(mac);
-          if (!w || w.ip !== host.ip || w.name !== host.name) {
-            await lv.netUpdateHost(name, "delete", hostXml(host), active);
-          }
-        }
-        for (const [mac, host] of want) {
-          const h = have.get(mac);
-          if (!h || h.ip !== host.ip || h.name !== host.name) {
-            await lv.netUpdateHost(name, "add-last", hostXml(host), active);
-          }
-        }
+        await updateReservations(lv, { name, have: parsed.dhcp.hosts, want: wanted.spec.dhcp.hosts, active });
         await ctx.event(
           net,
           "Normal",
@@ -69,7 +53,7 @@ export const networkReconciler: Reconciler = {
           `DHCP reservations of network "${name}" updated: ${diff.join(", ")}`,
         );
       } else if (diff.length > 0) {
-        await lv.netDefine(networkXml(wanted, { uuid: parsed!.uuid }));
+        await lv.netDefine(networkXml(wanted, { uuid: parsed.uuid }));
         if (active) {
           // A running network keeps its old configuration until restarted.
           await lv.netDestroy(name);
@@ -85,17 +69,47 @@ export const networkReconciler: Reconciler = {
     if (net.spec.autostart !== (existing?.autostart ?? false)) {
       await lv.netAutostart(name, net.spec.autostart);
     }
-
-    const bridge = existing && parsed?.bridge
-      ? parsed.bridge
-      : parseNetworkXml((await lv.netGet(name))!.xml).bridge;
+    const bridge = parsed?.bridge || await bridgeOf(lv, name);
     await setReady(ctx.store, net, { status: "True", reason: "Active", phase: "Active" }, (status) => {
       status.bridge = bridge;
       status.active = true;
       status.reservations = net.spec.dhcp.enabled ? reserved.map((h) => `${h.mac}=${h.ip}`) : [];
     });
   },
-};
+});
+
+/** The bridge libvirt gave a network it just defined; the network must still be there. */
+async function bridgeOf(lv: Libvirt, name: string): Promise<string | undefined> {
+  const now = await lv.netGet(name);
+  if (!now) {
+    throw new WaitingError(
+      "NetworkVanished",
+      `network "${name}" disappeared from ${lv.uri} right after lv defined and started it (removed by someone else?); defining it again`,
+      1000,
+    );
+  }
+  return parseNetworkXml(now.xml).bridge;
+}
+
+/** Changes a network's DHCP reservations live from `have` to `want` (and in its persistent config). */
+async function updateReservations(
+  lv: Libvirt,
+  change: { name: string; have: DhcpHost[]; want: DhcpHost[]; active: boolean },
+): Promise<void> {
+  const want = new Map(change.want.map((h) => [h.mac.toLowerCase(), h]));
+  const have = new Map(change.have.map((h) => [h.mac.toLowerCase(), h]));
+  const same = (a: DhcpHost | undefined, b: DhcpHost) => !!a && a.ip === b.ip && a.name === b.name;
+  for (const [mac, host] of have) {
+    if (!same(want.get(mac), host)) {
+      await lv.netUpdateHost(change.name, "delete", hostXml(host), change.active);
+    }
+  }
+  for (const [mac, host] of want) {
+    if (!same(have.get(mac), host)) {
+      await lv.netUpdateHost(change.name, "add-last", hostXml(host), change.active);
+    }
+  }
+}
 
 function hostXml(host: DhcpHost): string {
   return renderXml(el("host", { mac: host.mac, name: host.name, ip: host.ip }));

@@ -5,12 +5,16 @@ import { type AnyResource, KINDS, type Status } from "../api/types.ts";
 import { ConflictError, keyOf, type Store } from "../store/store.ts";
 import { type ControllerContext, FINALIZER, WaitingError } from "./context.ts";
 
-/** Adds lv's finalizer; returns the stored object. No write when it is already there. */
-export async function ensureFinalizer(store: Store, obj: AnyResource): Promise<AnyResource> {
-  if (obj.metadata.finalizers.includes(FINALIZER)) return obj;
+/**
+ * Adds lv's finalizer. Returns true when it wrote it: the caller's copy is then stale, so its pass ends
+ * there and the next pass starts from the stored object (as Cluster API does). No write when it is there.
+ */
+export async function ensureFinalizer(store: Store, obj: AnyResource): Promise<boolean> {
+  if (obj.metadata.finalizers.includes(FINALIZER)) return false;
   const next = structuredClone(obj);
   next.metadata.finalizers = [...next.metadata.finalizers, FINALIZER];
-  return await store.update(next);
+  await store.update(next);
+  return true;
 }
 
 /** Removes lv's finalizer: the store then drops an object being deleted. */

@@ -37,15 +37,22 @@ async function ensurePoolNow(lv: Libvirt, name: string): Promise<string> {
     }
     await lv.poolDefine(poolXml({ name, path: DEFAULT_POOL_PATH }));
     pool = await lv.poolGet(name);
+    if (!pool) {
+      throw new WaitingError(
+        "PoolVanished",
+        `storage pool "${name}" disappeared from ${lv.uri} right after lv defined it (removed by someone else?); defining it again`,
+        1000,
+      );
+    }
   }
-  const path = parsePoolXml(pool!.xml).path ?? DEFAULT_POOL_PATH;
-  if (!pool!.active) {
+  const path = parsePoolXml(pool.xml).path ?? DEFAULT_POOL_PATH;
+  if (!pool.active) {
     // Building a dir pool that exists changes nothing; one lv defined but did not build (a crash) is built now.
     await lv.poolBuild(name);
     await lv.poolStart(name);
   }
   // The pool lv creates autostarts; finish that after a crash too.
-  if (name === "default" && path === DEFAULT_POOL_PATH && !pool!.autostart) await lv.poolAutostart(name);
+  if (name === "default" && path === DEFAULT_POOL_PATH && !pool.autostart) await lv.poolAutostart(name);
   return path;
 }
 

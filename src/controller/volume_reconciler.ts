@@ -1,21 +1,20 @@
 /** Volume: a blank disk, or a copy-on-write qcow2 overlay on a Box. */
-import type { AnyResource, Box, BoxDiskStatus, Volume } from "../api/types.ts";
+import type { Box, BoxDiskStatus, Volume } from "../api/types.ts";
+import { boxDisks } from "../api/box_volumes.ts";
 import { isTrue } from "../api/conditions.ts";
 import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
-import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
-import { ensureFinalizer, setReady } from "./object_ops.ts";
+import { TerminalError, WaitingError } from "./context.ts";
+import { kindReconciler } from "./kind_reconciler.ts";
+import { setReady } from "./object_ops.ts";
 import { claimVolume, deleteVolumeOf, ensurePool, recordIntent } from "./storage.ts";
 
-export const volumeReconciler: Reconciler = {
+export const volumeReconciler = kindReconciler<Volume>({
   kind: "Volume",
-  async reconcile(obj: AnyResource, ctx: ControllerContext) {
-    const vol = obj as Volume;
+  reconcileDelete: (vol, ctx) => deleteVolumeOf(ctx, vol, vol.spec.pool),
+  async reconcileNormal(vol, ctx) {
     const lv = ctx.libvirtFor(vol);
     const pool = vol.spec.pool;
     const name = vol.metadata.name;
-
-    if (vol.metadata.deletionTimestamp) return await deleteVolumeOf(ctx, vol, pool);
-    await ensureFinalizer(ctx.store, vol);
     await ensurePool(lv, pool);
 
     let backing: Box | undefined;
@@ -91,16 +90,11 @@ export const volumeReconciler: Reconciler = {
       },
     );
   },
-};
+});
 
 /** Disk `n` (1-based) of an uploaded Box; a box from before multi-disk support records only disk 1. */
 export function boxDisk(box: Box, n: number): BoxDiskStatus {
-  const disks: BoxDiskStatus[] = box.status.disks ?? [{
-    volume: box.status.volume ?? "",
-    path: box.status.path ?? "",
-    format: box.status.format ?? "qcow2",
-    virtualSize: box.status.virtualSize ?? 0,
-  }];
+  const disks = boxDisks(box);
   const disk = disks[n - 1];
   if (!disk) {
     throw new TerminalError(

@@ -3,6 +3,7 @@
  * (/etc/exports, or $LV_NFS_EXPORTS), then `exportfs -ra`. The block is rewritten only when it changes.
  */
 import { createHash } from "node:crypto";
+import { type HostCommand, runHostCommand } from "./host_command.ts";
 
 export interface NfsExport {
   /** Host directory. */
@@ -46,8 +47,15 @@ export function withBlock(text: string, owner: string, block: string): string {
   return block ? `${rest}${rest && !rest.endsWith("\n") ? "\n" : ""}${block}` : rest;
 }
 
-/** Makes the owner's exports exactly `exports`; runs `exportfs -ra` when the file changed. Returns whether it did. */
-export async function syncExports(owner: string, exports: NfsExport[]): Promise<boolean> {
+/**
+ * Makes the owner's exports exactly `exports`; runs `exportfs -ra` (through `run`) when the file changed.
+ * Returns whether it did. Idempotent.
+ */
+export async function syncExports(
+  owner: string,
+  exports: NfsExport[],
+  run: HostCommand = runHostCommand,
+): Promise<boolean> {
   const file = exportsFile();
   let text = "";
   try {
@@ -58,10 +66,9 @@ export async function syncExports(owner: string, exports: NfsExport[]): Promise<
   const next = withBlock(text, owner, exportsBlock(owner, exports));
   if (next === text) return false;
   await Deno.writeTextFile(file, next);
-  const out = await new Deno.Command("exportfs", { args: ["-ra"], stdout: "piped", stderr: "piped" }).output()
-    .catch((e) => {
-      throw new Error(`cannot run exportfs (install nfs-kernel-server on the libvirt host): ${e.message}`);
-    });
-  if (!out.success) throw new Error(`exportfs -ra: ${new TextDecoder().decode(out.stderr).trim()}`);
+  const out = await run(["exportfs", "-ra"]).catch((e) => {
+    throw new Error(`cannot run exportfs (install nfs-kernel-server on the libvirt host): ${e.message}`);
+  });
+  if (out.code !== 0) throw new Error(`exportfs -ra: ${out.stderr.trim()}`);
   return true;
 }

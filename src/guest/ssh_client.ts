@@ -3,45 +3,10 @@
  * files written over the same connection.
  */
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import type { JumpHost } from "../config/ssh_transport.ts";
-
-export interface SshTarget {
-  host: string;
-  port: number;
-  user: string;
-  /** PEM/OpenSSH private key text. */
-  privateKey: string;
-  /**
-   * The host key lv pinned for this guest ("ssh-ed25519 AAAA..."), or undefined on first contact: then the
-   * key presented is accepted and returned in `hostKey` for the caller to pin.
-   */
-  pinnedHostKey?: string;
-  forwardAgent?: boolean;
-  /** Connect timeout. Default 10 s. */
-  timeoutMs?: number;
-  /** Reach the guest through this host (the remote libvirt host): a direct-tcpip channel, as ssh -J does. */
-  via?: JumpHost;
-}
-
-/** The guest presented a host key other than the pinned one. Never retried silently. */
-export class HostKeyMismatchError extends Error {
-  constructor(readonly host: string, readonly expected: string, readonly got: string) {
-    super(
-      `host key of ${host} changed: expected ${fingerprint(expected)}, got ${fingerprint(got)}. ` +
-        `If the guest was rebuilt on purpose, delete and re-create the Domain; otherwise someone may be intercepting the connection.`,
-    );
-    this.name = "HostKeyMismatchError";
-  }
-}
-
-/** "SHA256:..." like ssh-keygen -l. */
-export function fingerprint(key: string): string {
-  const blob = key.trim().split(/\s+/)[1] ?? key;
-  return "SHA256:" +
-    createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "");
-}
+import { HostKeyMismatchError } from "./host_key.ts";
+import type { GuestTarget } from "./session.ts";
 
 function keyType(blob: Buffer): string {
   const len = blob.readUInt32BE(0);
@@ -74,7 +39,7 @@ export class GuestConnection {
     this.#jump = jump;
   }
 
-  static async connect(target: SshTarget): Promise<GuestConnection> {
+  static async connect(target: GuestTarget): Promise<GuestConnection> {
     if (!target.via) return await GuestConnection.#open(target, {});
     const jump = await connectJump(target.via, target.timeoutMs ?? 10_000);
     try {
@@ -97,7 +62,7 @@ export class GuestConnection {
     }
   }
 
-  static #open(target: SshTarget, extra: Partial<ConnectConfig>, jump?: Client): Promise<GuestConnection> {
+  static #open(target: GuestTarget, extra: Partial<ConnectConfig>, jump?: Client): Promise<GuestConnection> {
     return new Promise((resolve, reject) => {
       const client = new Client();
       let presented = "";

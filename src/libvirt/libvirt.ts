@@ -39,6 +39,10 @@ export interface PoolInfo {
   autostart: boolean;
 }
 
+/** What libvirt says when a host does not offer a virt type (QEMU without KVM, an unknown type). */
+const VIRTTYPE_NOT_OFFERED =
+  /KVM is not supported|is not supported by '[^']*' on this host|does not support virt type|unknown virttype/i;
+
 export class Libvirt {
   readonly virsh: VirshRunner;
   constructor(virsh: VirshRunner) {
@@ -74,11 +78,34 @@ export class Libvirt {
     return await this.run(["capabilities"]);
   }
 
-  /** domcapabilities for a virt type; undefined when the host does not offer it (e.g. no KVM). */
+  /**
+   * domcapabilities for a virt type; undefined only when libvirt answers that the host does not offer it
+   * (e.g. no KVM). Any other failure (libvirt unreachable, access denied) throws VirshError.
+   */
   async domainCapabilities(virttype: string): Promise<string | undefined> {
-    const result = await this.virsh.run(["domcapabilities", "--virttype", virttype]);
-    return result.code === 0 ? result.stdout : undefined;
+    const args = ["domcapabilities", "--virttype", virttype];
+    const result = await this.virsh.run(args);
+    if (result.code === 0) return result.stdout;
+    const error = new VirshError(args, result, { what: `Cannot ask libvirt whether it offers ${virttype}` });
+    if (!error.unreachable && VIRTTYPE_NOT_OFFERED.test(result.stderr)) return undefined;
+    throw error;
   }
+
+  /**
+   * Whether this connection offers KVM: asked once per connection and remembered; a failure to ask
+   * (libvirt unreachable) throws and is not remembered, so it is never taken for "no KVM".
+   */
+  kvmOffered(): Promise<boolean> {
+    if (!this.#kvm) {
+      const asked = this.domainCapabilities("kvm").then((caps) => caps !== undefined);
+      this.#kvm = asked;
+      asked.catch(() => {
+        if (this.#kvm === asked) this.#kvm = undefined;
+      });
+    }
+    return this.#kvm;
+  }
+  #kvm?: Promise<boolean>;
 
   // ------------------------------------------------------------ pools
 

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { openRuntime } from "../../src/cli/runtime.ts";
-import { controllerContext, RECONCILERS } from "../../src/cli/drive.ts";
+import { controllerContext } from "../../src/controller/controller_context.ts";
+import { RECONCILERS } from "../../src/controller/reconcilers.ts";
 import { Manager } from "../../src/controller/manager.ts";
 import { KINDS } from "../../src/api/types.ts";
 import { sessionLine, SessionVirsh } from "../../src/libvirt/session_virsh.ts";

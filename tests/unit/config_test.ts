@@ -193,6 +193,27 @@ Deno.test("prepareTransport: lv's ssh wrapper, pinned known_hosts, askpass for a
   Deno.removeSync(home, { recursive: true });
 });
 
+Deno.test("a context's key file without a leading slash is in ~/.ssh, as vagrant-libvirt's id_ssh_key_file", () => {
+  const home = Deno.makeTempDirSync();
+  const userHome = Deno.env.get("HOME");
+  Deno.env.set("HOME", "/home/me");
+  try {
+    const lab = selectConnection(parseConfig(CONFIG, "c.yaml"), {}, () => undefined);
+    const keyOf = (idSshKeyFile: string) =>
+      prepareTransport(home, { ...lab, settings: { ...lab.settings!, idSshKeyFile } }).jump!.privateKeyFile;
+    assert.equal(keyOf("id_rsa"), "/home/me/.ssh/id_rsa", "a bare name, not ./id_rsa");
+    assert.equal(keyOf("lab/id_ed25519"), "/home/me/.ssh/lab/id_ed25519");
+    assert.equal(keyOf("~/keys/id"), "/home/me/keys/id");
+    assert.equal(keyOf("/keys/id"), "/keys/id");
+    const viaUri = prepareTransport(home, { uri: "qemu+ssh://root@hv1/system?keyfile=id_rsa" });
+    assert.equal(new URL(viaUri.connectUri).searchParams.get("keyfile"), "/home/me/.ssh/id_rsa");
+  } finally {
+    if (userHome === undefined) Deno.env.delete("HOME");
+    else Deno.env.set("HOME", userHome);
+    Deno.removeSync(home, { recursive: true });
+  }
+});
+
 Deno.test("explainSshFailure says what went wrong and what to do", () => {
   const jump = {
     host: "hv1",

@@ -312,11 +312,9 @@ Deno.test("domainReconciler: deletion counts a domain already gone as done", asy
   });
   await t.step({
     name: "gone between lv's look and its destroy",
-    // BUG src/libvirt/libvirt.ts Libvirt.domDestroy(): it tolerates /not running|not found|no domain with
-    // matching/, but virsh reports a missing domain only as "error: failed to get domain 'web'" (virsh resets
-    // libvirt's "Domain not found" error while trying id, uuid and name). So destroy of a domain that vanished
-    // throws instead of counting as done. Fix: tolerate `new VirshError(args, result).notFound` (whose regex
-    // already knows "failed to get domain"), as #maybe does.
+    // Guards Libvirt.domDestroy(): virsh reports a domain that vanished only as "error: failed to get domain
+    // 'web'" (it resets libvirt's "Domain not found" while trying id, uuid and name), and destroy must count
+    // that as done (VirshError.notFound), as it does "not running", so the deletion completes.
 
     fn: async () => {
       await withBasic(async (h) => {

@@ -302,12 +302,10 @@ Deno.test("Manager: libvirt unreachable gives Ready=False LibvirtUnreachable, re
 
 Deno.test({
   name: "Manager: retries of an unreachable libvirt follow the backoff, not the store's poll rate",
-  // BUG src/controller/manager.ts #failed(): the Ready message ends in "(retrying in N.Ns)", which differs on
-  // every failure (exponential delay and jitter), so every failure writes status; the manager's own watch sees
-  // that write and re-queues the key at once (enqueueRelated on the next poll), bypassing addRateLimited's delay.
-  // With pollMs 5 and baseDelayMs 200 libvirt is hit dozens of times a second instead of ~3 times in a second.
-  // Fix: keep the retry time out of the condition message (or out of the comparison), and/or have the watch
-  // ignore status-only changes the manager wrote itself (generation unchanged) for keys that are backing off.
+  // Guards the manager's backoff: each failure writes a new Ready message ("retrying in N.Ns"), and the
+  // manager's watch must not take that status-only write of its own as a reason to re-queue the key at once
+  // (enqueueRelated with statusOnly). Otherwise libvirt is hit at the store's poll rate (pollMs 5) instead of
+  // on the backoff (baseDelayMs 200: about three attempts in a second).
 
   fn: async () => {
     await withHarness(async (h) => {

@@ -177,10 +177,9 @@ Deno.test("volumeReconciler: deletion counts a volume already gone as done", asy
 Deno.test({
   name:
     "volumeReconciler: deletion while libvirt is unreachable keeps the finalizer (does not leak the volume)",
-  // BUG src/controller/volume_reconciler.ts (deletion branch, `claimVolume(...).catch(() => ({ state: "foreign" }))`):
-  // every error of claimVolume is taken for "foreign", including a VirshError from an unreachable libvirt,
-  // so the finalizer is removed and the libvirt volume is left behind. Same in box_reconciler.ts.
-  // Fix: catch only TerminalError (NameConflict) there; rethrow everything else so the manager retries.
+  // Guards deleteVolumeOf (controller/storage.ts, used by the Volume and Box reconcilers): only a NameConflict
+  // (TerminalError) counts as "not ours to delete"; any other failure of claimVolume, such as an unreachable
+  // libvirt, fails the pass so that the manager retries, and the finalizer stays until the volume is gone.
 
   fn: async () => {
     await withVolume(async (h) => {

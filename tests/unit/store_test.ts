@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { deadHolder } from "../../src/cli/drive.ts";
+import { deadHolder } from "../../src/controller/manager_lease.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { AnyResource, Network, Volume } from "../../src/api/types.ts";
@@ -181,9 +181,9 @@ Deno.test("SqliteStore.update() with a stale resourceVersion throws ConflictErro
 
 Deno.test({
   name: "SqliteStore write methods report failure as a rejected promise, not a synchronous throw",
-  // BUG src/store/sqlite_store.ts: create/update/updateStatus/delete wrap a synchronous #tx() in
-  // Promise.resolve(...), so ConflictError, NotFoundError and AlreadyExistsError are thrown before a
-  // promise exists; `store.update(x).catch(...)` does not catch them. Fix: make the methods async.
+  // Guards the store's write methods (create/update/updateStatus/delete): ConflictError, NotFoundError and
+  // AlreadyExistsError arrive as a rejected promise, never as a synchronous throw, so that
+  // `store.update(x).catch(...)` catches them.
 
   fn: async () => {
     await withStore(async (store) => {

@@ -686,3 +686,20 @@ Deno.test("prefixFromNetmask() accepts contiguous masks only", () => {
   assert.equal(prefixFromNetmask("255.0.255.0"), undefined);
   assert.equal(prefixFromNetmask("255.255.255.1"), undefined);
 });
+
+Deno.test("an interface's network is a Network lv manages: libvirt's own default is refused, and types.ts says so", () => {
+  const applied = resources(`
+apiVersion: lv.dev/v1alpha1
+kind: Domain
+metadata: {name: web}
+spec:
+  interfaces: [{network: default}]
+`);
+  assert.deepEqual(validateReferences(applied, NO_LOOKUP).map(formatProblem), [
+    'refs.yaml:6:26: spec.interfaces[0].network: no Network "default" in namespace "default", neither in these manifests nor in the store',
+  ]);
+  const types = Deno.readTextFileSync(new URL("../../src/api/types.ts", import.meta.url));
+  const doc = types.split("export interface DomainInterface {")[1].split("network?: string;")[0];
+  assert.doesNotMatch(doc, /lv does not manage/, "the doc comment must not promise unmanaged networks");
+  assert.match(doc, /Network resource/);
+});

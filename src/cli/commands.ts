@@ -1,0 +1,88 @@
+/**
+ * Every command of lv, in the order `lv help` and the README list them. A new command: a declaration in
+ * src/cli/commands/ (see command.ts), added here, then `deno task readme`.
+ */
+import denoJson from "../../deno.json" with { type: "json" };
+import { closest } from "../api/problem.ts";
+import { type Command, defineCommand } from "./command.ts";
+import { applyCommand } from "./commands/apply.ts";
+import { boxCommand } from "./commands/box.ts";
+import { configCommand } from "./commands/config.ts";
+import { controllerCommand } from "./commands/controller.ts";
+import { deleteCommand } from "./commands/delete.ts";
+import { describeCommand } from "./commands/describe.ts";
+import { doctorCommand } from "./commands/doctor.ts";
+import { explainCommand, schemaCommand } from "./commands/explain.ts";
+import { getCommand } from "./commands/get.ts";
+import { sshCommand, sshConfigCommand } from "./commands/ssh.ts";
+import { snapshotCommand } from "./commands/snapshot.ts";
+import { verbCommands } from "./commands/verbs.ts";
+import { waitCommand } from "./commands/wait.ts";
+import { UsageError } from "./errors.ts";
+import { helpText, usageText } from "./help.ts";
+
+export const VERSION: string = denoJson.version;
+
+const versionCommand = defineCommand({
+  name: "version",
+  summary: "print lv's and libvirt's versions",
+  usage: ["version"],
+  description: "Prints lv's version and the libvirt daemon's.",
+  flags: {},
+  async run({ output, withRuntime }) {
+    output.out(`lv ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`);
+    await withRuntime(async (rt) => {
+      try {
+        output.out(`libvirt ${rt.libvirt.uri}: ${(await rt.libvirt.version()).split("\n").join("; ")}\n`);
+      } catch (e) {
+        output.out(`libvirt ${rt.libvirt.uri}: not reachable (${(e as Error).message})\n`);
+      }
+    });
+  },
+});
+
+const helpCommand = defineCommand({
+  name: "help",
+  summary: "show help",
+  synopsis: ["[COMMAND]"],
+  usage: ["help [COMMAND]", "COMMAND --help"],
+  description: "Lists the commands, or shows one command's usage, flags and examples.",
+  args: [{ name: "COMMAND", kind: "command", optional: true }],
+  flags: {},
+  examples: ["lv help apply"],
+  run({ args, output }) {
+    output.out(args[0] ? usageText(findCommand(args[0], "no help for")) : helpText(COMMANDS));
+    return Promise.resolve();
+  },
+});
+
+export const COMMANDS: readonly Command[] = [
+  applyCommand,
+  getCommand,
+  describeCommand,
+  deleteCommand,
+  waitCommand,
+  ...verbCommands,
+  sshCommand,
+  sshConfigCommand,
+  snapshotCommand,
+  configCommand,
+  boxCommand,
+  controllerCommand,
+  doctorCommand,
+  explainCommand,
+  schemaCommand,
+  versionCommand,
+  helpCommand,
+];
+
+/** The command named (or aliased) `word`; a usage error saying `what` ("unknown command") otherwise. */
+export function findCommand(word: string, what = "unknown command"): Command {
+  const found = COMMANDS.find((c) => c.name === word || c.aliases?.includes(word));
+  if (found) return found;
+  const near = closest(word, COMMANDS.flatMap((c) => [c.name, ...c.aliases ?? []]));
+  throw new UsageError(
+    `${what} "${word}"`,
+    `${near ? `did you mean 'lv ${near}'? ` : ""}run 'lv help' for the list of commands`,
+  );
+}

@@ -1,0 +1,33 @@
+/** lv apply -f FILE: validate, write, converge until Ready. */
+import { defineCommand } from "../command.ts";
+import { waitFlags } from "./wait_flags.ts";
+
+export const applyCommand = defineCommand({
+  name: "apply",
+  summary: "create or update resources, then converge until Ready",
+  synopsis: ["-f FILE"],
+  usage: ["apply -f FILE [-f FILE...] [--wait=false] [--timeout=10m]"],
+  description:
+    `Validates every document of every file first (nothing is written if any is invalid), then creates or
+updates each resource and prints KIND/NAME created|configured|unchanged. Unless --wait=false, runs the
+controllers (or lets a running 'lv controller' do it) until every applied resource is Ready, printing
+progress on stderr. FILE may be a directory (its *.yaml files) or - for stdin.`,
+  flags: {
+    filename: {
+      type: "string",
+      short: "f",
+      value: "FILE",
+      kind: "file",
+      repeatable: true,
+      description: "manifest file, directory or -",
+    },
+    ...waitFlags("only write; do not wait for Ready"),
+  },
+  examples: ["lv apply -f examples/basic.yaml", "lv apply -f machines/ --wait=false"],
+  async run({ flags, withRuntime }) {
+    const { apply } = await import("../apply.ts");
+    await withRuntime((rt) =>
+      apply(rt, { files: flags.filename, wait: flags.wait, timeoutMs: flags.timeout })
+    );
+  },
+});

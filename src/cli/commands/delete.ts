@@ -1,0 +1,59 @@
+/** lv delete -f FILE | KIND NAME: delete and wait until libvirt is clean. */
+import { keyOf } from "../../store/store.ts";
+import { defineCommand } from "../command.ts";
+import { UsageError } from "../errors.ts";
+import { parseTargets } from "../targets.ts";
+import { waitFlags } from "./wait_flags.ts";
+
+export const deleteCommand = defineCommand({
+  name: "delete",
+  summary: "delete resources and what they own; waits until libvirt is clean",
+  synopsis: ["-f FILE", "KIND NAME"],
+  usage: ["delete -f FILE | KIND NAME... | KIND/NAME... [--wait=false] [--timeout=10m]"],
+  description:
+    `Marks the resources for deletion, then (unless --wait=false) runs the controllers until they and the
+objects they own are gone from the store and libvirt, and prints KIND/NAME deleted.`,
+  args: [{ name: "KIND", kind: "kind", optional: true }, {
+    name: "NAME",
+    kind: "resource",
+    optional: true,
+    repeatable: true,
+  }],
+  flags: {
+    filename: {
+      type: "string",
+      short: "f",
+      value: "FILE",
+      kind: "file",
+      repeatable: true,
+      description: "delete what FILE declares",
+    },
+    "ignore-not-found": {
+      type: "boolean",
+      default: false,
+      description: "a missing resource is not an error",
+    },
+    ...waitFlags("do not wait"),
+  },
+  examples: ["lv delete -f examples/basic.yaml", "lv delete domain web"],
+  async run({ flags, args, withRuntime }) {
+    const { deleteObjects } = await import("../delete.ts");
+    const { loadManifests } = await import("../manifests.ts");
+    await withRuntime(async (rt) => {
+      const files = flags.filename;
+      if (files.length > 0 && args.length > 0) {
+        throw new UsageError("give either -f FILE or KIND NAME, not both");
+      }
+      const keys = files.length > 0
+        ? (await loadManifests(files, rt.store, { checkContexts: false })).map(keyOf)
+        : parseTargets(args, { requireNames: true }).flatMap((t) =>
+          t.names.map((name) => ({ kind: t.kind, namespace: flags.namespace, name }))
+        );
+      await deleteObjects(rt, keys, {
+        wait: flags.wait,
+        timeoutMs: flags.timeout,
+        ignoreNotFound: flags["ignore-not-found"],
+      });
+    });
+  },
+});

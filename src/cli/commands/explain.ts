@@ -1,0 +1,42 @@
+/** lv explain KIND[.FIELD] and lv schema [KIND]: the field table, as text and as JSON Schema. */
+import { KINDS } from "../../api/types.ts";
+import { defineCommand } from "../command.ts";
+import { UsageError } from "../errors.ts";
+
+export const explainCommand = defineCommand({
+  name: "explain",
+  summary: "document a kind or field",
+  synopsis: ["KIND[.FIELD]"],
+  usage: ["explain KIND[.field.path]"],
+  description: "Documents a kind or one of its fields: type, default, description and child fields.",
+  args: [{ name: "KIND[.field.path]", kind: "field" }],
+  flags: {},
+  examples: ["lv explain domain.spec.interfaces"],
+  async run({ args, output }) {
+    const { explain } = await import("../../api/schema.ts");
+    if (args.length !== 1) {
+      throw new UsageError("explain takes one KIND[.field.path]", "e.g. lv explain domain.spec.interfaces");
+    }
+    try {
+      output.out(explain(args[0]));
+    } catch (e) {
+      throw new UsageError((e as Error).message, `lv explain ${args[0].split(".")[0]} lists its fields`);
+    }
+  },
+});
+
+export const schemaCommand = defineCommand({
+  name: "schema",
+  summary: "print the JSON Schema of the resources",
+  synopsis: ["[KIND]"],
+  usage: ["schema [KIND]"],
+  description: "Prints the JSON Schema (draft 2020-12) of one kind, or of all kinds.",
+  args: [{ name: "KIND", kind: "kind", optional: true }],
+  flags: {},
+  examples: ["lv schema domain > domain.schema.json"],
+  async run({ args, output }) {
+    const { jsonSchema } = await import("../../api/schema.ts");
+    const schema = args[0] ? jsonSchema(args[0]) : Object.fromEntries(KINDS.map((k) => [k, jsonSchema(k)]));
+    output.out(JSON.stringify(schema, null, 2) + "\n");
+  },
+});

@@ -1,0 +1,79 @@
+/**
+ * Vagrant's verbs: up, halt, suspend, resume set spec.state; reload, provision, rsync request work the
+ * controller carries out. Each waits (unless --wait=false) until it is done.
+ */
+import { type Command, defineCommand } from "../command.ts";
+import { UsageError } from "../errors.ts";
+import { waitFlags } from "./wait_flags.ts";
+
+interface Verb {
+  name: string;
+  summary: string;
+  description: string;
+  listedWith?: string;
+}
+
+const VERBS: Verb[] = [
+  {
+    name: "up",
+    summary: "set a domain's state (Running, Stopped, Paused) and wait for it",
+    description: "Sets spec.state to Running, syncs rsync folders again, and waits until the guest is Ready.",
+  },
+  {
+    name: "halt",
+    listedWith: "up",
+    summary: "shut a domain down (ACPI, then power off) and wait until it is off",
+    description: "Sets spec.state to Stopped: ACPI shutdown, power off after gracefulHaltTimeout.",
+  },
+  {
+    name: "suspend",
+    listedWith: "up",
+    summary: "pause a domain and wait until it is paused",
+    description: "Sets spec.state to Paused (virsh suspend).",
+  },
+  {
+    name: "resume",
+    listedWith: "up",
+    summary: "run a paused domain again and wait until it runs",
+    description: "Sets spec.state to Running from Paused (virsh resume).",
+  },
+  {
+    name: "reload",
+    summary: "stop and start a domain, sync folders, run the run: always provisioners again",
+    description: "Stops and starts the domain so changes that need a boot apply, then syncs folders again " +
+      "and runs the provisioners with run: always (lv provision runs every one).",
+  },
+  {
+    name: "provision",
+    summary: "run the domain's provisioners again",
+    description: "Runs every provisioner again (run: once ones too), streaming their output.",
+  },
+  {
+    name: "rsync",
+    summary: "sync the domain's rsync folders again",
+    description: "Copies every rsync synced folder to the guest again.",
+  },
+];
+
+function verbCommand(verb: Verb): Command {
+  return defineCommand({
+    ...verb,
+    synopsis: ["NAME"],
+    usage: [`${verb.name} NAME... [--wait=false] [--timeout=10m]`],
+    args: [{ name: "NAME", kind: "domain", repeatable: true }],
+    flags: waitFlags("only record the request; do not wait"),
+    examples: [`lv ${verb.name} web`],
+    async run({ flags, args, withRuntime }) {
+      if (args.length === 0) throw new UsageError(`no domain named`, `e.g. lv ${verb.name} web`);
+      const { request, setState, VERB_STATES } = await import("../verbs.ts");
+      const options = { wait: flags.wait, timeoutMs: flags.timeout, namespace: flags.namespace };
+      await withRuntime((rt) =>
+        verb.name in VERB_STATES
+          ? setState(rt, verb.name, args, options)
+          : request(rt, verb.name, args, options)
+      );
+    },
+  });
+}
+
+export const verbCommands: Command[] = VERBS.map(verbCommand);

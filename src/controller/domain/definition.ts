@@ -1,0 +1,81 @@
+/**
+ * The Domain's libvirt definition: the XML built from the spec and what it attaches, compared with what
+ * libvirt has, defined when missing or different. Changes to a running domain take effect at its next boot.
+ */
+import { getCondition } from "../../api/conditions.ts";
+import type { Domain, DomainDriver } from "../../api/types.ts";
+import type { Libvirt } from "../../libvirt/libvirt.ts";
+import {
+  domainDiff,
+  domainStateFromSpec,
+  domainXml,
+  type DomainXmlDisk,
+  type DomainXmlInterface,
+  type DomainXmlOptions,
+  type DomainXmlState,
+  parseDomainXml,
+} from "../../libvirt/xml/domain_xml.ts";
+import type { ControllerContext } from "../context.ts";
+
+export interface Definition {
+  options: DomainXmlOptions;
+  /** The definition the spec asks for, as parsed XML is compared. */
+  want: DomainXmlState;
+  /** What this pass changed in an existing definition (field paths); empty when nothing. */
+  changed: string[];
+}
+
+/** The domain type: the spec's, else kvm where the connection offers it, else qemu (TCG). */
+export async function resolveDriver(lv: Libvirt, dom: Domain): Promise<DomainDriver> {
+  if (dom.spec.driver) return dom.spec.driver;
+  return await lv.kvmOffered() ? "kvm" : "qemu";
+}
+
+/** Defines the domain when libvirt lacks it or has it different from the spec. */
+export async function ensureDefinition(
+  ctx: ControllerContext,
+  dom: Domain,
+  parts: { existing?: DomainXmlState; disks: DomainXmlDisk[]; interfaces: DomainXmlInterface[] },
+): Promise<Definition> {
+  const lv = ctx.libvirtFor(dom);
+  const name = dom.metadata.name;
+  const options: DomainXmlOptions = {
+    driver: await resolveDriver(lv, dom),
+    disks: parts.disks,
+    interfaces: parts.interfaces,
+    uuid: parts.existing?.uuid,
+  };
+  const want = domainStateFromSpec(dom, options);
+  if (!parts.existing) {
+    await lv.domDefine(domainXml(dom, options));
+    await ctx.event(
+      dom,
+      "Normal",
+      "Defined",
+      `domain "${name}" defined (${options.driver}, ${dom.spec.cpus} cpu, ${dom.spec.memory} MiB)`,
+    );
+    return { options, want, changed: [] };
+  }
+  const changed = domainDiff(want, parts.existing);
+  if (changed.length > 0) {
+    await lv.domDefine(domainXml(dom, options));
+    await ctx.event(dom, "Normal", "Updated", `domain "${name}" redefined: ${changed.join(", ")} changed`);
+  }
+  return { options, want, changed };
+}
+
+/**
+ * What a running domain still runs with that its definition changed (field paths): what this pass
+ * changed, else, while RestartRequired is set, the difference between the spec and the live XML.
+ */
+export async function pendingRestart(
+  lv: Libvirt,
+  dom: Domain,
+  definition: Definition,
+  running: boolean,
+): Promise<string[]> {
+  if (!running) return [];
+  if (definition.changed.length > 0) return definition.changed;
+  if (getCondition(dom.status, "RestartRequired")?.status !== "True") return [];
+  return domainDiff(definition.want, parseDomainXml(await lv.domLiveXml(dom.metadata.name)));
+}

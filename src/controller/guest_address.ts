@@ -1,0 +1,31 @@
+/** The address lv reaches a guest's SSH on. */
+import { staticInterfaces } from "../guest/network/static_interfaces.ts";
+import type { GuestInput } from "./guest.ts";
+
+/**
+ * The first interface's DHCP lease, then what libvirt reports (lease, guest agent) for one of the Domain's
+ * MACs, then the first static ip. Without one, `message` says what was tried.
+ */
+export async function guestAddress(input: GuestInput): Promise<{ address?: string; message: string }> {
+  const tried = ["net-dhcp-leases"];
+  const found = (address: string) => ({ address, message: "" });
+  for (const i of input.interfaces) {
+    const lease = i.ips.find((a) => a.source === "lease");
+    if (lease) return found(lease.address);
+  }
+  for (const source of ["lease", "agent"] as const) {
+    tried.push(`domifaddr --source ${source}`);
+    const reported = await input.lv.domIfAddr(input.dom.metadata.name, source);
+    const mine = reported.find((f) => input.nics.some((n) => n.mac === f.mac));
+    if (mine) return found(mine.ip);
+  }
+  const fixed = staticInterfaces(input.dom, input.nics, input.networks)[0];
+  if (fixed) return found(fixed.address);
+  const where = input.nics.map((n) =>
+    `${n.mac} on ${n.network ? `network ${n.network}` : `${n.dev} (macvtap)`}`
+  )
+    .join(", ");
+  return {
+    message: `no IP address yet for ${where || "a domain without interfaces"}; tried ${tried.join(", ")}`,
+  };
+}

@@ -1,0 +1,55 @@
+/** Static addresses with systemd-networkd: one /etc/systemd/network/05-lv-MAC.network per interface. */
+import { check, type GuestSession } from "../session.ts";
+import type { NetworkFamily } from "./family.ts";
+import type { StaticInterface } from "./static_interfaces.ts";
+
+const DIR = "/etc/systemd/network";
+/** lv's files in DIR, and only they, start with this. */
+const PREFIX = "05-lv-";
+
+/** The name of lv's file for an interface. */
+export function networkdFileName(ifc: StaticInterface): string {
+  return `${PREFIX}${ifc.mac.replace(/:/g, "")}.network`;
+}
+
+/** The .network unit matching the interface by MAC. */
+export function networkdConfig(ifc: StaticInterface): string {
+  return `# Written by lv: static address for ${ifc.mac}\n[Match]\nMACAddress=${ifc.mac}\n\n[Network]\nAddress=${ifc.address}/${ifc.prefix}\n`;
+}
+
+/** The guest's interface names by MAC address (from /sys/class/net). */
+async function interfaceNames(session: GuestSession): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (const name of await session.listDir("/sys/class/net") ?? []) {
+    const mac = await session.readFile(`/sys/class/net/${name}/address`);
+    if (mac) names.set(mac.trim().toLowerCase(), name);
+  }
+  return names;
+}
+
+export const networkd: NetworkFamily = {
+  name: "systemd-networkd",
+
+  async detect(session) {
+    const r = await session.run(["systemctl", "is-active", "systemd-networkd"]);
+    return /^active/m.test(r.stdout);
+  },
+
+  async configure(session, interfaces) {
+    const wanted = new Map(interfaces.map((ifc) => [networkdFileName(ifc), ifc]));
+    const stale = (await session.listDir(DIR) ?? [])
+      .filter((name) => name.startsWith(PREFIX) && name.endsWith(".network") && !wanted.has(name));
+    if (stale.length > 0) {
+      await check(session, ["rm", "-f", ...stale.map((n) => `${DIR}/${n}`)], { sudo: true });
+    }
+    for (const [name, ifc] of wanted) {
+      await session.putFile(`${DIR}/${name}`, networkdConfig(ifc), { sudo: true, mode: 0o644 });
+    }
+    await check(session, ["networkctl", "reload"], { sudo: true });
+    const names = await interfaceNames(session);
+    for (const ifc of interfaces) {
+      const name = names.get(ifc.mac.toLowerCase());
+      if (name) await check(session, ["networkctl", "reconfigure", name], { sudo: true });
+    }
+  },
+};

@@ -1,0 +1,45 @@
+/** The shell provisioner (vagrant's `shell`): an inline script or a file on this host, run by /bin/sh in the guest. */
+import type { ShellProvisioner } from "../../api/types.ts";
+import type { ProvisionerType } from "./provisioner.ts";
+
+/** Held in the guest while a provisioner runs (util-linux flock, where the guest has it). */
+export const PROVISION_LOCK = "/tmp/lv-provision.lock";
+
+/** The guest command running the copied script `file`: under the guest-wide lock when `flock` is there. */
+export function shellArgv(p: ShellProvisioner, file: string, flock: boolean): string[] {
+  return [
+    ...(flock ? ["flock", PROVISION_LOCK] : []),
+    ...(p.privileged ? ["sudo", "-n"] : []),
+    "env",
+    ...Object.entries(p.env).map(([k, v]) => `${k}=${v}`),
+    "/bin/sh",
+    file,
+    ...p.args,
+  ];
+}
+
+export const shellProvisioner: ProvisionerType<ShellProvisioner> = {
+  summary(p) {
+    const what = p.path ?? (p.inline!.split("\n")[0].slice(0, 40) + (p.inline!.length > 40 ? "..." : ""));
+    return `${p.privileged ? "privileged " : ""}shell: ${what}`;
+  },
+
+  // The script goes to a file of this run's own, and runs under a guest-wide lock: a run lv lost track of
+  // (lv killed, the connection dropped) goes on in the guest, and a new run waits for it instead of running
+  // beside it.
+  async run(ctx, p, label) {
+    const script = p.inline ?? await Deno.readTextFile(p.path!);
+    const file = `/tmp/lv-provision-${crypto.randomUUID()}`;
+    await ctx.session.putFile(file, script, { mode: 0o755 }).catch((e) => {
+      throw new Error(`cannot copy ${label} to the guest: ${e.message}`);
+    });
+    const flock = (await ctx.session.run(["flock", "--version"])).code === 0;
+    const prefix = `domain/${ctx.dom.metadata.name}: ${label}: `;
+    const stream = (chunk: string) => ctx.progress(chunk, prefix);
+    try {
+      return await ctx.session.run(shellArgv(p, file, flock), { onStdout: stream, onStderr: stream });
+    } finally {
+      await ctx.session.run(["rm", "-f", file]).catch(() => {});
+    }
+  },
+};

@@ -1,0 +1,106 @@
+/**
+ * The guest driver: how lv reaches inside a running guest. A `GuestDriver` opens a `GuestSession` to one
+ * guest; the steps (hostname, network, keys, folders, provisioners) are written against the session alone,
+ * so the SSH implementation (ssh_session.ts) and the unit tests' fake guest are interchangeable.
+ *
+ * Paths are absolute, or relative to the login user's home directory (where an SSH session starts).
+ */
+import type { JumpHost } from "../config/ssh_transport.ts";
+
+/** Where a guest is and how to log in. */
+export interface GuestTarget {
+  host: string;
+  port: number;
+  user: string;
+  /** PEM/OpenSSH private key text. */
+  privateKey: string;
+  /**
+   * The host key lv pinned for this guest ("ssh-ed25519 AAAA..."), or undefined on first contact: then the
+   * key presented is accepted and returned in `GuestSession.hostKey` for the caller to pin (trust on first use).
+   */
+  pinnedHostKey?: string;
+  forwardAgent?: boolean;
+  /** Connect timeout. */
+  timeoutMs?: number;
+  /** Reach the guest through this host (the remote libvirt host), as ssh -J does. */
+  via?: JumpHost;
+}
+
+export interface GuestDriver {
+  /**
+   * Logs in to the guest. Rejects with `HostKeyMismatchError` (ssh_client.ts) when the guest presents a host
+   * key other than `target.pinnedHostKey` (never retried silently), and with a plain Error when the guest
+   * cannot be reached or refuses the key. Opening a session changes nothing in the guest.
+   */
+  connect(target: GuestTarget): Promise<GuestSession>;
+}
+
+export interface RunOptions {
+  /** Run as root through `sudo -n`: a guest without sudo, or whose sudo asks a password, fails the command. */
+  sudo?: boolean;
+  /** Bytes on the command's standard input (then end of input); default none. */
+  stdin?: string;
+  /** Output as it comes (provisioners); it is collected into the result either way. */
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+}
+
+export interface RunResult {
+  /** The exit code: 127 for a command not found, 255 when the command died without one. */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface PutFileOptions {
+  /** Permission bits of the file written; default 0644. */
+  mode?: number;
+  /** "user" or "user:group" to own the file (needs `sudo`); default the writer. */
+  owner?: string;
+  /** Write as root (sudo -n). */
+  sudo?: boolean;
+}
+
+/** One login to a guest. Every operation rejects when the connection is lost. */
+export interface GuestSession {
+  /** The host key the guest presented ("ssh-ed25519 AAAA..."): pinned by the caller after first contact. */
+  readonly hostKey: string;
+  /**
+   * Runs one command, argv[0] looked up on the guest's PATH, the words passed as they are (no shell
+   * expansion). Resolves with the exit code and output whatever the code: a non-zero exit is the caller's to
+   * judge (see `check`). Idempotent as far as the command is.
+   */
+  run(argv: string[], options?: RunOptions): Promise<RunResult>;
+  /**
+   * Makes `path` hold exactly `content` with `mode` (and `owner`): written to a new file beside it, then
+   * renamed over it, so a reader sees the old file or the new one, never a part. Idempotent. Rejects naming
+   * the path when the file cannot be written (no such directory, permission, sudo refused).
+   */
+  putFile(path: string, content: string, options?: PutFileOptions): Promise<void>;
+  /** A file's text, or undefined when there is no such file; rejects on any other failure. Changes nothing. */
+  readFile(path: string, options?: { sudo?: boolean }): Promise<string | undefined>;
+  /** The names in a directory (no "." or ".."), or undefined when there is no such directory. Changes nothing. */
+  listDir(path: string): Promise<string[] | undefined>;
+  /** Ends the login; further calls reject. Idempotent. */
+  close(): void;
+}
+
+/** The last lines of a command's output, for messages and conditions. */
+export function tail(text: string, lines = 10): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** Runs argv and rejects unless it exits 0, naming `what` and the output's tail. Returns its standard output. */
+export async function check(
+  session: GuestSession,
+  argv: string[],
+  options: RunOptions & { what?: string } = {},
+): Promise<string> {
+  const r = await session.run(argv, options);
+  if (r.code !== 0) {
+    throw new Error(
+      `${options.what ?? argv.join(" ")}: exit code ${r.code}: ${tail(r.stderr || r.stdout, 5)}`,
+    );
+  }
+  return r.stdout;
+}

@@ -1,0 +1,28 @@
+/** What a guest step (a folder type, a provisioner type) gets to work with. */
+import type { Domain } from "../api/types.ts";
+import type { JumpHost } from "../config/ssh_transport.ts";
+import type { HostCommand } from "./host_command.ts";
+import type { GuestDriver, GuestSession } from "./session.ts";
+
+export interface GuestStepContext {
+  session: GuestSession;
+  /** The driver the session came from: a step may log in again (to prove a key). */
+  driver: GuestDriver;
+  dom: Domain;
+  /** The address lv reaches the guest's SSH on. */
+  address: string;
+  /** The private key file lv logs in with now (for plain OpenSSH: rsync). */
+  keyFile: string;
+  /** $LV_HOME. */
+  home: string;
+  /** The libvirt host to jump through when it is remote. */
+  jump?: JumpHost;
+  /** The address of this host on the lv-managed Network that `address` is on, if it is on one. */
+  hostAddress?: string;
+  /** Runs a command on this host (rsync, exportfs). */
+  runHost: HostCommand;
+  /** Records an event on the Domain (shown as progress). */
+  event(reason: string, message: string): Promise<void>;
+  /** Live output, shown and not recorded; `prefix` starts each line. */
+  progress(chunk: string, prefix: string): void;
+}

@@ -1,0 +1,414 @@
+/**
+ * A stateful fake guest for unit tests, the way fake_virsh.ts fakes libvirt: a Debian-like guest with files,
+ * users, a hostname, network interfaces, systemd-networkd, mounts and a log of every operation, reached
+ * through `driver` (a GuestDriver) and `runHost` (rsync/exportfs on the host side).
+ *
+ * It fails like a real guest: a key not in authorized_keys is refused, a pinned host key that differs raises
+ * HostKeyMismatchError, `sudo -n` without sudo is "not found" (127) and with a password-asking sudo exits 1,
+ * root-only commands and writes outside the user's home and /tmp are refused, a missing command is 127, a
+ * script's `exit N` is its exit code.
+ *
+ * @module
+ */
+import { dirname, join as hostJoin, relative } from "node:path";
+import { HostKeyMismatchError } from "../../src/guest/host_key.ts";
+import type { HostCommand } from "../../src/guest/host_command.ts";
+import { publicKeyBlob } from "../../src/guest/key_files.ts";
+import type {
+  GuestDriver,
+  GuestSession,
+  GuestTarget,
+  PutFileOptions,
+  RunOptions,
+  RunResult,
+} from "../../src/guest/session.ts";
+import { runScript } from "./fake_guest_shell.ts";
+
+export interface FakeFile {
+  content: string;
+  mode: number;
+  owner: string;
+}
+
+export interface FakeUser {
+  home: string;
+  /** "nopasswd": sudo -n works; "password": sudo -n exits 1 (a password is required); "none": no sudo at all. */
+  sudo: "nopasswd" | "password" | "none";
+}
+
+/** One thing done to the guest: a command (argv as run, sudo included) or a file operation. */
+export interface FakeGuestOp {
+  user: string;
+  op: "run" | "put" | "read" | "list";
+  argv: string[];
+}
+
+/** Who runs a command, with what environment. */
+export interface Caller {
+  user: string;
+  root: boolean;
+  env: Record<string, string>;
+}
+
+const ok = (stdout = ""): RunResult => ({ code: 0, stdout, stderr: "" });
+const fail = (code: number, stderr: string): RunResult => ({ code, stdout: "", stderr: `${stderr}\n` });
+
+export class FakeGuest {
+  hostname = "debian12";
+  hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2UgaG9zdCBrZXkgb2YgdGhlIGZha2UgZ3Vlc3Q=";
+  /** Addresses the guest answers SSH on. */
+  addresses = new Set(["10.123.0.50"]);
+  /** False: every connect fails as an unreachable host does. */
+  reachable = true;
+  files = new Map<string, FakeFile>();
+  dirs = new Set<string>(["/", "/etc", "/tmp", "/home", "/sys/class/net", "/etc/systemd/network"]);
+  users = new Map<string, FakeUser>();
+  /** Commands on the guest's PATH (besides the shell's builtins). */
+  installed = new Set([
+    "hostname",
+    "mkdir",
+    "chown",
+    "rm",
+    "cat",
+    "touch",
+    "sleep",
+    "whoami",
+    "systemctl",
+    "networkctl",
+    "mountpoint",
+    "mount",
+    "flock",
+    "env",
+    "sh",
+    "/bin/sh",
+    "sudo",
+    "rsync",
+  ]);
+  activeServices = new Set(["systemd-networkd"]);
+  mounts = new Map<string, string>();
+  /** networkctl calls, in order: "reload", "reconfigure eth1". */
+  networkctl: string[] = [];
+  /** Every operation, in order. */
+  log: FakeGuestOp[] = [];
+  /** Logins (the private keys' blobs are not kept): the user of each connect that succeeded. */
+  logins: string[] = [];
+  /** Commands the host ran for this guest (rsync, exportfs). */
+  hostLog: string[][] = [];
+  #failNext = new Map<string, RunResult>();
+
+  constructor() {
+    this.addUser("vagrant", { sudo: "nopasswd" });
+    this.addInterface("lo", "00:00:00:00:00:00");
+    this.addInterface("eth0", "52:54:00:00:00:01");
+    this.files.set("/etc/hostname", { content: "debian12\n", mode: 0o644, owner: "root" });
+    this.files.set("/etc/hosts", {
+      content: "127.0.0.1 localhost\n127.0.1.1 debian12\n::1 localhost\n",
+      mode: 0o644,
+      owner: "root",
+    });
+  }
+
+  addUser(name: string, options: Partial<FakeUser> = {}): void {
+    const home = options.home ?? `/home/${name}`;
+    this.users.set(name, { home, sudo: options.sudo ?? "nopasswd" });
+    this.dirs.add(home);
+  }
+
+  addInterface(name: string, mac: string): void {
+    this.dirs.add(`/sys/class/net/${name}`);
+    this.files.set(`/sys/class/net/${name}/address`, { content: `${mac}\n`, mode: 0o444, owner: "root" });
+  }
+
+  /** Lets `publicLine` (an authorized_keys line) log in as `user`. */
+  authorize(user: string, publicLine: string): void {
+    const home = this.users.get(user)!.home;
+    this.dirs.add(`${home}/.ssh`);
+    const path = `${home}/.ssh/authorized_keys`;
+    const before = this.files.get(path)?.content ?? "";
+    this.files.set(path, { content: `${before}${publicLine.trim()}\n`, mode: 0o600, owner: user });
+  }
+
+  /** The next command whose argv[0] (after sudo, flock and env) is `command` gives `result` instead. */
+  failNext(command: string, result: Partial<RunResult> & { code: number }): void {
+    this.#failNext.set(command, { stdout: "", stderr: "", ...result });
+  }
+
+  /** The text of a file, or undefined. */
+  read(path: string): string | undefined {
+    return this.files.get(path)?.content;
+  }
+
+  /** The commands run (op "run"), as argv joined by spaces. */
+  commands(): string[] {
+    return this.log.filter((o) => o.op === "run").map((o) => o.argv.join(" "));
+  }
+
+  /** A GuestDriver reaching this guest. */
+  readonly driver: GuestDriver = {
+    connect: (target) => this.#connect(target),
+  };
+
+  /** The host side: rsync copies a local folder into the guest, exportfs succeeds; both are logged. */
+  readonly runHost: HostCommand = async (argv) => {
+    this.hostLog.push(argv);
+    const failing = this.#failNext.get(argv[0]);
+    if (failing) {
+      this.#failNext.delete(argv[0]);
+      return failing;
+    }
+    if (argv[0] === "rsync") return await this.#rsync(argv);
+    return ok();
+  };
+
+  async #connect(target: GuestTarget): Promise<GuestSession> {
+    if (!this.reachable || !this.addresses.has(target.host)) {
+      throw new Error(`connect ECONNREFUSED ${target.host}:${target.port}`);
+    }
+    if (target.pinnedHostKey && target.pinnedHostKey !== this.hostKey) {
+      throw new HostKeyMismatchError(target.host, target.pinnedHostKey, this.hostKey);
+    }
+    const user = this.users.get(target.user);
+    const blob = await publicKeyBlob(target.privateKey);
+    const keys = user ? this.files.get(`${user.home}/.ssh/authorized_keys`)?.content ?? "" : "";
+    if (!keys.split("\n").some((line) => line.split(/\s+/).includes(blob))) {
+      throw new Error("All configured authentication methods failed");
+    }
+    this.logins.push(target.user);
+    return new FakeSession(this, target.user);
+  }
+
+  /** Resolves a path as a login shell does: relative to the user's home. */
+  path(user: string, path: string): string {
+    return path.startsWith("/") ? path : `${this.users.get(user)!.home}/${path}`;
+  }
+
+  /** Whether the caller may write `path`: root anywhere, a user in its home and /tmp. */
+  mayWrite(caller: Caller, path: string): boolean {
+    const home = this.users.get(caller.user)!.home;
+    return caller.root || path.startsWith(`${home}/`) || path === home || path.startsWith("/tmp/");
+  }
+
+  /** Runs argv as the caller: sudo, flock and env unwrapped, then a builtin or a command of the table. */
+  exec(argv: string[], caller: Caller, stdin = ""): RunResult {
+    const [cmd, ...args] = argv;
+    const failing = this.#failNext.get(cmd);
+    if (failing && cmd !== "sudo" && cmd !== "flock" && cmd !== "env") {
+      this.#failNext.delete(cmd);
+      return failing;
+    }
+    if (!this.installed.has(cmd) && !["echo", "true", "false"].includes(cmd)) {
+      return fail(127, `sh: 1: ${cmd}: not found`);
+    }
+    const run = COMMANDS[cmd];
+    if (!run) return fail(127, `sh: 1: ${cmd}: not found`);
+    return run(this, args, caller, stdin);
+  }
+
+  async #rsync(argv: string[]): Promise<RunResult> {
+    const source = argv.at(-2)!;
+    const [login, target] = argv.at(-1)!.split(":");
+    const excludes = argv.filter((a) => a.startsWith("--exclude=")).map((a) => a.slice(10));
+    const user = login.split("@")[0];
+    if (!this.dirs.has(target)) {
+      return fail(3, `rsync: [Receiver] change_dir#3 "${target}" failed: No such file or directory (2)`);
+    }
+    for (const [path] of this.files) if (path.startsWith(`${target}/`)) this.files.delete(path);
+    const walk = async (dir: string) => {
+      for await (const entry of Deno.readDir(dir)) {
+        const local = hostJoin(dir, entry.name);
+        if (excludes.some((e) => globMatch(e, entry.name))) continue;
+        const inGuest = `${target}/${relative(source, local)}`;
+        if (entry.isDirectory) {
+          this.dirs.add(inGuest);
+          await walk(local);
+        } else this.files.set(inGuest, { content: await Deno.readTextFile(local), mode: 0o644, owner: user });
+      }
+    };
+    await walk(source);
+    return ok();
+  }
+}
+
+function globMatch(glob: string, name: string): boolean {
+  const re = new RegExp(
+    `^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`,
+  );
+  return re.test(name);
+}
+
+type Command = (guest: FakeGuest, args: string[], caller: Caller, stdin: string) => RunResult;
+
+const rootOnly = (what: string) => fail(1, `${what}: Operation not permitted`);
+
+/** The guest's commands, as far as lv and the tests' scripts use them. */
+const COMMANDS: Record<string, Command> = {
+  sudo(guest, args, caller, stdin) {
+    const user = guest.users.get(caller.user)!;
+    if (user.sudo === "none") return fail(127, "sh: 1: sudo: not found");
+    if (user.sudo === "password") return fail(1, "sudo: a password is required");
+    const rest = args[0] === "-n" ? args.slice(1) : args;
+    return guest.exec(rest, { ...caller, root: true }, stdin);
+  },
+  flock(guest, args, caller, stdin) {
+    if (args[0] === "--version") return ok("flock from util-linux 2.38.1\n");
+    guest.files.set(args[0], guest.files.get(args[0]) ?? { content: "", mode: 0o644, owner: caller.user });
+    return guest.exec(args.slice(1), caller, stdin);
+  },
+  env(guest, args, caller, stdin) {
+    const env = { ...caller.env };
+    let i = 0;
+    for (; i < args.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(args[i]); i++) {
+      const eq = args[i].indexOf("=");
+      env[args[i].slice(0, eq)] = args[i].slice(eq + 1);
+    }
+    return guest.exec(args.slice(i), { ...caller, env }, stdin);
+  },
+  sh: (guest, args, caller) => runScript(guest, args, caller),
+  "/bin/sh": (guest, args, caller) => runScript(guest, args, caller),
+  hostname(guest, args, caller) {
+    if (args.length === 0) return ok(`${guest.hostname}\n`);
+    if (!caller.root) return fail(1, "hostname: you must be root to change the host name");
+    guest.hostname = args[0];
+    return ok();
+  },
+  whoami: (_guest, _args, caller) => ok(`${caller.root ? "root" : caller.user}\n`),
+  echo: (_guest, args) => ok(`${args.join(" ")}\n`),
+  true: () => ok(),
+  false: () => ({ code: 1, stdout: "", stderr: "" }),
+  sleep: () => ok(),
+  mkdir(guest, args, caller) {
+    for (const p of args.filter((a, i) => !a.startsWith("-") && args[i - 1] !== "-m")) {
+      const path = guest.path(caller.user, p);
+      if (guest.dirs.has(path)) continue;
+      if (!guest.mayWrite(caller, path)) {
+        return fail(1, `mkdir: cannot create directory '${p}': Permission denied`);
+      }
+      for (let d = path; !guest.dirs.has(d); d = dirname(d)) guest.dirs.add(d);
+    }
+    return ok();
+  },
+  chown(guest, args, caller) {
+    if (!caller.root) return rootOnly(`chown: changing ownership of '${args[1]}'`);
+    const file = guest.files.get(args[1]);
+    if (file) file.owner = args[0];
+    else if (!guest.dirs.has(args[1])) {
+      return fail(1, `chown: cannot access '${args[1]}': No such file or directory`);
+    }
+    return ok();
+  },
+  rm(guest, args, caller) {
+    for (const p of args.filter((a) => !a.startsWith("-"))) {
+      const path = guest.path(caller.user, p);
+      if (!guest.mayWrite(caller, path)) return fail(1, `rm: cannot remove '${p}': Permission denied`);
+      guest.files.delete(path);
+    }
+    return ok();
+  },
+  cat(guest, args, caller) {
+    const file = guest.files.get(guest.path(caller.user, args[0]));
+    return file ? ok(file.content) : fail(1, `cat: ${args[0]}: No such file or directory`);
+  },
+  touch(guest, args, caller) {
+    const path = guest.path(caller.user, args[0]);
+    if (!guest.mayWrite(caller, path)) return fail(1, `touch: cannot touch '${args[0]}': Permission denied`);
+    guest.files.set(path, guest.files.get(path) ?? { content: "", mode: 0o644, owner: caller.user });
+    return ok();
+  },
+  systemctl(guest, args) {
+    const active = guest.activeServices.has(args[1]);
+    return { code: active ? 0 : 3, stdout: active ? "active\n" : "inactive\n", stderr: "" };
+  },
+  networkctl(guest, args, caller) {
+    if (!caller.root) return fail(1, "Failed to reload network settings: Access denied");
+    if (!guest.activeServices.has("systemd-networkd")) {
+      return fail(1, "Failed to connect to bus: systemd-networkd not running");
+    }
+    guest.networkctl.push(args.join(" "));
+    return ok();
+  },
+  mountpoint: (guest, args) => (guest.mounts.has(args.at(-1)!) ? ok() : { code: 32, stdout: "", stderr: "" }),
+  mount(guest, args, caller) {
+    if (!caller.root) return fail(32, "mount: only root can do that");
+    const [source, target] = args.slice(-2);
+    if (!guest.dirs.has(target)) return fail(32, `mount: ${target}: mount point does not exist.`);
+    guest.mounts.set(target, source);
+    return ok();
+  },
+};
+
+/** One login; each operation is logged, then done as the user (or root with sudo). */
+class FakeSession implements GuestSession {
+  #closed = false;
+  constructor(readonly guest: FakeGuest, readonly user: string) {}
+
+  get hostKey(): string {
+    return this.guest.hostKey;
+  }
+
+  #use(op: FakeGuestOp["op"], argv: string[]): void {
+    if (this.#closed) throw new Error("the connection is closed");
+    this.guest.log.push({ user: this.user, op, argv });
+  }
+
+  #as(sudo?: boolean): Caller | RunResult {
+    const caller = { user: this.user, root: false, env: {} };
+    if (!sudo) return caller;
+    const r = this.guest.exec(["sudo", "-n", "true"], caller);
+    return r.code === 0 ? { ...caller, root: true } : r;
+  }
+
+  run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
+    this.#use("run", options.sudo ? ["sudo", "-n", ...argv] : argv);
+    const r = this.guest.exec(options.sudo ? ["sudo", "-n", ...argv] : argv, {
+      user: this.user,
+      root: false,
+      env: {},
+    }, options.stdin);
+    if (r.stdout) options.onStdout?.(r.stdout);
+    if (r.stderr) options.onStderr?.(r.stderr);
+    return Promise.resolve(r);
+  }
+
+  putFile(path: string, content: string, options: PutFileOptions = {}): Promise<void> {
+    this.#use("put", [path]);
+    const caller = this.#as(options.sudo);
+    const full = this.guest.path(this.user, path);
+    const why = "code" in caller
+      ? caller.stderr.trim()
+      : !this.guest.dirs.has(dirname(full))
+      ? `sh: 1: cannot create ${path}.lv-new: Directory nonexistent`
+      : !this.guest.mayWrite(caller, full)
+      ? `sh: 1: cannot create ${path}.lv-new: Permission denied`
+      : options.owner && !caller.root
+      ? `chown: changing ownership of '${path}.lv-new': Operation not permitted`
+      : undefined;
+    if (why) return Promise.reject(new Error(`cannot write ${path} in the guest: ${why}`));
+    const owner = options.owner ?? ((caller as Caller).root ? "root" : this.user);
+    this.guest.files.set(full, { content, mode: options.mode ?? 0o644, owner });
+    return Promise.resolve();
+  }
+
+  readFile(path: string, options: { sudo?: boolean } = {}): Promise<string | undefined> {
+    this.#use("read", [path]);
+    const caller = this.#as(options.sudo);
+    if ("code" in caller) {
+      return Promise.reject(new Error(`cannot read ${path} in the guest: ${caller.stderr}`));
+    }
+    return Promise.resolve(this.guest.files.get(this.guest.path(this.user, path))?.content);
+  }
+
+  listDir(path: string): Promise<string[] | undefined> {
+    this.#use("list", [path]);
+    const dir = this.guest.path(this.user, path).replace(/\/$/, "");
+    if (!this.guest.dirs.has(dir)) return Promise.resolve(undefined);
+    const names = new Set<string>();
+    for (const p of [...this.guest.files.keys(), ...this.guest.dirs]) {
+      if (p.startsWith(`${dir}/`)) names.add(p.slice(dir.length + 1).split("/")[0]);
+    }
+    return Promise.resolve([...names].sort());
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * A fake guest logged in to, with a Domain and a step context around it, for the guest step tests.
+ *
+ * @module
+ */
+import type { Domain } from "../../src/api/types.ts";
+import { generateKeyPair, type KeyPair } from "../../src/guest/key_files.ts";
+import type { GuestStepContext } from "../../src/guest/step_context.ts";
+import { FakeGuest } from "./fake_guest.ts";
+import { example } from "./harness.ts";
+
+export interface GuestFixture {
+  guest: FakeGuest;
+  dom: Domain;
+  /** The box's key pair: authorized in the guest for vagrant, its private half in `keyFile`. */
+  boxKey: KeyPair;
+  keyFile: string;
+  home: string;
+  ctx: GuestStepContext;
+  /** Events recorded through ctx.event: "Reason: message". */
+  events: string[];
+  /** Output streamed through ctx.progress, with its prefix. */
+  progress: string[];
+  close(): Promise<void>;
+}
+
+let boxKey: Promise<KeyPair> | undefined;
+
+/** basic.yaml's Domain "web" with SSH, its guest reached at 10.123.0.50 as vagrant with the box's key. */
+export async function guestFixture(edit?: (dom: Domain) => void): Promise<GuestFixture> {
+  const home = await Deno.makeTempDir({ prefix: "lv-guest-" });
+  boxKey ??= generateKeyPair("box");
+  const pair = await boxKey;
+  const keyFile = `${home}/box_key`;
+  await Deno.writeTextFile(keyFile, pair.private, { mode: 0o600 });
+  const guest = new FakeGuest();
+  guest.authorize("vagrant", pair.public);
+  const dom = example<Domain>("Domain", "web", (d) => {
+    d.metadata.uid = "uid-web";
+    d.spec.communicator = "ssh";
+    edit?.(d);
+  });
+  const address = "10.123.0.50";
+  const session = await guest.driver.connect({
+    host: address,
+    port: 22,
+    user: "vagrant",
+    privateKey: pair.private,
+  });
+  const events: string[] = [];
+  const progress: string[] = [];
+  const ctx: GuestStepContext = {
+    session,
+    driver: guest.driver,
+    dom,
+    address,
+    keyFile,
+    home,
+    hostAddress: "10.123.0.1",
+    runHost: guest.runHost,
+    event: (reason, message) => {
+      events.push(`${reason}: ${message}`);
+      return Promise.resolve();
+    },
+    progress: (chunk, prefix) => progress.push(`${prefix}${chunk}`),
+  };
+  return {
+    guest,
+    dom,
+    boxKey: pair,
+    keyFile,
+    home,
+    ctx,
+    events,
+    progress,
+    close: () => Deno.remove(home, { recursive: true }),
+  };
+}

@@ -1,0 +1,167 @@
+/** rsync and NFS synced folders on the fake guest: the exact rsync argv, the marked exports block. */
+import assert from "node:assert/strict";
+import type { SyncedFolder } from "../../src/api/types.ts";
+import { syncFolders } from "../../src/guest/folders/folders.ts";
+import { rsyncArgv } from "../../src/guest/folders/rsync.ts";
+import type { JumpHost } from "../../src/config/ssh_transport.ts";
+import { guestFixture } from "./guest_fixture.ts";
+import { EXAMPLES_DIR } from "./harness.ts";
+
+const folder = (f: Partial<SyncedFolder>): SyncedFolder => ({
+  source: `${EXAMPLES_DIR}/machine-files`,
+  target: "/vagrant",
+  type: "rsync",
+  exclude: [],
+  ...f,
+});
+
+Deno.test("rsyncArgv: archive, delete, sudo rsync, ssh with the pinned key file and alias, excludes, trailing slash", async () => {
+  const f = await guestFixture();
+  try {
+    const argv = rsyncArgv(folder({ source: "/src/app", exclude: ["*.tmp", ".git"] }), {
+      dom: f.dom,
+      address: "10.123.0.50",
+      keyFile: "/home/me/.lv/keys/uid-web",
+      knownHosts: "/home/me/.lv/known_hosts/uid-web",
+    });
+    assert.deepEqual(argv, [
+      "rsync",
+      "--archive",
+      "--compress",
+      "--delete",
+      "--no-owner",
+      "--no-group",
+      "--rsync-path=sudo rsync",
+      "-e",
+      "ssh -p 22 -i /home/me/.lv/keys/uid-web -o IdentitiesOnly=yes -o UserKnownHostsFile=/home/me/.lv/known_hosts/uid-web " +
+      "-o StrictHostKeyChecking=yes -o HostKeyAlias=lv-web -o BatchMode=yes",
+      "--exclude=*.tmp",
+      "--exclude=.git",
+      "/src/app/",
+      "vagrant@10.123.0.50:/vagrant",
+    ]);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("rsyncArgv through a remote libvirt host: a ProxyCommand first, quoted for the -e shell", async () => {
+  const f = await guestFixture();
+  try {
+    const jump = {
+      host: "lab",
+      port: 22,
+      user: "me",
+      proxyCommand: "/home/me/.lv/ssh-wrapper -W %h:%p lab",
+    } as JumpHost;
+    const argv = rsyncArgv(folder({ source: "/src/app/" }), {
+      dom: f.dom,
+      address: "10.123.0.50",
+      keyFile: "/k",
+      knownHosts: "/kh",
+      jump,
+    });
+    assert.equal(argv[8].split(" -p ")[0], "ssh -o 'ProxyCommand=/home/me/.lv/ssh-wrapper -W %h:%p lab'");
+    assert.equal(argv.at(-2), "/src/app/");
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("syncFolders (rsync): the target made and owned by the user, contents copied, known_hosts pinned", async () => {
+  const f = await guestFixture((d) => d.spec.syncedFolders = [folder({ exclude: ["*.tmp"] })]);
+  try {
+    await syncFolders(f.ctx);
+    assert.ok(f.guest.dirs.has("/vagrant"));
+    assert.ok(f.guest.commands().includes("sudo -n chown vagrant /vagrant"));
+    assert.equal(
+      f.guest.read("/vagrant/hello.txt"),
+      await Deno.readTextFile(`${EXAMPLES_DIR}/machine-files/hello.txt`),
+      "the folder's file is in the guest",
+    );
+    assert.equal(f.guest.read("/vagrant/notes.tmp"), undefined, "excluded");
+    assert.deepEqual(f.guest.hostLog.map((a) => a[0]), ["rsync"], "no NFS folder: no exportfs");
+    assert.equal(
+      await Deno.readTextFile(`${f.home}/known_hosts/uid-web`),
+      `lv-web ${f.guest.hostKey}\n`,
+    );
+    assert.deepEqual(f.events, [`Synced: ${EXAMPLES_DIR}/machine-files synced to /vagrant (rsync)`]);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("syncFolders (rsync) names the folder and rsync's error when rsync fails", async () => {
+  const f = await guestFixture((d) => d.spec.syncedFolders = [folder({})]);
+  try {
+    f.guest.failNext("rsync", {
+      code: 12,
+      stderr: "rsync error: error in rsync protocol data stream (code 12)\n",
+    });
+    await assert.rejects(
+      syncFolders(f.ctx),
+      /^Error: rsync \S+machine-files to \/vagrant: rsync error: error in rsync protocol/,
+    );
+    assert.deepEqual(f.events, []);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("syncFolders (nfs): a marked block in the exports file, exportfs once, mounted from the host address; idempotent", async () => {
+  const share = await Deno.makeTempDir({ prefix: "lv-share-" });
+  const f = await guestFixture((d) =>
+    d.spec.syncedFolders = [folder({ source: share, target: "/srv/share", type: "nfs" })]
+  );
+  const exportsPath = `${f.home}/exports`;
+  await Deno.writeTextFile(exportsPath, "/srv/other 192.168.1.0/24(ro)\n");
+  Deno.env.set("LV_NFS_EXPORTS", exportsPath);
+  try {
+    await syncFolders(f.ctx);
+    const text = await Deno.readTextFile(exportsPath);
+    assert.match(
+      text,
+      /^\/srv\/other 192\.168\.1\.0\/24\(ro\)\n# lv-begin uid-web\n"[^"]+" 10\.123\.0\.50\(rw,[^)]*\)\n# lv-end uid-web\n$/,
+    );
+    assert.deepEqual(f.guest.hostLog, [["exportfs", "-ra"]]);
+    assert.equal(f.guest.mounts.get("/srv/share"), `10.123.0.1:${share}`);
+    assert.deepEqual(f.events, [`Mounted: ${share} mounted on /srv/share (nfs from 10.123.0.1)`]);
+
+    await syncFolders(f.ctx);
+    assert.equal(await Deno.readTextFile(exportsPath), text, "the same block: the file unchanged");
+    assert.deepEqual(f.guest.hostLog, [["exportfs", "-ra"]], "no exportfs for an unchanged file");
+    assert.equal(f.guest.commands().filter((c) => c.includes("mount -t nfs")).length, 1, "mounted once");
+
+    f.dom.spec.syncedFolders = [];
+    await syncFolders(f.ctx);
+    assert.equal(
+      await Deno.readTextFile(exportsPath),
+      "/srv/other 192.168.1.0/24(ro)\n",
+      "the block removed",
+    );
+  } finally {
+    Deno.env.delete("LV_NFS_EXPORTS");
+    await f.close();
+    await Deno.remove(share, { recursive: true });
+  }
+});
+
+Deno.test("syncFolders (nfs) refuses a remote libvirt host and an address on no lv Network", async () => {
+  const f = await guestFixture((d) => d.spec.syncedFolders = [folder({ type: "nfs" })]);
+  try {
+    f.ctx.jump = { host: "lab", port: 22, user: "me", proxyCommand: "x" } as JumpHost;
+    await assert.rejects(
+      syncFolders(f.ctx),
+      /NFS folders need libvirt on this machine; domain\/web runs on lab: use type: rsync/,
+    );
+    f.ctx.jump = undefined;
+    f.ctx.hostAddress = undefined;
+    await assert.rejects(
+      syncFolders(f.ctx),
+      /NFS folders need the guest's SSH address \(10\.123\.0\.50\) to be on a Network lv manages/,
+    );
+    assert.deepEqual(f.guest.hostLog, []);
+  } finally {
+    await f.close();
+  }
+});

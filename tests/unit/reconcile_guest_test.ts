@@ -1,0 +1,231 @@
+/**
+ * The Domain controller with a guest to talk to: basic.yaml's Domain with communicator ssh, its guest the
+ * fake guest (reached at its DHCP lease). What the guest steps leave in status and conditions.
+ */
+import assert from "node:assert/strict";
+import type { GuestStatus } from "../../src/api/guest_status.ts";
+import { PROVISION_ANNOTATION } from "../../src/api/requests.ts";
+import type { AnyResource, Domain, Kind, ShellProvisioner } from "../../src/api/types.ts";
+import { generateKeyPair, insertedKeyPath, publicKeyBlob } from "../../src/guest/key_files.ts";
+import { writeStatus } from "../../src/controller/object_ops.ts";
+import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
+import { FakeGuest } from "./fake_guest.ts";
+import {
+  basicExample,
+  converge,
+  createAll,
+  type Harness,
+  key,
+  mustGet,
+  newHarness,
+  passOk,
+  ready,
+} from "./harness.ts";
+
+const ALL: [Kind, string][] = [["Box", "tiny"], ["Network", "basic-net"], ["Volume", "web-data"], [
+  "Domain",
+  "web",
+], [
+  "Volume",
+  "web",
+]];
+const ADDRESS = "10.123.0.50";
+
+const shell = (p: Partial<ShellProvisioner>): ShellProvisioner => ({
+  type: "shell",
+  args: [],
+  env: {},
+  privileged: true,
+  run: "once",
+  ...p,
+});
+
+/**
+ * Converges basic.yaml with an SSH guest; its lease handed out once the domain is defined. The box's key is
+ * spec.ssh.privateKey, or with `boxKey` the Box's own (status.privateKey), which insertKey replaces.
+ */
+async function withGuest(
+  fn: (h: Harness, guest: FakeGuest) => Promise<void>,
+  edit?: (d: Domain) => void,
+  options: { boxKey?: boolean } = {},
+) {
+  const h = await newHarness({ defaultPool: true });
+  const guest = new FakeGuest();
+  try {
+    const pair = await generateKeyPair("box");
+    await Deno.writeTextFile(`${h.home}/box_key`, pair.private, { mode: 0o600 });
+    guest.authorize("vagrant", pair.public);
+    h.ctx.guestDriver = guest.driver;
+    h.ctx.runHost = guest.runHost;
+    const all = basicExample();
+    const dom = all["Domain/web"] as Domain;
+    dom.spec.communicator = "ssh";
+    if (!options.boxKey) dom.spec.ssh.privateKey = `${h.home}/box_key`;
+    edit?.(dom);
+    await createAll(h, Object.values(all) as AnyResource[]);
+    if (options.boxKey) {
+      await converge(h, [["Box", "tiny"]]);
+      const box = await mustGet(h, "Box", "tiny");
+      assert.ok(await writeStatus(h.store, box, (s) => s.privateKey = `${h.home}/box_key`));
+    }
+    await converge(h, ALL);
+    const mac = parseDomainXml(h.fake.domainXml("web", { inactive: false })).interfaces[0].mac;
+    h.fake.setLeases("basic-net", [{ mac, ip: ADDRESS }]);
+    await fn(h, guest);
+  } finally {
+    await h.close();
+  }
+}
+
+const guestOf = (dom: Domain) => dom.status.guest as GuestStatus;
+
+Deno.test("a Domain with an SSH guest: WaitingForAddress, then hostname and provisioners, Ready with the host key pinned", async () => {
+  await withGuest(async (h, guest) => {
+    const waiting = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(waiting)?.reason, "WaitingForAddress");
+    assert.match(
+      ready(waiting)!.message,
+      /^no IP address yet for 52:54:00:\S+ on network basic-net; tried net-dhcp-leases/,
+    );
+    await converge(h, ALL);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.status, "True", ready(dom)?.message);
+    assert.equal(dom.status.sshHostKey, guest.hostKey);
+    assert.equal(guest.hostname, "web");
+    assert.equal(guest.read("/tmp/ran"), "once\nalways\n");
+    assert.equal(guestOf(dom).provisioned, true);
+    assert.equal(guestOf(dom).address, ADDRESS);
+    const reasons = (await h.store.events(key("Domain", "web"))).map((e) => e.reason);
+    for (const r of ["SshReady", "Hostname", "Provisioning", "Provisioned"]) {
+      assert.ok(reasons.includes(r), r);
+    }
+
+    const logins = guest.logins.length;
+    await converge(h, ALL);
+    assert.equal(guest.logins.length, logins, "nothing pending: no SSH connection at all");
+  }, (d) => {
+    d.spec.provision = [
+      shell({ inline: "echo once >> /tmp/ran" }),
+      shell({ inline: "echo always >> /tmp/ran", run: "always" }),
+    ];
+  });
+});
+
+Deno.test("run: always provisioners run again at the next boot, run: once ones again only on lv provision", async () => {
+  await withGuest(async (h, guest) => {
+    await converge(h, ALL);
+    assert.equal(guest.read("/tmp/ran"), "once\nalways\n");
+    h.fake.setDomainState("web", "shut off", "destroyed");
+    await converge(h, ALL); // started again: a new domain id
+    assert.equal(guest.read("/tmp/ran"), "once\nalways\nalways\n");
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.notEqual(guestOf(dom).booted, undefined);
+
+    const request = "2030-01-01T00:00:05.000Z";
+    const asked = structuredClone(dom);
+    asked.metadata.annotations[PROVISION_ANNOTATION] = request;
+    await h.store.update(asked);
+    await converge(h, ALL);
+    assert.equal(guest.read("/tmp/ran"), "once\nalways\nalways\nonce\nalways\n");
+    assert.equal(guestOf(await mustGet<Domain>(h, "Domain", "web")).provisionRequest, request);
+  }, (d) => {
+    d.spec.provision = [
+      shell({ inline: "echo once >> /tmp/ran" }),
+      shell({ inline: "echo always >> /tmp/ran", run: "always" }),
+    ];
+  });
+});
+
+Deno.test("a failing provisioner: Ready=False ProvisionFailed with the exit code and output tail, not rerun", async () => {
+  await withGuest(async (h, guest) => {
+    await converge(h, ALL);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.status, "False");
+    assert.equal(ready(dom)?.reason, "ProvisionFailed");
+    assert.equal(ready(dom)?.message, "provision[0] exited with code 7; last output:\nabout to fail");
+    assert.equal(dom.status.phase, "Failed");
+    assert.deepEqual(guestOf(dom).failure, { reason: "ProvisionFailed", message: ready(dom)!.message });
+    const runs = guest.commands().filter((c) => c.includes("/bin/sh")).length;
+    await passOk(h, "Domain", "web");
+    assert.equal(
+      guest.commands().filter((c) => c.includes("/bin/sh")).length,
+      runs,
+      "not run again by itself",
+    );
+    assert.equal(ready(await mustGet<Domain>(h, "Domain", "web"))?.reason, "ProvisionFailed");
+  }, (d) => d.spec.provision = [shell({ inline: "echo about to fail\nexit 7" })]);
+});
+
+Deno.test("a failing guest step: Ready=False GuestSetupFailed naming it, and tried again", async () => {
+  await withGuest(async (h, guest) => {
+    guest.users.get("vagrant")!.sudo = "password";
+    await converge(h, ALL);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.reason, "GuestSetupFailed");
+    assert.match(
+      ready(dom)!.message,
+      /^cannot write \/etc\/hostname in the guest: sudo: a password is required \(waiting since /,
+    );
+    guest.users.get("vagrant")!.sudo = "nopasswd";
+    await converge(h, ALL);
+    assert.equal(ready(await mustGet<Domain>(h, "Domain", "web"))?.status, "True");
+  });
+});
+
+Deno.test("a guest presenting another host key than the pinned one: HostKeyChanged, terminal", async () => {
+  await withGuest(async (h, guest) => {
+    await converge(h, ALL);
+    h.fake.setDomainState("web", "shut off", "destroyed");
+    guest.hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG90aGVyIGhvc3Qga2V5IG9mIGFub3RoZXIgZ3Vlc3Q=";
+    await converge(h, ALL);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.reason, "HostKeyChanged");
+    assert.match(
+      ready(dom)!.message,
+      /^host key of 10\.123\.0\.50 changed: expected SHA256:\S+, got SHA256:/,
+    );
+    assert.equal(dom.status.phase, "Failed");
+  });
+});
+
+Deno.test("a guest that does not answer SSH: WaitingForSsh, requeued", async () => {
+  await withGuest(async (h, guest) => {
+    guest.reachable = false;
+    const r = await passOk(h, "Domain", "web");
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.reason, "WaitingForSsh");
+    assert.match(ready(dom)!.message, /^ssh vagrant@10\.123\.0\.50:22: connect ECONNREFUSED/);
+    assert.equal(r?.requeueAfterMs, 3000);
+  });
+});
+
+Deno.test("insertKey: the box's key replaced once by the domain's own; later passes log in with it", async () => {
+  await withGuest(
+    async (h, guest) => {
+      await converge(h, ALL);
+      const dom = await mustGet<Domain>(h, "Domain", "web");
+      assert.equal(ready(dom)?.status, "True", ready(dom)?.message);
+      const inserted = insertedKeyPath(h.home, dom);
+      assert.equal(dom.status.sshKey, inserted);
+      const keys = guest.read("/home/vagrant/.ssh/authorized_keys")!.trim().split("\n");
+      assert.deepEqual(keys.map((l) => l.split(" ")[1]), [
+        await publicKeyBlob(await Deno.readTextFile(inserted)),
+      ]);
+      const reasons = (await h.store.events(key("Domain", "web"))).map((e) => e.reason);
+      assert.equal(reasons.filter((r) => r === "KeyInserted").length, 1);
+
+      h.fake.setDomainState("web", "shut off", "destroyed");
+      await converge(h, ALL);
+      assert.equal(ready(await mustGet<Domain>(h, "Domain", "web"))?.status, "True");
+      assert.equal(
+        guest.read("/home/vagrant/.ssh/authorized_keys")!.trim().split("\n").length,
+        1,
+        "not inserted again",
+      );
+      const again = (await h.store.events(key("Domain", "web"))).filter((e) => e.reason === "KeyInserted");
+      assert.equal(again.length, 1);
+    },
+    undefined,
+    { boxKey: true },
+  );
+});
