@@ -291,6 +291,8 @@ export interface DomainStatus extends Status {
   sshHostKey?: string;
   /** The private key lv generated and installed for this domain (ssh.insertKey). */
   sshKey?: string;
+  /** The cloud-init seed volume uploaded whole (spec.cloudInit), in storagePoolName, and its instance-id. */
+  cloudInitSeed?: { volume: string; instanceId: string };
   /** What lv has done inside the guest (see src/controller/guest.ts). */
   guest?: Record<string, unknown>;
 }

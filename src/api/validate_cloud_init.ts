@@ -18,7 +18,8 @@ export function checkCloudInit(cloudInit: Loose<DomainCloudInit> | undefined, r:
   const { userData, networkConfig } = cloudInit as DomainCloudInit;
   if (userData !== undefined && typeof userData !== "string" && !isMapping(userData)) {
     r.report([...path, "userData"], {
-      message: "must be a mapping (cloud-config merged with lv's) or text (the whole user-data, or a file path)",
+      message:
+        "must be a mapping (cloud-config merged with lv's) or text (the whole user-data, or a file path)",
       value: userData,
     });
   }

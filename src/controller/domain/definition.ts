@@ -9,6 +9,7 @@ import {
   domainDiff,
   domainStateFromSpec,
   domainXml,
+  type DomainXmlCdrom,
   type DomainXmlDisk,
   type DomainXmlInterface,
   type DomainXmlOptions,
@@ -35,13 +36,19 @@ export async function resolveDriver(lv: Libvirt, dom: Domain): Promise<DomainDri
 export async function ensureDefinition(
   ctx: ControllerContext,
   dom: Domain,
-  parts: { existing?: DomainXmlState; disks: DomainXmlDisk[]; interfaces: DomainXmlInterface[] },
+  parts: {
+    existing?: DomainXmlState;
+    disks: DomainXmlDisk[];
+    cdroms?: DomainXmlCdrom[];
+    interfaces: DomainXmlInterface[];
+  },
 ): Promise<Definition> {
   const lv = ctx.libvirtFor(dom);
   const name = dom.metadata.name;
   const options: DomainXmlOptions = {
     driver: await resolveDriver(lv, dom),
     disks: parts.disks,
+    cdroms: parts.cdroms,
     interfaces: parts.interfaces,
     uuid: parts.existing?.uuid,
   };

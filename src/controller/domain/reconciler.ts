@@ -15,6 +15,7 @@ import { readyNetworks, resolveDisks } from "./attachments.ts";
 import { ensureDefinition, pendingRestart } from "./definition.ts";
 import { forgetGuest, handOffToGuest, keptGuest, RELOAD_ANNOTATION, talksToGuest } from "./guest_handoff.ts";
 import { observeInterfaces } from "./interfaces.ts";
+import { deleteSeed, dropOldSeed, ensureSeed } from "./cloud_init_seed.ts";
 import { ensureOwnedVolumes } from "./owned_volumes.ts";
 import { decidePower, GRACEFUL_HALT_SECONDS } from "./power.ts";
 import { applyPower } from "./power_actions.ts";
@@ -31,6 +32,7 @@ export const domainReconciler = kindReconciler<Domain>({
       await lv.domUndefine(name);
       await ctx.event(dom, "Normal", "Deleted", `domain "${name}" powered off and undefined`);
     }
+    await deleteSeed(ctx, dom);
     await forgetGuest(ctx, dom);
     await removeFinalizer(ctx.store, dom);
   },
@@ -50,7 +52,14 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
   const nics = domainInterfaces(dom);
   const disks = await resolveDisks(ctx, dom, boxDiskVolumes);
   const networks = await readyNetworks(ctx, dom, nics);
-  const definition = await ensureDefinition(ctx, dom, { existing, disks, interfaces: nics });
+  const seed = await ensureSeed(ctx, dom, { nics, networks });
+  const definition = await ensureDefinition(ctx, dom, {
+    existing,
+    disks,
+    cdroms: seed ? [seed.cdrom] : [],
+    interfaces: nics,
+  });
+  await dropOldSeed(ctx, dom, seed);
 
   const asked = dom.status.shutdownRequestedAt;
   const before = await lv.domState(name);
@@ -87,6 +96,7 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
       { keep: asked, clear: undefined, set: ctx.now().toISOString() }[decision.shutdownRequest],
     reloadDone: decision.reloadDone ?? dom.status.restartRequest,
     ...guest,
+    cloudInitSeed: seed ? { volume: seed.volume, instanceId: seed.instanceId } : undefined,
     failure: failure ?? guest.failure,
     pendingRestart: await pendingRestart(
       lv,
