@@ -229,3 +229,17 @@ Deno.test("insertKey: the box's key replaced once by the domain's own; later pas
     { boxKey: true },
   );
 });
+
+Deno.test("the guest's OS family is recorded in status.guest.os at first contact; an unknown one only when none", async () => {
+  await withGuest(async (h) => {
+    await converge(h, ALL);
+    assert.equal(guestOf(await mustGet<Domain>(h, "Domain", "web")).os, "systemd-networkd");
+  });
+  await withGuest(async (h, guest) => {
+    guest.activeServices.clear(); // no systemd-networkd, nothing else lv knows
+    await converge(h, ALL);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(guestOf(dom).os, "unknown");
+    assert.equal(ready(dom)?.status, "True", "no static address to configure: the family does not matter");
+  });
+});
