@@ -225,3 +225,12 @@ Deno.test("writeSeedImage() makes an ISO labelled cidata holding the three files
     await Deno.remove(file);
   }
 });
+
+Deno.test("examples/cloud-image.yaml is valid: a Box from the cloud image, a Network, a Domain with cloudInit", () => {
+  const file = new URL("../../examples/cloud-image.yaml", import.meta.url);
+  const { resources, problems } = parseManifests(Deno.readTextFileSync(file), "examples/cloud-image.yaml");
+  assert.deepEqual(problems.map(formatProblem), []);
+  const dom = resources.find((r) => r.kind === "Domain") as Domain;
+  assert.deepEqual(Object.keys(dom.spec.cloudInit!), ["userData"]);
+  assert.equal(dom.spec.box, "debian12-cloud");
+});
