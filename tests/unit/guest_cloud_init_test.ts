@@ -1,22 +1,18 @@
 /** Waiting for cloud-init in the guest (spec.cloudInit) on the fake guest: done, running, failed, hanging, missing. */
 import assert from "node:assert/strict";
 import { CLOUD_INIT_LOG, CLOUD_INIT_RESULT } from "../../src/cloud_init/cloud_init_report.ts";
-import { generateKeyPair } from "../../src/guest/key_files.ts";
 import type { GuestSession } from "../../src/guest/session.ts";
 import { CLOUD_INIT_TIMEOUT_MS, waitForCloudInit } from "../../src/guest/steps/cloud_init_wait.ts";
 import { FakeGuest } from "./fake_guest.ts";
+import { loginTo } from "./fake_guest_login.ts";
 
 type CloudInitState = "running" | "done" | "error";
-
-const key = generateKeyPair("box");
 
 /** A fake guest with cloud-init in `state` (`timeout` gives 124 while it runs, as the real wait does). */
 async function cloudGuest(
   state: CloudInitState | "absent",
 ): Promise<{ guest: FakeGuest; session: GuestSession }> {
-  const pair = await key;
   const guest = new FakeGuest();
-  guest.authorize("vagrant", pair.public);
   guest.installed.add("timeout");
   guest.commandTable.set("timeout", (g, args, caller, stdin) => {
     if (args[1] === "cloud-init" && state === "running") return { code: 124, stdout: "", stderr: "" };
@@ -44,13 +40,7 @@ async function cloudGuest(
       owner: "root",
     });
   }
-  const session = await guest.driver.connect({
-    host: "10.123.0.50",
-    port: 22,
-    user: "vagrant",
-    privateKey: pair.private,
-  });
-  return { guest, session };
+  return { guest, session: await loginTo(guest) };
 }
 
 const now = new Date("2026-12-01T10:05:00Z");

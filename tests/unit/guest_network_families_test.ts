@@ -1,12 +1,12 @@
 /** The guest OS families' static network configuration (ifupdown, netplan, NetworkManager) on the fake guest. */
 import assert from "node:assert/strict";
-import { generateKeyPair } from "../../src/guest/key_files.ts";
 import { detectFamily } from "../../src/guest/network/families.ts";
 import { ifupdownStanza } from "../../src/guest/network/ifupdown.ts";
 import { NETPLAN_FILE, netplanConfig } from "../../src/guest/network/netplan.ts";
 import type { StaticInterface } from "../../src/guest/network/static_interfaces.ts";
 import type { GuestSession } from "../../src/guest/session.ts";
 import { FakeGuest } from "./fake_guest.ts";
+import { loginTo } from "./fake_guest_login.ts";
 import {
   asIfupdownGuest,
   asNetplanGuest,
@@ -18,22 +18,12 @@ import {
 const ETH1: StaticInterface = { mac: "52:54:00:aa:bb:01", address: "10.9.0.5", prefix: 24 };
 const ETH2: StaticInterface = { mac: "52:54:00:aa:bb:02", address: "10.9.1.5", prefix: 16 };
 
-const key = generateKeyPair("box");
-
 /** A fake guest with eth0 (DHCP, SSH), eth1 and eth2, logged in to as vagrant. */
 async function login(): Promise<{ guest: FakeGuest; session: GuestSession }> {
-  const pair = await key;
   const guest = new FakeGuest();
   guest.addInterface("eth1", ETH1.mac);
   guest.addInterface("eth2", ETH2.mac);
-  guest.authorize("vagrant", pair.public);
-  const session = await guest.driver.connect({
-    host: "10.123.0.50",
-    port: 22,
-    user: "vagrant",
-    privateKey: pair.private,
-  });
-  return { guest, session };
+  return { guest, session: await loginTo(guest) };
 }
 
 /** Every file under `dir` that is not lv's, with its content. */

@@ -1,6 +1,7 @@
 /** Static addresses with systemd-networkd: one /etc/systemd/network/05-lv-MAC.network per interface. */
 import { check } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
+import { serviceActive } from "./service_active.ts";
 import { interfaceNames } from "./interface_names.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
@@ -22,10 +23,7 @@ export const networkd: NetworkFamily = {
   name: "systemd-networkd",
   looksFor: "an active systemd-networkd service",
 
-  async detect(session) {
-    const r = await session.run(["systemctl", "is-active", "systemd-networkd"]);
-    return /^active/m.test(r.stdout);
-  },
+  detect: (session) => serviceActive(session, "systemd-networkd"),
 
   async configure(session, interfaces) {
     const wanted = new Map(interfaces.map((ifc) => [networkdFileName(ifc), ifc]));

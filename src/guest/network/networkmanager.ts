@@ -6,6 +6,7 @@
  */
 import { check, type GuestSession } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
+import { serviceActive } from "./service_active.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
 const PREFIX = "lv-";
@@ -40,10 +41,7 @@ export const networkmanager: NetworkFamily = {
   name: "NetworkManager",
   looksFor: "an active NetworkManager service",
 
-  async detect(session) {
-    const r = await session.run(["systemctl", "is-active", "NetworkManager"]);
-    return /^active/m.test(r.stdout);
-  },
+  detect: (session) => serviceActive(session, "NetworkManager"),
 
   async configure(session, interfaces) {
     const names = (await nmcli(session, ["-g", "NAME", "connection", "show"], "nmcli connection show"))
