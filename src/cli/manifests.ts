@@ -7,6 +7,8 @@ import type { SpecDefaults } from "../api/validate.ts";
 import { validateReferences } from "../api/validate_references.ts";
 import type { Store } from "../store/store.ts";
 import { InvalidInputError, UsageError } from "./errors.ts";
+import { readUserDataFile } from "../cloud_init/user_data_file.ts";
+import { isUserDataPath } from "../cloud_init/user_data_text.ts";
 
 async function expand(path: string): Promise<string[]> {
   if (path === "-") return ["-"];
@@ -37,7 +39,23 @@ export function absolutize(obj: AnyResource, baseDir: string): void {
     if (obj.spec.ssh.privateKey) obj.spec.ssh.privateKey = abs(obj.spec.ssh.privateKey);
     for (const p of obj.spec.provision) if (p.path) p.path = abs(p.path);
     for (const f of obj.spec.syncedFolders) f.source = abs(f.source);
+    const userData = obj.spec.cloudInit?.userData;
+    if (typeof userData === "string" && isUserDataPath(userData)) {
+      obj.spec.cloudInit!.userData = abs(userData);
+    }
   }
+}
+
+/** Problems in the user data files Domains name (spec.cloudInit.userData as a path). */
+async function userDataFileProblems(resources: AnyResource[]): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const r of resources) {
+    const userData = r.kind === "Domain" ? r.spec.cloudInit?.userData : undefined;
+    if (typeof userData === "string" && isUserDataPath(userData)) {
+      problems.push(...(await readUserDataFile(userData)).problems);
+    }
+  }
+  return problems;
 }
 
 /**
@@ -64,6 +82,7 @@ export async function loadManifests(
     for (const r of parsed.resources) absolutize(r, file === "-" ? Deno.cwd() : dirname(resolve(file)));
     resources.push(...parsed.resources);
   }
+  problems.push(...await userDataFileProblems(resources));
   if (problems.length === 0) {
     const existing = new Map<string, AnyResource>();
     for (const kind of KINDS) {

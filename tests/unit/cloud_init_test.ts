@@ -7,6 +7,9 @@ import { seedContent, type SeedInput } from "../../src/cloud_init/seed_content.t
 import { SEED_LABEL, writeSeedImage } from "../../src/cloud_init/seed_image.ts";
 import { isUserDataPath, userDataProblems } from "../../src/cloud_init/user_data_text.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
+import { loadManifests } from "../../src/cli/manifests.ts";
+import type { InvalidInputError } from "../../src/cli/errors.ts";
+import { newHarness } from "./harness.ts";
 
 const INPUT: SeedInput = {
   uid: "0b6f1c2e-1111-4222-8333-944455556666",
@@ -233,4 +236,32 @@ Deno.test("examples/cloud-image.yaml is valid: a Box from the cloud image, a Net
   const dom = resources.find((r) => r.kind === "Domain") as Domain;
   assert.deepEqual(Object.keys(dom.spec.cloudInit!), ["userData"]);
   assert.equal(dom.spec.box, "debian12-cloud");
+});
+
+Deno.test("lv apply reads a userData file relative to its manifest and refuses a bad one at its own file:line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "lv-userdata-" });
+  const h = await newHarness();
+  try {
+    await Deno.writeTextFile(`${dir}/good.yaml`, "#cloud-config\nruncmd: [ls]\n");
+    await Deno.writeTextFile(`${dir}/bad.yaml`, "#cloud-config\nruncmd:\n  - ls\n- oops\n");
+    const manifest = (file: string) => domainManifest(`    userData: ${file}\n`);
+    await Deno.writeTextFile(`${dir}/good-web.yaml`, manifest("good.yaml"));
+    const [dom] = await loadManifests([`${dir}/good-web.yaml`], h.store) as Domain[];
+    assert.equal(dom.spec.cloudInit?.userData, `${dir}/good.yaml`);
+
+    await Deno.writeTextFile(`${dir}/bad-web.yaml`, manifest("bad.yaml"));
+    await assert.rejects(
+      loadManifests([`${dir}/bad-web.yaml`], h.store),
+      (e: InvalidInputError) => {
+        assert.match(
+          e.lines.join("\n"),
+          new RegExp(`${dir}/bad\\.yaml:4:1: spec\\.cloudInit\\.userData: invalid YAML in #cloud-config`),
+        );
+        return true;
+      },
+    );
+  } finally {
+    await h.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

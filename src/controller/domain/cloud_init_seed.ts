@@ -10,7 +10,9 @@ import type { Domain, Network } from "../../api/types.ts";
 import { seedContent, type SeedInterface } from "../../cloud_init/seed_content.ts";
 import { writeSeedImage } from "../../cloud_init/seed_image.ts";
 import { hostKeyPath, seedKeys } from "../../cloud_init/seed_keys.ts";
-import { isUserDataPath, userDataProblems } from "../../cloud_init/user_data_text.ts";
+import { readUserDataFile } from "../../cloud_init/user_data_file.ts";
+import { isUserDataPath } from "../../cloud_init/user_data_text.ts";
+import { formatProblem } from "../../api/problem.ts";
 import { staticInterfaces } from "../../guest/network/static_interfaces.ts";
 import type { DomainXmlCdrom, DomainXmlInterface } from "../../libvirt/xml/domain_xml.ts";
 import { parseVolumeXml, volumeXml } from "../../libvirt/xml/volume_xml.ts";
@@ -31,22 +33,8 @@ const SEED_DEVICE: Pick<DomainXmlCdrom, "device" | "bus"> = { device: "hdc", bus
 async function userData(dom: Domain): Promise<Record<string, unknown> | string | undefined> {
   const value = dom.spec.cloudInit?.userData;
   if (typeof value !== "string" || !isUserDataPath(value)) return value;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(value);
-  } catch (e) {
-    throw new TerminalError(
-      "InvalidUserData",
-      `spec.cloudInit.userData: cannot read ${value}: ${(e as Error).message}`,
-    );
-  }
-  const [problem] = userDataProblems(text);
-  if (problem) {
-    throw new TerminalError(
-      "InvalidUserData",
-      `${value}:${problem.line}:${problem.column}: spec.cloudInit.userData: ${problem.message}`,
-    );
-  }
+  const { text, problems } = await readUserDataFile(value);
+  if (problems.length > 0) throw new TerminalError("InvalidUserData", formatProblem(problems[0]));
   return text;
 }
 
