@@ -35,8 +35,8 @@ export interface SeedInput {
   hostname: string;
   /** spec.ssh.user: the user cloud-init creates for lv. */
   user: string;
-  /** lv's login key for this Domain, public half ("ssh-ed25519 AAAA... comment"). */
-  authorizedKey: string;
+  /** lv's login key for this Domain, public half ("ssh-ed25519 AAAA... comment"); none: no key for lv's user. */
+  authorizedKey?: string;
   /** The SSH host key lv generated and pins (OpenSSH private key text and public line); none: the guest makes one. */
   hostKey?: { privateKey: string; publicKey: string };
   interfaces: SeedInterface[];
@@ -64,7 +64,7 @@ export function defaultUserData(input: SeedInput): Record<string, unknown> {
       sudo: "ALL=(ALL) NOPASSWD:ALL",
       shell: "/bin/bash",
       lock_passwd: true,
-      ssh_authorized_keys: [input.authorizedKey],
+      ...(input.authorizedKey ? { ssh_authorized_keys: [input.authorizedKey] } : {}),
     }],
   };
   if (input.hostKey) {

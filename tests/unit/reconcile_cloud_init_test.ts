@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { getCondition } from "../../src/api/conditions.ts";
 import type { AnyResource, Domain, Kind } from "../../src/api/types.ts";
 import { hostKeyPath } from "../../src/cloud_init/seed_keys.ts";
+import { insertedKeyPath } from "../../src/guest/key_files.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import {
   basicExample,
@@ -111,4 +112,21 @@ Deno.test("deleting the Domain deletes its seed volume and the host key lv made"
     assert.deepEqual(seeds(h), []);
     await assert.rejects(Deno.stat(hostKeyPath(h.home, dom)), Deno.errors.NotFound);
   });
+});
+
+Deno.test("user data given as text is the whole seed user-data: lv makes no keys it could not use", async () => {
+  const h = await newHarness({ defaultPool: true });
+  try {
+    const objects = cloudBasic();
+    const text = "#!/bin/sh\necho hello > /var/tmp/hello\n";
+    (objects.find((o) => o.kind === "Domain") as Domain).spec.cloudInit = { userData: text };
+    await createAll(h, objects);
+    await converge(h, ALL);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.match(seeds(h)[0], /^web-cidata-[0-9a-f]{12}\.iso$/);
+    await assert.rejects(Deno.stat(hostKeyPath(h.home, dom)), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(insertedKeyPath(h.home, dom)), Deno.errors.NotFound);
+  } finally {
+    await h.close();
+  }
 });

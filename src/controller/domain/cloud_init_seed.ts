@@ -48,7 +48,10 @@ export async function ensureSeed(
   parts: { nics: DomainXmlInterface[]; networks: Map<string, Network> },
 ): Promise<Seed | undefined> {
   if (!dom.spec.cloudInit) return undefined;
-  const keys = await seedKeys(ctx.home, dom);
+  const data = await userData(dom);
+  // User data given as text is the whole user-data: lv's keys are not in it, so lv makes none (it would log
+  // in with a key the guest does not have, and pin a host key the guest never got).
+  const keys = typeof data === "string" ? undefined : await seedKeys(ctx.home, dom);
   const statics = new Map(staticInterfaces(dom, parts.nics, parts.networks).map((s) => [s.mac, s]));
   const interfaces: SeedInterface[] = parts.nics.map((nic) => {
     const fixed = statics.get(nic.mac);
@@ -58,10 +61,10 @@ export async function ensureSeed(
     uid: dom.metadata.uid,
     hostname: dom.spec.hostname ?? dom.metadata.name,
     user: dom.spec.ssh.user,
-    authorizedKey: keys.authorizedKey,
-    hostKey: keys.hostKey,
+    authorizedKey: keys?.authorizedKey,
+    hostKey: keys?.hostKey,
     interfaces,
-    userData: await userData(dom),
+    userData: data,
     networkConfig: dom.spec.cloudInit.networkConfig,
   });
   const pool = dom.spec.storagePoolName;
