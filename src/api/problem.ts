@@ -288,8 +288,18 @@ export function problemAt(
   detail: ProblemDetail,
 ): Problem {
   const pos = positionOf(resource, detail.at ?? path, detail);
+  return makeProblem(pos?.file ?? "", pos, path, detail);
+}
+
+/** A problem of `file` at `pos` (line 0 without one) and `path`. */
+function makeProblem(
+  file: string,
+  pos: Position | undefined,
+  path: readonly PathSegment[],
+  detail: ProblemDetail,
+): Problem {
   const problem: Problem = {
-    file: pos?.file ?? "",
+    file,
     line: pos?.line ?? 0,
     column: pos?.column ?? 0,
     path: formatPath(path),
@@ -344,16 +354,7 @@ export class ProblemCollector {
       return;
     }
     const pos = this.positions?.locate(detail.at ?? path, detail);
-    const problem: Problem = {
-      file: this.file,
-      line: pos?.line ?? 0,
-      column: pos?.column ?? 0,
-      path: formatPath(path),
-      message: detail.message,
-    };
-    if (detail.value !== undefined) problem.value = detail.value;
-    if (detail.hint !== undefined) problem.hint = detail.hint;
-    this.problems.push(problem);
+    this.problems.push(makeProblem(this.file, pos, path, detail));
   }
 
   /** Whether a problem was already reported at `path` or inside it (so a rule need not add a second one). */

@@ -1,7 +1,6 @@
 /** Which objects an object depends on, and so which objects depend on it. */
 import { boxVolumeName } from "./box_volumes.ts";
-import type { AnyResource } from "./types.ts";
-import type { ObjectKey } from "../store/store.ts";
+import type { AnyResource, ObjectKey } from "./types.ts";
 
 /** The objects `obj` needs to exist and be ready before it can be, in the same namespace. */
 export function referencesOf(obj: AnyResource): ObjectKey[] {

@@ -747,28 +747,9 @@ function fieldSchema(field: Field): JsonObject {
       ];
       break;
     }
-    case "object": {
-      s.type = "object";
-      const properties: JsonObject = {};
-      const required: string[] = [];
-      for (const [name, child] of Object.entries(field.fields)) {
-        properties[name] = fieldSchema(child);
-        if (child.required) required.push(name);
-      }
-      s.properties = properties;
-      if (required.length > 0) s.required = required;
-      s.additionalProperties = false;
-      const all: JsonObject[] = [];
-      for (const group of field.exactlyOne ?? []) {
-        all.push({ oneOf: group.map((name) => ({ required: [name] })) });
-      }
-      for (const group of field.atMostOne ?? []) {
-        all.push({ not: { required: [...group] } });
-      }
-      if (all.length === 1) Object.assign(s, all[0]);
-      else if (all.length > 1) s.allOf = all;
+    case "object":
+      Object.assign(s, objectSchema(field));
       break;
-    }
     case "array":
       s.type = "array";
       s.items = fieldSchema(field.items);
@@ -793,6 +774,30 @@ function fieldSchema(field: Field): JsonObject {
   ) {
     s.default = field.default;
   }
+  return s;
+}
+
+/** An object's properties, required ones, and its exactlyOne/atMostOne groups. */
+function objectSchema(field: ObjectField): JsonObject {
+  const s: JsonObject = { type: "object" };
+  const properties: JsonObject = {};
+  const required: string[] = [];
+  for (const [name, child] of Object.entries(field.fields)) {
+    properties[name] = fieldSchema(child);
+    if (child.required) required.push(name);
+  }
+  s.properties = properties;
+  if (required.length > 0) s.required = required;
+  s.additionalProperties = false;
+  const all: JsonObject[] = [];
+  for (const group of field.exactlyOne ?? []) {
+    all.push({ oneOf: group.map((name) => ({ required: [name] })) });
+  }
+  for (const group of field.atMostOne ?? []) {
+    all.push({ not: { required: [...group] } });
+  }
+  if (all.length === 1) Object.assign(s, all[0]);
+  else if (all.length > 1) s.allOf = all;
   return s;
 }
 

@@ -4,6 +4,13 @@ export const API_VERSION = "lv.dev/v1alpha1";
 export const KINDS = ["Box", "Volume", "Network", "Domain"] as const;
 export type Kind = typeof KINDS[number];
 
+/** Identifies one object. */
+export interface ObjectKey {
+  kind: Kind;
+  namespace: string;
+  name: string;
+}
+
 export interface OwnerReference {
   kind: Kind;
   name: string;

@@ -9,7 +9,7 @@
 import { assignDiskDevices, BOX_DISK_DEVICE, DEFAULT_MACVTAP_MODE } from "./defaults.ts";
 import type { PathSegment, ProblemCollector } from "./problem.ts";
 import type { Domain, DomainDisk } from "./types.ts";
-import type { Loose } from "./validate.ts";
+import type { Loose } from "./loose.ts";
 import { checkCloudInit } from "./validate_cloud_init.ts";
 
 /** Reports the second and later occurrences of a value as duplicates. */

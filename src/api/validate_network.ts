@@ -8,8 +8,8 @@
 
 import { defaultDhcpRange } from "./defaults.ts";
 import type { PathSegment, ProblemCollector } from "./problem.ts";
-import type { Network } from "./types.ts";
-import type { Loose } from "./validate.ts";
+import type { DhcpHost, Network } from "./types.ts";
+import type { Loose } from "./loose.ts";
 import {
   formatIPv4,
   formatSubnet,
@@ -98,29 +98,46 @@ export function checkNetwork(network: Loose<Network>, r: ProblemCollector): void
   if (dhcp.range === undefined && dhcp.enabled === true && !r.reported(["spec", "dhcp", "range"])) {
     dhcp.range = defaultDhcpRange(ipv4?.address ?? "", subnet.prefix);
   } else if (dhcp.range !== undefined) {
-    const { start, end } = dhcp.range;
-    for (const [name, ip] of [["start", start], ["end", end]] as const) {
-      if (ip === undefined) continue;
-      const why = guestAddressProblem(ip, subnet);
-      if (why !== undefined) r.report(["spec", "dhcp", "range", name], { message: why, value: ip });
-    }
-    const s = start === undefined ? undefined : parseIPv4(start);
-    const e = end === undefined ? undefined : parseIPv4(end);
-    if (s !== undefined && e !== undefined && s > e) {
-      r.report(["spec", "dhcp", "range", "end"], {
-        message: `must not be before start (${start})`,
-        value: end,
-      });
-    }
+    checkDhcpRange(dhcp.range, subnet, r);
   }
+  checkDhcpHosts(dhcp.hosts ?? [], subnet, ipv4?.address, r);
+}
+
+type DhcpRange = NonNullable<Network["spec"]["dhcp"]["range"]>;
+
+/** The DHCP range lies inside the subnet, on guest addresses, start before end. */
+function checkDhcpRange(range: Loose<DhcpRange>, subnet: Subnet, r: ProblemCollector): void {
+  const { start, end } = range;
+  for (const [name, ip] of [["start", start], ["end", end]] as const) {
+    if (ip === undefined) continue;
+    const why = guestAddressProblem(ip, subnet);
+    if (why !== undefined) r.report(["spec", "dhcp", "range", name], { message: why, value: ip });
+  }
+  const s = start === undefined ? undefined : parseIPv4(start);
+  const e = end === undefined ? undefined : parseIPv4(end);
+  if (s !== undefined && e !== undefined && s > e) {
+    r.report(["spec", "dhcp", "range", "end"], {
+      message: `must not be before start (${start})`,
+      value: end,
+    });
+  }
+}
+
+/** Each reservation on a guest address of the subnet (not the host's); MACs, addresses and names unique. */
+function checkDhcpHosts(
+  hosts: Loose<DhcpHost[]>,
+  subnet: Subnet,
+  hostAddress: string | undefined,
+  r: ProblemCollector,
+): void {
   const macs = new Map<string, number>();
   const ips = new Map<string, number>();
   const names = new Map<string, number>();
   const hostsPath: PathSegment[] = ["spec", "dhcp", "hosts"];
-  (dhcp.hosts ?? []).forEach((host, i) => {
+  hosts.forEach((host, i) => {
     if (host === undefined) return;
     if (host.ip !== undefined) {
-      const why = guestAddressProblem(host.ip, subnet, { host: ipv4?.address });
+      const why = guestAddressProblem(host.ip, subnet, { host: hostAddress });
       if (why !== undefined) r.report([...hostsPath, i, "ip"], { message: why, value: host.ip });
     }
     for (

@@ -18,7 +18,7 @@ import {
 } from "./problem.ts";
 import { closest } from "./problem.ts";
 import type { AnyResource, Domain, Kind, Network } from "./types.ts";
-import type { Loose } from "./validate.ts";
+import type { Loose } from "./loose.ts";
 import { guestAddressProblem, networkSubnet } from "./validate_network.ts";
 
 type Draft = Loose<AnyResource>;

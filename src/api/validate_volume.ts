@@ -7,7 +7,7 @@
 
 import type { ProblemCollector } from "./problem.ts";
 import type { Volume } from "./types.ts";
-import type { Loose } from "./validate.ts";
+import type { Loose } from "./loose.ts";
 
 /** Checks a walked Volume (fields that failed their own checks are absent). */
 export function checkVolume(volume: Loose<Volume>, r: ProblemCollector): void {

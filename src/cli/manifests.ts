@@ -7,8 +7,8 @@ import type { SpecDefaults } from "../api/validate.ts";
 import { validateReferences } from "../api/validate_references.ts";
 import type { Store } from "../store/store.ts";
 import { InvalidInputError, UsageError } from "./errors.ts";
-import { readUserDataFile } from "../cloud_init/user_data_file.ts";
-import { isUserDataPath } from "../cloud_init/user_data_text.ts";
+import { readUserDataFile } from "../manifest/user_data_file.ts";
+import { isUserDataPath } from "../manifest/user_data_text.ts";
 
 async function expand(path: string): Promise<string[]> {
   if (path === "-") return ["-"];

@@ -3,8 +3,8 @@
  *
  * - the hypervisor's host key is trusted on first use and pinned in $LV_HOME/ssh/known_hosts (the same file
  *   lv checks when it jumps through that host to reach guests);
- * - a password is given by an askpass helper (libvirt passes SSH_ASKPASS through; the wrapper forces it),
- *   never on a command line, in a URI, or in the store;
+ * - a password is given to ssh by an askpass helper, never on a command line, in a URI, in the store or in a
+ *   file of its own (see `passwordLookup`);
  * - one SSH connection is shared by the many short virsh calls (ControlMaster, kept 60 s).
  *
  * The same wrapper is the ProxyCommand that reaches guests on a remote host (rsync, `lv ssh-config`).
@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Connection } from "./config.ts";
-import { shellQuote } from "../guest/shell.ts";
+import { shellQuote } from "./shell_quote.ts";
 import { writeFileAtomic } from "./write_file.ts";
 
 /** The libvirt host as an SSH jump host for reaching guests on its private networks. */
@@ -93,17 +93,13 @@ export function prepareTransport(home: string, connection: Connection): Transpor
   // Named by the password too: a changed password is checked by a new connection, not an old one reused.
   const control = join(dir, `cm-${createHash("sha256").update(password ?? "").digest("hex").slice(0, 8)}`);
   if (control.length < 90) options.push("ControlMaster=auto", `ControlPath=${control}`, "ControlPersist=60");
-  let env = "";
-  if (password) {
-    const askpass = join(dir, "askpass");
-    writeExecutable(askpass, `#!/bin/sh\nprintf '%s\\n' ${shellQuote(password)}\n`);
-    env = `SSH_ASKPASS=${shellQuote(askpass)} SSH_ASKPASS_REQUIRE=force `;
-  }
+  removeOldAskpass(join(dir, "askpass"));
   const wrapper = join(dir, "ssh");
   writeExecutable(
     wrapper,
     `#!/bin/sh\n# lv's ssh for ${connection.context ? `context ${connection.context}` : connection.uri}\n` +
-      `${env}exec ssh ${options.map((o) => `-o ${shellQuote(o)}`).join(" ")} "$@"\n`,
+      (password ? passwordLookup(sshDir, `LV_SSH_PASSWORD_${id}`, password) : "") +
+      `exec ssh ${options.map((o) => `-o ${shellQuote(o)}`).join(" ")} "$@"\n`,
   );
   url.searchParams.set("command", wrapper);
   if (keyFile) url.searchParams.set("keyfile", keyFile);
@@ -131,6 +127,35 @@ export function prepareTransport(home: string, connection: Connection): Transpor
       proxyCommand: proxy.map((w) => w === "%h:%p" ? w : shellQuote(w)).join(" "),
     },
   };
+}
+
+/**
+ * The wrapper's lines giving ssh the password without writing it to a file: lv puts it in its own
+ * environment as `variable`, which its children inherit (virsh, rsync and the ssh they start). libvirt starts
+ * ssh (this wrapper) with an environment stripped to a few names (SSH_ASKPASS is one, as a program path) and
+ * every other file descriptor closed, so the wrapper reads the variable from its parent's environment
+ * (/proc/$PPID/environ of virsh, readable only by the same user and root) when its own lacks it. The askpass
+ * helper (a file without the secret) prints what the wrapper found. Outside lv (plain ssh with lv ssh-config's
+ * ProxyCommand) there is none: ssh asks on the terminal.
+ */
+function passwordLookup(sshDir: string, variable: string, password: string): string {
+  Deno.env.set(variable, password);
+  const askpass = join(sshDir, "askpass");
+  writeExecutable(askpass, `#!/bin/sh\nprintf '%s\\n' "$LV_SSH_PASSWORD"\n`);
+  return `p=$(printenv ${variable} || tr '\\0' '\\n' </proc/$PPID/environ 2>/dev/null | sed -n 's/^${variable}=//p')\n` +
+    `if [ -n "$p" ]; then\n` +
+    `  LV_SSH_PASSWORD=$p SSH_ASKPASS=${shellQuote(askpass)} SSH_ASKPASS_REQUIRE=force\n` +
+    `  export LV_SSH_PASSWORD SSH_ASKPASS SSH_ASKPASS_REQUIRE\n` +
+    `fi\n`;
+}
+
+/** Older lv kept the password in this file; it goes. */
+function removeOldAskpass(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
 }
 
 function writeExecutable(path: string, text: string): void {

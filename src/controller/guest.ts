@@ -14,7 +14,7 @@ import { HostKeyMismatchError } from "../guest/host_key.ts";
 import { runHostCommand } from "../guest/host_command.ts";
 import { insertedKeyPath, privateKeyPath } from "../guest/key_files.ts";
 import { configureStatic, familyName } from "../guest/network/families.ts";
-import { seedHostKey } from "../cloud_init/seed_keys.ts";
+import { seedHostKey } from "../guest/cloud_init/seed_keys.ts";
 import { waitForCloudInit } from "../guest/steps/cloud_init_wait.ts";
 import { staticInterfaces } from "../guest/network/static_interfaces.ts";
 import { runProvisioners } from "../guest/provisioners/provisioners.ts";

@@ -1,4 +1,2 @@
-/** Quotes a word for a POSIX shell. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+/** Shell quoting for commands run on the guest: the one of config/ (lv's ssh wrapper needs it too). */
+export { shellQuote } from "../config/shell_quote.ts";

@@ -21,6 +21,7 @@ import {
   type Node,
   parseAllDocuments,
 } from "yaml";
+import { userDataTextProblems } from "./user_data_text.ts";
 import {
   attachPositions,
   escapeUnsafe,
@@ -32,7 +33,8 @@ import {
 } from "../api/problem.ts";
 import { MiB } from "../api/quantity.ts";
 import type { AnyResource } from "../api/types.ts";
-import { type Loose, MAX_PROBLEMS, type SpecDefaults, validateResource } from "../api/validate.ts";
+import type { Loose } from "../api/loose.ts";
+import { MAX_PROBLEMS, type SpecDefaults, validateResource } from "../api/validate.ts";
 import { checkReferences, NO_LOOKUP } from "../api/validate_references.ts";
 
 /** Largest manifest file accepted, in bytes. */
@@ -204,7 +206,11 @@ export function parseManifests(
       attachPositions(result.draft, table);
       drafts.push(result.draft);
     }
-    if (result.resource !== undefined && keyProblems.length === 0) resources.push(result.resource);
+    const textProblems = result.resource ? userDataTextProblems(result.resource, table) : [];
+    add(textProblems);
+    if (result.resource !== undefined && keyProblems.length === 0 && textProblems.length === 0) {
+      resources.push(result.resource);
+    }
   }
 
   if ((options.references ?? "file") === "file") {

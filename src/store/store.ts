@@ -1,12 +1,7 @@
 /** The store interface: what controllers and commands need from a place that keeps resources. */
-import type { AnyResource, Kind } from "../api/types.ts";
+import type { AnyResource, Kind, ObjectKey } from "../api/types.ts";
 
-/** Identifies one object. */
-export interface ObjectKey {
-  kind: Kind;
-  namespace: string;
-  name: string;
-}
+export type { ObjectKey };
 
 export interface ListOptions {
   namespace?: string;

@@ -158,6 +158,13 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
         (await run("sqlite3", [`${lv.home}/store.db`, ".dump"])).stdout,
       ];
       for (const text of seen) assert.ok(!text.includes(host.password), `the password leaked: ${text}`);
+      // Only the config file holds it: lv's ssh wrapper and askpass read it from the environment.
+      const files = (await run("find", [lv.home, "-type", "f", "!", "-name", "config.yaml"])).stdout.trim()
+        .split("\n");
+      assert.ok(files.some((f) => f.endsWith("/askpass")), files.join("\n"));
+      for (const f of files) {
+        assert.ok(!Deno.readTextFileSync(f).includes(host.password), `${f} holds the password`);
+      }
       assert.match((await lv.ok(["config", "view"])).stdout, /password: REDACTED/);
       await lv.ok(["delete", "volume", "other", "--context", "pw"]);
 

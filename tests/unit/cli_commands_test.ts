@@ -9,6 +9,7 @@ import { COMMANDS, findCommand } from "../../src/cli/commands.ts";
 import { commandsTable, replaceCommandsTable } from "../../src/cli/commands_table.ts";
 import { UsageError } from "../../src/cli/errors.ts";
 import { helpText, usageText } from "../../src/cli/help.ts";
+import { main } from "../../src/cli/main.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -115,5 +116,25 @@ Deno.test("lv help and lv help reload say the same of reload: folders again and 
   for (const text of [listed, usageText(reload)]) {
     assert.match(text, /run: always/);
     assert.doesNotMatch(text, /provision again|every provisioner/);
+  }
+});
+
+Deno.test("lv CMD --help and lv help CMD print the same usage for every command, exit 0", async () => {
+  for (const command of COMMANDS) {
+    const outputs: string[] = [];
+    for (const args of [[command.name, "--help"], ["help", command.name]]) {
+      let out = "";
+      const code = await main(args, { out: (t) => void (out += t), err: (t) => void (out += t) });
+      assert.equal(code, 0, args.join(" "));
+      outputs.push(out);
+    }
+    assert.match(outputs[0], new RegExp(`^Usage: lv ${command.name === "help" ? "help" : command.name}\\b`));
+    assert.equal(outputs[1], outputs[0], command.name);
+    for (const [flag, spec] of Object.entries(command.flags)) {
+      assert.ok(outputs[0].includes(`--${flag}`), `${command.name} --help lists --${flag}`);
+      if (spec.short) {
+        assert.ok(outputs[0].includes(`-${spec.short}, --${flag}`), `${command.name} -${spec.short}`);
+      }
+    }
   }
 });

@@ -186,10 +186,63 @@ Deno.test("prepareTransport: lv's ssh wrapper, pinned known_hosts, askpass for a
   assert.ok(!pwScript.includes("secret"), "nor in the wrapper");
   const askpass = /SSH_ASKPASS='?([^' ]+)'? SSH_ASKPASS_REQUIRE=force/.exec(pwScript)![1];
   assert.equal(Deno.statSync(askpass).mode! & 0o777, 0o700);
-  const out = new Deno.Command(askpass, { stdout: "piped" }).outputSync();
-  assert.equal(new TextDecoder().decode(out.stdout), `${secret}\n`, "the askpass prints it back exactly");
+  assertNoFileHolds(home, secret);
 
   assert.deepEqual(prepareTransport(home, { uri: "qemu:///system" }), { connectUri: "qemu:///system" });
+  Deno.removeSync(home, { recursive: true });
+});
+
+/** Every file under dir, recursively (symlinks and sockets skipped): none may contain `secret`. */
+function assertNoFileHolds(dir: string, secret: string): void {
+  for (const e of Deno.readDirSync(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) assertNoFileHolds(path, secret);
+    else if (e.isFile) assert.ok(!Deno.readTextFileSync(path).includes(secret), `${path} holds the password`);
+  }
+}
+
+Deno.test("the ssh wrapper gives ssh the password from the environment, its own or its parent's (virsh)", async () => {
+  const home = Deno.makeTempDirSync();
+  const secret = "it's a $secret with spaces";
+  const lab = selectConnection(parseConfig(CONFIG, "c.yaml"), {}, () => undefined);
+  const pw = prepareTransport(home, { ...lab, settings: { ...lab.settings!, password: secret } });
+  const wrapper = new URL(pw.connectUri).searchParams.get("command")!;
+  assertNoFileHolds(home, secret);
+  // An ssh that asks its askpass the way OpenSSH does and prints the answer and its own arguments.
+  const bin = `${home}/bin`;
+  Deno.mkdirSync(bin);
+  Deno.writeTextFileSync(`${bin}/ssh`, `#!/bin/sh\n"$SSH_ASKPASS" "password: "\necho "args: $*"\n`, {
+    mode: 0o755,
+  });
+  const variable = /printenv (LV_SSH_PASSWORD_\w+)/.exec(Deno.readTextFileSync(wrapper))![1];
+  assert.equal(Deno.env.get(variable), secret, "lv's own environment holds it for its children");
+  const path = `${bin}:/usr/bin:/bin`;
+  const run = async (command: string, args: string[]) => {
+    const out = await new Deno.Command(command, {
+      args,
+      clearEnv: true,
+      env: { PATH: path },
+      stdout: "piped",
+    })
+      .output();
+    return new TextDecoder().decode(out.stdout);
+  };
+  // rsync's ssh and its ProxyCommand inherit lv's environment
+  const inherited = await run("env", [`${variable}=${secret}`, wrapper, "hv1"]);
+  assert.equal(inherited, `${secret}\nargs: ${inherited.split("args: ")[1]}`);
+  assert.ok(!inherited.split("args: ")[1].includes("secret"), "never an argument");
+  // libvirt starts the wrapper with a stripped environment: the parent's (virsh's) holds the variable
+  const stripped = await run("env", [
+    `${variable}=${secret}`,
+    "sh",
+    "-c",
+    `env -i PATH=${path} ${wrapper} hv1; true`,
+  ]);
+  assert.match(stripped, new RegExp(`^${secret.replace(/\$/g, "\\$")}\n`));
+  // outside lv nobody holds it: no askpass, ssh asks on the terminal
+  const outside = await run("sh", ["-c", `${wrapper} hv1; true`]);
+  assert.match(outside, /^args: /);
+  Deno.env.delete(variable);
   Deno.removeSync(home, { recursive: true });
 });
 

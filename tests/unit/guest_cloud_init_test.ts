@@ -1,6 +1,6 @@
 /** Waiting for cloud-init in the guest (spec.cloudInit) on the fake guest: done, running, failed, hanging, missing. */
 import assert from "node:assert/strict";
-import { CLOUD_INIT_LOG, CLOUD_INIT_RESULT } from "../../src/cloud_init/cloud_init_report.ts";
+import { CLOUD_INIT_LOG, CLOUD_INIT_RESULT } from "../../src/guest/cloud_init/cloud_init_report.ts";
 import type { GuestSession } from "../../src/guest/session.ts";
 import { CLOUD_INIT_TIMEOUT_MS, waitForCloudInit } from "../../src/guest/steps/cloud_init_wait.ts";
 import { FakeGuest } from "./fake_guest.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { getCondition } from "../../src/api/conditions.ts";
 import type { AnyResource, Domain, Kind } from "../../src/api/types.ts";
-import { hostKeyPath } from "../../src/cloud_init/seed_keys.ts";
+import { hostKeyPath } from "../../src/guest/cloud_init/seed_keys.ts";
 import { insertedKeyPath } from "../../src/guest/key_files.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import {

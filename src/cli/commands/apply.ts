@@ -1,5 +1,6 @@
 /** lv apply -f FILE: validate, write, converge until Ready. */
 import { defineCommand } from "../command.ts";
+import { filenameFlags } from "./filename_flags.ts";
 import { waitFlags } from "./wait_flags.ts";
 
 export const applyCommand = defineCommand({
@@ -13,14 +14,7 @@ updates each resource and prints KIND/NAME created|configured|unchanged. Unless 
 controllers (or lets a running 'lv controller' do it) until every applied resource is Ready, printing
 progress on stderr. FILE may be a directory (its *.yaml files) or - for stdin.`,
   flags: {
-    filename: {
-      type: "string",
-      short: "f",
-      value: "FILE",
-      kind: "file",
-      repeatable: true,
-      description: "manifest file, directory or -",
-    },
+    ...filenameFlags("manifest file, directory or -"),
     ...waitFlags("only write; do not wait for Ready"),
   },
   examples: ["lv apply -f examples/basic.yaml", "lv apply -f machines/ --wait=false"],

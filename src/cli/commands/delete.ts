@@ -3,6 +3,7 @@ import { keyOf } from "../../store/store.ts";
 import { defineCommand } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { parseTargets } from "../targets.ts";
+import { filenameFlags } from "./filename_flags.ts";
 import { waitFlags } from "./wait_flags.ts";
 
 export const deleteCommand = defineCommand({
@@ -20,14 +21,7 @@ objects they own are gone from the store and libvirt, and prints KIND/NAME delet
     repeatable: true,
   }],
   flags: {
-    filename: {
-      type: "string",
-      short: "f",
-      value: "FILE",
-      kind: "file",
-      repeatable: true,
-      description: "delete what FILE declares",
-    },
+    ...filenameFlags("delete what FILE declares"),
     "ignore-not-found": {
       type: "boolean",
       default: false,

@@ -7,11 +7,11 @@
  * the volume uploaded whole: only that one is trusted, and only that one is deleted with the Domain.
  */
 import type { Domain, Network } from "../../api/types.ts";
-import { seedContent, type SeedInterface } from "../../cloud_init/seed_content.ts";
-import { writeSeedImage } from "../../cloud_init/seed_image.ts";
-import { hostKeyPath, seedKeys } from "../../cloud_init/seed_keys.ts";
-import { readUserDataFile } from "../../cloud_init/user_data_file.ts";
-import { isUserDataPath } from "../../cloud_init/user_data_text.ts";
+import { seedContent, type SeedInterface } from "../../guest/cloud_init/seed_content.ts";
+import { writeSeedImage } from "../../guest/cloud_init/seed_image.ts";
+import { hostKeyPath, seedKeys } from "../../guest/cloud_init/seed_keys.ts";
+import { readUserDataFile } from "../../manifest/user_data_file.ts";
+import { isUserDataPath } from "../../manifest/user_data_text.ts";
 import { formatProblem } from "../../api/problem.ts";
 import { staticInterfaces } from "../../guest/network/static_interfaces.ts";
 import type { DomainXmlCdrom, DomainXmlInterface } from "../../libvirt/xml/domain_xml.ts";

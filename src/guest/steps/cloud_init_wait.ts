@@ -10,7 +10,7 @@ import {
   type CloudInitReport,
   cloudInitReport,
   logProblems,
-} from "../../cloud_init/cloud_init_report.ts";
+} from "../cloud_init/cloud_init_report.ts";
 import { type GuestSession, tail } from "../session.ts";
 
 /** How long lv waits for cloud-init to finish in one boot before it reports it as hanging. */

@@ -6,6 +6,8 @@
  * @module
  */
 import { LineCounter, parseDocument } from "yaml";
+import type { PositionTable, Problem } from "../api/problem.ts";
+import type { AnyResource } from "../api/types.ts";
 
 /** A problem in user data text, at a 1-based line and column of that text. */
 export interface TextProblem {
@@ -50,4 +52,23 @@ export function userDataProblems(text: string): TextProblem[] {
     }];
   }
   return [];
+}
+
+/**
+ * The problems of a Domain's #cloud-config `spec.cloudInit.userData` text, placed in the manifest: a
+ * multi-line string is a block scalar (`userData: |`) whose text starts on the line after its key, indented
+ * past it.
+ */
+export function userDataTextProblems(resource: AnyResource, table: PositionTable): Problem[] {
+  const userData = resource.kind === "Domain" ? resource.spec.cloudInit?.userData : undefined;
+  if (typeof userData !== "string" || isUserDataPath(userData)) return [];
+  const node = table.get(["spec", "cloudInit", "userData"]);
+  const indent = node ? (node.key?.column ?? node.column) + 1 : 0;
+  return userDataProblems(userData).map((p) => ({
+    file: table.file,
+    line: node ? node.line + p.line : 0,
+    column: node ? indent + p.column : 0,
+    path: "spec.cloudInit.userData",
+    message: p.message,
+  }));
 }

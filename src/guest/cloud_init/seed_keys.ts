@@ -7,8 +7,8 @@
 import { Buffer } from "node:buffer";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Domain } from "../api/types.ts";
-import { generateKeyPair, insertedKeyPath } from "../guest/key_files.ts";
+import type { Domain } from "../../api/types.ts";
+import { generateKeyPair, insertedKeyPath } from "../key_files.ts";
 
 export interface SeedKeys {
   /** authorized_keys line of lv's login key. */
