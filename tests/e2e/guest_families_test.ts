@@ -165,7 +165,9 @@ Deno.test("guest OS families and cloud images: hostname, static addresses, cloud
         assert.equal((await sshOut("cloud-vm", "cat /var/tmp/lv-hostname-at-first-boot")).trim(), "cloud-vm");
         assert.match(await sshOut("cloud-vm", "sudo cloud-init status"), /status: done/);
         const dom = parse((await lv.ok(["get", "domain", "cloud-vm", "-o", "yaml"])).stdout);
-        const hostKey = (await sshOut("cloud-vm", "cat /etc/ssh/ssh_host_ed25519_key.pub")).trim().split(" ")
+        const hostKey = (await sshOut("cloud-vm", "sudo cat /etc/ssh/ssh_host_ed25519_key.pub")).trim().split(
+          " ",
+        )
           .slice(0, 2);
         assert.equal(
           dom.status.sshHostKey,
