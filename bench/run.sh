@@ -5,7 +5,7 @@
 #   bench/run.sh [bench/run.ts flags...]     e.g. bench/run.sh --only=status,noop --runs=11
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deno cache --quiet mod.ts bench/run.ts bench/probe_get.ts
+deno cache --quiet mod.ts bench/run.ts bench/probe_get.ts bench/store.ts
 LV_TEST_BOX_DIR=$(scripts/build_test_box.sh | tail -n 1)
 export LV_TEST_BOX_DIR
 ln -sfn "$LV_TEST_BOX_DIR" "$(dirname "$LV_TEST_BOX_DIR")/current"

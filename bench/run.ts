@@ -2,7 +2,7 @@
  * lv's benchmarks (issue 5): lv against the virsh floor, and how its cost grows. Run inside scripts/lab.sh
  * (a private libvirtd in namespaces of its own); `deno task bench` builds the test box first and does that.
  *
- *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel] [--runs=7] [--vm-runs=3]
+ *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store] [--runs=7] [--vm-runs=3]
  *                            [--import-data=512] [--real-parallel] [--keep]
  *
  * Every figure is the median of several runs; every ratio is taken pair by pair (the two sides run back to
@@ -15,11 +15,12 @@ import { fileURLToPath } from "node:url";
 import { sha256File } from "../src/box/box_source.ts";
 import { childrenCpuS, exec, execOk, libvirtdCpuS, loadavg, median, type Proc, sleep } from "./proc.ts";
 import * as M from "./manifests.ts";
+import { itemStore } from "./store.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MOD = `${ROOT}mod.ts`;
 const URI = "qemu:///system";
-const ITEMS = ["boot", "status", "noop", "import", "parallel"] as const;
+const ITEMS = ["boot", "status", "noop", "import", "parallel", "store"] as const;
 type Item = typeof ITEMS[number];
 
 const { values: flags } = parseArgs({
@@ -952,10 +953,23 @@ if (only.has("noop")) await timed("noop", itemNoop);
 if (only.has("import")) await timed("import", itemImport);
 if (only.has("parallel")) await timed("parallel", itemParallel);
 if (only.has("boot")) await timed("boot", itemBoot);
+if (only.has("store")) {
+  await timed("store", () =>
+    itemStore({
+      runs: RUNS,
+      row,
+      log,
+      lv: (tag, env) => {
+        const lv = new Lv(tag);
+        return { home: lv.home, ok: (args, o = {}) => lv.ok(args, { ...o, env: { ...env, ...o.env } }) };
+      },
+      manifest: disklessManifest,
+    }));
+}
 
 // ------------------------------------------------------------------ report
 
-const ORDER = ["1 boot", "2 status", "3 no-op", "4 import", "5 parallel", "6 memory"];
+const ORDER = ["1 boot", "2 status", "3 no-op", "4 import", "5 parallel", "6 memory", "7 store"];
 rows.sort((a, b) => ORDER.indexOf(a.item) - ORDER.indexOf(b.item));
 const digits = (u: Row["unit"]) => u === "s" ? 2 : u === "ms" ? 0 : u === "x" ? 2 : u === "MiB" ? 1 : 0;
 const table = [["item", "measure", "median", "min..max", "n", "target", ""]];

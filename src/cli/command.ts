@@ -91,6 +91,13 @@ export const COMMON_FLAGS = {
     kind: "uri",
     description: "a libvirt URI instead of a context (default: $LV_CONNECT, else qemu:///system)",
   },
+  store: {
+    type: "string",
+    value: "URL",
+    kind: "uri",
+    description:
+      "where objects are kept: etcd://HOST:2379[,HOST:2379...], etcds://... or sqlite:PATH (default: $LV_STORE, else the config file's store:, else $LV_HOME/store.db)",
+  },
   namespace: { type: "string", short: "n", value: "NS", default: "default", description: "namespace" },
   help: { type: "boolean", short: "h", description: "help for the command" },
 } as const satisfies Flags;
@@ -149,7 +156,8 @@ export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Comm
 
 /** Every flag a command takes: its own and the common ones. */
 export function flagsOf(command: Command): Flags {
-  return { ...command.flags, ...COMMON_FLAGS };
+  // A command may declare a common flag its own way (lv controller: --context, repeatable).
+  return { ...COMMON_FLAGS, ...command.flags };
 }
 
 export interface ParsedLine {

@@ -10,6 +10,8 @@ import { boxCommand } from "./commands/box.ts";
 import { configCommand } from "./commands/config.ts";
 import { controllerCommand } from "./commands/controller.ts";
 import { deleteCommand } from "./commands/delete.ts";
+import { diffCommand } from "./commands/diff.ts";
+import { editCommand } from "./commands/edit.ts";
 import { describeCommand } from "./commands/describe.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { explainCommand, schemaCommand } from "./commands/explain.ts";
@@ -18,6 +20,7 @@ import { sshCommand, sshConfigCommand } from "./commands/ssh.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
 import { verbCommands } from "./commands/verbs.ts";
 import { waitCommand } from "./commands/wait.ts";
+import { crdsCommand, storeCommand } from "./commands/store.ts";
 import { UsageError } from "./errors.ts";
 import { helpText, usageText } from "./help.ts";
 
@@ -58,6 +61,8 @@ const helpCommand = defineCommand({
 
 export const COMMANDS: readonly Command[] = [
   applyCommand,
+  diffCommand,
+  editCommand,
   getCommand,
   describeCommand,
   deleteCommand,
@@ -69,9 +74,11 @@ export const COMMANDS: readonly Command[] = [
   configCommand,
   boxCommand,
   controllerCommand,
+  storeCommand,
   doctorCommand,
   explainCommand,
   schemaCommand,
+  crdsCommand,
   versionCommand,
   helpCommand,
 ];

@@ -23,7 +23,7 @@ export interface ConfigCommand {
   /** Reads the password for --password-stdin. */
   readStdin: () => Promise<string>;
   /** Opens the store when a subcommand needs it (delete-context checks what lives there). */
-  store: () => Store;
+  store: () => Store | Promise<Store>;
 }
 
 /** One config subcommand's run: the command line, the file and what it holds. */
@@ -128,7 +128,7 @@ function getContexts({ cmd, output, path, config }: ConfigRun): void {
 async function deleteContext({ cmd, output, path, config, need }: ConfigRun): Promise<void> {
   const name = need("lab");
   if (!config.contexts.some((c) => c.name === name)) throw unknown(config, name, path);
-  const store = cmd.store();
+  const store = await cmd.store();
   const living: string[] = [];
   for (const kind of KINDS) {
     for (const obj of await store.list(kind)) {
@@ -142,6 +142,7 @@ async function deleteContext({ cmd, output, path, config, need }: ConfigRun): Pr
     );
   }
   saveConfig(path, {
+    ...config,
     currentContext: config.currentContext === name ? undefined : config.currentContext,
     contexts: config.contexts.filter((c) => c.name !== name),
   });
@@ -151,6 +152,8 @@ async function deleteContext({ cmd, output, path, config, need }: ConfigRun): Pr
 function view({ output, config }: ConfigRun): void {
   output.out(stringify({
     currentContext: config.currentContext,
+    store: config.store,
+    storePassword: config.storePassword && "REDACTED",
     contexts: config.contexts.map((c) => c.password ? { ...c, password: "REDACTED" } : c),
   }));
 }
@@ -167,7 +170,12 @@ function portNumber(text: string): number {
 function checked(config: LvConfig): LvConfig {
   try {
     return parseConfig(
-      stringify({ currentContext: config.currentContext, contexts: config.contexts }),
+      stringify({
+        currentContext: config.currentContext,
+        store: config.store,
+        storePassword: config.storePassword,
+        contexts: config.contexts,
+      }),
       "the new config",
     );
   } catch (e) {

@@ -1,9 +1,9 @@
-/** lv controller: run the controllers until SIGINT/SIGTERM, healing drift by re-inspecting libvirt. */
-import { Manager } from "../controller/manager.ts";
+/**
+ * lv controller: run the controllers until SIGINT/SIGTERM, healing drift by re-inspecting libvirt. One lease
+ * per context: a second controller for a context stands by and takes over when the holder stops renewing.
+ */
 import { CommandFailed } from "./errors.ts";
-import { controllerContext } from "../controller/controller_context.ts";
-import { LEASE_TTL_MS, MANAGER_LEASE } from "../controller/manager_lease.ts";
-import { RECONCILERS } from "../controller/reconcilers.ts";
+import { contextControllers, LEASE_TTL_MS, leaseLabel } from "../controller/manager_lease.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface ControllerOptions {
@@ -11,44 +11,53 @@ export interface ControllerOptions {
   resyncMs: number;
   /** Workers reconciling at once. */
   workers: number;
+  /** The contexts to drive (undefined: objects without a context); default every one (drivableContexts). */
+  contexts?: (string | undefined)[];
+  /** How long a lease outlives this process's last renewal. Default 15 s. */
+  leaseTtlMs?: number;
   /** Resolves when the controller should stop (tests); default: SIGINT or SIGTERM. */
   stop?: Promise<void>;
 }
 
 export async function runController(rt: Runtime, options: ControllerOptions): Promise<void> {
-  if (!await rt.store.acquireLease(MANAGER_LEASE, rt.holder, LEASE_TTL_MS)) {
-    const holder = await rt.store.leaseHolder(MANAGER_LEASE);
-    throw new CommandFailed(`another lv process (${holder}) is running the controllers; stop it first`);
+  const unknown = (options.contexts ?? []).filter((c) => c !== undefined && !rt.contexts.includes(c));
+  if (unknown.length > 0) {
+    throw new CommandFailed(`no context named ${unknown.map((c) => `"${c}"`).join(", ")} in the config file`);
   }
+  const contexts = options.contexts ?? [...rt.contexts, undefined];
+  const ttlMs = options.leaseTtlMs ?? LEASE_TTL_MS;
   let stopSignal: () => void = () => {};
   const stopped = options.stop ?? new Promise<void>((resolve) => {
     stopSignal = resolve;
     Deno.addSignalListener("SIGINT", stopSignal);
     Deno.addSignalListener("SIGTERM", stopSignal);
   });
-  const manager = new Manager(controllerContext(rt), RECONCILERS, {
-    resyncMs: options.resyncMs,
-    workers: options.workers,
+  let done = false;
+  stopped.then(() => done = true);
+  const keeper = contextControllers(rt, contexts, {
+    manager: { resyncMs: options.resyncMs, workers: options.workers },
+    ttlMs,
+    waiting: (name, other) =>
+      rt.output.err(`lv controller: ${leaseLabel(name)} is held by ${other}; standing by\n`),
+    gained: (name) => rt.output.err(`lv controller: took the lease of ${leaseLabel(name)}\n`),
   });
-  let lost = false;
-  const renew = setInterval(async () => {
-    if (!await rt.store.acquireLease(MANAGER_LEASE, rt.holder, LEASE_TTL_MS)) {
-      lost = true;
-      stopSignal();
-    }
-  }, LEASE_TTL_MS / 3);
   rt.output.err(
-    `lv controller: running against ${rt.libvirt.uri} (resync every ${options.resyncMs / 1000}s)\n`,
+    `lv controller: running for ${contexts.map((c) => c ?? "objects without a context").join(", ")} ` +
+      `(store ${rt.store.location}, resync every ${options.resyncMs / 1000}s, lease ${ttlMs / 1000}s)\n`,
   );
-  await manager.start();
-  await stopped;
-  clearInterval(renew);
-  await manager.stop();
-  if (!options.stop) {
-    Deno.removeSignalListener("SIGINT", stopSignal);
-    Deno.removeSignalListener("SIGTERM", stopSignal);
+  try {
+    while (!done) {
+      await keeper.tick();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([stopped, new Promise((r) => timer = setTimeout(r, ttlMs / 3))]);
+      clearTimeout(timer);
+    }
+  } finally {
+    await keeper.release();
+    if (!options.stop) {
+      Deno.removeSignalListener("SIGINT", stopSignal);
+      Deno.removeSignalListener("SIGTERM", stopSignal);
+    }
   }
-  await rt.store.releaseLease(MANAGER_LEASE, rt.holder);
-  if (lost) throw new CommandFailed("lost the controller lease to another process");
   rt.output.err("lv controller: stopped\n");
 }

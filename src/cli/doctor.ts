@@ -4,7 +4,7 @@ import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { CommandFailed } from "./errors.ts";
 import { renderTable } from "./printers.ts";
-import { type Runtime, storePath } from "./runtime.ts";
+import type { Runtime } from "./runtime.ts";
 
 export interface Check {
   name: string;
@@ -81,22 +81,7 @@ export async function runChecks(rt: Runtime): Promise<Check[]> {
         : "lv creates it at first apply, or: virsh pool-define-as default dir --target /var/lib/libvirt/images",
     });
   }
-  try {
-    const mode = (await Deno.stat(storePath(rt.home))).mode! & 0o777;
-    checks.push({
-      name: "store",
-      ok: mode === 0o600,
-      detail: `${storePath(rt.home)} mode ${mode.toString(8)}`,
-      fix: mode === 0o600 ? undefined : `chmod 600 ${storePath(rt.home)}`,
-    });
-  } catch (e) {
-    checks.push({
-      name: "store",
-      ok: false,
-      detail: (e as Error).message,
-      fix: `check permissions of ${rt.home}`,
-    });
-  }
+  checks.push(...await (await import("./store_checks.ts")).storeChecks(rt));
   return checks;
 }
 

@@ -8,6 +8,8 @@ import { COMMANDS, findCommand, VERSION } from "./commands.ts";
 import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
 import { helpText, usageText } from "./help.ts";
 import { openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
+import { StoreUrlError } from "./open_store.ts";
+import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
 // Each command's module is imported when it runs (string literals: `deno compile` still bundles them), so
 // `lv get` does not load the controllers, ssh2 or the YAML library.
 
@@ -69,7 +71,9 @@ async function runWith(
 ): Promise<void> {
   const rt = await openRuntime({
     connect: flags.connect as string | undefined,
-    context: flags.context as string | undefined,
+    // lv controller's --context is a list of the contexts it drives, not a selection.
+    context: typeof flags.context === "string" ? flags.context : undefined,
+    store: flags.store as string | undefined,
     output,
   });
   try {
@@ -88,15 +92,16 @@ function report(e: unknown, output: Output): number {
     output.err(e.message.split("\n").map((l) => `error: ${l}\n`).join(""));
     return 2;
   }
-  if (e instanceof UsageError) {
-    output.err(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
+  if (e instanceof UsageError || e instanceof StoreUrlError) {
+    output.err(`error: ${e.message}\n${"hint" in e && e.hint ? `hint: ${e.hint}\n` : ""}`);
     return 2;
   }
   if (e instanceof CommandFailed || e instanceof VirshError || e instanceof ConflictError) {
     output.err(`error: ${e.message}\n`);
     return 1;
   }
-  output.err(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+  const said = isProgrammingError(e) ? programmingErrorMessage("running this command") : undefined;
+  output.err(`error: ${said ?? (e instanceof Error ? e.message : String(e))}\n`);
   if (Deno.env.get("LV_DEBUG") && e instanceof Error) output.err(`${e.stack}\n`);
   return 1;
 }

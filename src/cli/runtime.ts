@@ -15,8 +15,10 @@ import {
   selectConnection,
 } from "../config/config.ts";
 import { explainSshFailure, type JumpHost, prepareTransport } from "../config/ssh_transport.ts";
-import { SqliteStore } from "../store/sqlite_store.ts";
+import { openStore, selectStoreUrl, storePath } from "./open_store.ts";
 import type { Store } from "../store/store.ts";
+
+export { storePath };
 
 export interface Output {
   /** Results (resources, tables): stdout. */
@@ -40,6 +42,8 @@ export interface Runtime {
   jumpFor(obj: AnyResource): JumpHost | undefined;
   /** The named context a resource lives in (spec.context); undefined: where a bare URI points. */
   contextOf(obj: AnyResource): string | undefined;
+  /** The config file's context names. */
+  contexts: string[];
   output: Output;
   /** Identifies this process as a lease holder. */
   holder: string;
@@ -55,16 +59,13 @@ export function lvHome(env: (name: string) => string | undefined = Deno.env.get)
   return join(data, "lv");
 }
 
-/** The store's file in an lv home. */
-export function storePath(home: string): string {
-  return join(home, "store.db");
-}
-
 export interface RuntimeOptions {
   /** --connect URI. */
   connect?: string;
   /** --context NAME. */
   context?: string;
+  /** --store URL (else $LV_STORE, the config file's store:, the SQLite file in home). */
+  store?: string;
   home?: string;
   /** The config file; default {@linkcode configPath}. */
   configPath?: string;
@@ -80,6 +81,12 @@ export async function readConfig(path: string): Promise<LvConfig> {
     return { contexts: [] };
   }
   return (await import("../config/config_file.ts")).loadConfig(path);
+}
+
+/** Opens the store selected by `flag` (--store), $LV_STORE, the config file, else the SQLite file in home. */
+export async function openSelectedStore(home: string, config: LvConfig, flag?: string): Promise<Store> {
+  const url = selectStoreUrl({ flag, env: Deno.env.get("LV_STORE"), config: config.store }, home);
+  return await openStore(url, { password: Deno.env.get("LV_STORE_PASSWORD") ?? config.storePassword });
 }
 
 /** stdout and stderr; transfers as bars redrawn in place when stderr is a terminal, else as plain lines. */
@@ -112,7 +119,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     path,
   );
   Deno.mkdirSync(home, { recursive: true, mode: 0o700 });
-  const store = new SqliteStore(storePath(home));
+  const store = await openSelectedStore(home, config, options.store);
   // A resource without spec.context lives where a bare URI points (--connect, LV_CONNECT, qemu:///system),
   // whatever context is selected: switching contexts never moves existing objects.
   const bare: Connection = connection.context === undefined
@@ -155,6 +162,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     libvirtFor: (obj) => side(contextOf(obj)).libvirt,
     jumpFor: (obj) => side(contextOf(obj)).jump,
     contextOf,
+    contexts: config.contexts.map((c) => c.name),
     output: options.output ?? stdOutput(),
     holder: `${hostname()}:${Deno.pid}`,
     close: async () => {

@@ -36,6 +36,10 @@ export interface LvContext {
 
 export interface LvConfig {
   currentContext?: string;
+  /** Where objects are kept (config/store_url.ts); default the SQLite file in $LV_HOME. */
+  store?: string;
+  /** The etcd user's password for `store` (kept here, 0600, like context passwords). */
+  storePassword?: string;
   contexts: LvContext[];
 }
 

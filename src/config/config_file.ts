@@ -4,6 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify } from "y
 import { closest, quoteSafe } from "../api/problem.ts";
 import { FORMATS } from "../api/validate_format.ts";
 import { writeFileAtomic } from "./write_file.ts";
+import { storeUrlProblem } from "./store_url.ts";
 import { ConfigError, type LvConfig, type LvContext, URI_PARTS } from "./config.ts";
 
 type FieldType = "string" | "port" | "boolean" | "driver";
@@ -74,8 +75,25 @@ export function parseConfig(text: string, file: string): LvConfig {
               if (ctx) nodes.push([item, i]);
             });
           } else if (!(isScalar(value) && value.value === null)) at(value, "contexts", "must be a list");
+        } else if (key === "store" || key === "storePassword") {
+          if (isScalar(value) && typeof value.value === "string") {
+            const problem = key === "store" ? storeUrlProblem(value.value) : undefined;
+            if (problem) at(value, key, problem);
+            else config[key] = value.value;
+          } else {at(
+              value,
+              key,
+              key === "store" ? "must be a store URL (etcd://host:2379)" : "must be a string",
+            );}
         } else {
-          const near = closest(key, ["currentContext", "contexts", "apiVersion", "kind"]);
+          const near = closest(key, [
+            "currentContext",
+            "contexts",
+            "store",
+            "storePassword",
+            "apiVersion",
+            "kind",
+          ]);
           at(pair.key as never, key, `unknown field${near ? ` (did you mean "${near}"?)` : ""}`);
         }
       }
@@ -180,6 +198,8 @@ export function saveConfig(path: string, config: LvConfig): void {
   Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const doc: Record<string, unknown> = { apiVersion: "lv.dev/v1alpha1", kind: "Config" };
   if (config.currentContext) doc.currentContext = config.currentContext;
+  if (config.store) doc.store = config.store;
+  if (config.storePassword) doc.storePassword = config.storePassword;
   doc.contexts = config.contexts;
   writeFileAtomic(path, stringify(doc), 0o600);
 }

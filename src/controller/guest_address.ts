@@ -1,12 +1,25 @@
 /** The address lv reaches a guest's SSH on. */
+import type { Domain, DomainInterfaceStatus, Network } from "../api/types.ts";
 import { staticInterfaces } from "../guest/network/static_interfaces.ts";
-import type { GuestInput } from "./guest.ts";
+import type { Libvirt } from "../libvirt/libvirt.ts";
+import type { DomainXmlInterface } from "../libvirt/xml/domain_xml.ts";
+
+/** Where a guest's address can be learnt (a GuestInput has them all). */
+export interface AddressSources {
+  dom: Domain;
+  lv: Libvirt;
+  /** The Domain's interfaces as defined (MAC, network). */
+  nics: DomainXmlInterface[];
+  networks: Map<string, Network>;
+  /** What libvirt reports of them (leases). */
+  interfaces: DomainInterfaceStatus[];
+}
 
 /**
  * The first interface's DHCP lease, then what libvirt reports (lease, guest agent) for one of the Domain's
  * MACs, then the first static ip. Without one, `message` says what was tried.
  */
-export async function guestAddress(input: GuestInput): Promise<{ address?: string; message: string }> {
+export async function guestAddress(input: AddressSources): Promise<{ address?: string; message: string }> {
   const tried = ["net-dhcp-leases"];
   const found = (address: string) => ({ address, message: "" });
   for (const i of input.interfaces) {

@@ -6,21 +6,24 @@ import { setCondition } from "../api/conditions.ts";
 import { referencesOf, refersTo } from "../api/references.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
 import { VirshError } from "../libvirt/virsh.ts";
-import { ConflictError, keyString, type ObjectKey } from "../store/store.ts";
+import { type Change, ConflictError, keyString, type ObjectKey, type Watch } from "../store/store.ts";
 import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
 import { writeStatus } from "./object_ops.ts";
+import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
 import { WorkQueue } from "./work_queue.ts";
 
 export interface ManagerOptions {
   /** Objects reconciled at once. Default 4. */
   workers?: number;
-  /** How often the store is polled for changes another process made. Default 100 ms. */
+  /** SQLite: how often its change log is read for changes another process made. Default 100 ms. */
   pollMs?: number;
   /** Every object is reconciled again this often (drift healing). Default 0: never. */
   resyncMs?: number;
   /** Retry delays. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** The objects this manager reconciles (one context's); default every object. */
+  only?: (obj: AnyResource) => boolean;
   /** Where debugging lines (timings, the stack of an unexpected error) go. Default: stderr with LV_DEBUG set. */
   debug?: (line: string) => void;
 }
@@ -34,12 +37,12 @@ export class Manager {
   readonly queue: WorkQueue;
   #ctx: ControllerContext;
   #reconcilers = new Map<Kind, Reconciler>();
-  #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs" | "debug">>;
+  #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs" | "only" | "debug">>;
+  #only: (obj: AnyResource) => boolean;
   #debug: (line: string) => void;
   #running: Promise<void>[] = [];
   #stopped = false;
-  #since = 0;
-  #timer?: ReturnType<typeof setTimeout>;
+  #watch?: Watch;
   #resync?: ReturnType<typeof setInterval>;
   /** Reconciles finished, for tests and benchmarks. */
   reconciles = 0;
@@ -52,24 +55,20 @@ export class Manager {
       pollMs: options.pollMs ?? 100,
       resyncMs: options.resyncMs ?? 0,
     };
+    this.#only = options.only ?? (() => true);
     this.#debug = options.debug ?? debugToStderr;
     this.queue = new WorkQueue({ baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs });
   }
 
-  /** Queues every object, then follows the store's changes. */
+  /** Queues every object, then follows the store's changes (a store watch). */
   async start(): Promise<void> {
-    this.#since = await this.#ctx.store.head();
+    const since = await this.#ctx.store.head();
     await this.enqueueAll();
     for (let i = 0; i < this.#options.workers; i++) this.#running.push(this.#work());
-    const poll = async () => {
-      if (this.#stopped) return;
-      try {
-        await this.#poll();
-      } finally {
-        if (!this.#stopped) this.#timer = setTimeout(poll, this.#options.pollMs);
-      }
-    };
-    this.#timer = setTimeout(poll, this.#options.pollMs);
+    this.#watch = this.#ctx.store.watch(since, (changes) => this.#changed(changes), {
+      pollMs: this.#options.pollMs,
+      onReset: () => this.enqueueAll(),
+    });
     if (this.#options.resyncMs > 0) {
       this.#resync = setInterval(() => this.enqueueAll(), this.#options.resyncMs);
     }
@@ -77,7 +76,7 @@ export class Manager {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    await this.#watch?.close();
     clearInterval(this.#resync);
     this.queue.close();
     await Promise.all(this.#running);
@@ -85,7 +84,9 @@ export class Manager {
 
   async enqueueAll(): Promise<void> {
     for (const kind of KINDS) {
-      for (const obj of await this.#ctx.store.list(kind)) this.queue.add(keyString(objKey(obj)));
+      for (const obj of await this.#ctx.store.list(kind)) {
+        if (this.#only(obj)) this.queue.add(keyString(objKey(obj)));
+      }
     }
   }
 
@@ -109,11 +110,10 @@ export class Manager {
     }
   }
 
-  async #poll(): Promise<void> {
-    const changes = await this.#ctx.store.changes(this.#since);
+  async #changed(changes: Change[]): Promise<void> {
     const seen = new Set<string>();
     for (const change of changes) {
-      this.#since = change.resourceVersion;
+      if (this.#stopped) return;
       const k = `${keyString(change)}/${change.type === "STATUS"}`;
       if (seen.has(k)) continue;
       seen.add(k);
@@ -127,6 +127,10 @@ export class Manager {
       if (key === undefined) return;
       try {
         await this.#reconcileKey(key);
+      } catch (error) {
+        // The store itself failed (etcd without quorum, a busy file): nothing could be recorded; try later.
+        this.#debug(`${key}: store error: ${error}`);
+        this.queue.addRateLimited(key);
       } finally {
         this.queue.done(key);
       }
@@ -136,7 +140,7 @@ export class Manager {
   async #reconcileKey(key: string): Promise<void> {
     const store = this.#ctx.store;
     const obj = await store.get(parseKey(key));
-    if (!obj) return;
+    if (!obj || !this.#only(obj)) return;
     const reconciler = this.#reconcilers.get(obj.kind);
     if (!reconciler) return;
     if (await this.#collectGarbage(obj)) return;
@@ -225,20 +229,14 @@ export function describeError(error: unknown, obj: AnyResource): [reason: string
   if (isProgrammingError(error)) {
     return [
       "InternalError",
-      `lv failed unexpectedly while reconciling ${obj.kind.toLowerCase()}/${obj.metadata.name}: a bug in lv ` +
-      `(run with LV_DEBUG=1 to see where, and report it)`,
+      programmingErrorMessage(`reconciling ${obj.kind.toLowerCase()}/${obj.metadata.name}`),
     ];
   }
   return ["Error", error instanceof Error ? error.message : String(error)];
 }
 
-function isProgrammingError(error: unknown): boolean {
-  return error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError ||
-    error instanceof SyntaxError;
-}
-
 function describeForDebug(error: unknown): string {
-  return isProgrammingError(error) && error instanceof Error ? error.stack ?? String(error) : String(error);
+  return isProgrammingError(error) ? error.stack ?? String(error) : String(error);
 }
 
 const DEBUG = !!Deno.env.get("LV_DEBUG");

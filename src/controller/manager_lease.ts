@@ -1,13 +1,24 @@
 /**
- * One process at a time runs the controllers: the one holding the manager lease. A command that waits on
- * objects drives them itself while nobody else holds it, and only watches otherwise.
+ * One process at a time runs the controllers of a context: the one holding that context's lease in the
+ * store. A command that waits on objects drives the contexts nobody else holds itself, and only watches
+ * the others.
  */
 import { hostname } from "node:os";
+import type { AnyResource } from "../api/types.ts";
+import { EtcdError } from "../store/etcd_client.ts";
 import { controllerContext, type ControllerHost } from "./controller_context.ts";
+import { controllerLease, LeaseKeeper } from "./lease_keeper.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
 import { RECONCILERS } from "./reconcilers.ts";
 
-export const MANAGER_LEASE = "controller-manager";
+/** A process that can drive contexts: its config's contexts, and where each object lives. */
+export interface ContextHost extends ControllerHost {
+  /** The config file's context names. */
+  contexts: string[];
+  /** The named context an object lives in (spec.context); undefined: where a bare URI points. */
+  contextOf(obj: AnyResource): string | undefined;
+}
+
 /** How long a lease holds without renewal; holders renew every third of it. */
 export const LEASE_TTL_MS = 15_000;
 
@@ -26,51 +37,103 @@ export function deadHolder(holder: string): boolean {
   }
 }
 
+/** A lease name for messages: "context hv1", or "objects without a context". */
+export function leaseLabel(name: string): string {
+  return name === controllerLease(undefined) ? "objects without a context" : `context ${name.slice(11)}`;
+}
+
+export interface ContextControllersOptions {
+  manager?: ManagerOptions;
+  ttlMs?: number;
+  /** Do not print events as they happen (apply prints its own progress). */
+  quiet?: boolean;
+  waiting?: (name: string, holder: string) => void;
+  gained?: (name: string) => void;
+}
+
 /**
- * Runs the controllers in this process while `until` is false, when no `lv controller` (or other lv
- * process) holds the manager lease; otherwise only watches. Returns whether `until` became true before
- * the deadline. Checks every pollMs.
+ * The controllers of `contexts` (undefined: objects without a context), one Manager per context, each
+ * running while this process holds that context's lease.
+ */
+export function contextControllers(
+  host: ContextHost,
+  contexts: (string | undefined)[],
+  options: ContextControllersOptions = {},
+): LeaseKeeper {
+  const byLease = new Map(contexts.map((c) => [controllerLease(c), c]));
+  const managers = new Map<string, Manager>();
+  return new LeaseKeeper([...byLease.keys()], {
+    store: host.store,
+    holder: host.holder,
+    ttlMs: options.ttlMs ?? LEASE_TTL_MS,
+    dead: deadHolder,
+    waiting: options.waiting,
+    gained: async (name) => {
+      const context = byLease.get(name);
+      const manager = new Manager(controllerContext(host, { quiet: options.quiet }), RECONCILERS, {
+        ...options.manager,
+        only: (obj) => host.contextOf(obj) === context,
+      });
+      managers.set(name, manager);
+      options.gained?.(name);
+      await manager.start();
+    },
+    lost: async (name) => {
+      await managers.get(name)?.stop();
+      managers.delete(name);
+    },
+  });
+}
+
+/** Every context this process can drive: the config file's, and objects without a context. */
+export function drivableContexts(host: ContextHost): (string | undefined)[] {
+  return [...host.contexts, undefined];
+}
+
+/**
+ * Runs the controllers in this process while `until` is false, for each context whose lease no
+ * `lv controller` (or other lv process) holds; for the others it only watches, waiting on their holder.
+ * A store that stops answering (etcd without quorum) is waited for until the deadline. Returns whether
+ * `until` became true before the deadline. Checks every pollMs.
  */
 export async function driveUntil(
-  host: ControllerHost,
+  host: ContextHost,
   until: () => Promise<boolean>,
   options: { timeoutMs: number; pollMs?: number; manager?: ManagerOptions; onTick?: () => Promise<void> },
 ): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
-  let manager: Manager | undefined;
+  const keeper = contextControllers(host, drivableContexts(host), {
+    manager: options.manager,
+    quiet: true,
+    waiting: (name, other) =>
+      host.output.err(
+        `lv: the controllers of ${leaseLabel(name)} run in another lv process (${other}); waiting for them\n`,
+      ),
+  });
   let renewedAt = 0;
-  let told: string | undefined;
+  let outage: string | undefined;
   try {
     while (true) {
-      if (await until()) return true;
-      await options.onTick?.();
-      if (Date.now() >= deadline) return false;
-      if (!manager || Date.now() - renewedAt > LEASE_TTL_MS / 3) {
-        const other = manager ? undefined : await host.store.leaseHolder(MANAGER_LEASE);
-        const held = await host.store.acquireLease(MANAGER_LEASE, host.holder, LEASE_TTL_MS, {
-          takeFrom: other && deadHolder(other) ? other : undefined,
-        });
-        if (!held && other && other !== told) {
-          told = other;
-          host.output.err(`lv: the controllers run in another lv process (${other}); waiting for them\n`);
+      try {
+        if (await until()) return true;
+        await options.onTick?.();
+        if (Date.now() - renewedAt > LEASE_TTL_MS / 3) {
+          renewedAt = Date.now();
+          await keeper.tick();
         }
-        renewedAt = Date.now();
-        if (held && !manager) {
-          manager = new Manager(controllerContext(host, { quiet: true }), RECONCILERS, options.manager);
-          await manager.start();
-        } else if (!held && manager) {
-          await manager.stop();
-          manager = undefined;
-        }
+        if (outage) host.output.err(`lv: the store answers again; going on\n`);
+        outage = undefined;
+      } catch (e) {
+        if (!(e instanceof EtcdError)) throw e;
+        if (!outage) host.output.err(`lv: the store does not answer (${e.message}); waiting for it\n`);
+        outage = e.message;
       }
+      if (Date.now() >= deadline) return false;
       await new Promise((r) =>
         setTimeout(r, Math.min(options.pollMs ?? 200, Math.max(0, deadline - Date.now())))
       );
     }
   } finally {
-    if (manager) {
-      await manager.stop();
-      await host.store.releaseLease(MANAGER_LEASE, host.holder);
-    }
+    await keeper.release();
   }
 }

@@ -69,3 +69,10 @@ export function saveInsertedKey(home: string, dom: Domain, privateKey: string): 
   renameSync(`${file}.new`, file);
   return file;
 }
+
+/** Removes the Domain's inserted key, if any (the Domain is deleted). */
+export async function removeInsertedKey(home: string, dom: Domain): Promise<void> {
+  await Deno.remove(insertedKeyPath(home, dom)).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+}

@@ -3,7 +3,7 @@
  * the options OpenSSH (rsync, lv ssh-config) needs to reach a guest with it.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Domain } from "../api/types.ts";
 import type { JumpHost } from "../config/ssh_transport.ts";
 
@@ -12,13 +12,23 @@ export function hostAlias(dom: Domain): string {
   return `lv-${dom.metadata.name}`;
 }
 
+function knownHostsPath(home: string, dom: Domain): string {
+  return join(home, "known_hosts", dom.metadata.uid);
+}
+
 /** Writes the pinned host key where plain OpenSSH finds it (under alias lv-NAME); returns the file. */
 export function knownHostsFile(home: string, dom: Domain, hostKey: string): string {
-  const dir = join(home, "known_hosts");
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, dom.metadata.uid);
+  const file = knownHostsPath(home, dom);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${hostAlias(dom)} ${hostKey}\n`, { mode: 0o600 });
   return file;
+}
+
+/** Removes the Domain's known_hosts file, if any (the Domain is deleted). */
+export async function removeKnownHosts(home: string, dom: Domain): Promise<void> {
+  await Deno.remove(knownHostsPath(home, dom)).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
 }
 
 /** ssh options plain OpenSSH (rsync, ssh-config) needs to reach the guest with the pinned key. */

@@ -4,15 +4,14 @@
  */
 import { GuestConnection } from "./ssh_client.ts";
 import { shellQuote } from "./shell.ts";
-import type {
-  GuestDriver,
-  GuestSession,
-  GuestTarget,
-  PutFileOptions,
-  RunOptions,
-  RunResult,
+import {
+  type GuestDriver,
+  type GuestSession,
+  type GuestTarget,
+  type PutFileOptions,
+  tail,
 } from "./session.ts";
-import { tail } from "./session.ts";
+import type { RunOptions, RunResult } from "./session.ts";
 
 /** Exit code the read and list scripts give for "no such file": told apart from every other failure. */
 const MISSING = 66;
@@ -30,8 +29,9 @@ function commandLine(argv: string[], sudo?: boolean): string {
   return [...(sudo ? ["sudo", "-n"] : []), ...argv].map(shellQuote).join(" ");
 }
 
-class SshGuestSession implements GuestSession {
-  constructor(readonly conn: GuestConnection) {}
+/** A session over one SSH connection (anything with GuestConnection's exec, hostKey and close). */
+export class SshGuestSession implements GuestSession {
+  constructor(readonly conn: Pick<GuestConnection, "exec" | "hostKey" | "close">) {}
 
   get hostKey(): string {
     return this.conn.hostKey;

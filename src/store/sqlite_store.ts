@@ -4,14 +4,27 @@ import type { AnyResource, Kind } from "../api/types.ts";
 import {
   AlreadyExistsError,
   type Change,
-  ConflictError,
   keyOf,
   type ListOptions,
   type LvEvent,
   NotFoundError,
   type ObjectKey,
   type Store,
+  STORE_SCHEMA_VERSION,
+  StoreVersionError,
+  type Watch,
+  type WatchOptions,
 } from "./store.ts";
+import {
+  checkVersion,
+  createdObject,
+  deletion,
+  EVENTS_KEPT,
+  repeatsEvent,
+  statusUpdatedObject,
+  updatedObject,
+  writeOutcome,
+} from "./object_writes.ts";
 
 const SCHEMA = `
 create table if not exists objects (
@@ -31,8 +44,6 @@ create table if not exists leases (name text primary key, holder text not null, 
 
 /** How many change rows to keep; watchers further behind re-list. */
 const CHANGES_KEPT = 10_000;
-/** Events kept per object. */
-const EVENTS_KEPT = 50;
 
 export interface SqliteStoreOptions {
   /** Clock for timestamps (tests). */
@@ -74,7 +85,18 @@ export class SqliteStore implements Store {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
       }
     }
-    this.#tx(() => this.#db.exec(SCHEMA));
+    this.#tx(() => {
+      const found = Number(
+        (this.#db.prepare("pragma user_version").get() as { user_version: number }).user_version,
+      );
+      if (found > STORE_SCHEMA_VERSION) throw new StoreVersionError(path, found);
+      this.#db.exec(SCHEMA);
+      if (found < STORE_SCHEMA_VERSION) this.#db.exec(`pragma user_version = ${STORE_SCHEMA_VERSION}`);
+    });
+  }
+
+  get location(): string {
+    return this.path;
   }
 
   close(): void {
@@ -144,75 +166,43 @@ export class SqliteStore implements Store {
     return settle(() =>
       this.#tx(() => {
         if (this.#read(keyOf(obj))) throw new AlreadyExistsError(keyOf(obj));
-        const fresh = structuredClone(obj);
-        fresh.metadata = {
-          ...fresh.metadata,
-          uid: fresh.metadata.uid || crypto.randomUUID(),
-          generation: 1,
-          creationTimestamp: this.#now().toISOString(),
-          finalizers: fresh.metadata.finalizers ?? [],
-          ownerReferences: fresh.metadata.ownerReferences ?? [],
-          labels: fresh.metadata.labels ?? {},
-          annotations: fresh.metadata.annotations ?? {},
-        };
-        delete fresh.metadata.deletionTimestamp;
-        fresh.status = {};
-        return this.#write(fresh, "ADDED");
+        return this.#write(createdObject(obj, this.#now()), "ADDED");
+      })
+    );
+  }
+
+  restore(obj: AnyResource): Promise<AnyResource> {
+    return settle(() =>
+      this.#tx(() => {
+        if (this.#read(keyOf(obj))) throw new AlreadyExistsError(keyOf(obj));
+        return this.#write(structuredClone(obj), "ADDED");
       })
     );
   }
 
   #compareAndSwap(
     obj: AnyResource,
-    mutate: (current: AnyResource) => AnyResource | undefined,
+    mutate: (current: AnyResource) => AnyResource,
     type: "MODIFIED" | "STATUS" = "MODIFIED",
   ): AnyResource {
     return this.#tx(() => {
       const key = keyOf(obj);
       const current = this.#read(key);
       if (!current) throw new NotFoundError(key);
-      if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
-        throw new ConflictError(
-          key,
-          `the object has been modified (resourceVersion ${obj.metadata.resourceVersion}, now ${current.metadata.resourceVersion}); read it again and retry`,
-        );
-      }
+      checkVersion(obj, current);
       const next = mutate(current);
-      if (!next) return current;
-      if (JSON.stringify(next) === JSON.stringify(current)) return current;
-      if (next.metadata.deletionTimestamp && next.metadata.finalizers.length === 0) {
-        return this.#write(next, "DELETED");
-      }
-      return this.#write(next, type);
+      const outcome = writeOutcome(current, next);
+      if (outcome === "none") return current;
+      return this.#write(next, outcome === "remove" ? "DELETED" : type);
     });
   }
 
   update(obj: AnyResource): Promise<AnyResource> {
-    return settle(() =>
-      this.#compareAndSwap(obj, (current) => {
-        const next = structuredClone(current);
-        next.metadata.labels = obj.metadata.labels ?? {};
-        next.metadata.annotations = obj.metadata.annotations ?? {};
-        next.metadata.finalizers = obj.metadata.finalizers ?? [];
-        next.metadata.ownerReferences = obj.metadata.ownerReferences ?? [];
-        if (JSON.stringify(obj.spec) !== JSON.stringify(current.spec)) {
-          if (current.metadata.deletionTimestamp) return next; // spec is frozen while deleting
-          next.spec = structuredClone(obj.spec) as typeof next.spec;
-          next.metadata.generation = current.metadata.generation + 1;
-        }
-        return next;
-      })
-    );
+    return settle(() => this.#compareAndSwap(obj, (current) => updatedObject(current, obj)));
   }
 
   updateStatus(obj: AnyResource): Promise<AnyResource> {
-    return settle(() =>
-      this.#compareAndSwap(obj, (current) => {
-        const next = structuredClone(current);
-        next.status = structuredClone(obj.status);
-        return next;
-      }, "STATUS")
-    );
+    return settle(() => this.#compareAndSwap(obj, (current) => statusUpdatedObject(current, obj), "STATUS"));
   }
 
   delete(key: ObjectKey): Promise<boolean> {
@@ -220,18 +210,15 @@ export class SqliteStore implements Store {
       this.#tx(() => {
         const current = this.#read(key);
         if (!current) return false;
-        if (current.metadata.finalizers.length === 0) {
-          this.#write(current, "DELETED");
-        } else if (!current.metadata.deletionTimestamp) {
-          const next = structuredClone(current);
-          next.metadata.deletionTimestamp = this.#now().toISOString();
-          this.#write(next, "MODIFIED");
-        }
+        const what = deletion(current, this.#now());
+        if ("remove" in what) this.#write(current, "DELETED");
+        else if (what.mark) this.#write(what.mark, "MODIFIED");
         return true;
       })
     );
   }
 
+  /** Changes after resourceVersion `since`, oldest first (at most 5000). */
   changes(since: number): Promise<Change[]> {
     const rows = this.#db.prepare(
       "select rv, kind, namespace, name, type from changes where rv > ? order by rv limit 5000",
@@ -243,6 +230,49 @@ export class SqliteStore implements Store {
       name: r.name,
       type: r.type,
     })));
+  }
+
+  watch(
+    since: number,
+    onChanges: (changes: Change[]) => void | Promise<void>,
+    options: WatchOptions = {},
+  ): Watch {
+    let stopped = false;
+    let wake: () => void = () => {};
+    const loop = async () => {
+      while (!stopped) {
+        try {
+          const oldest = this.#db.prepare("select min(rv) as rv from changes").get() as { rv: number | null };
+          if (oldest.rv !== null && since < Number(oldest.rv) - 1 && options.onReset) {
+            since = await this.head();
+            await options.onReset(since);
+          }
+          const changes = await this.changes(since);
+          if (changes.length > 0) {
+            since = changes.at(-1)!.resourceVersion;
+            await onChanges(changes);
+          }
+        } catch {
+          // A busy file or a failing handler: the next poll reads again from where it got.
+        }
+        if (stopped) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, options.pollMs ?? 100);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    };
+    const running = loop();
+    return {
+      close: async () => {
+        stopped = true;
+        wake();
+        await running;
+      },
+    };
   }
 
   head(): Promise<number> {
@@ -257,13 +287,9 @@ export class SqliteStore implements Store {
       const last = this.#db.prepare(
         "select id, uid, reason, message, type from events where kind = ? and namespace = ? and name = ? order by id desc limit 1",
       ).get(kind, namespace, name) as
-        | { id: number; uid: string; reason: string; message: string; type: string }
+        | { id: number; uid: string; reason: string; message: string; type: LvEvent["type"] }
         | undefined;
-      if (
-        last && last.uid === obj.metadata.uid && last.reason === event.reason &&
-        last.message === event.message &&
-        last.type === event.type
-      ) {
+      if (last && repeatsEvent(last, obj, event)) {
         this.#db.prepare("update events set count = count + 1, last_ts = ? where id = ?").run(now, last.id);
         return;
       }

@@ -16,6 +16,35 @@ export interface Change extends ObjectKey {
   type: "ADDED" | "MODIFIED" | "STATUS" | "DELETED";
 }
 
+export interface WatchOptions {
+  /**
+   * The history after `since` is gone (trimmed or compacted): changes were missed, so the watcher must
+   * re-list; the watch goes on from `head`.
+   */
+  onReset?: (head: number) => void | Promise<void>;
+  /** SQLite: how often the change log is read. Default 100 ms. */
+  pollMs?: number;
+}
+
+/** A running watch. */
+export interface Watch {
+  /** Stops it; resolves once no onChanges call runs any more. */
+  close(): Promise<void>;
+}
+
+/** The version of the store's layout this lv writes; a store marked with a newer one is refused. */
+export const STORE_SCHEMA_VERSION = 1;
+
+/** The store was written by a newer lv. */
+export class StoreVersionError extends Error {
+  constructor(readonly where: string, readonly found: number) {
+    super(
+      `the store ${where} was written by a newer lv (store schema ${found}; this lv knows up to ${STORE_SCHEMA_VERSION}): upgrade lv`,
+    );
+    this.name = "StoreVersionError";
+  }
+}
+
 export interface LvEvent extends ObjectKey {
   uid: string;
   type: "Normal" | "Warning";
@@ -59,15 +88,24 @@ export interface Store {
   list(kind: Kind, options?: ListOptions): Promise<AnyResource[]>;
   /** Creates the object; throws AlreadyExistsError when the key is taken. */
   create(obj: AnyResource): Promise<AnyResource>;
+  /**
+   * Writes an object exactly as another store had it (uid, generation, timestamps, finalizers, status kept;
+   * a new resourceVersion): `lv store migrate`. Throws AlreadyExistsError when the key is taken.
+   */
+  restore(obj: AnyResource): Promise<AnyResource>;
   /** Writes metadata (labels, annotations, finalizers, ownerReferences) and spec; status is kept. */
   update(obj: AnyResource): Promise<AnyResource>;
   /** Writes status only. */
   updateStatus(obj: AnyResource): Promise<AnyResource>;
   /** Marks for deletion (or removes when no finalizer is left). Not found is not an error: returns false. */
   delete(key: ObjectKey): Promise<boolean>;
-  /** Changes after resourceVersion `since`, oldest first. */
-  changes(since: number): Promise<Change[]>;
-  /** The newest resourceVersion. */
+  /**
+   * Follows the changes to objects after resourceVersion `since` (0: every change still in the history),
+   * oldest first: `onChanges` gets them in batches, one call at a time. SQLite polls its change log every
+   * pollMs; etcd pushes them (an etcd watch).
+   */
+  watch(since: number, onChanges: (changes: Change[]) => void | Promise<void>, options?: WatchOptions): Watch;
+  /** A resourceVersion no older than the newest write; unchanged while nothing is written. */
   head(): Promise<number>;
   recordEvent(obj: AnyResource, event: Pick<LvEvent, "type" | "reason" | "message">): Promise<void>;
   events(key: ObjectKey): Promise<LvEvent[]>;
@@ -85,6 +123,8 @@ export interface Store {
   releaseLease(name: string, holder: string): Promise<void>;
   /** The current holder of a lease that has not expired. */
   leaseHolder(name: string): Promise<string | undefined>;
+  /** Where the store is, for messages: a file path or etcd endpoints (never credentials). */
+  readonly location: string;
   close(): void;
 }
 

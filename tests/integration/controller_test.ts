@@ -3,36 +3,26 @@
  * lv's back, and SIGTERM stops it cleanly.
  */
 import assert from "node:assert/strict";
-import { Lv, requireLab, ROOT, virsh, waitFor } from "./helpers.ts";
+import { spawnController } from "./crash_helpers.ts";
+import { Lv, requireLab, virsh, waitFor } from "./helpers.ts";
 
 const BASIC = "examples/basic.yaml";
 
 Deno.test("lv controller converges, heals drift, and exits cleanly on SIGTERM", async (t) => {
   requireLab();
   const lv = new Lv();
-  const controller = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}mod.ts`, "controller", "--resync=2s"],
-    env: { LV_HOME: lv.home, LV_VIRSH_LOG: `${lv.home}/controller-virsh.log` },
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let stderr = "";
-  const reading = (async () => {
-    for await (const chunk of controller.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
-  })();
+  const controller = spawnController(lv, ["--resync=2s"], `${lv.home}/controller-virsh.log`);
   try {
     await t.step(
       "apply while the controller runs: it holds the lease, apply only writes and waits",
       async () => {
-        await waitFor(
-          () => Promise.resolve(stderr.includes("lv controller: running")),
-          "the controller is running",
-          60_000,
-        );
-        const second = await lv.run(["controller"]);
-        assert.equal(second.code, 1);
-        assert.match(second.stderr, /another lv process .* is running the controllers/);
+        await controller.err.until(/lv controller: running/, "the controller is running", 60_000);
+        // A second controller stands by (it would take over if the first died), and stops on SIGTERM.
+        const second = spawnController(lv, [], `${lv.home}/second-virsh.log`);
+        await second.err.until(/is held by .*; standing by/, "the standby", 60_000);
+        second.child.kill("SIGTERM");
+        assert.equal((await second.child.status).code, 0, second.err.text());
+        assert.doesNotMatch(second.err.text(), /took the lease/);
         await lv.ok(["apply", "-f", BASIC, "--timeout=90s"]);
         assert.equal((await virsh("domstate", "web")).trim(), "running");
       },
@@ -85,12 +75,11 @@ Deno.test("lv controller converges, heals drift, and exits cleanly on SIGTERM", 
       assert.doesNotMatch(await virsh("list", "--all", "--name"), /\bweb\b/);
     });
   } finally {
-    controller.kill("SIGTERM");
-    const status = await controller.status;
-    await reading;
+    controller.child.kill("SIGTERM");
+    const status = await controller.child.status;
     await lv.run(["delete", "-f", BASIC, "--ignore-not-found", "--timeout=60s"]);
     lv.cleanup();
-    assert.equal(status.code, 0, stderr);
-    assert.match(stderr, /lv controller: stopped/);
+    assert.equal(status.code, 0, controller.err.text());
+    await controller.err.until(/lv controller: stopped/, "the controller's last words", 5_000);
   }
 });

@@ -92,7 +92,7 @@ export function spawnLv(
 ): LvChild {
   const child = new Deno.Command("setsid", {
     args: [Deno.execPath(), "run", "-A", `${ROOT}mod.ts`, ...args],
-    env: { LV_HOME: lv.home, LV_VIRSH_LOG: options.virshLog ?? lv.virshLog },
+    env: { ...lv.env, LV_HOME: lv.home, LV_VIRSH_LOG: options.virshLog ?? lv.virshLog },
     cwd: options.cwd ?? ROOT,
     stdin: options.stdin ? "piped" : "null",
     stdout: "piped",
@@ -339,4 +339,17 @@ export function watchStream(
     until: (pattern, what, timeoutMs = 30_000) =>
       waitFor(() => Promise.resolve(pattern.test(text)), what, timeoutMs),
   };
+}
+
+/** `lv controller ARGS` with lv's home and environment, its stderr followed as it comes. */
+export function spawnController(lv: Lv, args: string[], virshLog = lv.virshLog) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}mod.ts`, "controller", ...args],
+    env: { ...lv.env, LV_HOME: lv.home, LV_VIRSH_LOG: virshLog },
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  return { child, err: watchStream(child.stderr) };
 }

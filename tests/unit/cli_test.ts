@@ -7,7 +7,8 @@ import { main } from "../../src/cli/main.ts";
 import { printObjects, printTable } from "../../src/cli/printers.ts";
 import type { Output } from "../../src/cli/runtime.ts";
 import { parseTargets } from "../../src/cli/targets.ts";
-import { EXAMPLES_DIR, newHarness } from "./harness.ts";
+import { newCliHarness } from "./cli_harness.ts";
+import { EXAMPLES_DIR } from "./harness.ts";
 
 function capture(): Output & { stdout: string; stderr: string } {
   const o = {
@@ -100,7 +101,7 @@ Deno.test("parseTargets() accepts kind name, kind/name, plural and short kinds",
 });
 
 Deno.test("apply, get tables and delete through a fake libvirt", async (t) => {
-  const h = await newHarness();
+  const h = await newCliHarness();
   const out = capture();
   const rt = { ...h.rt, output: out };
   try {

@@ -9,7 +9,8 @@
  */
 import { parse } from "yaml";
 import type { RunResult } from "../../src/guest/session.ts";
-import type { Caller, Command, FakeGuest } from "./fake_guest.ts";
+import type { Caller, FakeGuest } from "./fake_guest.ts";
+import type { Command } from "./fake_guest_commands.ts";
 
 const ok = (stdout = ""): RunResult => ({ code: 0, stdout, stderr: "" });
 const fail = (code: number, stderr: string): RunResult => ({ code, stdout: "", stderr: `${stderr}\n` });

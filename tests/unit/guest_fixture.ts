@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Domain } from "../../src/api/types.ts";
+import type { Domain, ShellProvisioner } from "../../src/api/types.ts";
 import { generateKeyPair, type KeyPair } from "../../src/guest/key_files.ts";
 import type { GuestStepContext } from "../../src/guest/step_context.ts";
 import { FakeGuest } from "./fake_guest.ts";
@@ -75,4 +75,22 @@ export async function guestFixture(edit?: (dom: Domain) => void): Promise<GuestF
     progress,
     close: () => Deno.remove(home, { recursive: true }),
   };
+}
+
+/** A shell provisioner with the defaults validation gives (privileged, run: once). */
+export function shell(p: Partial<ShellProvisioner>): ShellProvisioner {
+  return { type: "shell", args: [], env: {}, privileged: true, run: "once", ...p };
+}
+
+/** Runs `fn` on a new fixture and removes its home after. */
+export async function withFixture(
+  edit: ((dom: Domain) => void) | undefined,
+  fn: (f: GuestFixture) => void | Promise<void>,
+): Promise<void> {
+  const f = await guestFixture(edit);
+  try {
+    await fn(f);
+  } finally {
+    await f.close();
+  }
 }

@@ -4,7 +4,7 @@ import type { SyncedFolder } from "../../src/api/types.ts";
 import { syncFolders } from "../../src/guest/folders/folders.ts";
 import { rsyncArgv } from "../../src/guest/folders/rsync.ts";
 import type { JumpHost } from "../../src/config/ssh_transport.ts";
-import { guestFixture } from "./guest_fixture.ts";
+import { guestFixture, withFixture } from "./guest_fixture.ts";
 import { EXAMPLES_DIR } from "./harness.ts";
 
 const folder = (f: Partial<SyncedFolder>): SyncedFolder => ({
@@ -16,38 +16,35 @@ const folder = (f: Partial<SyncedFolder>): SyncedFolder => ({
 });
 
 Deno.test("rsyncArgv: archive, delete, sudo rsync, ssh with the pinned key file and alias, excludes, trailing slash", async () => {
-  const f = await guestFixture();
-  try {
+  await withFixture(undefined, (f) => {
     const argv = rsyncArgv(folder({ source: "/src/app", exclude: ["*.tmp", ".git"] }), {
       dom: f.dom,
       address: "10.123.0.50",
       keyFile: "/home/me/.lv/keys/uid-web",
       knownHosts: "/home/me/.lv/known_hosts/uid-web",
     });
+    const flags = [
+      ..."--archive --compress --delete --no-owner --no-group".split(" "),
+      "--rsync-path=sudo rsync",
+    ];
+    const ssh = "ssh -p 22 -i /home/me/.lv/keys/uid-web -o IdentitiesOnly=yes " +
+      "-o UserKnownHostsFile=/home/me/.lv/known_hosts/uid-web -o StrictHostKeyChecking=yes " +
+      "-o HostKeyAlias=lv-web -o BatchMode=yes";
+    const excludes = ["--exclude=*.tmp", "--exclude=.git"];
     assert.deepEqual(argv, [
       "rsync",
-      "--archive",
-      "--compress",
-      "--delete",
-      "--no-owner",
-      "--no-group",
-      "--rsync-path=sudo rsync",
+      ...flags,
       "-e",
-      "ssh -p 22 -i /home/me/.lv/keys/uid-web -o IdentitiesOnly=yes -o UserKnownHostsFile=/home/me/.lv/known_hosts/uid-web " +
-      "-o StrictHostKeyChecking=yes -o HostKeyAlias=lv-web -o BatchMode=yes",
-      "--exclude=*.tmp",
-      "--exclude=.git",
+      ssh,
+      ...excludes,
       "/src/app/",
       "vagrant@10.123.0.50:/vagrant",
     ]);
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("rsyncArgv through a remote libvirt host: a ProxyCommand first, quoted for the -e shell", async () => {
-  const f = await guestFixture();
-  try {
+  await withFixture(undefined, (f) => {
     const jump = {
       host: "lab",
       port: 22,
@@ -63,14 +60,11 @@ Deno.test("rsyncArgv through a remote libvirt host: a ProxyCommand first, quoted
     });
     assert.equal(argv[8].split(" -p ")[0], "ssh -o 'ProxyCommand=/home/me/.lv/ssh-wrapper -W %h:%p lab'");
     assert.equal(argv.at(-2), "/src/app/");
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("syncFolders (rsync): the target made and owned by the user, contents copied, known_hosts pinned", async () => {
-  const f = await guestFixture((d) => d.spec.syncedFolders = [folder({ exclude: ["*.tmp"] })]);
-  try {
+  await withFixture((d) => d.spec.syncedFolders = [folder({ exclude: ["*.tmp"] })], async (f) => {
     await syncFolders(f.ctx);
     assert.ok(f.guest.dirs.has("/vagrant"));
     assert.ok(f.guest.commands().includes("sudo -n chown vagrant /vagrant"));
@@ -86,14 +80,11 @@ Deno.test("syncFolders (rsync): the target made and owned by the user, contents 
       `lv-web ${f.guest.hostKey}\n`,
     );
     assert.deepEqual(f.events, [`Synced: ${EXAMPLES_DIR}/machine-files synced to /vagrant (rsync)`]);
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("syncFolders (rsync) names the folder and rsync's error when rsync fails", async () => {
-  const f = await guestFixture((d) => d.spec.syncedFolders = [folder({})]);
-  try {
+  await withFixture((d) => d.spec.syncedFolders = [folder({})], async (f) => {
     f.guest.failNext("rsync", {
       code: 12,
       stderr: "rsync error: error in rsync protocol data stream (code 12)\n",
@@ -103,9 +94,7 @@ Deno.test("syncFolders (rsync) names the folder and rsync's error when rsync fai
       /^Error: rsync \S+machine-files to \/vagrant: rsync error: error in rsync protocol/,
     );
     assert.deepEqual(f.events, []);
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("syncFolders (nfs): a marked block in the exports file, exportfs once, mounted from the host address; idempotent", async () => {
@@ -147,8 +136,7 @@ Deno.test("syncFolders (nfs): a marked block in the exports file, exportfs once,
 });
 
 Deno.test("syncFolders (nfs) refuses a remote libvirt host and an address on no lv Network", async () => {
-  const f = await guestFixture((d) => d.spec.syncedFolders = [folder({ type: "nfs" })]);
-  try {
+  await withFixture((d) => d.spec.syncedFolders = [folder({ type: "nfs" })], async (f) => {
     f.ctx.jump = { host: "lab", port: 22, user: "me", proxyCommand: "x" } as JumpHost;
     await assert.rejects(
       syncFolders(f.ctx),
@@ -161,7 +149,5 @@ Deno.test("syncFolders (nfs) refuses a remote libvirt host and an address on no 
       /NFS folders need the guest's SSH address \(10\.123\.0\.50\) to be on a Network lv manages/,
     );
     assert.deepEqual(f.guest.hostLog, []);
-  } finally {
-    await f.close();
-  }
+  });
 });

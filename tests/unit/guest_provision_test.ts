@@ -1,18 +1,8 @@
 /** Provisioners on the fake guest: order, run: once|always, the guest-side flock, env and args, failures. */
 import assert from "node:assert/strict";
-import type { ShellProvisioner } from "../../src/api/types.ts";
 import { runProvisioners } from "../../src/guest/provisioners/provisioners.ts";
 import { PROVISION_LOCK } from "../../src/guest/provisioners/shell.ts";
-import { guestFixture } from "./guest_fixture.ts";
-
-const shell = (p: Partial<ShellProvisioner>): ShellProvisioner => ({
-  type: "shell",
-  args: [],
-  env: {},
-  privileged: true,
-  run: "once",
-  ...p,
-});
+import { guestFixture, shell, withFixture } from "./guest_fixture.ts";
 
 Deno.test("runProvisioners runs all in spec order, or only the run: always ones", async () => {
   const script = await Deno.makeTempFile({ suffix: ".sh" });
@@ -46,7 +36,7 @@ Deno.test("runProvisioners runs all in spec order, or only the run: always ones"
 });
 
 Deno.test("a provisioner runs under the guest-wide flock, privileged through sudo -n, its copy removed after", async () => {
-  const f = await guestFixture((d) =>
+  await withFixture((d) =>
     d.spec.provision = [
       shell({
         inline: "whoami\necho $GREETING $1 $2",
@@ -54,9 +44,7 @@ Deno.test("a provisioner runs under the guest-wide flock, privileged through sud
         args: ["one", "two"],
       }),
       shell({ inline: "whoami", privileged: false }),
-    ]
-  );
-  try {
+    ], async (f) => {
     await runProvisioners(f.ctx, true);
     const runs = f.guest.commands().filter((c) => c.includes("/bin/sh"));
     assert.match(
@@ -66,6 +54,7 @@ Deno.test("a provisioner runs under the guest-wide flock, privileged through sud
       ),
     );
     assert.match(runs[1], new RegExp(`^flock ${PROVISION_LOCK} env /bin/sh /tmp/lv-provision-\\S+$`));
+    assert.equal(f.guest.commands().filter((c) => c === "flock --version").length, 1, "asked once a session");
     assert.deepEqual(f.progress, [
       "domain/web: provision[0]: root\nhello there one two\n",
       "domain/web: provision[1]: vagrant\n",
@@ -75,31 +64,24 @@ Deno.test("a provisioner runs under the guest-wide flock, privileged through sud
       [],
       "copies removed",
     );
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("a guest without flock runs the provisioner without the lock", async () => {
-  const f = await guestFixture((d) => d.spec.provision = [shell({ inline: "echo hi" })]);
-  try {
+  await withFixture((d) => d.spec.provision = [shell({ inline: "echo hi" })], async (f) => {
     f.guest.installed.delete("flock");
     assert.equal(await runProvisioners(f.ctx, true), undefined);
     assert.match(f.guest.commands().find((c) => c.includes("/bin/sh"))!, /^sudo -n env \/bin\/sh /);
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("a failing provisioner stops the run: ProvisionFailed with its exit code and last output", async () => {
-  const f = await guestFixture((d) =>
+  await withFixture((d) =>
     d.spec.provision = [
       shell({ inline: "echo fine" }),
       shell({ inline: "echo about to fail\nnosuchcommand\nexit 7" }),
       shell({ inline: "echo never >> /tmp/never" }),
-    ]
-  );
-  try {
+    ], async (f) => {
     const failed = await runProvisioners(f.ctx, true);
     assert.equal(failed?.reason, "ProvisionFailed");
     assert.match(
@@ -108,34 +90,26 @@ Deno.test("a failing provisioner stops the run: ProvisionFailed with its exit co
     );
     assert.equal(f.guest.read("/tmp/never"), undefined, "the next one did not run");
     assert.ok(!f.events.includes("Provisioned: provision[1] finished"));
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("a privileged provisioner on a guest whose sudo asks a password fails with sudo's message", async () => {
-  const f = await guestFixture((d) => d.spec.provision = [shell({ inline: "echo hi" })]);
-  try {
+  await withFixture((d) => d.spec.provision = [shell({ inline: "echo hi" })], async (f) => {
     f.guest.users.get("vagrant")!.sudo = "password";
     const failed = await runProvisioners(f.ctx, true);
     assert.equal(
       failed?.message,
       "provision[0] exited with code 1; last output:\nsudo: a password is required",
     );
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("a provisioner that cannot be copied to the guest rejects naming it", async () => {
-  const f = await guestFixture((d) => d.spec.provision = [shell({ inline: "echo hi", name: "setup" })]);
-  try {
+  await withFixture((d) => d.spec.provision = [shell({ inline: "echo hi", name: "setup" })], async (f) => {
     f.guest.dirs.delete("/tmp");
     await assert.rejects(
       runProvisioners(f.ctx, true),
       /^Error: cannot copy setup to the guest: cannot write \/tmp\//,
     );
-  } finally {
-    await f.close();
-  }
+  });
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { ShellProvisioner } from "../../src/api/types.ts";
 import { runProvisioners } from "../../src/guest/provisioners/provisioners.ts";
 import { hasShebang } from "../../src/guest/provisioners/shell.ts";
-import { runScript } from "./fake_guest_shell.ts";
+import { runScript } from "./fake_guest_commands.ts";
 import { guestFixture } from "./guest_fixture.ts";
 
 const shell = (inline: string): ShellProvisioner => ({

@@ -6,11 +6,10 @@ import { configureStatic } from "../../src/guest/network/families.ts";
 import { networkdConfig } from "../../src/guest/network/networkd.ts";
 import { setHostname } from "../../src/guest/steps/hostname.ts";
 import { insertDomainKey, insertKey } from "../../src/guest/steps/insert_key.ts";
-import { guestFixture } from "./guest_fixture.ts";
+import { guestFixture, withFixture } from "./guest_fixture.ts";
 
 Deno.test("setHostname sets /etc/hostname, the running name and the 127.0.1.1 line; again it only reads", async () => {
-  const f = await guestFixture();
-  try {
+  await withFixture(undefined, async (f) => {
     await setHostname(f.ctx.session, "web");
     assert.equal(f.guest.hostname, "web");
     assert.equal(f.guest.read("/etc/hostname"), "web\n");
@@ -23,20 +22,15 @@ Deno.test("setHostname sets /etc/hostname, the running name and the 127.0.1.1 li
       ["run", "read"],
       "idempotent: read, nothing written",
     );
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("setHostname adds a 127.0.1.1 line where /etc/hosts has none", async () => {
-  const f = await guestFixture();
-  try {
+  await withFixture(undefined, async (f) => {
     f.guest.files.get("/etc/hosts")!.content = "127.0.0.1 localhost";
     await setHostname(f.ctx.session, "db");
     assert.equal(f.guest.read("/etc/hosts"), "127.0.0.1 localhost\n127.0.1.1 db\n");
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("setHostname fails like the guest when sudo asks a password or is missing", async () => {
@@ -58,8 +52,7 @@ const ETH1 = { mac: "52:54:00:aa:bb:01", address: "10.40.0.10", prefix: 24 };
 const ETH2 = { mac: "52:54:00:aa:bb:02", address: "10.41.0.10", prefix: 16 };
 
 Deno.test("configureStatic writes lv's networkd files, reloads, reconfigures only those interfaces", async () => {
-  const f = await guestFixture();
-  try {
+  await withFixture(undefined, async (f) => {
     f.guest.addInterface("eth1", ETH1.mac);
     f.guest.addInterface("eth2", ETH2.mac);
     f.guest.files.set("/etc/systemd/network/10-eth0.network", {
@@ -92,27 +85,21 @@ Deno.test("configureStatic writes lv's networkd files, reloads, reconfigures onl
       "not lv's: kept",
     );
     assert.deepEqual(f.guest.networkctl, ["reload", "reconfigure eth1"]);
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("configureStatic refuses a guest without systemd-networkd, changing nothing", async () => {
-  const f = await guestFixture();
-  try {
+  await withFixture(undefined, async (f) => {
     f.guest.activeServices.delete("systemd-networkd");
     const files = f.guest.files.size;
     await assert.rejects(configureStatic(f.ctx.session, [ETH1]), /systemd-networkd/);
     assert.equal(f.guest.files.size, files);
     assert.deepEqual(f.guest.networkctl, []);
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("insertDomainKey: the box key replaced by a proven key of the domain's own, saved 0600", async () => {
-  const f = await guestFixture();
-  try {
+  await withFixture(undefined, async (f) => {
     const file = await insertDomainKey(f.ctx, f.keyFile);
     assert.equal(file, insertedKeyPath(f.home, f.dom));
     assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
@@ -133,14 +120,11 @@ Deno.test("insertDomainKey: the box key replaced by a proven key of the domain's
       /authentication methods failed/,
     );
     assert.ok(f.events.some((e) => e.startsWith("KeyInserted: ")));
-  } finally {
-    await f.close();
-  }
+  });
 });
 
 Deno.test("insertKey keeps the box key and saves nothing when the new key's login fails", async () => {
-  const f = await guestFixture();
-  try {
+  await withFixture(undefined, async (f) => {
     const pair = await generateKeyPair("lv web");
     let saved = false;
     await assert.rejects(
@@ -160,7 +144,5 @@ Deno.test("insertKey keeps the box key and saves nothing when the new key's logi
     assert.ok(
       f.guest.read("/home/vagrant/.ssh/authorized_keys")!.includes(await publicKeyBlob(f.boxKey.private)),
     );
-  } finally {
-    await f.close();
-  }
+  });
 });

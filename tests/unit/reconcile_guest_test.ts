@@ -5,15 +5,17 @@
 import assert from "node:assert/strict";
 import type { GuestStatus } from "../../src/api/guest_status.ts";
 import { PROVISION_ANNOTATION } from "../../src/api/requests.ts";
-import type { AnyResource, Domain, Kind, ShellProvisioner } from "../../src/api/types.ts";
+import type { AnyResource, Domain, Kind } from "../../src/api/types.ts";
 import { generateKeyPair, insertedKeyPath, publicKeyBlob } from "../../src/guest/key_files.ts";
 import { writeStatus } from "../../src/controller/object_ops.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import { FakeGuest } from "./fake_guest.ts";
+import { shell } from "./guest_fixture.ts";
 import {
   basicExample,
   converge,
   createAll,
+  EXAMPLES_DIR,
   type Harness,
   key,
   mustGet,
@@ -30,15 +32,6 @@ const ALL: [Kind, string][] = [["Box", "tiny"], ["Network", "basic-net"], ["Volu
   "web",
 ]];
 const ADDRESS = "10.123.0.50";
-
-const shell = (p: Partial<ShellProvisioner>): ShellProvisioner => ({
-  type: "shell",
-  args: [],
-  env: {},
-  privileged: true,
-  run: "once",
-  ...p,
-});
 
 /**
  * Converges basic.yaml with an SSH guest; its lease handed out once the domain is defined. The box's key is
@@ -79,6 +72,14 @@ async function withGuest(
 
 const guestOf = (dom: Domain) => dom.status.guest as GuestStatus;
 
+/** A run: once and a run: always provisioner, each logging its run in /tmp/ran. */
+function onceAndAlways(d: Domain): void {
+  d.spec.provision = [
+    shell({ inline: "echo once >> /tmp/ran" }),
+    shell({ inline: "echo always >> /tmp/ran", run: "always" }),
+  ];
+}
+
 Deno.test("a Domain with an SSH guest: WaitingForAddress, then hostname and provisioners, Ready with the host key pinned", async () => {
   await withGuest(async (h, guest) => {
     const waiting = await mustGet<Domain>(h, "Domain", "web");
@@ -103,12 +104,7 @@ Deno.test("a Domain with an SSH guest: WaitingForAddress, then hostname and prov
     const logins = guest.logins.length;
     await converge(h, ALL);
     assert.equal(guest.logins.length, logins, "nothing pending: no SSH connection at all");
-  }, (d) => {
-    d.spec.provision = [
-      shell({ inline: "echo once >> /tmp/ran" }),
-      shell({ inline: "echo always >> /tmp/ran", run: "always" }),
-    ];
-  });
+  }, onceAndAlways);
 });
 
 Deno.test("run: always provisioners run again at the next boot, run: once ones again only on lv provision", async () => {
@@ -128,12 +124,7 @@ Deno.test("run: always provisioners run again at the next boot, run: once ones a
     await converge(h, ALL);
     assert.equal(guest.read("/tmp/ran"), "once\nalways\nalways\nonce\nalways\n");
     assert.equal(guestOf(await mustGet<Domain>(h, "Domain", "web")).provisionRequest, request);
-  }, (d) => {
-    d.spec.provision = [
-      shell({ inline: "echo once >> /tmp/ran" }),
-      shell({ inline: "echo always >> /tmp/ran", run: "always" }),
-    ];
-  });
+  }, onceAndAlways);
 });
 
 Deno.test("a failing provisioner: Ready=False ProvisionFailed with the exit code and output tail, not rerun", async () => {
@@ -242,4 +233,23 @@ Deno.test("the guest's OS family is recorded in status.guest.os at first contact
     assert.equal(guestOf(dom).os, "unknown");
     assert.equal(ready(dom)?.status, "True", "no static address to configure: the family does not matter");
   });
+});
+
+Deno.test("deleting the Domain removes its inserted key and its known_hosts file under $LV_HOME", async () => {
+  await withGuest(
+    async (h) => {
+      await converge(h, ALL);
+      const dom = await mustGet<Domain>(h, "Domain", "web");
+      const files = [insertedKeyPath(h.home, dom), `${h.home}/known_hosts/${dom.metadata.uid}`];
+      for (const file of files) await Deno.stat(file); // both there
+      await h.store.delete(key("Domain", "web"));
+      await converge(h, ALL);
+      for (const file of files) await assert.rejects(Deno.stat(file), Deno.errors.NotFound, file);
+    },
+    (d) =>
+      d.spec.syncedFolders = [{ source: EXAMPLES_DIR, target: "/vagrant", type: "rsync", exclude: ["*"] }],
+    {
+      boxKey: true,
+    },
+  );
 });

@@ -1,4 +1,5 @@
 /** lv config SUBCOMMAND: the contexts of the config file (libvirt hosts), like kubectl config. */
+import type { Store } from "../../store/store.ts";
 import type { SET_CONTEXT_FLAGS } from "../../config/config.ts";
 import { defineCommand, type FlagSpec } from "../command.ts";
 
@@ -93,19 +94,20 @@ provisioning, ssh-config's ProxyCommand).`,
   ],
   async run({ flags, args, output }) {
     const { configCommand } = await import("../config_cmd.ts");
-    const { lvHome, storePath } = await import("../runtime.ts");
-    const { SqliteStore } = await import("../../store/sqlite_store.ts");
-    let store: InstanceType<typeof SqliteStore> | undefined;
+    const { lvHome, openSelectedStore, readConfig } = await import("../runtime.ts");
+    const { configPath } = await import("../../config/config.ts");
+    let store: Promise<Store> | undefined;
     try {
       await configCommand({
         sub: args[0] ?? "",
         name: args[1],
         flags: flags as Record<string, string | boolean | undefined>,
         readStdin: () => new Response(Deno.stdin.readable).text(),
-        store: () => store ??= new SqliteStore(storePath(lvHome())),
+        store: () =>
+          store ??= readConfig(configPath()).then((c) => openSelectedStore(lvHome(), c, flags.store)),
       }, output);
     } finally {
-      store?.close();
+      (await store?.catch(() => undefined))?.close();
     }
   },
 });

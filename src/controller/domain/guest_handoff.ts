@@ -3,17 +3,15 @@
  * what deleting a Domain leaves to clean up on this side (NFS exports, its keys). Only this file imports
  * the guest code, so moving that code behind an interface changes one import here.
  */
-import { join } from "node:path";
 import type { Domain, DomainInterfaceStatus, Network } from "../../api/types.ts";
 import type { DomainXmlInterface } from "../../libvirt/xml/domain_xml.ts";
 import { syncExports } from "../../guest/nfs_exports.ts";
+import { removeInsertedKey } from "../../guest/key_files.ts";
+import { removeKnownHosts } from "../../guest/known_hosts.ts";
 import type { ControllerContext } from "../context.ts";
 import { guestWorkPending, reconcileGuest } from "../guest.ts";
 import type { GuestStatus } from "../../api/guest_status.ts";
-import { RELOAD_ANNOTATION } from "../../api/requests.ts";
 import type { DomainFailure } from "./power_actions.ts";
-
-export { RELOAD_ANNOTATION };
 
 /** Whether lv talks to a guest OS (SSH) at all: not with communicator none. */
 export function talksToGuest(dom: Domain): boolean {
@@ -68,7 +66,6 @@ export async function handOffToGuest(
 /** What a deleted Domain leaves on this side: its NFS exports, the key lv inserted, its pinned host key. */
 export async function forgetGuest(ctx: ControllerContext, dom: Domain): Promise<void> {
   if (dom.spec.syncedFolders.some((f) => f.type === "nfs")) await syncExports(dom.metadata.uid, []);
-  for (const dir of ["keys", "known_hosts"]) {
-    await Deno.remove(join(ctx.home, dir, dom.metadata.uid)).catch(() => {});
-  }
+  await removeInsertedKey(ctx.home, dom).catch(() => {});
+  await removeKnownHosts(ctx.home, dom).catch(() => {});
 }

@@ -3,10 +3,23 @@
  * interpreter its shebang names (`#!/bin/bash`), as Vagrant does, or by /bin/sh when it names none.
  */
 import type { ShellProvisioner } from "../../api/types.ts";
+import type { GuestSession } from "../session.ts";
 import type { ProvisionerType } from "./provisioner.ts";
 
 /** Held in the guest while a provisioner runs (util-linux flock, where the guest has it). */
 export const PROVISION_LOCK = "/tmp/lv-provision.lock";
+
+/** Whether a session's guest has util-linux flock: asked once a session. */
+const hasFlock = new WeakMap<GuestSession, Promise<boolean>>();
+
+function flockIn(session: GuestSession): Promise<boolean> {
+  let known = hasFlock.get(session);
+  if (!known) {
+    known = session.run(["flock", "--version"]).then((r) => r.code === 0);
+    hasFlock.set(session, known);
+  }
+  return known;
+}
 
 /** Whether a script names its interpreter on its first line (`#!/bin/bash`): then the file itself is run. */
 export function hasShebang(script: string): boolean {
@@ -48,7 +61,7 @@ export const shellProvisioner: ProvisionerType<ShellProvisioner> = {
     await ctx.session.putFile(file, script, { mode: 0o755 }).catch((e) => {
       throw new Error(`cannot copy ${label} to the guest: ${e.message}`);
     });
-    const flock = (await ctx.session.run(["flock", "--version"])).code === 0;
+    const flock = await flockIn(ctx.session);
     const prefix = `domain/${ctx.dom.metadata.name}: ${label}: `;
     const stream = (chunk: string) => ctx.progress(chunk, prefix);
     try {

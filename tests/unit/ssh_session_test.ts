@@ -1,0 +1,87 @@
+/**
+ * The SSH guest session's commands, run by a real /bin/sh on this machine in a temp "home" instead of
+ * over SSH: the quoting, the atomic write, the missing-file answers.
+ */
+import assert from "node:assert/strict";
+import type { ExecOptions, ExecResult } from "../../src/guest/ssh_client.ts";
+import { SshGuestSession } from "../../src/guest/ssh_session.ts";
+
+/** Runs each command line as sshd does: `sh -c LINE` in the login's home, stdin given, then closed. */
+function localShell(home: string) {
+  const commands: string[] = [];
+  return {
+    commands,
+    hostKey: "ssh-ed25519 AAAA",
+    close() {},
+    async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+      commands.push(command);
+      const child = new Deno.Command("sh", {
+        args: ["-c", command],
+        cwd: home,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      if (options.stdin !== undefined) {
+        await writer.write(
+          typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin,
+        );
+      }
+      await writer.close();
+      const out = await child.output();
+      const text = new TextDecoder();
+      return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+    },
+  };
+}
+
+Deno.test("SshGuestSession: putFile writes whole with its mode, readFile and listDir tell a missing path", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lv-ssh-session-" });
+  try {
+    const conn = localShell(home);
+    const s = new SshGuestSession(conn);
+    await Deno.mkdir(`${home}/.ssh`);
+    const text = 'it\'s "quoted" $HOME `x`\n';
+    await s.putFile(".ssh/authorized_keys", text, { mode: 0o600 });
+    assert.equal(await Deno.readTextFile(`${home}/.ssh/authorized_keys`), text);
+    assert.equal((await Deno.stat(`${home}/.ssh/authorized_keys`)).mode! & 0o777, 0o600);
+    assert.equal(await s.readFile(".ssh/authorized_keys"), text);
+    assert.equal(await s.readFile("no such file"), undefined);
+    assert.deepEqual(await s.listDir(".ssh"), ["authorized_keys"], "no temp file left beside it");
+    assert.equal(await s.listDir("nowhere"), undefined);
+    await assert.rejects(s.putFile("nowhere/x", "x"), /^Error: cannot write nowhere\/x in the guest: /);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("SshGuestSession: putFile removes a link planted at its temp file instead of writing through it", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lv-ssh-session-" });
+  try {
+    const s = new SshGuestSession(localShell(home));
+    await Deno.writeTextFile(`${home}/victim`, "keep");
+    await Deno.symlink(`${home}/victim`, `${home}/file.lv-new`);
+    await s.putFile("file", "new");
+    assert.equal(await Deno.readTextFile(`${home}/victim`), "keep", "the link was removed, not followed");
+    assert.equal(await Deno.readTextFile(`${home}/file`), "new");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("SshGuestSession.run passes argv words unexpanded, sudo as sudo -n, and the exit code", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lv-ssh-session-" });
+  try {
+    const conn = localShell(home);
+    const s = new SshGuestSession(conn);
+    const r = await s.run(["printf", "%s|", "a b", "$HOME", "it's"]);
+    assert.deepEqual(r, { code: 0, stdout: "a b|$HOME|it's|", stderr: "" });
+    assert.equal((await s.run(["sh", "-c", "exit 7"])).code, 7);
+    assert.equal((await s.run(["no-such-command-lv"])).code, 127);
+    await s.run(["true"], { sudo: true });
+    assert.equal(conn.commands.at(-1), "sudo -n true");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
