@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # build_test_box.sh: build a small Debian 12 Vagrant box for the libvirt provider, offline from Debian packages.
 #
-#   scripts/build_test_box.sh              build if needed; the last stdout line is the output directory
-#   scripts/build_test_box.sh --print-dir  only print the output directory (build nothing); the box is
-#                                          ready when DIR/debian12.box exists
+#   scripts/build_test_box.sh [--variant V]              build if needed; the last stdout line is the output directory
+#   scripts/build_test_box.sh [--variant V] --print-dir  only print the output directory (build nothing); the box
+#                                                        is ready when DIR/debian12.box (cloud: DIR/debian12-cloud.qcow2) exists
+#   scripts/build_test_box.sh --all                      build every variant; one output directory per line
+#
+# Variants (V), each a guest OS family lv configures differently; all but the first start from the first's cached
+# root file system plus a few packages (also cached), so each costs little after the first build:
+#   networkd        (default) systemd-networkd does DHCP; in ${LV_TEST_BOX_CACHE}/<hash>/
+#   ifupdown        ifupdown + isc-dhcp-client, /etc/network/interfaces (DHCP on eth0, sources interfaces.d),
+#                   systemd-networkd masked; net.ifnames=0 as Debian's own vagrant boxes
+#   networkmanager  NetworkManager (its automatic DHCP profiles), systemd-networkd masked
+#   netplan         netplan.io rendering to systemd-networkd (/etc/netplan/01-lv-test-box.yaml: DHCP on eth0)
+#   cloud           a cloud image: cloud-init (NoCloud datasource), no user, no key; debian12-cloud.qcow2 only
+# A variant other than networkd goes to ${LV_TEST_BOX_CACHE}/<hash>-<variant>/ (current-<variant> points at it).
 #
 # Output: ${LV_TEST_BOX_CACHE:-/var/cache/lv-test-box}/<hash>/ with
 #   debian12.box       a real Vagrant box (tar: metadata.json, Vagrantfile, box.img (qcow2, 4 GiB virtual),
@@ -33,12 +44,25 @@ set -euo pipefail
 # The whole script is one compound command, read before it runs: editing or checking out this file while a
 # build runs cannot change what that build does.
 {
+args=("$@")
 print_dir_only=0
-case "${1:-}" in
-  "") ;;
-  --print-dir) print_dir_only=1 ;;
-  -h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "build_test_box.sh: unknown argument '$1' (usage: build_test_box.sh [--print-dir])" >&2; exit 2 ;;
+box_variant=networkd
+all_variants=(networkd ifupdown networkmanager netplan cloud)
+usage="usage: build_test_box.sh [--variant networkd|ifupdown|networkmanager|netplan|cloud] [--print-dir] | --all"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --print-dir) print_dir_only=1; shift ;;
+    --variant) box_variant=${2:-}; shift 2 || { echo "build_test_box.sh: --variant needs a value ($usage)" >&2; exit 2; } ;;
+    --all)
+      for v in "${all_variants[@]}"; do "$0" --variant "$v" | tail -n 1 || exit 1; done
+      exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build_test_box.sh: unknown argument '$1' ($usage)" >&2; exit 2 ;;
+  esac
+done
+case " ${all_variants[*]} " in
+  *" $box_variant "*) ;;
+  *) echo "build_test_box.sh: unknown variant '$box_variant' ($usage)" >&2; exit 2 ;;
 esac
 
 self=$(readlink -f "$0")
@@ -61,10 +85,32 @@ box_hash() {
     fi
   } | sha256sum | cut -c1-16
 }
-hash=$(box_hash)
-out="$cache/$hash"
+# Packages each variant adds to the root file system above, and its kernel command line additions.
+extra_packages=()
+extra_append=""
+case "$box_variant" in
+  ifupdown) extra_packages=(ifupdown isc-dhcp-client); extra_append=" net.ifnames=0" ;;
+  networkmanager) extra_packages=(network-manager) ;;
+  netplan) extra_packages=(netplan.io); extra_append=" net.ifnames=0" ;;
+  cloud) extra_packages=(cloud-init) ;;
+esac
 
-box_complete() { [ -s "$1/debian12.box" ] && [ -s "$1/vagrant_key" ] && [ -s "$1/vagrant_key.pub" ]; }
+hash=$(box_hash)
+if [ "$box_variant" = networkd ]; then
+  out="$cache/$hash"
+  current="$cache/current"
+else
+  out="$cache/$hash-$box_variant"
+  current="$cache/current-$box_variant"
+fi
+
+box_complete() {
+  if [ "$box_variant" = cloud ]; then
+    [ -s "$1/debian12-cloud.qcow2" ]
+  else
+    [ -s "$1/debian12.box" ] && [ -s "$1/vagrant_key" ] && [ -s "$1/vagrant_key.pub" ]
+  fi
+}
 
 if [ "$print_dir_only" = 1 ]; then
   echo "$out"
@@ -78,9 +124,10 @@ log() {
 }
 die() { echo "build_test_box.sh: $*" >&2; exit 1; }
 
-# Done: point $cache/current at the box (examples/*.yaml name it by that path) and print its directory.
+# Done: point $cache/current (or current-<variant>) at the box (examples/*.yaml name it by that path) and
+# print its directory.
 finish() {
-  ln -sfn "$(basename "$out")" "$cache/current.$$" && mv -T "$cache/current.$$" "$cache/current"
+  ln -sfn "$(basename "$out")" "$current.$$" && mv -T "$current.$$" "$current"
   echo "$out"
   exit 0
 }
@@ -120,7 +167,7 @@ ensure_prereqs
 
 # ---- the build runs in a private mount namespace: its tmpfs and mounts vanish with it, whatever happens
 if [ "${LV_TEST_BOX_INNER:-}" != 1 ]; then
-  LV_TEST_BOX_INNER=1 exec unshare -m --propagation private "$self" "$@"
+  LV_TEST_BOX_INNER=1 exec unshare -m --propagation private "$self" "${args[@]}"
 fi
 
 mkdir -p "$cache"
@@ -211,6 +258,42 @@ else
   mv -f "$rootfs_tar.tmp.$$" "$rootfs_tar"
 fi
 
+# ---- a variant's packages, on top of that root file system (cached the same way, keyed by base and packages)
+if [ ${#extra_packages[@]} -gt 0 ]; then
+  extra_key=$(printf '%s\n' "$pkg_key" "${extra_packages[@]}" | LC_ALL=C sort | sha256sum | cut -c1-16)
+  variant_tar="$cache/rootfs/$suite-$variant-$box_variant-$extra_key.$ext"
+  if [ -s "$variant_tar" ]; then
+    rm -rf "$rootfs" && mkdir -p "$rootfs"
+    log "unpacking cached $box_variant root file system $variant_tar"
+    tar "${comp[@]}" -C "$rootfs" --numeric-owner --xattrs --xattrs-include='*' -xpf "$variant_tar"
+  else
+    log "installing ${extra_packages[*]} from $mirror"
+    rm -f "$rootfs/etc/resolv.conf"
+    cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
+    printf 'deb %s %s main\n' "$mirror" "$suite" >"$rootfs/etc/apt/sources.list"
+    # No service starts inside the chroot.
+    printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
+    chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
+    mount -t proc proc "$rootfs/proc"
+    mount -t sysfs sys "$rootfs/sys"
+    mount --bind /dev "$rootfs/dev"
+    mount -t devpts devpts "$rootfs/dev/pts"
+    if ! { chroot "$rootfs" apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive chroot "$rootfs" apt-get install -y -qq --no-install-recommends \
+        "${extra_packages[@]}"; } >"$work/apt.log" 2>&1; then
+      tail -n 30 "$work/apt.log" >&2
+      die "installing ${extra_packages[*]} failed"
+    fi
+    for m in dev/pts dev sys proc; do umount "$rootfs/$m"; done
+    rm -f "$rootfs/usr/sbin/policy-rc.d"
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
+    mkdir -p "$rootfs/var/lib/apt/lists/partial"
+    log "caching $box_variant root file system as $variant_tar"
+    tar "${comp[@]}" -C "$rootfs" --numeric-owner --xattrs --xattrs-include='*' -cpf "$variant_tar.tmp.$$" .
+    mv -f "$variant_tar.tmp.$$" "$variant_tar"
+  fi
+fi
+
 # ---- customise the guest
 log "configuring the guest"
 kver=$(cd "$rootfs/boot" && ls vmlinuz-* | sed 's/^vmlinuz-//' | sort -V | tail -n1)
@@ -229,9 +312,13 @@ cat >"$rootfs/etc/fstab" <<EOF
 UUID=$uuid	/	ext4	errors=remount-ro	0	1
 EOF
 
-# Network: DHCP on any Ethernet NIC, the MAC as client identifier (so leases follow the MAC, as libvirt expects).
-mkdir -p "$rootfs/etc/systemd/network"
-cat >"$rootfs/etc/systemd/network/80-dhcp.network" <<'EOF'
+# Network: DHCP on the first (ifupdown, netplan) or any (networkd, NetworkManager) Ethernet NIC, the MAC as client
+# identifier (so leases follow the MAC, as libvirt expects); the cloud image leaves it to cloud-init.
+configure_network() {
+  case "$box_variant" in
+    networkd)
+      mkdir -p "$rootfs/etc/systemd/network"
+      cat >"$rootfs/etc/systemd/network/80-dhcp.network" <<'EOF'
 [Match]
 Name=en* eth*
 
@@ -241,9 +328,45 @@ DHCP=yes
 [DHCPv4]
 ClientIdentifier=mac
 EOF
-chroot "$rootfs" systemctl enable systemd-networkd.service >/dev/null 2>&1
-chroot "$rootfs" systemctl disable systemd-networkd-wait-online.service >/dev/null 2>&1 || true
-chroot "$rootfs" systemctl mask systemd-networkd-wait-online.service >/dev/null 2>&1
+      ;;
+    ifupdown)
+      mkdir -p "$rootfs/etc/network/interfaces.d"
+      cat >"$rootfs/etc/network/interfaces" <<'EOF'
+# The loopback network interface, DHCP on the first NIC; more in interfaces.d.
+source /etc/network/interfaces.d/*
+
+auto lo
+iface lo inet loopback
+
+allow-hotplug eth0
+iface eth0 inet dhcp
+EOF
+      ;;
+    netplan)
+      mkdir -p "$rootfs/etc/netplan"
+      cat >"$rootfs/etc/netplan/01-lv-test-box.yaml" <<'EOF'
+network:
+  version: 2
+  renderer: networkd
+  ethernets:
+    eth0:
+      dhcp4: true
+      dhcp-identifier: mac
+EOF
+      chmod 0600 "$rootfs/etc/netplan/01-lv-test-box.yaml"
+      ;;
+  esac
+  case "$box_variant" in
+    ifupdown | networkmanager)
+      chroot "$rootfs" systemctl disable systemd-networkd.service systemd-networkd.socket >/dev/null 2>&1 || true
+      chroot "$rootfs" systemctl mask systemd-networkd.service systemd-networkd.socket >/dev/null 2>&1
+      ;;
+    *) chroot "$rootfs" systemctl enable systemd-networkd.service >/dev/null 2>&1 ;;
+  esac
+  chroot "$rootfs" systemctl disable systemd-networkd-wait-online.service >/dev/null 2>&1 || true
+  chroot "$rootfs" systemctl mask systemd-networkd-wait-online.service NetworkManager-wait-online.service >/dev/null 2>&1
+}
+configure_network
 if [ -e "$rootfs/lib/systemd/system/systemd-resolved.service" ]; then
   chroot "$rootfs" systemctl enable systemd-resolved.service >/dev/null 2>&1
   ln -sfn ../run/systemd/resolve/stub-resolv.conf "$rootfs/etc/resolv.conf"
@@ -257,6 +380,21 @@ fi
 rm -f "$rootfs/var/lib/dbus/machine-id"
 ln -s /etc/machine-id "$rootfs/var/lib/dbus/machine-id"
 rm -f "$rootfs"/etc/ssh/ssh_host_*
+cat >"$rootfs/etc/ssh/sshd_config.d/10-lv-test-box.conf" <<'EOF'
+HostKey /etc/ssh/ssh_host_ed25519_key
+HostKey /etc/ssh/ssh_host_ecdsa_key
+UseDNS no
+GSSAPIAuthentication no
+EOF
+if [ "$box_variant" = cloud ]; then
+  # cloud-init makes the host keys (ed25519 and ecdsa only: RSA took 40 s under TCG), names the host and creates
+  # the user from its seed; only the NoCloud datasource is looked for (a local seed, no metadata server).
+  cat >"$rootfs/etc/cloud/cloud.cfg.d/90-lv-test-box.cfg" <<'EOF'
+datasource_list: [NoCloud, None]
+ssh_genkeytypes: [ed25519, ecdsa]
+locale: C.UTF-8
+EOF
+else
 # Only Ed25519 and ECDSA host keys: each takes well under a second, where RSA 3072 took 40 s under TCG.
 cat >"$rootfs/etc/systemd/system/ssh-host-keys.service" <<'EOF'
 [Unit]
@@ -275,19 +413,15 @@ ExecStart=/bin/sh -c 'for t in ed25519 ecdsa; do f=/etc/ssh/ssh_host_$${t}_key; 
 WantedBy=multi-user.target ssh.service
 EOF
 chroot "$rootfs" systemctl enable ssh-host-keys.service >/dev/null 2>&1
-cat >"$rootfs/etc/ssh/sshd_config.d/10-lv-test-box.conf" <<'EOF'
-HostKey /etc/ssh/ssh_host_ed25519_key
-HostKey /etc/ssh/ssh_host_ecdsa_key
-UseDNS no
-GSSAPIAuthentication no
-EOF
+fi
 
 # Fewer units that take CPU from a guest running under TCG.
 for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer man-db.timer; do
   chroot "$rootfs" systemctl disable "$unit" >/dev/null 2>&1 || true
 done
 
-# The vagrant user.
+# The vagrant user (not in the cloud image: cloud-init creates the user its seed names).
+if [ "$box_variant" != cloud ]; then
 log "creating user vagrant and its key"
 ssh-keygen -q -t ed25519 -N '' -C "vagrant@lv-test-box-$hash" -f "$tmp/vagrant_key"
 chmod 0600 "$tmp/vagrant_key"
@@ -299,6 +433,7 @@ install -m 0600 "$tmp/vagrant_key.pub" "$rootfs/home/vagrant/.ssh/authorized_key
 chroot "$rootfs" chown -R vagrant:vagrant /home/vagrant/.ssh
 printf 'vagrant ALL=(ALL) NOPASSWD:ALL\nDefaults:vagrant !requiretty\n' >"$rootfs/etc/sudoers.d/vagrant"
 chmod 0440 "$rootfs/etc/sudoers.d/vagrant"
+fi
 
 # Boot loader configuration (extlinux reads /boot/extlinux on the single ext4 partition).
 mkdir -p "$rootfs/boot/extlinux"
@@ -309,7 +444,7 @@ TIMEOUT 1
 LABEL debian
   LINUX /boot/vmlinuz-$kver
   INITRD /boot/initrd.img-$kver
-  APPEND root=UUID=$uuid ro console=tty0 console=ttyS0,115200n8
+  APPEND root=UUID=$uuid ro console=tty0 console=ttyS0,115200n8$extra_append
 EOF
 
 rm -rf "$rootfs"/tmp/* "$rootfs"/var/tmp/* "$rootfs"/var/log/*.log "$rootfs"/var/log/apt/* \
@@ -340,6 +475,15 @@ mkdir -p "$stage"
 qemu-img convert -c -O qcow2 -m 4 -W "$raw" "$stage/box.img"
 rm -f "$raw"
 
+if [ "$box_variant" = cloud ]; then
+  mv "$stage/box.img" "$tmp/debian12-cloud.qcow2"
+  rmdir "$stage"
+  sync -f "$tmp/debian12-cloud.qcow2" 2>/dev/null || sync
+  mv -T "$tmp" "$out"
+  chmod 0755 "$out"
+  log "cloud image ready: $out/debian12-cloud.qcow2 ($(du -h --apparent-size "$out/debian12-cloud.qcow2" | cut -f1))"
+  finish
+fi
 cat >"$stage/metadata.json" <<'EOF'
 {"provider":"libvirt","format":"qcow2","virtual_size":4}
 EOF

@@ -17,4 +17,9 @@ if [ "$insecure" = 1 ]; then
   LV_TEST_INSECURE_BOX_DIR=$(scripts/build_insecure_test_box.sh | tail -n 1)
   export LV_TEST_INSECURE_BOX_DIR
 fi
+# The guest OS family variants (and the cloud image) for the end-to-end tests: built only when those run
+# (tests/e2e/guest_families_test.ts finds them with build_test_box.sh --variant V --print-dir).
+case " ${*:-tests/} " in
+  *" tests/ "* | *" tests "* | *e2e*) scripts/build_test_box.sh --all >/dev/null ;;
+esac
 exec scripts/lab.sh -- deno test -A --no-check=remote "${@:-tests/}"

@@ -93,6 +93,7 @@ export const CHANGE_CLASSES: Record<Kind, Record<string, ChangeClass>> = {
     "spec.state": "live",
     "spec.communicator": "live",
     "spec.gracefulHaltTimeout": "live",
+    "spec.cloudInit": "restart", // a new seed (new instance-id) read by cloud-init at the next boot
   },
 };
 

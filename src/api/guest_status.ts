@@ -16,6 +16,10 @@ export interface GuestStatus {
   synced?: string;
   /** JSON of static interface configuration written into the guest. */
   staticConfig?: string;
+  /** The guest's OS family for network configuration (src/guest/network/families.ts), found at first contact. */
+  os?: string;
+  /** The domain id for which cloud-init had finished (spec.cloudInit). */
+  cloudInitDone?: string;
   /** Address lv reaches SSH on. */
   address?: string;
   /** metadata.generation this was done for. */

@@ -44,6 +44,7 @@ import {
   type BoxSpec,
   type DhcpHost,
   type DiskCache,
+  type DomainCloudInit,
   type DomainDisk,
   type DomainDriver,
   type DomainInterface,
@@ -617,6 +618,23 @@ const SYNCED_FOLDER = obj<SyncedFolder>("A host directory copied (rsync) or moun
   exclude: list("Patterns excluded from rsync.", str("An rsync exclude pattern.")),
 });
 
+const CLOUD_INIT = obj<DomainCloudInit>(
+  "Boot a cloud image (no user, no key baked in): lv builds a cloud-init NoCloud seed (an ISO labelled cidata, with meta-data, user-data and network-config), uploads it as a volume the Domain owns, attaches it read-only as a CD-ROM, and waits for `cloud-init status --wait` before Ready. `{}` means lv's defaults: instance-id from the Domain's uid, local-hostname, the ssh user with a key lv generates and passwordless sudo, the SSH host key lv pins, and network-config v2 (static addresses from interfaces[].ip, DHCP otherwise). A change of the seed's contents is a next-boot change: the new seed carries a new instance-id, so at the next boot cloud-init runs its per-instance modules again with the new data.",
+  {
+    userData: {
+      type: "any",
+      shownType: "Object|string",
+      description:
+        "A mapping: cloud-config merged after lv's defaults (its users come after lv's user, its other keys replace lv's). Text: the whole user-data, taken as is (lv adds no user or key: give spec.ssh.privateKey); a single line not starting with # is the path of a host file holding it. #cloud-config text must be a YAML mapping.",
+    },
+    networkConfig: {
+      type: "any",
+      shownType: "Object",
+      description: "network-config (version 1 or 2) used instead of the one lv generates from interfaces.",
+    },
+  },
+);
+
 const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machine.", {
   box: str(
     "Name of a Box: lv creates a copy-on-write Volume named after the domain on it, owned by the domain, as the first disk (vda). Explicit disks follow it.",
@@ -706,6 +724,7 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
     vagrant: "vm.graceful_halt_timeout",
   }),
   ...DOMAIN_MACHINE_FIELDS,
+  cloudInit: CLOUD_INIT,
   context: CONTEXT,
 });
 

@@ -401,6 +401,14 @@ export interface DomainHostDevice {
   address?: string;
 }
 
+/** cloud-init NoCloud seed lv builds for the Domain (src/cloud_init/). */
+export interface DomainCloudInit {
+  /** A mapping merged after lv's defaults; text (or a host file path) used as the whole user-data. */
+  userData?: Record<string, unknown> | string;
+  /** network-config (version 1 or 2) used instead of the one lv generates. */
+  networkConfig?: Record<string, unknown>;
+}
+
 export interface DomainSpec {
   /** The lv context (libvirt host) this lives on; set by lv apply from the selected context. */
   context?: string;
@@ -453,6 +461,8 @@ export interface DomainSpec {
   watchdog?: DomainWatchdog;
   inputs?: DomainInput[];
   hostDevices?: DomainHostDevice[];
+  /** Boot a cloud image: lv attaches a cloud-init NoCloud seed it builds; `{}` means lv's defaults. */
+  cloudInit?: DomainCloudInit;
 }
 
 export interface DomainInterfaceStatus {
@@ -479,6 +489,8 @@ export interface DomainStatus extends Status {
   sshHostKey?: string;
   /** The private key lv generated and installed for this domain (ssh.insertKey). */
   sshKey?: string;
+  /** The cloud-init seed volume uploaded whole (spec.cloudInit), in storagePoolName, and its instance-id. */
+  cloudInitSeed?: { volume: string; instanceId: string };
   /** What lv has done inside the guest (see src/controller/guest.ts). */
   guest?: Record<string, unknown>;
   /** The display of a running domain (port chosen by libvirt when auto); never the password. */

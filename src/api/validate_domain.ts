@@ -12,6 +12,7 @@ import type { Domain, DomainDisk } from "./types.ts";
 import type { Loose } from "./loose.ts";
 import { checkMachine } from "./validate_machine.ts";
 import { checkProvisioners } from "./validate_provision.ts";
+import { checkCloudInit } from "./validate_cloud_init.ts";
 
 /** Reports the second and later occurrences of a value as duplicates. */
 class Unique {
@@ -96,4 +97,5 @@ export function checkDomain(domain: Loose<Domain>, r: ProblemCollector): void {
     if (folder === undefined) return;
     targets.check(folder.target, ["spec", "syncedFolders", i, "target"], `syncedFolders[${i}]`);
   });
+  checkCloudInit(spec.cloudInit, r);
 }

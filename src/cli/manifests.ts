@@ -4,6 +4,8 @@ import { formatProblem, type Problem } from "../api/problem.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
 import { absolutize } from "../manifest/absolutize.ts";
 import { hostPathProblems } from "../manifest/host_paths.ts";
+import { readUserDataFile } from "../manifest/user_data_file.ts";
+import { isUserDataPath } from "../manifest/user_data_text.ts";
 import { parseManifests } from "../manifest/parse.ts";
 import type { SpecDefaults } from "../api/validate.ts";
 import { validateReferences } from "../api/validate_references.ts";
@@ -66,6 +68,7 @@ export async function loadManifests(
     }
     resources.push(...parsed.resources);
   }
+  problems.push(...await userDataFileProblems(resources));
   if (problems.length === 0 && store) {
     const existing = new Map<string, AnyResource>();
     for (const kind of KINDS) {
@@ -84,4 +87,16 @@ export async function loadManifests(
   if (problems.length > 0) throw new InvalidInputError(problems.map(formatProblem));
   if (resources.length === 0) throw new UsageError(`no resources found in ${files.join(", ")}`);
   return resources;
+}
+
+/** Problems in the user data files Domains name (spec.cloudInit.userData as a path). */
+async function userDataFileProblems(resources: AnyResource[]): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const r of resources) {
+    const userData = r.kind === "Domain" ? r.spec.cloudInit?.userData : undefined;
+    if (typeof userData === "string" && isUserDataPath(userData)) {
+      problems.push(...(await readUserDataFile(userData)).problems);
+    }
+  }
+  return problems;
 }

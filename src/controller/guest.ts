@@ -13,7 +13,9 @@ import { syncFolders } from "../guest/folders/folders.ts";
 import { HostKeyMismatchError } from "../guest/host_key.ts";
 import { runHostCommand } from "../guest/host_command.ts";
 import { insertedKeyPath, privateKeyPath } from "../guest/key_files.ts";
-import { configureStatic } from "../guest/network/families.ts";
+import { configureStatic, familyName } from "../guest/network/families.ts";
+import { seedHostKey } from "../guest/cloud_init/seed_keys.ts";
+import { waitForCloudInit } from "../guest/steps/cloud_init_wait.ts";
 import { staticInterfaces } from "../guest/network/static_interfaces.ts";
 import { runProvisioners } from "../guest/provisioners/provisioners.ts";
 import type { GuestDriver, GuestSession } from "../guest/session.ts";
@@ -73,6 +75,7 @@ function startingStatus(input: GuestInput): GuestStatus {
     rsyncRequest: previous.rsyncRequest,
     hostname: previous.hostname,
     staticConfig: previous.staticConfig,
+    os: previous.os,
   };
   guest.ready = false;
   guest.generation = input.dom.metadata.generation;
@@ -108,7 +111,9 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
       port: dom.spec.ssh.port,
       user: dom.spec.ssh.user,
       privateKey: await Deno.readTextFile(keyFile),
-      pinnedHostKey: dom.status.sshHostKey as string | undefined,
+      // A cloud image's host key is the one lv put in its seed: pinned before first contact.
+      pinnedHostKey: dom.status.sshHostKey ??
+        (dom.spec.cloudInit ? await seedHostKey(ctx.home, dom) : undefined),
       forwardAgent: dom.spec.ssh.forwardAgent,
       timeoutMs: 8000,
       via: input.jump,
@@ -133,6 +138,19 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     if (dom.spec.ssh.insertKey && !dom.spec.ssh.privateKey && keyFile !== insertedKeyPath(ctx.home, dom)) {
       sshKey = step.keyFile = await insertDomainKey(step, keyFile);
     }
+    if (dom.spec.cloudInit && guest.cloudInitDone !== input.domId) {
+      const cloudInit = await waitForCloudInit(session, { since: guest.since, now: ctx.now() });
+      if (cloudInit.failure) {
+        guest.failure = cloudInit.failure;
+        return { ready: false, failed: true, ...cloudInit.failure, guest, sshHostKey, sshKey };
+      }
+      if (cloudInit.waiting) {
+        return { ...waiting("WaitingForCloudInit", cloudInit.waiting), sshHostKey, sshKey };
+      }
+      guest.cloudInitDone = input.domId;
+      await step.event("CloudInitDone", "cloud-init finished");
+    }
+    guest.os ??= await familyName(session);
     const failure = await runSteps(input, step, guest);
     if (failure) {
       guest.failure = failure;
@@ -198,7 +216,7 @@ async function runSteps(
   }
   const statics = staticInterfaces(dom, input.nics, input.networks);
   if (JSON.stringify(statics) !== (guest.staticConfig ?? "[]") || newBoot && statics.length > 0) {
-    if (statics.length > 0) await configureStatic(session, statics);
+    if (statics.length > 0) guest.os = await configureStatic(session, statics, guest.os);
     guest.staticConfig = JSON.stringify(statics);
     if (statics.length > 0) {
       const list = statics.map((s) => `${s.address}/${s.prefix} on ${s.mac}`).join(", ");

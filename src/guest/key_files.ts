@@ -42,11 +42,19 @@ export interface KeyPair {
   public: string;
 }
 
-/** A new ed25519 key pair (ssh2 loads on first use). */
+/**
+ * A new ed25519 key pair (ssh2 loads on first use). ssh2 writes an ed25519 public key whose first byte is
+ * zero one byte short (1 key in 256), which nothing can read back, itself included: such a pair is
+ * thrown away and another made.
+ */
 export async function generateKeyPair(comment: string): Promise<KeyPair> {
   const { utils } = await import("ssh2");
-  const pair = utils.generateKeyPairSync("ed25519", { comment });
-  return { private: pair.private, public: pair.public };
+  for (;;) {
+    const pair = utils.generateKeyPairSync("ed25519", { comment });
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) {
+      return { private: pair.private, public: pair.public };
+    }
+  }
 }
 
 /** The base64 public key blob of a private key's text, as it stands in authorized_keys. */

@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { isCatalogName } from "../api/box_catalog_names.ts";
 import type { AnyResource } from "../api/types.ts";
+import { isUserDataPath } from "./user_data_text.ts";
 
 function isFile(path: string): boolean {
   try {
@@ -28,5 +29,9 @@ export function absolutize(obj: AnyResource, baseDir: string): void {
       if (p.type === "ansible") p.playbook = abs(p.playbook);
     }
     for (const f of obj.spec.syncedFolders) f.source = abs(f.source);
+    const userData = obj.spec.cloudInit?.userData;
+    if (typeof userData === "string" && isUserDataPath(userData)) {
+      obj.spec.cloudInit!.userData = abs(userData);
+    }
   }
 }

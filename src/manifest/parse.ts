@@ -21,6 +21,7 @@ import {
   type Node,
   parseAllDocuments,
 } from "yaml";
+import { userDataTextProblems } from "./user_data_text.ts";
 import {
   attachPositions,
   escapeUnsafe,
@@ -258,12 +259,15 @@ function addDocument(node: Node | null, doc: Document.Parsed, c: DocumentContext
     specDefaults: c.options.specDefaults,
   });
   if (result.draft !== undefined) attachPositions(result.draft, table);
-  const resource = result.resource !== undefined && keyProblems.length === 0 ? result.resource : undefined;
+  const textProblems = result.resource ? userDataTextProblems(result.resource, table) : [];
+  const resource = result.resource !== undefined && keyProblems.length === 0 && textProblems.length === 0
+    ? result.resource
+    : undefined;
   if (resource) rawInputs.set(resource, data);
   return {
     resource,
     draft: result.draft,
-    problems: [...keyProblems, ...result.problems],
+    problems: [...keyProblems, ...result.problems, ...textProblems],
     dropped: result.omitted ?? 0,
   };
 }

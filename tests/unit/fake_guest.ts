@@ -22,7 +22,7 @@ import type {
   RunOptions,
   RunResult,
 } from "../../src/guest/session.ts";
-import { COMMANDS, fail, ok } from "./fake_guest_commands.ts";
+import { type Command, COMMANDS, fail, ok } from "./fake_guest_commands.ts";
 
 export interface FakeFile {
   content: string;
@@ -92,6 +92,8 @@ export class FakeGuest {
   /** Commands the host ran for this guest (rsync, exportfs). */
   hostLog: string[][] = [];
   #failNext = new Map<string, RunResult>();
+  /** Commands a test adds or replaces (fake_guest_network.ts: nmcli, netplan, ifup...), by name. */
+  commandTable = new Map<string, Command>();
 
   constructor() {
     this.addUser("vagrant", { sudo: "nopasswd" });
@@ -187,6 +189,8 @@ export class FakeGuest {
   /** Runs argv as the caller: sudo, flock and env unwrapped, then a builtin or a command of the table. */
   exec(argv: string[], caller: Caller, stdin = ""): RunResult {
     const [cmd, ...args] = argv;
+    const file = cmd.startsWith("/") ? this.files.get(cmd) : undefined;
+    if (file && !this.installed.has(cmd)) return this.#execFile(argv, file, caller, stdin);
     const failing = this.#failNext.get(cmd);
     if (failing && cmd !== "sudo" && cmd !== "flock" && cmd !== "env") {
       this.#failNext.delete(cmd);
@@ -195,9 +199,19 @@ export class FakeGuest {
     if (!this.installed.has(cmd) && !["echo", "true", "false"].includes(cmd)) {
       return fail(127, `sh: 1: ${cmd}: not found`);
     }
-    const run = COMMANDS[cmd];
+    const run = this.commandTable.get(cmd) ?? COMMANDS[cmd];
     if (!run) return fail(127, `sh: 1: ${cmd}: not found`);
     return run(this, args, caller, stdin);
+  }
+
+  /** A file run as a command, as the kernel does: its shebang's interpreter runs it (with `file` as its argument). */
+  #execFile(argv: string[], file: FakeFile, caller: Caller, stdin: string): RunResult {
+    const [path, ...args] = argv;
+    if ((file.mode & 0o111) === 0) return fail(126, `env: '${path}': Permission denied`);
+    const shebang = /^#!\s*(\S+)/.exec(file.content);
+    if (!shebang) return fail(126, `env: '${path}': Exec format error`);
+    if (!this.installed.has(shebang[1])) return fail(127, `env: '${path}': No such file or directory`);
+    return this.exec([shebang[1], path, ...args], caller, stdin);
   }
 
   async #rsync(argv: string[]): Promise<RunResult> {

@@ -93,7 +93,7 @@ export function runScript(guest: FakeGuest, args: string[], caller: Caller): Run
   return { code, stdout, stderr };
 }
 
-type Command = (guest: FakeGuest, args: string[], caller: Caller, stdin: string) => RunResult;
+export type Command = (guest: FakeGuest, args: string[], caller: Caller, stdin: string) => RunResult;
 
 const rootOnly = (what: string) => fail(1, `${what}: Operation not permitted`);
 

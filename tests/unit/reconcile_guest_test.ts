@@ -221,6 +221,20 @@ Deno.test("insertKey: the box's key replaced once by the domain's own; later pas
   );
 });
 
+Deno.test("the guest's OS family is recorded in status.guest.os at first contact; an unknown one only when none", async () => {
+  await withGuest(async (h) => {
+    await converge(h, ALL);
+    assert.equal(guestOf(await mustGet<Domain>(h, "Domain", "web")).os, "systemd-networkd");
+  });
+  await withGuest(async (h, guest) => {
+    guest.activeServices.clear(); // no systemd-networkd, nothing else lv knows
+    await converge(h, ALL);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(guestOf(dom).os, "unknown");
+    assert.equal(ready(dom)?.status, "True", "no static address to configure: the family does not matter");
+  });
+});
+
 Deno.test("deleting the Domain removes its inserted key and its known_hosts file under $LV_HOME", async () => {
   await withGuest(
     async (h) => {

@@ -41,6 +41,17 @@ const CASES: [string, Partial<DomainSpec>, DomainXmlOptions][] = [
     emulator: "/usr/bin/qemu-system-x86_64",
   }],
   ["kvm nested", { nested: true }, { driver: "kvm", disks: [ROOT_DISK], interfaces: [] }],
+  ["cloud-init seed on a read-only CD-ROM", {}, {
+    driver: "qemu",
+    disks: [ROOT_DISK],
+    cdroms: [{
+      path: "/var/lib/libvirt/images/web-cidata-0123456789ab.iso",
+      format: "raw",
+      device: "hdc",
+      bus: "ide",
+    }],
+    interfaces: [NAT_NIC],
+  }],
   ["diskless (network boot)", {}, { driver: "qemu", disks: [], interfaces: [NAT_NIC] }],
   ["nothing at all", {}, { driver: "qemu", disks: [], interfaces: [], guestAgent: false }],
   ["room to grow live", { cpus: 2, memory: 1024 }, {
@@ -63,7 +74,6 @@ function expected(name: string, spec: Partial<DomainSpec>, opts: DomainXmlOption
     secureBoot: false,
     cpuFeatures: [],
     boot: opts.disks.length === 0 && opts.interfaces.length > 0 ? ["hd", "network"] : ["hd"],
-    cdroms: [],
     inputs: [],
     hostDevices: [],
     rng: "/dev/urandom",
@@ -75,6 +85,7 @@ function expected(name: string, spec: Partial<DomainSpec>, opts: DomainXmlOption
     maxVcpus: opts.maxVcpus ?? dom.spec.cpus,
     ...cpu,
     disks: opts.disks.map((d) => ({ ...d })),
+    cdroms: (opts.cdroms ?? []).map((c) => ({ ...c })),
     interfaces: opts.interfaces.map((i) => ({
       type: i.network !== undefined ? "network" : "direct",
       ...(i.network !== undefined ? { network: i.network } : { dev: i.dev, mode: i.mode ?? "bridge" }),

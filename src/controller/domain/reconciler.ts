@@ -17,6 +17,7 @@ import { ensureDefinition, pendingRestart, resolveDriver } from "./definition.ts
 import { forgetGuest, handOffToGuest, keptGuest, talksToGuest } from "./guest_handoff.ts";
 import { observeInterfaces } from "./interfaces.ts";
 import { beforeStart, cleanupMachine, observeGraphics, prepareMachine } from "./machine.ts";
+import { deleteSeed, dropOldSeed, ensureSeed } from "./cloud_init_seed.ts";
 import { ensureOwnedVolumes } from "./owned_volumes.ts";
 import { decidePower, GRACEFUL_HALT_SECONDS } from "./power.ts";
 import { applyPower } from "./power_actions.ts";
@@ -34,6 +35,7 @@ export const domainReconciler = kindReconciler<Domain>({
       await ctx.event(dom, "Normal", "Deleted", `domain "${name}" powered off and undefined`);
       await cleanupMachine(ctx, lv, dom);
     }
+    await deleteSeed(ctx, dom);
     await forgetGuest(ctx, dom);
     await removeFinalizer(ctx.store, dom);
   },
@@ -54,7 +56,10 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
   const disks = await resolveDisks(ctx, dom, boxDiskVolumes);
   const networks = await readyNetworks(ctx, dom, nics);
   const machine = await prepareMachine(ctx, dom, await resolveDriver(lv, dom));
+  const seed = await ensureSeed(ctx, dom, { nics, networks });
+  if (seed) machine.cdroms = [...(machine.cdroms ?? []), seed.cdrom];
   const definition = await ensureDefinition(ctx, dom, { existing, disks, interfaces: nics, machine });
+  await dropOldSeed(ctx, dom, seed);
 
   const { decision, observed, failure, shutdownRequestedAt } = await power(
     ctx,
@@ -81,6 +86,7 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
     guest: guest.guest,
     sshHostKey: guest.sshHostKey,
     sshKey: guest.sshKey,
+    cloudInitSeed: seed ? { volume: seed.volume, instanceId: seed.instanceId } : undefined,
     failure: failure ?? guest.failure,
     notReady: guest.notReady,
     pendingRestart: await pendingRestart(lv, dom, definition, ["running", "paused"].includes(observed.state)),

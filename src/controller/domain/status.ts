@@ -25,6 +25,8 @@ export interface DomainObservations {
   guest?: object;
   sshHostKey?: string;
   sshKey?: string;
+  /** The cloud-init seed attached this pass (spec.cloudInit). */
+  cloudInitSeed?: DomainStatus["cloudInitSeed"];
   /** Failed: phase Failed, Ready=False with this reason until the spec changes. */
   failure?: DomainFailure;
   /** Not ready yet for this reason (the guest boots). */
@@ -55,6 +57,8 @@ export function fillDomainStatus(status: DomainStatus, obs: DomainObservations, 
   if (obs.guest) status.guest = obs.guest as Record<string, unknown>;
   if (obs.sshHostKey) status.sshHostKey = obs.sshHostKey;
   if (obs.sshKey) status.sshKey = obs.sshKey;
+  if (obs.cloudInitSeed) status.cloudInitSeed = obs.cloudInitSeed;
+  else delete status.cloudInitSeed;
   status.phase = obs.failure ? "Failed" : observedPhase(state);
   if (obs.pendingRestart.length > 0) {
     setCondition(status, {

@@ -8,6 +8,8 @@ import type { StaticInterface } from "./static_interfaces.ts";
 export interface NetworkFamily {
   /** Shown in messages: "systemd-networkd". */
   name: string;
+  /** What detect looks for, named when no family is found: "an active systemd-networkd service". */
+  looksFor: string;
   /** Whether the guest configures its network this way. Changes nothing in the guest. */
   detect(session: GuestSession): Promise<boolean>;
   /**

@@ -1,6 +1,8 @@
 /** Static addresses with systemd-networkd: one /etc/systemd/network/05-lv-MAC.network per interface. */
-import { check, type GuestSession } from "../session.ts";
+import { check } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
+import { serviceActive } from "./service_active.ts";
+import { interfaceNames } from "./interface_names.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
 const DIR = "/etc/systemd/network";
@@ -17,23 +19,11 @@ export function networkdConfig(ifc: StaticInterface): string {
   return `# Written by lv: static address for ${ifc.mac}\n[Match]\nMACAddress=${ifc.mac}\n\n[Network]\nAddress=${ifc.address}/${ifc.prefix}\n`;
 }
 
-/** The guest's interface names by MAC address (from /sys/class/net). */
-async function interfaceNames(session: GuestSession): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  for (const name of await session.listDir("/sys/class/net") ?? []) {
-    const mac = await session.readFile(`/sys/class/net/${name}/address`);
-    if (mac) names.set(mac.trim().toLowerCase(), name);
-  }
-  return names;
-}
-
 export const networkd: NetworkFamily = {
   name: "systemd-networkd",
+  looksFor: "an active systemd-networkd service",
 
-  async detect(session) {
-    const r = await session.run(["systemctl", "is-active", "systemd-networkd"]);
-    return /^active/m.test(r.stdout);
-  },
+  detect: (session) => serviceActive(session, "systemd-networkd"),
 
   async configure(session, interfaces) {
     const wanted = new Map(interfaces.map((ifc) => [networkdFileName(ifc), ifc]));

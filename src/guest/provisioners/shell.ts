@@ -1,4 +1,7 @@
-/** The shell provisioner (vagrant's `shell`): an inline script or a file on this host, run by /bin/sh in the guest. */
+/**
+ * The shell provisioner (vagrant's `shell`): an inline script or a file on this host, run in the guest by the
+ * interpreter its shebang names (`#!/bin/bash`), as Vagrant does, or by /bin/sh when it names none.
+ */
 import type { ShellProvisioner } from "../../api/types.ts";
 import type { GuestSession } from "../session.ts";
 import type { ProvisionerType } from "./provisioner.ts";
@@ -18,15 +21,27 @@ function flockIn(session: GuestSession): Promise<boolean> {
   return known;
 }
 
-/** The guest command running the copied script `file`: under the guest-wide lock when `flock` is there. */
-export function shellArgv(p: ShellProvisioner, file: string, flock: boolean): string[] {
+/** Whether a script names its interpreter on its first line (`#!/bin/bash`): then the file itself is run. */
+export function hasShebang(script: string): boolean {
+  return script.startsWith("#!");
+}
+
+/** How {@linkcode shellArgv} runs the copied script. */
+export interface ShellArgvOptions {
+  /** Under the guest-wide lock (the guest has util-linux flock). */
+  flock: boolean;
+  /** The script has a shebang: run the file (the kernel starts its interpreter); else `/bin/sh FILE`. */
+  shebang: boolean;
+}
+
+/** The guest command running the copied script `file`. */
+export function shellArgv(p: ShellProvisioner, file: string, options: ShellArgvOptions): string[] {
   return [
-    ...(flock ? ["flock", PROVISION_LOCK] : []),
+    ...(options.flock ? ["flock", PROVISION_LOCK] : []),
     ...(p.privileged ? ["sudo", "-n"] : []),
     "env",
     ...Object.entries(p.env).map(([k, v]) => `${k}=${v}`),
-    "/bin/sh",
-    file,
+    ...(options.shebang ? [file] : ["/bin/sh", file]),
     ...p.args,
   ];
 }
@@ -50,7 +65,8 @@ export const shellProvisioner: ProvisionerType<ShellProvisioner> = {
     const prefix = `domain/${ctx.dom.metadata.name}: ${label}: `;
     const stream = (chunk: string) => ctx.progress(chunk, prefix);
     try {
-      return await ctx.session.run(shellArgv(p, file, flock), { onStdout: stream, onStderr: stream });
+      const argv = shellArgv(p, file, { flock, shebang: hasShebang(script) });
+      return await ctx.session.run(argv, { onStdout: stream, onStderr: stream });
     } finally {
       await ctx.session.run(["rm", "-f", file]).catch(() => {});
     }

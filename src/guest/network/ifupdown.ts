@@ -1,0 +1,78 @@
+/**
+ * Static addresses with ifupdown (Debian's own boxes): one /etc/network/interfaces.d/lv-MAC stanza per
+ * interface (`auto NAME` + `iface NAME inet static`), brought up with ifup. Only lv's files are written or
+ * removed, and only the listed interfaces (and those whose lv file goes) are taken down and up.
+ */
+import { check, type GuestSession } from "../session.ts";
+import type { NetworkFamily } from "./family.ts";
+import { interfaceNames, nameOf } from "./interface_names.ts";
+import type { StaticInterface } from "./static_interfaces.ts";
+
+const MAIN = "/etc/network/interfaces";
+const DIR = "/etc/network/interfaces.d";
+/** lv's files in DIR, and only they, start with this (letters, digits and - only: source-directory's rule). */
+const PREFIX = "lv-";
+
+/** The name of lv's file for an interface. */
+export function ifupdownFileName(ifc: StaticInterface): string {
+  return `${PREFIX}${ifc.mac.replace(/:/g, "").toLowerCase()}`;
+}
+
+/** The stanza for the interface `name`. */
+export function ifupdownStanza(ifc: StaticInterface, name: string): string {
+  return `# Written by lv: static address for ${ifc.mac}\nauto ${name}\niface ${name} inet static\n    address ${ifc.address}/${ifc.prefix}\n`;
+}
+
+/** Whether /etc/network/interfaces reads the files of interfaces.d (source or source-directory). */
+export function sourcesInterfacesD(main: string): boolean {
+  return main.split("\n").some((line) =>
+    /^\s*source\s+\/etc\/network\/interfaces\.d\/\*\s*$/.test(line) ||
+    /^\s*source-directory\s+(\/etc\/network\/)?interfaces\.d\/?\s*$/.test(line)
+  );
+}
+
+export const ifupdown: NetworkFamily = {
+  name: "ifupdown",
+  looksFor: "/etc/network/interfaces and ifup",
+
+  async detect(session) {
+    const main = await session.readFile(MAIN);
+    if (main === undefined) return false;
+    return (await session.run(["test", "-x", "/sbin/ifup"])).code === 0;
+  },
+
+  async configure(session, interfaces) {
+    const main = await session.readFile(MAIN) ?? "";
+    if (interfaces.length > 0 && !sourcesInterfacesD(main)) {
+      throw new Error(
+        `${MAIN} does not read ${DIR} (no "source ${DIR}/*" line): lv writes only files of its own there, so it cannot configure ${
+          interfaces.map((i) => i.mac).join(", ")
+        } on this guest`,
+      );
+    }
+    const names = await interfaceNames(session);
+    const wanted = new Map(interfaces.map((ifc) => [ifupdownFileName(ifc), ifc]));
+    for (const file of await session.listDir(DIR) ?? []) {
+      if (!file.startsWith(PREFIX) || wanted.has(file)) continue;
+      await down(session, await session.readFile(`${DIR}/${file}`));
+      await check(session, ["rm", "-f", `${DIR}/${file}`], { sudo: true });
+    }
+    for (const [file, ifc] of wanted) {
+      const name = nameOf(names, ifc.mac);
+      const stanza = ifupdownStanza(ifc, name);
+      const before = await session.readFile(`${DIR}/${file}`);
+      if (before !== stanza) {
+        await down(session, before);
+        await session.putFile(`${DIR}/${file}`, stanza, { sudo: true, mode: 0o644 });
+      }
+      // ifup of an interface already up is a no-op (exit 0).
+      await check(session, ["ifup", name], { sudo: true, what: `ifup ${name}` });
+    }
+  },
+};
+
+/** Takes down the interface an lv file of before configured (it may not be up: failures are ignored). */
+async function down(session: GuestSession, stanza: string | undefined): Promise<void> {
+  const name = /^auto (\S+)$/m.exec(stanza ?? "")?.[1];
+  if (name) await session.run(["ifdown", name], { sudo: true });
+}

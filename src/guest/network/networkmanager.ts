@@ -1,0 +1,72 @@
+/**
+ * Static addresses with NetworkManager (Fedora, RHEL, Alma, Rocky, desktops): one connection profile of lv's
+ * own per interface, named lv-MAC and bound to the MAC (802-3-ethernet.mac-address), made or changed with
+ * nmcli and brought up. Only profiles named lv-* are added, changed, brought up or deleted: the guest's
+ * other connections (the one SSH runs over among them) are never touched, also when a command fails.
+ */
+import { check, type GuestSession } from "../session.ts";
+import type { NetworkFamily } from "./family.ts";
+import { serviceActive } from "./service_active.ts";
+import type { StaticInterface } from "./static_interfaces.ts";
+
+const PREFIX = "lv-";
+
+/** The name of lv's profile for an interface. */
+export function nmProfileName(ifc: StaticInterface): string {
+  return `${PREFIX}${ifc.mac.replace(/:/g, "").toLowerCase()}`;
+}
+
+/** The profile's settings, as nmcli takes them (add and modify). */
+export function nmSettings(ifc: StaticInterface): string[] {
+  return [
+    "802-3-ethernet.mac-address",
+    ifc.mac.toUpperCase(),
+    "ipv4.method",
+    "manual",
+    "ipv4.addresses",
+    `${ifc.address}/${ifc.prefix}`,
+    "ipv6.method",
+    "ignore",
+    "connection.autoconnect",
+    "yes",
+    "connection.autoconnect-priority",
+    "100",
+  ];
+}
+
+const nmcli = (session: GuestSession, args: string[], what: string) =>
+  check(session, ["nmcli", ...args], { sudo: true, what });
+
+export const networkmanager: NetworkFamily = {
+  name: "NetworkManager",
+  looksFor: "an active NetworkManager service",
+
+  detect: (session) => serviceActive(session, "NetworkManager"),
+
+  async configure(session, interfaces) {
+    const names = (await nmcli(session, ["-g", "NAME", "connection", "show"], "nmcli connection show"))
+      .split("\n").map((n) => n.trim()).filter((n) => n.startsWith(PREFIX));
+    const wanted = new Map(interfaces.map((ifc) => [nmProfileName(ifc), ifc]));
+    for (const name of names) {
+      if (!wanted.has(name)) {
+        await nmcli(session, ["connection", "delete", name], `nmcli connection delete ${name}`);
+      }
+    }
+    for (const [name, ifc] of wanted) {
+      if (names.includes(name)) {
+        await nmcli(
+          session,
+          ["connection", "modify", name, ...nmSettings(ifc)],
+          `nmcli connection modify ${name}`,
+        );
+      } else {
+        await nmcli(
+          session,
+          ["connection", "add", "type", "ethernet", "con-name", name, "ifname", "*", ...nmSettings(ifc)],
+          `nmcli connection add ${name}`,
+        );
+      }
+      await nmcli(session, ["connection", "up", name], `nmcli connection up ${name}`);
+    }
+  },
+};
