@@ -54,7 +54,12 @@ Deno.test("a Domain with cloudInit gets a seed volume it attaches as a read-only
       instanceId: `iid-${dom.metadata.uid}-${seed.slice(11, 23)}`,
     });
     const xml = parseDomainXml(h.fake.domainXml("web", { inactive: true }));
-    assert.deepEqual(xml.cdroms, [{ path: `/var/lib/libvirt/images/${seed}`, device: "hdc", bus: "ide" }]);
+    assert.deepEqual(xml.cdroms, [{
+      path: `/var/lib/libvirt/images/${seed}`,
+      format: "raw",
+      device: "hdc",
+      bus: "ide",
+    }]);
     assert.equal(h.fake.volume("default", seed)!.uploads.length, 1);
     await Deno.stat(hostKeyPath(h.home, dom));
 
