@@ -11,11 +11,13 @@ import { configCommand } from "./commands/config.ts";
 import { controllerCommand } from "./commands/controller.ts";
 import { deleteCommand } from "./commands/delete.ts";
 import { describeCommand } from "./commands/describe.ts";
+import { destroyCommand } from "./commands/destroy.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { explainCommand, schemaCommand } from "./commands/explain.ts";
 import { getCommand } from "./commands/get.ts";
 import { sshCommand, sshConfigCommand } from "./commands/ssh.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
+import { statusCommand } from "./commands/status.ts";
 import { verbCommands } from "./commands/verbs.ts";
 import { waitCommand } from "./commands/wait.ts";
 import { UsageError } from "./errors.ts";
@@ -63,6 +65,8 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   waitCommand,
   ...verbCommands,
+  destroyCommand,
+  statusCommand,
   sshCommand,
   sshConfigCommand,
   snapshotCommand,

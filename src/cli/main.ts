@@ -3,9 +3,11 @@ import { closest } from "../api/problem.ts";
 import { ConflictError } from "../store/store.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { ConfigError } from "../config/config.ts";
+import { checkArgCount } from "./arg_count.ts";
 import { type Command, type Flags, type Invocation, parseCommandLine } from "./command.ts";
 import { COMMANDS, findCommand, VERSION } from "./commands.ts";
 import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
+import { hoistGlobalFlags } from "./global_flags.ts";
 import { helpText, usageText } from "./help.ts";
 import { openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
 // Each command's module is imported when it runs (string literals: `deno compile` still bundles them), so
@@ -15,8 +17,11 @@ export { VERSION };
 
 /** Runs the CLI with arguments; returns the exit code. Never exits the process itself. */
 export async function main(argv: string[], output: Output = stdOutput()): Promise<number> {
-  const [word, ...rest] = argv;
   try {
+    const { word, rest } = hoistGlobalFlags(argv);
+    if (!word && rest.length > 0 && !rest.includes("--help") && !rest.includes("-h")) {
+      throw new UsageError("no command given", "run 'lv help' for the list of commands");
+    }
     if (!word || word === "--help" || word === "-h") {
       output.out(helpText(COMMANDS));
       return 0;
@@ -25,6 +30,12 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       output.out(`lv ${VERSION}\n`);
       return 0;
     }
+    if (word.startsWith("-")) {
+      throw new UsageError(
+        `unknown flag '${word}' before the command`,
+        "run 'lv help' for the list of commands",
+      );
+    }
     const command = findCommand(word);
     const { flags, args, rest: after, given } = parseCommandLine(command, rest);
     if (flags.help) {
@@ -32,6 +43,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       return 0;
     }
     checkSubcommand(command, args[0], given);
+    checkArgCount(command, args);
     const invocation: Invocation<Flags> = {
       flags: flags as Invocation<Flags>["flags"],
       args,

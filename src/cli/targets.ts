@@ -1,7 +1,8 @@
 /** Command-line object references: "domain web db", "domains,networks", "domain/web network/lan". */
 import type { Kind } from "../api/types.ts";
 import { UsageError } from "./errors.ts";
-import { kindFromWord } from "./kinds.ts";
+import { closest } from "../api/problem.ts";
+import { KIND_WORDS, kindFromWord } from "./kinds.ts";
 
 export interface Target {
   kind: Kind;
@@ -12,9 +13,12 @@ export interface Target {
 function kindOf(word: string): Kind {
   const kind = kindFromWord(word);
   if (!kind) {
+    const near = closest(word, KIND_WORDS);
     throw new UsageError(
       `unknown resource type "${word}"`,
-      "use one of: boxes, volumes, networks, domains (or box, vol, net, dom, vm)",
+      `${
+        near ? `did you mean "${near}"? ` : ""
+      }use one of: boxes, volumes, networks, domains (or box, vol, net, dom, vm)`,
     );
   }
   return kind;

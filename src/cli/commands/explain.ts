@@ -7,18 +7,23 @@ export const explainCommand = defineCommand({
   name: "explain",
   summary: "document a kind or field",
   synopsis: ["KIND[.FIELD]"],
-  usage: ["explain KIND[.field.path]"],
+  usage: ["explain KIND[.field.path] [--recursive]"],
   description: "Documents a kind or one of its fields: type, default, description and child fields.",
   args: [{ name: "KIND[.field.path]", kind: "field" }],
-  flags: {},
-  examples: ["lv explain domain.spec.interfaces"],
-  async run({ args, output }) {
+  flags: {
+    recursive: {
+      type: "boolean",
+      description: "list every nested field, indented, not only the direct ones",
+    },
+  },
+  examples: ["lv explain domain.spec.interfaces", "lv explain network --recursive"],
+  async run({ flags, args, output }) {
     const { explain } = await import("../../api/schema.ts");
     if (args.length !== 1) {
       throw new UsageError("explain takes one KIND[.field.path]", "e.g. lv explain domain.spec.interfaces");
     }
     try {
-      output.out(explain(args[0]));
+      output.out(explain(args[0], { recursive: flags.recursive }));
     } catch (e) {
       throw new UsageError((e as Error).message, `lv explain ${args[0].split(".")[0]} lists its fields`);
     }
