@@ -43,6 +43,7 @@ if ! virsh -c qemu:///system version >/dev/null 2>&1; then
 fi
 
 deno install -g -A -f -q --config deno.json --root /usr/local -n lv mod.ts
+mkdir -p /etc/bash_completion.d && lv completion bash >/etc/bash_completion.d/lv
 lv doctor || true
 
 for manifest in "$@"; do

@@ -7,6 +7,7 @@ import { closest } from "../api/problem.ts";
 import { type Command, defineCommand } from "./command.ts";
 import { applyCommand } from "./commands/apply.ts";
 import { boxCommand } from "./commands/box.ts";
+import { completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
 import { controllerCommand } from "./commands/controller.ts";
 import { deleteCommand } from "./commands/delete.ts";
@@ -76,6 +77,7 @@ export const COMMANDS: readonly Command[] = [
   doctorCommand,
   explainCommand,
   schemaCommand,
+  completionCommand,
   versionCommand,
   helpCommand,
 ];

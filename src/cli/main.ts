@@ -26,6 +26,12 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       output.out(helpText(COMMANDS));
       return 0;
     }
+    if (word === "__complete") {
+      // Hidden: the shell completion scripts ask for candidates here (complete.ts); never fails.
+      const { complete } = await import("./complete.ts");
+      output.out((await complete(rest).catch(() => [])).map((c) => `${c}\n`).join(""));
+      return 0;
+    }
     if (word === "--version") {
       output.out(`lv ${VERSION}\n`);
       return 0;
