@@ -44,7 +44,7 @@ fi
 
 deno install -g -A -f -q --config deno.json --root /usr/local -n lv mod.ts
 mkdir -p /etc/bash_completion.d && lv completion bash >/etc/bash_completion.d/lv
-lv doctor || true
+lv doctor || { echo "setup.sh: lv doctor found a problem (FAIL above, with its fix)" >&2; exit 1; }
 
 for manifest in "$@"; do
   lv apply -f "$manifest"

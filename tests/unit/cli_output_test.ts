@@ -3,8 +3,10 @@
 import assert from "node:assert/strict";
 import type { AnyResource, Domain } from "../../src/api/types.ts";
 import { parseSelector } from "../../src/cli/targets.ts";
-import { homeWith, lv, lvAt } from "./cli_run.ts";
-import { example, EXAMPLES_DIR } from "./harness.ts";
+import { parseCommandLine } from "../../src/cli/command.ts";
+import { verbCommands } from "../../src/cli/commands/verbs.ts";
+import { capture, homeWith, lv, lvAt } from "./cli_run.ts";
+import { example, EXAMPLES_DIR, newHarness } from "./harness.ts";
 
 function objects(): AnyResource[] {
   return [
@@ -167,17 +169,28 @@ Deno.test("verbs and delete take -l, -f FILE and --all; exactly one way to pick"
       assert.equal(web.metadata.deletionTimestamp, undefined);
     });
   });
-  const fresh = await homeWith([]);
+  // lv up -f FILE applies the file, then brings its domains up (a fake libvirt: apply needs one that answers)
+  const h = await newHarness();
   try {
-    const up = await lvAt(fresh, "up", "-f", `${EXAMPLES_DIR}/basic.yaml`, "--wait=false");
-    assert.equal(up.code, 0, up.stderr);
+    const up = verbCommands.find((c) => c.name === "up")!;
+    const { flags, args, rest } = parseCommandLine(up, ["-f", `${EXAMPLES_DIR}/basic.yaml`, "--wait=false"]);
+    const output = capture();
+    await up.run(
+      {
+        flags,
+        args,
+        rest,
+        output,
+        withRuntime: (fn: (rt: typeof h.rt) => Promise<void>) => fn({ ...h.rt, output }),
+      } as unknown as Parameters<typeof up.run>[0],
+    );
     assert.equal(
-      up.stdout,
+      output.stdout,
       "box/tiny created\nnetwork/basic-net created\nvolume/web-data created\ndomain/web created\n" +
         "domain/web running\n",
     );
   } finally {
-    Deno.removeSync(fresh, { recursive: true });
+    await h.close();
   }
   for (
     const [args, expected] of [
