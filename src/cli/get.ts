@@ -1,5 +1,6 @@
 /** lv get: list objects as a table or in a machine format. */
 import type { AnyResource } from "../api/types.ts";
+import { colourWanted } from "./colour.ts";
 import { CommandFailed } from "./errors.ts";
 import { plural } from "./kinds.ts";
 import { type OutputSpec, printCustomColumns, sortBy } from "./output_format.ts";
@@ -66,6 +67,7 @@ export async function get(rt: Runtime, targets: Target[], options: GetOptions): 
           labelColumns: options.labelColumns,
           showLabels: options.showLabels,
           noHeaders: options.noHeaders,
+          colour: colourWanted(),
         })
       )
         .join(options.noHeaders ? "" : "\n"),

@@ -1,6 +1,7 @@
 /** One printer per -o format: table, wide, yaml, json, name. */
 import { getCondition } from "../api/conditions.ts";
 import type { AnyResource, Kind } from "../api/types.ts";
+import { cellColour, paint } from "./colour.ts";
 import { kindWord } from "./kinds.ts";
 
 export const OUTPUT_FORMATS = ["table", "wide", "yaml", "json", "name"] as const;
@@ -116,12 +117,18 @@ const COLUMNS: Record<Kind, Column[]> = {
   ],
 };
 
-/** Left-aligned columns separated by three spaces, like kubectl. */
-export function renderTable(rows: string[][]): string {
+/**
+ * Left-aligned columns separated by three spaces, like kubectl. `paint` may wrap a cell in colour codes
+ * (the widths are the plain text's).
+ */
+export function renderTable(rows: string[][], paint?: (cell: string, column: number) => string): string {
   if (rows.length === 0) return "";
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) =>
-    r.map((cell, i) => i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3)).join("").trimEnd()
+    r.map((cell, i) => {
+      const shown = paint ? paint(cell, i) : cell;
+      return i === r.length - 1 ? shown : shown + " ".repeat(widths[i] + 3 - cell.length);
+    }).join("").trimEnd()
   )
     .join("\n") + "\n";
 }
@@ -138,6 +145,8 @@ export interface PrintOptions {
   showLabels?: boolean;
   /** --no-headers: rows only. */
   noHeaders?: boolean;
+  /** READY, STATE in colour (colour.ts says when). */
+  colour?: boolean;
 }
 
 /** "app=web,tier=front", or <none>. */
@@ -175,7 +184,14 @@ export function printTable(
       ...(options.showLabels ? [labelList(labels)] : []),
     ]);
   }
-  return renderTable(options.noHeaders ? rows.slice(1) : rows);
+  const headers = rows[0];
+  const painter = options.colour
+    ? (cell: string, column: number) => {
+      const colour = cellColour(headers[column], cell);
+      return colour ? paint(cell, colour) : cell;
+    }
+    : undefined;
+  return renderTable(options.noHeaders ? rows.slice(1) : rows, painter);
 }
 
 /** Objects in a machine format: yaml and json print one object alone, or a List of several. */
