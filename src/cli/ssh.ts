@@ -62,6 +62,7 @@ export async function ssh(rt: Runtime, name: string, namespace: string, command:
         rows: size.rows,
         cols: size.columns,
         term: Deno.env.get("TERM") ?? "xterm-256color",
+        onResize: tty ? followWindowSize : undefined,
       });
     } finally {
       if (tty) Deno.stdin.setRaw(false);
@@ -69,6 +70,16 @@ export async function ssh(rt: Runtime, name: string, namespace: string, command:
   } finally {
     conn.close();
   }
+}
+
+/** Calls `listener` with the terminal's new size on each SIGWINCH, until the returned function is called. */
+function followWindowSize(listener: (rows: number, cols: number) => void): () => void {
+  const handler = () => {
+    const size = Deno.consoleSize();
+    listener(size.rows, size.columns);
+  };
+  Deno.addSignalListener("SIGWINCH", handler);
+  return () => Deno.removeSignalListener("SIGWINCH", handler);
 }
 
 /** An OpenSSH config block: plain ssh, scp and rsync reach the guest with the pinned key. */

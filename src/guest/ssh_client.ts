@@ -133,6 +133,8 @@ export class GuestConnection {
     rows: number;
     cols: number;
     term: string;
+    /** Subscribes to terminal size changes (rows, cols); returns the unsubscribe. */
+    onResize?: (listener: (rows: number, cols: number) => void) => () => void;
   }): Promise<number> {
     return new Promise((resolve, reject) => {
       const onChannel = (err: Error | undefined, channel: ClientChannel) => {
@@ -143,7 +145,11 @@ export class GuestConnection {
         channel.on("exit", (c: number | null) => {
           if (typeof c === "number") code = c;
         });
-        channel.on("close", () => resolve(code));
+        const unsubscribe = io.onResize?.((rows, cols) => channel.setWindow(rows, cols, 0, 0));
+        channel.on("close", () => {
+          unsubscribe?.();
+          resolve(code);
+        });
         (async () => {
           for await (const chunk of io.stdin) channel.write(Buffer.from(chunk));
           channel.end();

@@ -1,0 +1,106 @@
+/**
+ * An interactive session follows the terminal's size: GuestConnection.interactive sends SSH window-change
+ * requests when its resize source fires (lv ssh wires SIGWINCH to it). The peer is an ssh2 server speaking
+ * the real protocol on loopback.
+ */
+import assert from "node:assert/strict";
+import { Server } from "ssh2";
+
+// ssh2's server side has no types here: the few shapes this test uses.
+interface Size {
+  rows: number;
+  cols: number;
+}
+type Answer = (() => void) | undefined;
+interface Channel {
+  write(text: string): void;
+  exit(code: number): void;
+  end(): void;
+}
+interface Session {
+  on(event: "pty" | "window-change", fn: (ok: Answer, reject: Answer, info: Size) => void): void;
+  on(event: "shell", fn: (ok: () => Channel) => void): void;
+}
+interface ServerClient {
+  on(event: "authentication", fn: (ctx: { accept(): void }) => void): void;
+  on(event: "session", fn: (accept: () => Session) => void): void;
+  on(event: "error", fn: () => void): void;
+}
+import { GuestConnection } from "../../src/guest/ssh_client.ts";
+
+async function keygen(dir: string, name: string): Promise<string> {
+  const out = await new Deno.Command("ssh-keygen", {
+    args: ["-q", "-t", "ed25519", "-N", "", "-f", `${dir}/${name}`],
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return Deno.readTextFileSync(`${dir}/${name}`);
+}
+
+Deno.test("an interactive session sends the new window size when the terminal is resized", async () => {
+  const dir = Deno.makeTempDirSync();
+  const seen: string[] = [];
+  const server = new Server({ hostKeys: [await keygen(dir, "host")] }, (client: ServerClient) => {
+    client.on("authentication", (ctx) => ctx.accept());
+    client.on("session", (accept) => {
+      const session = accept();
+      session.on("pty", (ok, _reject, info) => {
+        seen.push(`pty ${info.rows}x${info.cols}`);
+        ok?.();
+      });
+      session.on("window-change", (ok, _reject, info) => {
+        seen.push(`window ${info.rows}x${info.cols}`);
+        ok?.();
+        stream.write("resized\n");
+        stream.exit(0);
+        stream.end();
+      });
+      let stream: Channel;
+      session.on("shell", (ok) => {
+        stream = ok();
+        stream.write("ready\n");
+      });
+    });
+    client.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  const conn = await GuestConnection.connect({
+    host: "127.0.0.1",
+    port,
+    user: "vagrant",
+    privateKey: await keygen(dir, "user"),
+  });
+  let output = "";
+  let resize: ((rows: number, cols: number) => void) | undefined;
+  let unsubscribed = false;
+  const guard = setTimeout(() => conn.close(), 10_000); // no window change: the session ends, the test fails
+  try {
+    const stdin = new ReadableStream<Uint8Array>({ start() {} }); // a terminal nobody types on
+    const code = await conn.interactive(undefined, {
+      stdin,
+      write: (chunk) => {
+        output += new TextDecoder().decode(chunk);
+        if (output.includes("ready\n") && resize) {
+          resize(50, 132);
+          resize = undefined;
+        }
+      },
+      rows: 24,
+      cols: 80,
+      term: "xterm",
+      onResize: (listener) => {
+        resize = listener;
+        return () => void (unsubscribed = true);
+      },
+    });
+    assert.equal(code, 0);
+    assert.deepEqual(seen, ["pty 24x80", "window 50x132"]);
+    assert.match(output, /resized/);
+    assert.ok(unsubscribed, "the resize listener is removed when the session ends");
+  } finally {
+    clearTimeout(guard);
+    conn.close();
+    server.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
