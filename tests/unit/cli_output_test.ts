@@ -60,36 +60,27 @@ Deno.test("set-based selectors: =, ==, !=, in, notin, key, !key", () => {
 
 Deno.test("-o jsonpath templates, custom-columns, --no-headers, --sort-by", async () => {
   await withHome(async (home) => {
-    const names = await lvAt(home, "get", "domains", "-o", "jsonpath={.items[*].metadata.name}");
-    assert.equal(names.stdout, "db web");
-    const one = await lvAt(home, "get", "domain", "web", "-o", "jsonpath={.spec.cpus}");
-    assert.equal(one.stdout, "4");
-    const range = await lvAt(
-      home,
-      "get",
-      "vm",
-      "--sort-by=.metadata.name",
-      "-o",
-      'jsonpath={range .items[*]}{.metadata.name}:{.spec.cpus}{"\\n"}{end}',
-    );
-    assert.equal(range.stdout, "db:2\nweb:4\n");
-    const cols = await lvAt(
-      home,
-      "get",
-      "vm",
-      "-o",
-      "custom-columns=NAME:.metadata.name,CPUS:.spec.cpus,X:.nope",
-    );
-    assert.equal(cols.stdout, "NAME   CPUS   X\ndb     2      <none>\nweb    4      <none>\n");
-    const sorted = await lvAt(
-      home,
-      "get",
-      "vm",
-      "--no-headers",
-      "--sort-by={.spec.cpus}",
-      "-o=custom-columns=N:.metadata.name",
-    );
-    assert.equal(sorted.stdout, "db\nweb\n");
+    const cases: [string[], string][] = [
+      [["domains", "-o", "jsonpath={.items[*].metadata.name}"], "db web"],
+      [["domain", "web", "-o", "jsonpath={.spec.cpus}"], "4"],
+      [
+        [
+          "vm",
+          "--sort-by=.metadata.name",
+          "-o",
+          'jsonpath={range .items[*]}{.metadata.name}:{.spec.cpus}{"\\n"}{end}',
+        ],
+        "db:2\nweb:4\n",
+      ],
+      [
+        ["vm", "-o", "custom-columns=NAME:.metadata.name,CPUS:.spec.cpus,X:.nope"],
+        "NAME   CPUS   X\ndb     2      <none>\nweb    4      <none>\n",
+      ],
+      [["vm", "--no-headers", "--sort-by={.spec.cpus}", "-o=custom-columns=N:.metadata.name"], "db\nweb\n"],
+    ];
+    for (const [args, expected] of cases) {
+      assert.equal((await lvAt(home, "get", ...args)).stdout, expected, args.join(" "));
+    }
     const table = await lvAt(home, "get", "vm", "--no-headers", "--sort-by=.metadata.name");
     assert.match(table.stdout, /^db\s+Pending\s/);
     assert.doesNotMatch(table.stdout, /NAME/);
