@@ -1,7 +1,7 @@
 /**
- * An interactive session follows the terminal's size: GuestConnection.interactive sends SSH window-change
- * requests when its resize source fires (lv ssh wires SIGWINCH to it). The peer is an ssh2 server speaking
- * the real protocol on loopback.
+ * Sessions as lv ssh opens them, against an ssh2 server speaking the real protocol on loopback: an
+ * interactive session follows the terminal's size (window-change on SIGWINCH), and ssh.forwardAgent asks
+ * for agent forwarding (with a real ssh-agent), and only then.
  */
 import assert from "node:assert/strict";
 import { Server } from "ssh2";
@@ -19,7 +19,8 @@ interface Channel {
 }
 interface Session {
   on(event: "pty" | "window-change", fn: (ok: Answer, reject: Answer, info: Size) => void): void;
-  on(event: "shell", fn: (ok: () => Channel) => void): void;
+  on(event: "shell" | "exec", fn: (ok: () => Channel) => void): void;
+  on(event: "auth-agent", fn: (ok: Answer) => void): void;
 }
 interface ServerClient {
   on(event: "authentication", fn: (ctx: { accept(): void }) => void): void;
@@ -101,6 +102,71 @@ Deno.test("an interactive session sends the new window size when the terminal is
     clearTimeout(guard);
     conn.close();
     server.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("ssh.forwardAgent asks the guest for agent forwarding, and only when set", async () => {
+  const dir = Deno.makeTempDirSync();
+  const agent = new Deno.Command("ssh-agent", { args: ["-D", "-a", `${dir}/agent.sock`], stdout: "null" })
+    .spawn();
+  const requests: string[] = [];
+  const server = new Server({ hostKeys: [await keygen(dir, "host")] }, (client: ServerClient) => {
+    client.on("authentication", (ctx) => ctx.accept());
+    client.on("session", (accept) => {
+      const session = accept();
+      session.on("auth-agent", (ok) => {
+        requests.push("auth-agent");
+        ok?.();
+      });
+      session.on("exec", (ok) => {
+        const channel = ok();
+        channel.exit(0);
+        channel.end();
+      });
+    });
+    client.on("error", () => {});
+  });
+  const socketUp = async () => {
+    for (let i = 0; i < 200; i++) {
+      try {
+        await Deno.stat(`${dir}/agent.sock`);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    throw new Error("ssh-agent did not create its socket");
+  };
+  const saved = Deno.env.get("SSH_AUTH_SOCK");
+  try {
+    await socketUp();
+    Deno.env.set("SSH_AUTH_SOCK", `${dir}/agent.sock`);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const privateKey = await keygen(dir, "user");
+    for (const forwardAgent of [false, true]) {
+      requests.length = 0;
+      const conn = await GuestConnection.connect({
+        host: "127.0.0.1",
+        port,
+        user: "vagrant",
+        privateKey,
+        forwardAgent,
+      });
+      try {
+        assert.equal((await conn.exec("true")).code, 0);
+      } finally {
+        conn.close();
+      }
+      assert.deepEqual(requests, forwardAgent ? ["auth-agent"] : [], `forwardAgent: ${forwardAgent}`);
+    }
+  } finally {
+    if (saved === undefined) Deno.env.delete("SSH_AUTH_SOCK");
+    else Deno.env.set("SSH_AUTH_SOCK", saved);
+    server.close();
+    agent.kill("SIGTERM");
+    await agent.status;
     Deno.removeSync(dir, { recursive: true });
   }
 });
