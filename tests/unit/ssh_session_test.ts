@@ -13,21 +13,32 @@ interface Size {
 }
 type Answer = (() => void) | undefined;
 interface Channel {
-  write(text: string): void;
+  write(text: string | Uint8Array): void;
+  on(event: "data", fn: (d: Uint8Array) => void): void;
   exit(code: number): void;
   end(): void;
 }
+interface X11Request {
+  single: boolean;
+  protocol: string;
+  /** The hex digits as bytes. */
+  cookie: Uint8Array;
+  screen: number;
+}
 interface Session {
+  on(event: "x11", fn: (ok: Answer, reject: Answer, info: X11Request) => void): void;
   on(event: "pty" | "window-change", fn: (ok: Answer, reject: Answer, info: Size) => void): void;
   on(event: "shell" | "exec", fn: (ok: () => Channel) => void): void;
   on(event: "auth-agent", fn: (ok: Answer) => void): void;
 }
 interface ServerClient {
+  x11(addr: string, port: number, cb: (err: Error | undefined, channel: Channel) => void): void;
   on(event: "authentication", fn: (ctx: { accept(): void }) => void): void;
   on(event: "session", fn: (accept: () => Session) => void): void;
   on(event: "error", fn: () => void): void;
 }
 import { GuestConnection } from "../../src/guest/ssh_client.ts";
+import { xServerOf } from "../../src/guest/x11.ts";
 
 async function keygen(dir: string, name: string): Promise<string> {
   const out = await new Deno.Command("ssh-keygen", {
@@ -167,6 +178,97 @@ Deno.test("ssh.forwardAgent asks the guest for agent forwarding, and only when s
     server.close();
     agent.kill("SIGTERM");
     await agent.status;
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("$DISPLAY names a unix socket or a TCP port", () => {
+  assert.deepEqual(xServerOf(":0"), { path: "/tmp/.X11-unix/X0", screen: 0 });
+  assert.deepEqual(xServerOf("unix:3.1", "/x"), { path: "/x/X3", screen: 1 });
+  assert.deepEqual(xServerOf("localhost:10.0"), { hostname: "localhost", port: 6010, screen: 0 });
+  assert.equal(xServerOf(undefined), undefined);
+  assert.equal(xServerOf("nonsense"), undefined);
+});
+
+Deno.test("ssh.forwardX11: the guest gets the cookie and its X connections reach the local X server", async () => {
+  const dir = Deno.makeTempDirSync();
+  const requests: X11Request[] = [];
+  let guestHeard = "";
+  // The local X server: answers "X reply" to whatever it is sent.
+  const xserver = Deno.listen({ transport: "unix", path: `${dir}/X0` });
+  let xHeard = "";
+  const serving = (async () => {
+    for await (const conn of xserver) {
+      for await (const chunk of conn.readable) {
+        xHeard += new TextDecoder().decode(chunk);
+        await conn.write(new TextEncoder().encode("X reply"));
+        break;
+      }
+      conn.close();
+    }
+  })().catch(() => {});
+  const server = new Server({ hostKeys: [await keygen(dir, "host")] }, (client: ServerClient) => {
+    client.on("authentication", (ctx) => ctx.accept());
+    client.on("session", (accept) => {
+      const session = accept();
+      session.on("x11", (ok, _reject, info) => {
+        requests.push(info);
+        ok?.();
+      });
+      session.on("pty", (ok) => ok?.());
+      session.on("shell", (ok) => {
+        const shell = ok();
+        // An X client on the guest: opens an X11 channel back to lv and talks to the X server.
+        client.x11("127.0.0.1", 40000, (err, x) => {
+          if (err) return shell.end();
+          x.on("data", (d) => {
+            guestHeard += new TextDecoder().decode(d);
+            shell.exit(0);
+            shell.end();
+          });
+          x.write("hello X");
+        });
+      });
+    });
+    client.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  const conn = await GuestConnection.connect({
+    host: "127.0.0.1",
+    port,
+    user: "vagrant",
+    privateKey: await keygen(dir, "user"),
+  });
+  const guard = setTimeout(() => conn.close(), 10_000);
+  try {
+    const code = await conn.interactive(undefined, {
+      stdin: new ReadableStream<Uint8Array>({ start() {} }),
+      write: () => {},
+      rows: 24,
+      cols: 80,
+      term: "xterm",
+      x11: {
+        screen: 0,
+        protocol: "MIT-MAGIC-COOKIE-1",
+        cookie: "0123456789abcdef0123456789abcdef",
+        connect: () => Deno.connect({ transport: "unix", path: `${dir}/X0` }),
+      },
+    });
+    assert.equal(code, 0);
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0].protocol, "MIT-MAGIC-COOKIE-1");
+    assert.equal(new TextDecoder().decode(requests[0].cookie), "0123456789abcdef0123456789abcdef");
+    assert.equal(xHeard, "hello X");
+    assert.equal(guestHeard, "X reply");
+  } finally {
+    clearTimeout(guard);
+    conn.close();
+    server.close();
+    try {
+      xserver.close();
+    } catch { /* the serving loop's end closed it already */ }
+    await serving;
     Deno.removeSync(dir, { recursive: true });
   }
 });
