@@ -48,40 +48,45 @@ async function keygen(dir: string, name: string): Promise<string> {
   return Deno.readTextFileSync(`${dir}/${name}`);
 }
 
-Deno.test("an interactive session sends the new window size when the terminal is resized", async () => {
-  const dir = Deno.makeTempDirSync();
-  const seen: string[] = [];
+/** An ssh2 server on loopback accepting any key, `onSession` handling each session; and lv's connection to it. */
+async function guest(dir: string, onSession: (session: Session, client: ServerClient) => void) {
   const server = new Server({ hostKeys: [await keygen(dir, "host")] }, (client: ServerClient) => {
     client.on("authentication", (ctx) => ctx.accept());
-    client.on("session", (accept) => {
-      const session = accept();
-      session.on("pty", (ok, _reject, info) => {
-        seen.push(`pty ${info.rows}x${info.cols}`);
-        ok?.();
-      });
-      session.on("window-change", (ok, _reject, info) => {
-        seen.push(`window ${info.rows}x${info.cols}`);
-        ok?.();
-        stream.write("resized\n");
-        stream.exit(0);
-        stream.end();
-      });
-      let stream: Channel;
-      session.on("shell", (ok) => {
-        stream = ok();
-        stream.write("ready\n");
-      });
-    });
+    client.on("session", (accept) => onSession(accept(), client));
     client.on("error", () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
-  const conn = await GuestConnection.connect({
-    host: "127.0.0.1",
-    port,
-    user: "vagrant",
-    privateKey: await keygen(dir, "user"),
+  const privateKey = await keygen(dir, "user");
+  return {
+    connect: (forwardAgent = false) =>
+      GuestConnection.connect({ host: "127.0.0.1", port, user: "vagrant", privateKey, forwardAgent }),
+    close: () => server.close(),
+  };
+}
+
+Deno.test("an interactive session sends the new window size when the terminal is resized", async () => {
+  const dir = Deno.makeTempDirSync();
+  const seen: string[] = [];
+  const server = await guest(dir, (session) => {
+    session.on("pty", (ok, _reject, info) => {
+      seen.push(`pty ${info.rows}x${info.cols}`);
+      ok?.();
+    });
+    session.on("window-change", (ok, _reject, info) => {
+      seen.push(`window ${info.rows}x${info.cols}`);
+      ok?.();
+      stream.write("resized\n");
+      stream.exit(0);
+      stream.end();
+    });
+    let stream: Channel;
+    session.on("shell", (ok) => {
+      stream = ok();
+      stream.write("ready\n");
+    });
   });
+  const conn = await server.connect();
   let output = "";
   let resize: ((rows: number, cols: number) => void) | undefined;
   let unsubscribed = false;
@@ -122,21 +127,16 @@ Deno.test("ssh.forwardAgent asks the guest for agent forwarding, and only when s
   const agent = new Deno.Command("ssh-agent", { args: ["-D", "-a", `${dir}/agent.sock`], stdout: "null" })
     .spawn();
   const requests: string[] = [];
-  const server = new Server({ hostKeys: [await keygen(dir, "host")] }, (client: ServerClient) => {
-    client.on("authentication", (ctx) => ctx.accept());
-    client.on("session", (accept) => {
-      const session = accept();
-      session.on("auth-agent", (ok) => {
-        requests.push("auth-agent");
-        ok?.();
-      });
-      session.on("exec", (ok) => {
-        const channel = ok();
-        channel.exit(0);
-        channel.end();
-      });
+  const server = await guest(dir, (session) => {
+    session.on("auth-agent", (ok) => {
+      requests.push("auth-agent");
+      ok?.();
     });
-    client.on("error", () => {});
+    session.on("exec", (ok) => {
+      const channel = ok();
+      channel.exit(0);
+      channel.end();
+    });
   });
   const socketUp = async () => {
     for (let i = 0; i < 200; i++) {
@@ -153,18 +153,9 @@ Deno.test("ssh.forwardAgent asks the guest for agent forwarding, and only when s
   try {
     await socketUp();
     Deno.env.set("SSH_AUTH_SOCK", `${dir}/agent.sock`);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as { port: number }).port;
-    const privateKey = await keygen(dir, "user");
     for (const forwardAgent of [false, true]) {
       requests.length = 0;
-      const conn = await GuestConnection.connect({
-        host: "127.0.0.1",
-        port,
-        user: "vagrant",
-        privateKey,
-        forwardAgent,
-      });
+      const conn = await server.connect(forwardAgent);
       try {
         assert.equal((await conn.exec("true")).code, 0);
       } finally {
@@ -207,39 +198,27 @@ Deno.test("ssh.forwardX11: the guest gets the cookie and its X connections reach
       conn.close();
     }
   })().catch(() => {});
-  const server = new Server({ hostKeys: [await keygen(dir, "host")] }, (client: ServerClient) => {
-    client.on("authentication", (ctx) => ctx.accept());
-    client.on("session", (accept) => {
-      const session = accept();
-      session.on("x11", (ok, _reject, info) => {
-        requests.push(info);
-        ok?.();
-      });
-      session.on("pty", (ok) => ok?.());
-      session.on("shell", (ok) => {
-        const shell = ok();
-        // An X client on the guest: opens an X11 channel back to lv and talks to the X server.
-        client.x11("127.0.0.1", 40000, (err, x) => {
-          if (err) return shell.end();
-          x.on("data", (d) => {
-            guestHeard += new TextDecoder().decode(d);
-            shell.exit(0);
-            shell.end();
-          });
-          x.write("hello X");
+  const server = await guest(dir, (session, client) => {
+    session.on("x11", (ok, _reject, info) => {
+      requests.push(info);
+      ok?.();
+    });
+    session.on("pty", (ok) => ok?.());
+    session.on("shell", (ok) => {
+      const shell = ok();
+      // An X client on the guest: opens an X11 channel back to lv and talks to the X server.
+      client.x11("127.0.0.1", 40000, (err, x) => {
+        if (err) return shell.end();
+        x.on("data", (d) => {
+          guestHeard += new TextDecoder().decode(d);
+          shell.exit(0);
+          shell.end();
         });
+        x.write("hello X");
       });
     });
-    client.on("error", () => {});
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  const conn = await GuestConnection.connect({
-    host: "127.0.0.1",
-    port,
-    user: "vagrant",
-    privateKey: await keygen(dir, "user"),
-  });
+  const conn = await server.connect();
   const guard = setTimeout(() => conn.close(), 10_000);
   try {
     const code = await conn.interactive(undefined, {
