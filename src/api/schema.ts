@@ -33,6 +33,8 @@ import {
   DEFAULT_VOLUME_CACHE,
   DEFAULT_VOLUME_FORMAT,
 } from "./defaults.ts";
+import { changeClassOf, changeClassText } from "./change_class.ts";
+import { LIST_KEYS } from "./list_keys.ts";
 import { closest } from "./problem.ts";
 import { GiB, MiB, QUANTITY_PATTERN, TiB } from "./quantity.ts";
 import {
@@ -879,7 +881,13 @@ function wrap(text: string, indent: string, width = 80): string[] {
   return lines;
 }
 
-function facts(field: Field): string[] {
+/** Where a field is, for the facts that depend on it (change class, merge key). */
+interface FieldAt {
+  kind: Kind;
+  path: string;
+}
+
+function facts(field: Field, at?: FieldAt): string[] {
   const out: string[] = [];
   if (field.type === "string" && field.enum) out.push(`One of: ${field.enum.join(", ")}.`);
   if (field.type === "string" && field.format) out.push(`Must be ${FORMATS[field.format].rule}.`);
@@ -890,6 +898,16 @@ function facts(field: Field): string[] {
   }
   if (field.defaultText) out.push(`Default: ${field.defaultText}.`);
   if (field.vagrant) out.push(`vagrant-libvirt: ${field.vagrant}.`);
+  if (at) out.push(...changeFacts(at.kind, at.path));
+  return out;
+}
+
+/** The change class of a spec field and, for a list, how apply merges its items. */
+function changeFacts(kind: Kind, path: string): string[] {
+  const cls = /^(spec\.|metadata\.(labels|annotations))/.test(path) ? changeClassOf(kind, path) : undefined;
+  const out = cls ? [`Change: ${changeClassText(kind, cls, path)}.`] : [];
+  const key = LIST_KEYS[path];
+  if (key) out.push(`lv apply merges items by ${key.text}.`);
   return out;
 }
 
@@ -899,15 +917,20 @@ function childFields(field: Field): Record<string, Field> | undefined {
   return undefined;
 }
 
-function childEntries(fields: Record<string, Field>, indent: string, recursive: boolean): string[] {
+function childEntries(
+  fields: Record<string, Field>,
+  indent: string,
+  options: { recursive: boolean; at: FieldAt },
+): string[] {
   const out: string[] = [];
   for (const [name, child] of Object.entries(fields)) {
     const marker = child.required ? " -required-" : "";
+    const at = { kind: options.at.kind, path: options.at.path ? `${options.at.path}.${name}` : name };
     out.push(`${indent}${name}\t<${typeName(child)}>${marker}`);
-    out.push(...wrap([child.description, ...facts(child)].join(" "), indent + "  "));
+    out.push(...wrap([child.description, ...facts(child, at)].join(" "), indent + "  "));
     out.push("");
     const nested = childFields(child);
-    if (recursive && nested) out.push(...childEntries(nested, indent + "  ", true));
+    if (options.recursive && nested) out.push(...childEntries(nested, indent + "  ", { ...options, at }));
   }
   return out;
 }
@@ -960,12 +983,13 @@ export function explain(kindAndPath: string, options: ExplainOptions = {}): stri
   }
   lines.push("DESCRIPTION:");
   lines.push(...wrap(field.description, "    "));
-  const extra = facts(field);
+  const at = { kind, path: path.join(".") };
+  const extra = facts(field, at);
   if (extra.length > 0) lines.push(...wrap(extra.join(" "), "    "));
   const fields = childFields(field);
   if (fields !== undefined) {
     lines.push("", "FIELDS:");
-    lines.push(...childEntries(fields, "  ", options.recursive ?? false));
+    lines.push(...childEntries(fields, "  ", { recursive: options.recursive ?? false, at }));
     while (lines[lines.length - 1] === "") lines.pop();
   }
   return lines.join("\n") + "\n";

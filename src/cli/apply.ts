@@ -3,87 +3,126 @@ import type { AnyResource } from "../api/types.ts";
 import { AlreadyExistsError, ConflictError, keyOf, refString } from "../store/store.ts";
 import { refuseTestDriver, unreachable } from "./libvirt_reachable.ts";
 import { awaitObjects, readiness } from "./await_objects.ts";
-import { CommandFailed } from "./errors.ts";
+import { CommandFailed, UsageError } from "./errors.ts";
 import { loadManifests } from "./manifests.ts";
 import { contextDefaults } from "../config/config.ts";
-import type { Runtime } from "./runtime.ts";
+import type { Output, Runtime } from "./runtime.ts";
+import { type ApplyPlan, type ApplyResult, planApply, type PlanOptions } from "./apply_plan.ts";
+import {
+  changeEffects,
+  type FieldChange,
+  needsRestart,
+  networkInUse,
+  refuseChanges,
+} from "./change_effects.ts";
+import { deleteObjects } from "./delete.ts";
+import { RELOAD_ANNOTATION } from "../api/requests.ts";
+
+export type { ApplyResult } from "./apply_plan.ts";
 
 export interface ApplyOptions {
   files: string[];
   /** Wait until Ready (default true); false only writes. */
   wait: boolean;
   timeoutMs: number;
+  /** Directories given with -f are read recursively. Default false. */
+  recursive?: boolean;
+  /** "server": read the store and merge, write nothing. ("client" never opens a runtime: {@linkcode applyClientDryRun}.) */
+  dryRun?: "server";
+  /** Restart running Domains whose change takes effect at the next boot (`--restart`). Default false. */
+  restart?: boolean;
+  /** Replace (delete, then create) objects whose immutable fields change (`--force`). Default false. */
+  force?: boolean;
 }
 
-/** Structural equality with key order ignored. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+/** Options for {@linkcode applyOne}. */
+export interface ApplyOneOptions extends PlanOptions {
+  restart?: boolean;
+  force?: boolean;
 }
 
-/** Annotations lv's own commands set (lv reload, lv provision): kept when a manifest does not name them. */
-const LV_ANNOTATION = /^lv\.dev\//;
-
-export type ApplyResult = "created" | "configured" | "unchanged";
+/** A plan with its field changes classified; `replace` when --force must delete the object first. */
+export interface Decision {
+  plan: ApplyPlan;
+  changes: FieldChange[];
+  replace: boolean;
+}
 
 /**
- * Writes one resource: create, update when spec, labels or annotations differ, else nothing. Races with
- * another writer (two applies, a controller) are retried from a fresh read.
+ * Writes one resource ({@linkcode planApply}); a race with another writer is retried on a fresh read, so
+ * the other writer's change is merged, never lost.
  */
-export async function applyOne(rt: Runtime, obj: AnyResource): Promise<ApplyResult> {
+export async function applyOne(
+  rt: Runtime,
+  obj: AnyResource,
+  options: ApplyOneOptions = {},
+): Promise<ApplyResult> {
   for (let attempt = 0;; attempt++) {
     try {
-      return await applyOnce(rt, obj);
+      return await applyOnce(rt, obj, options);
     } catch (e) {
       if (attempt >= 10 || !(e instanceof AlreadyExistsError || e instanceof ConflictError)) throw e;
     }
   }
 }
 
-async function applyOnce(rt: Runtime, obj: AnyResource): Promise<ApplyResult> {
-  const current = await rt.store.get(keyOf(obj));
-  if (!current) {
-    await rt.store.create(obj);
-    return "created";
-  }
-  if (current.metadata.deletionTimestamp) {
+/**
+ * What applying `obj` would do to the store: the plan, the classified changes; throws InvalidInputError
+ * for a refused change (immutable without --force, a Volume shrinking) and refuses an object being deleted.
+ */
+export async function decide(rt: Runtime, obj: AnyResource, options: ApplyOneOptions): Promise<Decision> {
+  const live = await rt.store.get(keyOf(obj));
+  if (live?.metadata.deletionTimestamp) {
     throw new CommandFailed(
       `${refString(obj)} is being deleted; wait for the deletion to finish, then apply again`,
     );
   }
-  const annotations = { ...obj.metadata.annotations };
-  for (const [k, v] of Object.entries(current.metadata.annotations)) {
-    if (LV_ANNOTATION.test(k) && !(k in annotations)) annotations[k] = v;
-  }
-  if (
-    deepEqual(current.spec, obj.spec) && deepEqual(current.metadata.labels, obj.metadata.labels) &&
-    deepEqual(current.metadata.annotations, annotations)
-  ) return "unchanged";
-  const next = structuredClone(current);
-  next.spec = obj.spec as typeof next.spec;
-  next.metadata.labels = obj.metadata.labels;
-  next.metadata.annotations = annotations;
-  await rt.store.update(next);
-  return "configured";
+  const plan = planApply(obj, live, options);
+  if (plan.result !== "configured" || !live) return { plan, changes: [], replace: false };
+  const inUse = obj.kind === "Network" && await networkInUse(rt.store, obj);
+  const changes = changeEffects(live, plan.next, inUse);
+  refuseChanges(obj, changes, { force: !!options.force });
+  return { plan, changes, replace: changes.some((c) => c.refused) };
 }
+
+async function applyOnce(rt: Runtime, obj: AnyResource, options: ApplyOneOptions): Promise<ApplyResult> {
+  const { plan, changes, replace } = await decide(rt, obj, options);
+  if (replace) {
+    await deleteObjects(rt, [keyOf(obj)], {
+      wait: true,
+      timeoutMs: REPLACE_TIMEOUT_MS,
+      ignoreNotFound: true,
+    });
+    await rt.store.create(planApply(obj, undefined, options).next);
+    return "created";
+  }
+  const next = plan.next;
+  if (options.restart && next.kind === "Domain" && next.spec.state === "Running" && needsRestart(changes)) {
+    next.metadata.annotations = {
+      ...next.metadata.annotations,
+      [RELOAD_ANNOTATION]: new Date().toISOString(),
+    };
+  }
+  if (plan.result === "created") await rt.store.create(next);
+  else if (plan.result === "configured" || plan.recordOnly) await rt.store.update(next);
+  return plan.result;
+}
+
+/** How long --force waits for the old object and what it owns to be deleted. */
+const REPLACE_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * Before anything is written: every libvirt the resources live on, local or remote, answers (one `virsh
  * version` per URI), so no libvirtd, a wrong socket, host, key or password fails the apply at once instead of
- * leaving objects waiting; the test:/// driver is refused.
+ * leaving objects waiting; the test:/// driver is refused when apply would wait for it to converge.
  */
-async function checkRemoteHosts(rt: Runtime, resources: AnyResource[]): Promise<void> {
+async function checkRemoteHosts(rt: Runtime, resources: AnyResource[], wait: boolean): Promise<void> {
   const checked = new Set<string>();
   for (const obj of resources) {
     const libvirt = rt.libvirtFor(obj);
     if (checked.has(libvirt.uri)) continue;
     checked.add(libvirt.uri);
-    refuseTestDriver(libvirt.uri);
+    if (wait) refuseTestDriver(libvirt.uri);
     try {
       await libvirt.version();
     } catch (e) {
@@ -93,14 +132,45 @@ async function checkRemoteHosts(rt: Runtime, resources: AnyResource[]): Promise<
 }
 
 export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
+  const specDefaults = contextDefaults(rt.connection);
   const resources = await loadManifests(options.files, rt.store, {
-    specDefaults: contextDefaults(rt.connection),
+    specDefaults,
+    recursive: options.recursive,
   });
-  await checkRemoteHosts(rt, resources);
+  if (options.dryRun) {
+    for (const obj of resources) {
+      const { plan, replace } = await decide(rt, obj, { specDefaults, force: options.force });
+      rt.output.out(`${refString(obj)} ${replace ? "replaced" : plan.result} (dry run)\n`);
+    }
+    return;
+  }
+  await checkRemoteHosts(rt, resources, options.wait);
   for (const obj of resources) {
-    const result = await applyOne(rt, obj);
+    const result = await applyOne(rt, obj, { specDefaults, restart: options.restart, force: options.force });
     rt.output.out(`${refString(obj)} ${result}\n`);
   }
   if (!options.wait) return;
   await awaitObjects(rt, resources.map(keyOf), readiness, { timeoutMs: options.timeoutMs, what: "be Ready" });
+}
+
+/**
+ * `lv apply --dry-run=client`: parse and validate the files, nothing else (no store, no libvirt, no config
+ * file), so it runs in CI without libvirt. References to objects not in the files are not checked.
+ */
+export async function applyClientDryRun(
+  files: string[],
+  options: { output: Output; recursive?: boolean },
+): Promise<void> {
+  const resources = await loadManifests(files, undefined, { recursive: options.recursive });
+  for (const obj of resources) options.output.out(`${refString(obj)} checked (dry run)\n`);
+}
+
+/** The value of --dry-run: absent (a real apply), client or server. */
+export function dryRunMode(value: string | undefined): "client" | "server" | undefined {
+  if (value === undefined || value === "none") return undefined;
+  if (value === "client" || value === "server") return value;
+  throw new UsageError(
+    `--dry-run=${value} is not a dry-run mode`,
+    "use --dry-run=client (check the files only) or --dry-run=server (also merge against the store)",
+  );
 }

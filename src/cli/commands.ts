@@ -11,6 +11,8 @@ import { completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
 import { controllerCommand } from "./commands/controller.ts";
 import { deleteCommand } from "./commands/delete.ts";
+import { diffCommand } from "./commands/diff.ts";
+import { editCommand } from "./commands/edit.ts";
 import { describeCommand } from "./commands/describe.ts";
 import { destroyCommand } from "./commands/destroy.ts";
 import { doctorCommand } from "./commands/doctor.ts";
@@ -61,6 +63,8 @@ const helpCommand = defineCommand({
 
 export const COMMANDS: readonly Command[] = [
   applyCommand,
+  diffCommand,
+  editCommand,
   getCommand,
   describeCommand,
   deleteCommand,

@@ -4,13 +4,14 @@ import { CommandFailed } from "./errors.ts";
 
 /**
  * The test:/// driver keeps its state inside each virsh process, so nothing lv defines there survives to the
- * next command: apply refuses it rather than converge forever.
+ * next command: apply refuses to wait on it rather than wait forever (--wait=false only writes the store).
  */
 export function refuseTestDriver(uri: string): void {
   if (!uri.startsWith("test://")) return;
   throw new CommandFailed(
     `${uri} is libvirt's test driver: each virsh process sees its own state, so lv cannot converge on it; ` +
-      "nothing was applied. Use qemu:///system or qemu:///session (--connect, $LV_CONNECT or a context)",
+      "nothing was applied. Use qemu:///system or qemu:///session (--connect, $LV_CONNECT or a context), or " +
+      "--wait=false to only write the objects",
   );
 }
 

@@ -10,6 +10,7 @@ import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
 import { hoistGlobalFlags } from "./global_flags.ts";
 import { helpText, usageText } from "./help.ts";
 import { openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
+import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
 // Each command's module is imported when it runs (string literals: `deno compile` still bundles them), so
 // `lv get` does not load the controllers, ssh2 or the YAML library.
 
@@ -114,7 +115,8 @@ function report(e: unknown, output: Output): number {
     output.err(`error: ${e.message}\n`);
     return 1;
   }
-  output.err(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+  const said = isProgrammingError(e) ? programmingErrorMessage("running this command") : undefined;
+  output.err(`error: ${said ?? (e instanceof Error ? e.message : String(e))}\n`);
   if (Deno.env.get("LV_DEBUG") && e instanceof Error) output.err(`${e.stack}\n`);
   return 1;
 }

@@ -1,14 +1,15 @@
 /** Reading -f files: directories, stdin, parsing, validation against the set and the store. */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { formatProblem, type Problem } from "../api/problem.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
+import { absolutize } from "../manifest/absolutize.ts";
 import { parseManifests } from "../manifest/parse.ts";
 import type { SpecDefaults } from "../api/validate.ts";
 import { validateReferences } from "../api/validate_references.ts";
 import type { Store } from "../store/store.ts";
 import { InvalidInputError, UsageError } from "./errors.ts";
 
-async function expand(path: string): Promise<string[]> {
+async function expand(path: string, recursive: boolean): Promise<string[]> {
   if (path === "-") return ["-"];
   let info: Deno.FileInfo;
   try {
@@ -23,36 +24,33 @@ async function expand(path: string): Promise<string[]> {
   const files: string[] = [];
   for await (const entry of Deno.readDir(path)) {
     if (entry.isFile && /\.(ya?ml|json)$/.test(entry.name)) files.push(join(path, entry.name));
+    if (entry.isDirectory && recursive) files.push(...await expand(join(path, entry.name), true));
   }
   return files.sort();
 }
 
-/** Makes relative host paths in a resource absolute, against the directory of the file it came from. */
-export function absolutize(obj: AnyResource, baseDir: string): void {
-  const abs = (p: string) => isAbsolute(p) ? p : resolve(baseDir, p);
-  if (obj.kind === "Box" && !/^[a-z][a-z0-9+.-]*:\/\//i.test(obj.spec.source)) {
-    obj.spec.source = abs(obj.spec.source);
-  }
-  if (obj.kind === "Domain") {
-    if (obj.spec.ssh.privateKey) obj.spec.ssh.privateKey = abs(obj.spec.ssh.privateKey);
-    for (const p of obj.spec.provision) if (p.path) p.path = abs(p.path);
-    for (const f of obj.spec.syncedFolders) f.source = abs(f.source);
-  }
+/** Options for {@linkcode loadManifests}. */
+export interface LoadOptions {
+  specDefaults?: SpecDefaults;
+  checkContexts?: boolean;
+  /** Read directories recursively (-R). Default false. */
+  recursive?: boolean;
 }
 
 /**
  * Reads, parses and validates every file; throws InvalidInputError listing every problem when any exists,
- * so nothing is written unless all of it is valid.
+ * so nothing is written unless all of it is valid. Without a store (`--dry-run=client`), references are
+ * checked only among the files.
  */
 export async function loadManifests(
   paths: string[],
-  store: Store,
-  options: { specDefaults?: SpecDefaults; checkContexts?: boolean } = {},
+  store: Store | undefined,
+  options: LoadOptions = {},
 ): Promise<AnyResource[]> {
   if (paths.length === 0) {
     throw new UsageError("no input: pass -f FILE", "example: lv apply -f examples/basic.yaml");
   }
-  const files = (await Promise.all(paths.map(expand))).flat();
+  const files = (await Promise.all(paths.map((p) => expand(p, options.recursive ?? false)))).flat();
   const resources: AnyResource[] = [];
   const problems: Problem[] = [];
   for (const file of files) {
@@ -64,7 +62,7 @@ export async function loadManifests(
     for (const r of parsed.resources) absolutize(r, file === "-" ? Deno.cwd() : dirname(resolve(file)));
     resources.push(...parsed.resources);
   }
-  if (problems.length === 0) {
+  if (problems.length === 0 && store) {
     const existing = new Map<string, AnyResource>();
     for (const kind of KINDS) {
       for (const obj of await store.list(kind)) {

@@ -96,7 +96,12 @@ const COLUMNS: Record<Kind, Column[]> = {
   ],
   Domain: [
     name,
-    { header: "STATE", value: (o) => o.kind === "Domain" ? o.status.phase ?? "Pending" : "" },
+    {
+      header: "STATE",
+      value: (o) =>
+        o.kind !== "Domain" ? "" : (o.status.phase ?? "Pending") +
+          (getCondition(o.status, "RestartRequired")?.status === "True" ? " (restart required)" : ""),
+    },
     { header: "IP", value: (o) => o.kind === "Domain" ? o.status.ip ?? "" : "" },
     { header: "BOX", value: (o) => o.kind === "Domain" ? o.spec.box ?? "" : "" },
     readyCol,
@@ -201,9 +206,11 @@ export async function printObjects(
   single: boolean,
 ): Promise<string> {
   if (format === "name") return objects.map((o) => `${kindWord(o.kind)}/${o.metadata.name}\n`).join("");
-  const doc = single && objects.length === 1
-    ? objects[0]
-    : { apiVersion: "v1", kind: "List", items: objects };
+  // sizes as input reads them (machineVirtualSize is stored in bytes, a plain number means GiB), so the
+  // output applies again unchanged
+  const { canonicalInput } = await import("../api/canonical_input.ts");
+  const items = objects.map((o) => canonicalInput(o.kind, o));
+  const doc = single && items.length === 1 ? items[0] : { apiVersion: "v1", kind: "List", items };
   if (format === "json") return JSON.stringify(doc, null, 2) + "\n";
   return (await import("yaml")).stringify(doc); // loaded only for yaml: a table needs no YAML library
 }

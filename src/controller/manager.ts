@@ -9,6 +9,7 @@ import { VirshError } from "../libvirt/virsh.ts";
 import { ConflictError, keyString, type ObjectKey } from "../store/store.ts";
 import { type ControllerContext, type Reconciler, TerminalError, WaitingError } from "./context.ts";
 import { writeStatus } from "./object_ops.ts";
+import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
 import { WorkQueue } from "./work_queue.ts";
 
 export interface ManagerOptions {
@@ -225,20 +226,14 @@ export function describeError(error: unknown, obj: AnyResource): [reason: string
   if (isProgrammingError(error)) {
     return [
       "InternalError",
-      `lv failed unexpectedly while reconciling ${obj.kind.toLowerCase()}/${obj.metadata.name}: a bug in lv ` +
-      `(run with LV_DEBUG=1 to see where, and report it)`,
+      programmingErrorMessage(`reconciling ${obj.kind.toLowerCase()}/${obj.metadata.name}`),
     ];
   }
   return ["Error", error instanceof Error ? error.message : String(error)];
 }
 
-function isProgrammingError(error: unknown): boolean {
-  return error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError ||
-    error instanceof SyntaxError;
-}
-
 function describeForDebug(error: unknown): string {
-  return isProgrammingError(error) && error instanceof Error ? error.stack ?? String(error) : String(error);
+  return isProgrammingError(error) ? error.stack ?? String(error) : String(error);
 }
 
 const DEBUG = !!Deno.env.get("LV_DEBUG");

@@ -3,7 +3,7 @@ import type { Box, BoxDiskStatus, Volume } from "../api/types.ts";
 import { boxDisks } from "../api/box_volumes.ts";
 import { isTrue } from "../api/conditions.ts";
 import { parseVolumeXml, volumeXml } from "../libvirt/xml/volume_xml.ts";
-import { TerminalError, WaitingError } from "./context.ts";
+import { type ControllerContext, TerminalError, WaitingError } from "./context.ts";
 import { kindReconciler } from "./kind_reconciler.ts";
 import { setReady } from "./object_ops.ts";
 import { claimVolume, deleteVolumeOf, ensurePool, recordIntent } from "./storage.ts";
@@ -30,7 +30,7 @@ export const volumeReconciler = kindReconciler<Volume>({
         throw new WaitingError("WaitingForBox", `waiting for box/${vol.spec.backingBox} to be uploaded`);
       }
     }
-    const backingDisk = backing && boxDisk(backing, vol.spec.backingBoxDisk ?? 1);
+    const onBox = backing && { box: backing, disk: boxDisk(backing, vol.spec.backingBoxDisk ?? 1) };
 
     let claim = await claimVolume(lv, vol, pool, name);
     if (claim.state === "incomplete") {
@@ -39,30 +39,7 @@ export const volumeReconciler = kindReconciler<Volume>({
       claim = { state: "absent" };
     }
     if (claim.state === "absent") {
-      const capacity = Math.max(vol.spec.size ?? 0, backingDisk?.virtualSize ?? 0);
-      await recordIntent(ctx, vol, name);
-      await lv.volCreate(
-        pool,
-        volumeXml({
-          name,
-          capacityBytes: capacity,
-          format: vol.spec.format,
-          backingPath: backingDisk?.path,
-          backingFormat: backingDisk?.format,
-        }),
-      );
-      await ctx.event(
-        vol,
-        "Normal",
-        "Created",
-        backing
-          ? `overlay "${name}" on box/${backing.metadata.name}${
-            backing.status.disks && backing.status.disks.length > 1
-              ? ` disk ${vol.spec.backingBoxDisk ?? 1}`
-              : ""
-          } created in pool "${pool}"`
-          : `volume "${name}" (${capacity} bytes) created in pool "${pool}"`,
-      );
+      await createVolume(ctx, vol, onBox);
     } else if (vol.spec.size && vol.spec.size > claim.volume.capacity) {
       await lv.volResize(pool, name, vol.spec.size);
       await ctx.event(vol, "Normal", "Resized", `volume "${name}" grown to ${vol.spec.size} bytes`);
@@ -91,6 +68,42 @@ export const volumeReconciler = kindReconciler<Volume>({
     );
   },
 });
+
+/** Creates the volume: a blank disk, or an overlay on its disk of the (uploaded) backing Box. */
+async function createVolume(
+  ctx: ControllerContext,
+  vol: Volume,
+  backingBox: { box: Box; disk: BoxDiskStatus } | undefined,
+): Promise<void> {
+  const lv = ctx.libvirtFor(vol);
+  const { pool, format } = vol.spec;
+  const name = vol.metadata.name;
+  const backing = backingBox?.box;
+  const backingDisk = backingBox?.disk;
+  const capacity = Math.max(vol.spec.size ?? 0, backingDisk?.virtualSize ?? 0);
+  await recordIntent(ctx, vol, name);
+  await lv.volCreate(
+    pool,
+    volumeXml({
+      name,
+      capacityBytes: capacity,
+      format,
+      backingPath: backingDisk?.path,
+      backingFormat: backingDisk?.format,
+    }),
+  );
+  const which = backing?.status.disks && backing.status.disks.length > 1
+    ? ` disk ${vol.spec.backingBoxDisk ?? 1}`
+    : "";
+  await ctx.event(
+    vol,
+    "Normal",
+    "Created",
+    backing
+      ? `overlay "${name}" on box/${backing.metadata.name}${which} created in pool "${pool}"`
+      : `volume "${name}" (${capacity} bytes) created in pool "${pool}"`,
+  );
+}
 
 /** Disk `n` (1-based) of an uploaded Box; a box from before multi-disk support records only disk 1. */
 export function boxDisk(box: Box, n: number): BoxDiskStatus {

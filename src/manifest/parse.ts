@@ -176,36 +176,14 @@ export function parseManifests(
     }
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue; // empty document
 
-    const table = new PositionTable(file);
-    const keyProblems: Problem[] = [];
-    recordPositions(doc.contents, [], { table, at, keyProblems, file });
-    add(keyProblems);
-    if (keyProblems.some((p) => p.message.startsWith("keys must be"))) continue; // toJS would stringify them
-
-    let data: unknown;
-    try {
-      data = doc.toJS({ maxAliasCount });
-    } catch (e) {
-      const pos = at(documentStart(doc));
-      const message = e instanceof Error && /alias/i.test(e.message)
-        ? `too many aliases: expanding them would exceed the limit of ${maxAliasCount} (a "billion laughs" document?)`
-        : `cannot read document: ${e instanceof Error ? e.message : String(e)}`;
-      add([{ file, ...pos, path: "", message }]);
-      continue;
+    const items = listItems(doc.contents);
+    for (const node of items ?? [doc.contents]) {
+      const done = addDocument(node, doc, { file, at, maxAliasCount, maxProblems, options });
+      add(done.problems);
+      dropped += done.dropped;
+      if (done.draft !== undefined) drafts.push(done.draft);
+      if (done.resource !== undefined) resources.push(done.resource);
     }
-    const result = validateResource(data, {
-      file,
-      positions: table,
-      maxProblems: maxProblems - problems.length,
-      specDefaults: options.specDefaults,
-    });
-    add(result.problems);
-    dropped += result.omitted ?? 0;
-    if (result.draft !== undefined) {
-      attachPositions(result.draft, table);
-      drafts.push(result.draft);
-    }
-    if (result.resource !== undefined && keyProblems.length === 0) resources.push(result.resource);
   }
 
   if ((options.references ?? "file") === "file") {
@@ -223,6 +201,71 @@ export function parseManifests(
     });
   }
   return { resources, problems: sorted };
+}
+
+/** The item nodes of a `kind: List` document (what `lv get -o yaml` prints for several objects). */
+function listItems(node: Node | null): Node[] | undefined {
+  if (!isMap(node) || node.get("kind") !== "List") return undefined;
+  const items = node.get("items", true);
+  return isSeq(items) ? items.items as Node[] : [];
+}
+
+const rawInputs = new WeakMap<object, unknown>();
+
+/** The parsed document (plain data, before validation and defaults) a resource came from. */
+export function rawInputOf(resource: object): unknown {
+  return rawInputs.get(resource);
+}
+
+interface DocumentContext {
+  file: string;
+  at: (offset: number) => { line: number; column: number };
+  maxAliasCount: number;
+  maxProblems: number;
+  options: ParseManifestsOptions;
+}
+
+interface DocumentResult {
+  resource?: AnyResource;
+  draft?: Loose<AnyResource>;
+  problems: Problem[];
+  dropped: number;
+}
+
+/** Validates one resource node: a document, or an item of a List. */
+function addDocument(node: Node | null, doc: Document.Parsed, c: DocumentContext): DocumentResult {
+  const { file, at, maxAliasCount } = c;
+  const table = new PositionTable(file);
+  const keyProblems: Problem[] = [];
+  recordPositions(node, [], { table, at, keyProblems, file });
+  if (keyProblems.some((p) => p.message.startsWith("keys must be"))) {
+    return { problems: keyProblems, dropped: 0 }; // toJS would stringify them
+  }
+  let data: unknown;
+  try {
+    data = node === doc.contents ? doc.toJS({ maxAliasCount }) : node?.toJS(doc, { maxAliasCount });
+  } catch (e) {
+    const pos = at(node?.range?.[0] ?? 0);
+    const message = e instanceof Error && /alias/i.test(e.message)
+      ? `too many aliases: expanding them would exceed the limit of ${maxAliasCount} (a "billion laughs" document?)`
+      : `cannot read document: ${e instanceof Error ? e.message : String(e)}`;
+    return { problems: [...keyProblems, { file, ...pos, path: "", message }], dropped: 0 };
+  }
+  const result = validateResource(data, {
+    file,
+    positions: table,
+    maxProblems: Math.max(1, c.maxProblems - keyProblems.length),
+    specDefaults: c.options.specDefaults,
+  });
+  if (result.draft !== undefined) attachPositions(result.draft, table);
+  const resource = result.resource !== undefined && keyProblems.length === 0 ? result.resource : undefined;
+  if (resource) rawInputs.set(resource, data);
+  return {
+    resource,
+    draft: result.draft,
+    problems: [...keyProblems, ...result.problems],
+    dropped: result.omitted ?? 0,
+  };
 }
 
 /** Offset of a document's content (after any `---`), or of the document when it has none. */

@@ -7,7 +7,8 @@ import type { Box, Domain, Kind, Volume } from "../../src/api/types.ts";
 import { boxCommand, boxList, boxPrune } from "../../src/cli/box.ts";
 import { UsageError } from "../../src/cli/errors.ts";
 import { makeMultiDiskBox } from "./box_files.ts";
-import { converge, example, type Harness, key, newHarness } from "./harness.ts";
+import { type CliHarness, newCliHarness } from "./cli_harness.ts";
+import { converge, example, key } from "./harness.ts";
 
 interface Captured {
   out: string[];
@@ -21,8 +22,8 @@ interface Captured {
  *   box-old        no Box: an orphan, used by nothing
  *   box-kept       no Box, but libvirt's legacy.img (not lv's) is an overlay on it
  */
-async function withWorld(fn: (h: Harness, c: Captured) => Promise<void>): Promise<void> {
-  const h = await newHarness({ defaultPool: true });
+async function withWorld(fn: (h: CliHarness, c: Captured) => Promise<void>): Promise<void> {
+  const h = await newCliHarness({ defaultPool: true });
   const dir = await Deno.makeTempDir({ prefix: "lv-boxcli-" });
   const c: Captured = { out: [], err: [] };
   h.rt.output = { out: (t) => c.out.push(t), err: (t) => c.err.push(t) };
@@ -60,7 +61,7 @@ async function withWorld(fn: (h: Harness, c: Captured) => Promise<void>): Promis
   }
 }
 
-function poolVolumes(h: Harness): string[] {
+function poolVolumes(h: CliHarness): string[] {
   return [...h.fake.pools.get("default")!.volumes.keys()].sort();
 }
 

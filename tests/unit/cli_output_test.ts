@@ -6,7 +6,8 @@ import { parseSelector } from "../../src/cli/targets.ts";
 import { parseCommandLine } from "../../src/cli/command.ts";
 import { verbCommands } from "../../src/cli/commands/verbs.ts";
 import { capture, homeWith, lv, lvAt } from "./cli_run.ts";
-import { example, EXAMPLES_DIR, newHarness } from "./harness.ts";
+import { example, EXAMPLES_DIR } from "./harness.ts";
+import { newCliHarness } from "./cli_harness.ts";
 
 function objects(): AnyResource[] {
   return [
@@ -161,7 +162,7 @@ Deno.test("verbs and delete take -l, -f FILE and --all; exactly one way to pick"
     });
   });
   // lv up -f FILE applies the file, then brings its domains up (a fake libvirt: apply needs one that answers)
-  const h = await newHarness();
+  const h = await newCliHarness();
   try {
     const up = verbCommands.find((c) => c.name === "up")!;
     const { flags, args, rest } = parseCommandLine(up, ["-f", `${EXAMPLES_DIR}/basic.yaml`, "--wait=false"]);

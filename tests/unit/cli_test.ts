@@ -6,7 +6,8 @@ import { deleteObjects } from "../../src/cli/delete.ts";
 import { printObjects, printTable } from "../../src/cli/printers.ts";
 import { parseTargets } from "../../src/cli/targets.ts";
 import { capture, lv } from "./cli_run.ts";
-import { EXAMPLES_DIR, newHarness } from "./harness.ts";
+import { newCliHarness } from "./cli_harness.ts";
+import { EXAMPLES_DIR } from "./harness.ts";
 
 Deno.test("main() prints help and per-command usage", async (t) => {
   const help = await lv("help");
@@ -76,7 +77,7 @@ Deno.test("parseTargets() accepts kind name, kind/name, plural and short kinds",
 });
 
 Deno.test("apply, get tables and delete through a fake libvirt", async (t) => {
-  const h = await newHarness();
+  const h = await newCliHarness();
   const out = capture();
   const rt = { ...h.rt, output: out };
   try {

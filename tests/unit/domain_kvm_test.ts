@@ -1,18 +1,20 @@
 import assert from "node:assert/strict";
-import type { AnyResource, Domain, Kind } from "../../src/api/types.ts";
+import type { AnyResource, Domain } from "../../src/api/types.ts";
 import { Libvirt } from "../../src/libvirt/libvirt.ts";
 import { VirshError } from "../../src/libvirt/virsh.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import { FakeVirsh, UNREACHABLE_STDERR } from "./fake_virsh.ts";
-import { basicExample, converge, createAll, type Harness, mustGet, newHarness } from "./harness.ts";
+import {
+  BASIC_OBJECTS,
+  basicExample,
+  converge,
+  createAll,
+  type Harness,
+  mustGet,
+  newHarness,
+} from "./harness.ts";
 
-const ALL: [Kind, string][] = [
-  ["Box", "tiny"],
-  ["Network", "basic-net"],
-  ["Volume", "web-data"],
-  ["Domain", "web"],
-  ["Volume", "web"],
-];
+const ALL = BASIC_OBJECTS;
 
 /** basic.yaml with the Domain's driver left to lv (kvm where the host offers it). */
 function basic(): AnyResource[] {

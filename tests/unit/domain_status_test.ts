@@ -100,12 +100,12 @@ Deno.test("domain status: a guest not ready yet keeps Ready False with its reaso
 });
 
 Deno.test("domain status: RestartRequired names the changes, and goes once nothing is pending", () => {
-  const s = statusOf(obs({ pendingRestart: ["memory", "cpus"] }));
+  const s = statusOf(obs({ pendingRestart: ["memoryMiB", "currentMemoryMiB", "vcpus"] }));
   assert.deepEqual(getCondition(s, "RestartRequired"), {
     type: "RestartRequired",
     status: "True",
     reason: "ConfigChanged",
-    message: "memory, cpus take effect at the next boot (lv reload web)",
+    message: "spec.memory, spec.cpus take effect at the next boot (lv reload web, or lv apply --restart)",
     lastTransitionTime: NOW.toISOString(),
   });
   assert.equal(getCondition(statusOf(obs(), s), "RestartRequired"), undefined);

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { doctor, kvmDevice, runChecks } from "../../src/cli/doctor.ts";
 import { CommandFailed } from "../../src/cli/errors.ts";
 import { lvAt } from "./cli_run.ts";
-import { EXAMPLES_DIR, newHarness } from "./harness.ts";
+import { EXAMPLES_DIR } from "./harness.ts";
+import { newCliHarness } from "./cli_harness.ts";
 
 const BASIC = `${EXAMPLES_DIR}/basic.yaml`;
 
@@ -35,7 +36,7 @@ Deno.test("apply against a local libvirt socket nobody listens on fails at once,
   }
 });
 
-Deno.test("apply refuses the test:/// driver and writes nothing", async () => {
+Deno.test("apply refuses to wait on the test:/// driver and writes nothing", async () => {
   const home = Deno.makeTempDirSync();
   try {
     const r = await lvAt(home, "apply", "-f", BASIC, "--connect", "test:///default");
@@ -51,7 +52,7 @@ Deno.test("apply refuses the test:/// driver and writes nothing", async () => {
 });
 
 Deno.test("lv doctor names the URI, fails on a missing rsync or ssh with the package to install", async () => {
-  const h = await newHarness({ defaultPool: true });
+  const h = await newCliHarness({ defaultPool: true });
   const bin = Deno.makeTempDirSync();
   const path = Deno.env.get("PATH")!;
   try {

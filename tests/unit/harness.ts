@@ -1,7 +1,8 @@
 /**
- * Test harness for reconciler and manager tests: a FakeVirsh, a real SqliteStore in a temp $LV_HOME
- * (through openRuntime, as the CLI builds it), a controller context with a test clock, and helpers to
- * run one reconcile pass, converge, or run the real Manager until a condition holds.
+ * Test harness for reconciler and manager tests: a FakeVirsh, a real SqliteStore in a temp $LV_HOME, a
+ * controller context with a test clock, and helpers to run one reconcile pass, converge, or run the real
+ * Manager until a condition holds. It uses the controllers as a process hosts them, not the CLI
+ * (cli_harness.ts adds a CLI Runtime for CLI tests).
  *
  * @module
  */
@@ -10,14 +11,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getCondition } from "../../src/api/conditions.ts";
 import type { AnyResource, Condition, Kind } from "../../src/api/types.ts";
-import { absolutize } from "../../src/cli/manifests.ts";
-import { openRuntime, type Runtime } from "../../src/cli/runtime.ts";
 import type { ControllerContext, ReconcileResult } from "../../src/controller/context.ts";
-import { controllerContext } from "../../src/controller/controller_context.ts";
+import { controllerContext, type ControllerHost } from "../../src/controller/controller_context.ts";
 import { RECONCILERS } from "../../src/controller/reconcilers.ts";
 import { Manager, type ManagerOptions } from "../../src/controller/manager.ts";
-import type { Libvirt } from "../../src/libvirt/libvirt.ts";
+import { Libvirt } from "../../src/libvirt/libvirt.ts";
+import { absolutize } from "../../src/manifest/absolutize.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
+import { SqliteStore } from "../../src/store/sqlite_store.ts";
 import type { Store } from "../../src/store/store.ts";
 import { FakeVirsh, type FakeVirshOptions } from "./fake_virsh.ts";
 
@@ -40,7 +41,6 @@ export class TestClock {
 
 export interface Harness {
   fake: FakeVirsh;
-  rt: Runtime;
   store: Store;
   libvirt: Libvirt;
   ctx: ControllerContext;
@@ -56,28 +56,48 @@ export interface HarnessOptions {
   defaultPool?: boolean;
 }
 
-export async function newHarness(options: HarnessOptions = {}): Promise<Harness> {
+/** What the controllers run in: a store in `home`, libvirt through the fake. */
+export interface HarnessHost extends ControllerHost {
+  libvirt: Libvirt;
+  close(): Promise<void>;
+}
+
+/** A host of the controllers with the store in `home` and every object's libvirt the fake. */
+export function openTestHost(home: string, fake: FakeVirsh): Promise<HarnessHost> {
+  const store = new SqliteStore(join(home, "store.db"));
+  const libvirt = new Libvirt(fake);
+  return Promise.resolve({
+    home,
+    store,
+    holder: `unit-test:${Deno.pid}`,
+    libvirt,
+    libvirtFor: () => libvirt,
+    jumpFor: () => undefined,
+    output: { err: () => {} },
+    close: () => Promise.resolve(store.close()),
+  });
+}
+
+/** A harness; `open` builds its host (default {@linkcode openTestHost}). */
+export async function newHarness(
+  options: HarnessOptions = {},
+  open: (home: string, fake: FakeVirsh) => Promise<HarnessHost> = openTestHost,
+): Promise<Harness> {
   const home = await Deno.makeTempDir({ prefix: "lv-unit-" });
   const fake = new FakeVirsh(options.fake);
   if (options.defaultPool) fake.addPool("default");
-  const rt = await openRuntime({
-    home,
-    configPath: `${home}/config.yaml`,
-    virsh: fake,
-    output: { out: () => {}, err: () => {} },
-  });
+  const host = await open(home, fake);
   const clock = new TestClock();
-  const ctx: ControllerContext = { ...controllerContext(rt, { quiet: true }), now: () => clock.now() };
+  const ctx: ControllerContext = { ...controllerContext(host, { quiet: true }), now: () => clock.now() };
   return {
     fake,
-    rt,
-    store: rt.store,
-    libvirt: rt.libvirt,
+    store: host.store,
+    libvirt: host.libvirt,
     ctx,
     clock,
     home,
     close: async () => {
-      await rt.close();
+      await host.close();
       await Deno.remove(home, { recursive: true });
     },
   };
@@ -95,6 +115,15 @@ export function basicExample(): Record<string, AnyResource> {
   }
   return byName;
 }
+
+/** basic.yaml's objects in the order a convergence passes over them, with the Domain's box overlay last. */
+export const BASIC_OBJECTS: [Kind, string][] = [
+  ["Box", "tiny"],
+  ["Network", "basic-net"],
+  ["Volume", "web-data"],
+  ["Domain", "web"],
+  ["Volume", "web"],
+];
 
 /** One object of basic.yaml, e.g. `example("Network", "basic-net")`, with optional changes. */
 export function example<T extends AnyResource>(kind: T["kind"], name: string, edit?: (obj: T) => void): T {

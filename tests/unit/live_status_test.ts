@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { apply } from "../../src/cli/apply.ts";
 import { liveWanted, redraw, statusLines } from "../../src/cli/live_status.ts";
 import { capture } from "./cli_run.ts";
-import { example, EXAMPLES_DIR, newHarness } from "./harness.ts";
+import { example, EXAMPLES_DIR } from "./harness.ts";
+import { newCliHarness } from "./cli_harness.ts";
 
 const ESC = "\x1b";
 
@@ -44,7 +45,7 @@ Deno.test("statusLines: name, phase, seconds and what each object waits for, ali
 });
 
 Deno.test("apply on a terminal redraws status lines instead of printing events", async () => {
-  const h = await newHarness();
+  const h = await newCliHarness();
   const output = Object.assign(capture(), { terminalColumns: () => 120 });
   try {
     await apply({ ...h.rt, output }, {

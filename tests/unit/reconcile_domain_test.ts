@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { getCondition } from "../../src/api/conditions.ts";
-import type { AnyResource, Domain, DomainState, Kind, Network, Volume } from "../../src/api/types.ts";
+import type { AnyResource, Domain, DomainState, Network, Volume } from "../../src/api/types.ts";
 import { FINALIZER, WaitingError } from "../../src/controller/context.ts";
 import { domainXml, parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import {
   allReady,
+  BASIC_OBJECTS,
   basicExample,
   converge,
   createAll,
@@ -28,13 +29,7 @@ function basic(edit?: (d: Domain) => void): AnyResource[] {
   return Object.values(all);
 }
 
-const ALL: [Kind, string][] = [
-  ["Box", "tiny"],
-  ["Network", "basic-net"],
-  ["Volume", "web-data"],
-  ["Domain", "web"],
-  ["Volume", "web"],
-];
+const ALL = BASIC_OBJECTS;
 const DOM: [["Domain", string]] = [["Domain", "web"]];
 
 async function withBasic(fn: (h: Harness) => Promise<void>, edit?: (d: Domain) => void) {
@@ -125,7 +120,10 @@ Deno.test("domainReconciler: a memory change on a running domain redefines it fo
     let dom = await mustGet<Domain>(h, "Domain", "web");
     const restart = getCondition(dom.status, "RestartRequired");
     assert.equal(restart?.status, "True");
-    assert.match(restart!.message, /memoryMiB/);
+    assert.match(
+      restart!.message,
+      /^spec\.memory takes effect at the next boot \(lv reload web, or lv apply --restart\)$/,
+    );
     assert.equal(ready(dom)?.status, "True");
     assert.equal(dom.status.observedGeneration, dom.metadata.generation);
 

@@ -5,19 +5,11 @@
 import assert from "node:assert/strict";
 import type { Network, Volume } from "../../src/api/types.ts";
 import { WaitingError } from "../../src/controller/context.ts";
+import { main } from "../../src/cli/main.ts";
 import { Manager } from "../../src/controller/manager.ts";
-import {
-  createAll,
-  example,
-  FAST_MANAGER,
-  key,
-  mustGet,
-  newHarness,
-  pass,
-  passOk,
-  ready,
-} from "./harness.ts";
+import { createAll, example, mustGet, newHarness, pass, passOk, ready } from "./harness.ts";
 
+const NET = { kind: "Network" as const, namespace: "default", name: "basic-net" };
 const RAW_TYPE_ERROR = /Cannot read properties|TypeError|undefined is not/;
 
 Deno.test("networkReconciler: a network removed right after lv started it is waited for, not a TypeError", async () => {
@@ -80,10 +72,14 @@ Deno.test("Manager: a programming error in a reconciler is reported as lv's bug,
         return Promise.resolve(void gone.xml.length);
       },
     };
-    const manager = new Manager(h.ctx, [broken], { ...FAST_MANAGER, debug: (line) => debugged.push(line) });
+    const manager = new Manager(h.ctx, [broken], {
+      pollMs: 5,
+      baseDelayMs: 20,
+      debug: (line) => debugged.push(line),
+    });
     await manager.start();
     const deadline = Date.now() + 5000;
-    while (!ready(await h.store.get(key("Network", "basic-net")))) {
+    while (!ready(await h.store.get(NET))) {
       if (Date.now() > deadline) throw new Error("no Ready condition written");
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -93,7 +89,7 @@ Deno.test("Manager: a programming error in a reconciler is reported as lv's bug,
     assert.equal(cond.reason, "InternalError");
     assert.match(cond.message!, /^lv failed unexpectedly while reconciling network\/basic-net: a bug in lv/);
     assert.doesNotMatch(cond.message!, RAW_TYPE_ERROR);
-    const events = await h.store.events(key("Network", "basic-net"));
+    const events = await h.store.events(NET);
     for (const e of events) assert.doesNotMatch(e.message, RAW_TYPE_ERROR);
     assert.ok(
       debugged.some((line) => /TypeError: Cannot read properties/.test(line) && /\n\s+at /.test(line)),
@@ -102,4 +98,22 @@ Deno.test("Manager: a programming error in a reconciler is reported as lv's bug,
   } finally {
     await h.close();
   }
+});
+
+Deno.test("lv: a programming error reaches the terminal as lv's bug, exit 1, never as a raw TypeError", async () => {
+  let err = "";
+  const code = await main(["--version"], {
+    out: () => {
+      const gone = undefined as unknown as { text: string };
+      void gone.text.length;
+    },
+    err: (t) => void (err += t),
+  });
+  assert.equal(code, 1);
+  const said = err.split("\n")[0] + "\n"; // with LV_DEBUG set, the stack follows
+  assert.equal(
+    said,
+    "error: lv failed unexpectedly while running this command: a bug in lv (run with LV_DEBUG=1 to see where, and report it)\n",
+  );
+  assert.doesNotMatch(said, RAW_TYPE_ERROR);
 });

@@ -56,7 +56,9 @@ objects they own are gone from the store and libvirt, and prints KIND/NAME delet
         throw new UsageError("give either -f FILE or KIND NAME, not both");
       }
       const keys = files.length > 0
-        ? (await loadManifests(files, rt.store, { checkContexts: false })).map(keyOf)
+        ? (await loadManifests(files, rt.store, { checkContexts: false, recursive: flags.recursive })).map(
+          keyOf,
+        )
         : some
         ? (await findTargets(rt, parseTargets(args), { selector, namespace: flags.namespace })).groups
           .flatMap((g) => g.objects.map(keyOf))

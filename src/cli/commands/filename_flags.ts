@@ -1,4 +1,4 @@
-/** -f FILE: the flag of every command that reads manifests the way apply does. */
+/** -f FILE and -R: the flags of every command that reads manifests the way apply does. */
 import type { FlagSpec } from "../command.ts";
 
 /** `what`: what -f names ("manifest file, directory or -"). */
@@ -12,5 +12,6 @@ export function filenameFlags(what: string) {
       repeatable: true,
       description: what,
     },
+    recursive: { type: "boolean", short: "R", description: "read directories given with -f recursively" },
   } as const satisfies Record<string, FlagSpec>;
 }

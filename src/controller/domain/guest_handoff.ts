@@ -10,10 +10,7 @@ import { syncExports } from "../../guest/nfs_exports.ts";
 import type { ControllerContext } from "../context.ts";
 import { guestWorkPending, reconcileGuest } from "../guest.ts";
 import type { GuestStatus } from "../../api/guest_status.ts";
-import { RELOAD_ANNOTATION } from "../../api/requests.ts";
 import type { DomainFailure } from "./power_actions.ts";
-
-export { RELOAD_ANNOTATION };
 
 /** Whether lv talks to a guest OS (SSH) at all: not with communicator none. */
 export function talksToGuest(dom: Domain): boolean {

@@ -5,7 +5,8 @@
  * (a pure function of the pass's observations, written once at the end).
  */
 import { getCondition } from "../../api/conditions.ts";
-import type { Domain } from "../../api/types.ts";
+import { RELOAD_ANNOTATION } from "../../api/requests.ts";
+import type { Domain, DomainDriver } from "../../api/types.ts";
 import { parseDomainXml } from "../../libvirt/xml/domain_xml.ts";
 import { type ControllerContext, nameConflict, type ReconcileResult } from "../context.ts";
 import { domainInterfaces } from "../domain_interfaces.ts";
@@ -13,7 +14,7 @@ import { kindReconciler } from "../kind_reconciler.ts";
 import { removeFinalizer, writeStatus } from "../object_ops.ts";
 import { readyNetworks, resolveDisks } from "./attachments.ts";
 import { ensureDefinition, pendingRestart } from "./definition.ts";
-import { forgetGuest, handOffToGuest, keptGuest, RELOAD_ANNOTATION, talksToGuest } from "./guest_handoff.ts";
+import { forgetGuest, handOffToGuest, keptGuest, talksToGuest } from "./guest_handoff.ts";
 import { observeInterfaces } from "./interfaces.ts";
 import { ensureOwnedVolumes } from "./owned_volumes.ts";
 import { decidePower, GRACEFUL_HALT_SECONDS } from "./power.ts";
@@ -52,23 +53,11 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
   const networks = await readyNetworks(ctx, dom, nics);
   const definition = await ensureDefinition(ctx, dom, { existing, disks, interfaces: nics });
 
-  const asked = dom.status.shutdownRequestedAt;
-  const before = await lv.domState(name);
-  const decision = decidePower(
-    before,
-    {
-      state: dom.spec.state,
-      guestListens: talksToGuest(dom),
-      graceMs: (dom.spec.gracefulHaltTimeout ?? GRACEFUL_HALT_SECONDS) * 1000,
-    },
-    { reload: dom.metadata.annotations[RELOAD_ANNOTATION], reloadDone: dom.status.restartRequest },
-    asked ? ctx.now().getTime() - Date.parse(asked) : undefined,
+  const { decision, observed, failure, shutdownRequestedAt } = await power(
+    ctx,
+    dom,
+    definition.options.driver,
   );
-  const { observed, failure } = await applyPower(ctx, dom, {
-    action: decision.action,
-    observed: before,
-    driver: definition.options.driver,
-  });
   const interfaces = await observeInterfaces(lv, dom, nics, observed.state);
   const matches = stateMatches({ observed, desired: dom.spec.state, reloading: decision.reloading });
   const guest = matches && observed.state === "running" && !failure && talksToGuest(dom)
@@ -83,17 +72,14 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
     observed,
     interfaces,
     reloading: decision.reloading,
-    shutdownRequestedAt:
-      { keep: asked, clear: undefined, set: ctx.now().toISOString() }[decision.shutdownRequest],
+    shutdownRequestedAt,
     reloadDone: decision.reloadDone ?? dom.status.restartRequest,
-    ...guest,
+    guest: guest.guest,
+    sshHostKey: guest.sshHostKey,
+    sshKey: guest.sshKey,
     failure: failure ?? guest.failure,
-    pendingRestart: await pendingRestart(
-      lv,
-      dom,
-      definition,
-      observed.state === "running" || observed.state === "paused",
-    ),
+    notReady: guest.notReady,
+    pendingRestart: await pendingRestart(lv, dom, definition, ["running", "paused"].includes(observed.state)),
   };
   const failedBefore = getCondition(dom.status, "Ready")?.reason === obs.failure?.reason;
   await writeStatus(ctx.store, dom, (status) => fillDomainStatus(status, obs, ctx.now()));
@@ -104,4 +90,25 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
   let requeueAfterMs = guest.notReady ? guest.requeueAfterMs : decision.requeueAfterMs;
   if (!matches || guest.notReady) requeueAfterMs ??= 2000;
   return requeueAfterMs ? { requeueAfterMs } : undefined;
+}
+
+/** The power step: libvirt's state, the decision on it, the action done, and the ACPI request to record. */
+async function power(ctx: ControllerContext, dom: Domain, driver: DomainDriver) {
+  const asked = dom.status.shutdownRequestedAt;
+  const before = await ctx.libvirtFor(dom).domState(dom.metadata.name);
+  const decision = decidePower(
+    before,
+    {
+      state: dom.spec.state,
+      guestListens: talksToGuest(dom),
+      graceMs: (dom.spec.gracefulHaltTimeout ?? GRACEFUL_HALT_SECONDS) * 1000,
+    },
+    { reload: dom.metadata.annotations[RELOAD_ANNOTATION], reloadDone: dom.status.restartRequest },
+    asked ? ctx.now().getTime() - Date.parse(asked) : undefined,
+  );
+  const outcome = await applyPower(ctx, dom, { action: decision.action, observed: before, driver });
+  const shutdownRequestedAt = { keep: asked, clear: undefined, set: ctx.now().toISOString() }[
+    decision.shutdownRequest
+  ];
+  return { decision, ...outcome, shutdownRequestedAt };
 }

@@ -2,6 +2,7 @@
 import { type ConditionInput, removeCondition, setCondition } from "../../api/conditions.ts";
 import type { DomainDriver, DomainInterfaceStatus, DomainState, DomainStatus } from "../../api/types.ts";
 import { observedPhase, type PowerObserved } from "./power.ts";
+import { restartMessage } from "./restart_fields.ts";
 import type { DomainFailure } from "./power_actions.ts";
 
 export interface DomainObservations {
@@ -56,7 +57,7 @@ export function fillDomainStatus(status: DomainStatus, obs: DomainObservations, 
       type: "RestartRequired",
       status: "True",
       reason: "ConfigChanged",
-      message: `${obs.pendingRestart.join(", ")} take effect at the next boot (lv reload ${obs.name})`,
+      message: restartMessage(obs.name, obs.pendingRestart),
     }, now);
   } else removeCondition(status, "RestartRequired");
   setCondition(status, readyCondition(obs), now);
