@@ -42,8 +42,14 @@ if ! virsh -c qemu:///system version >/dev/null 2>&1; then
   for _ in $(seq 300); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
-deno install -g -A -f -q --config deno.json --root /usr/local -n lv mod.ts
-lv doctor || true
+# lv as one bundled file under /usr/local/lib/lv and a launcher: it keeps working when this checkout moves or
+# is deleted (deno compile would need to download its runtime, which may not be reachable).
+mkdir -p /usr/local/lib/lv
+deno bundle -q --external '*.node' -o /usr/local/lib/lv/lv.js mod.ts
+printf '#!/bin/sh\nexec %s run -A --no-config /usr/local/lib/lv/lv.js "$@"\n' "$(command -v deno)" >/usr/local/bin/lv
+chmod 755 /usr/local/bin/lv
+mkdir -p /etc/bash_completion.d && lv completion bash >/etc/bash_completion.d/lv
+lv doctor || { echo "setup.sh: lv doctor found a problem (FAIL above, with its fix)" >&2; exit 1; }
 
 for manifest in "$@"; do
   lv apply -f "$manifest"

@@ -1,11 +1,11 @@
 /** lv apply: validate every document, write them, then converge until Ready. */
 import type { AnyResource } from "../api/types.ts";
 import { AlreadyExistsError, ConflictError, keyOf, refString } from "../store/store.ts";
+import { refuseTestDriver, unreachable } from "./libvirt_reachable.ts";
 import { awaitObjects, readiness } from "./await_objects.ts";
 import { CommandFailed, UsageError } from "./errors.ts";
 import { loadManifests } from "./manifests.ts";
 import { contextDefaults } from "../config/config.ts";
-import { isRemoteUri } from "../config/ssh_transport.ts";
 import type { Output, Runtime } from "./runtime.ts";
 import { type ApplyPlan, type ApplyResult, planApply, type PlanOptions } from "./apply_plan.ts";
 import {
@@ -112,22 +112,21 @@ async function applyOnce(rt: Runtime, obj: AnyResource, options: ApplyOneOptions
 const REPLACE_TIMEOUT_MS = 5 * 60_000;
 
 /**
- * Before anything is written: every remote libvirt the resources live on answers (one `virsh version` per
- * host), so a wrong host, key or password fails the apply at once instead of leaving objects waiting.
+ * Before anything is written: every libvirt the resources live on, local or remote, answers (one `virsh
+ * version` per URI), so no libvirtd, a wrong socket, host, key or password fails the apply at once instead of
+ * leaving objects waiting; the test:/// driver is refused when apply would wait for it to converge.
  */
-async function checkRemoteHosts(rt: Runtime, resources: AnyResource[]): Promise<void> {
+async function checkRemoteHosts(rt: Runtime, resources: AnyResource[], wait: boolean): Promise<void> {
   const checked = new Set<string>();
   for (const obj of resources) {
     const libvirt = rt.libvirtFor(obj);
-    if (checked.has(libvirt.uri) || !isRemoteUri(libvirt.uri)) continue;
+    if (checked.has(libvirt.uri)) continue;
     checked.add(libvirt.uri);
+    if (wait) refuseTestDriver(libvirt.uri);
     try {
       await libvirt.version();
     } catch (e) {
-      const context = obj.spec.context ? `context ${obj.spec.context} (${libvirt.uri})` : libvirt.uri;
-      throw new CommandFailed(
-        `cannot reach libvirt of ${context}: ${(e as Error).message}; nothing was applied`,
-      );
+      throw unreachable(libvirt.uri, obj.spec.context, e as Error);
     }
   }
 }
@@ -145,7 +144,7 @@ export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
     }
     return;
   }
-  await checkRemoteHosts(rt, resources);
+  await checkRemoteHosts(rt, resources, options.wait);
   for (const obj of resources) {
     const result = await applyOne(rt, obj, { specDefaults, restart: options.restart, force: options.force });
     rt.output.out(`${refString(obj)} ${result}\n`);

@@ -4,6 +4,7 @@ import type { AnyResource } from "../api/types.ts";
 import { type ObjectKey, refString } from "../store/store.ts";
 import { CommandFailed } from "./errors.ts";
 import { driveUntil } from "../controller/manager_lease.ts";
+import { liveWanted, redraw, statusLines } from "./live_status.ts";
 import type { Runtime } from "./runtime.ts";
 
 export type Verdict = "done" | "failed" | "pending";
@@ -42,8 +43,19 @@ export async function awaitObjects(
   options: AwaitOptions,
 ): Promise<void> {
   const printed = new Set<string>();
+  const columns = rt.output.terminalColumns;
+  const live = options.progress !== false && liveWanted(columns);
+  const started = Date.now();
+  let drawn = 0;
+  const showStatus = async () => {
+    const objects = await Promise.all(keys.map((k) => rt.store.get(k)));
+    const lines = statusLines(keys, objects, Date.now() - started, columns?.() ?? 100);
+    rt.output.err(redraw(drawn, lines));
+    drawn = lines.length;
+  };
   const showEvents = async () => {
     if (options.progress === false) return;
+    if (live) return await showStatus();
     for (const key of keys) {
       for (const e of await rt.store.events(key)) {
         const id = `${refString(key)}|${e.firstTimestamp}|${e.reason}|${e.message}`;

@@ -176,7 +176,12 @@ export function parseCommandLine(command: Command, argv: readonly string[]): Par
   const rest = dashes >= 0 ? argv.slice(dashes + 1) : [];
   // parseArgs takes no value for a boolean: --flag=true|false is read here first.
   const booleans: Record<string, boolean> = {};
-  const remaining = before.filter((arg) => {
+  // -o=yaml as pflag reads it (parseArgs would take "=yaml" as the value).
+  const shortValues = before.flatMap((arg) => {
+    const m = arg.match(/^-([^-])=(.*)$/s);
+    return m ? [`-${m[1]}`, m[2]] : [arg];
+  });
+  const remaining = shortValues.filter((arg) => {
     const m = arg.match(/^--([^=]+)=(.*)$/s);
     if (!m || flags[m[1]]?.type !== "boolean") return true;
     booleans[m[1]] = parseBoolean(m[1], m[2]);
@@ -237,7 +242,9 @@ function parseBoolean(name: string, text: string): boolean {
 
 function duration(name: string, text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw new UsageError(`--${name}=${text} is not a duration`, "use e.g. 30s, 5m, 1h");
+  if (ms === undefined) {
+    throw new UsageError(`--${name}=${text} is not a duration`, "use e.g. 30s, 5m, 1h, 1m30s");
+  }
   return ms;
 }
 

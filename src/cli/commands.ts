@@ -7,6 +7,7 @@ import { closest } from "../api/problem.ts";
 import { type Command, defineCommand } from "./command.ts";
 import { applyCommand } from "./commands/apply.ts";
 import { boxCommand } from "./commands/box.ts";
+import { completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
 import { consoleCommand, logsCommand } from "./commands/console.ts";
 import { controllerCommand } from "./commands/controller.ts";
@@ -14,11 +15,13 @@ import { deleteCommand } from "./commands/delete.ts";
 import { diffCommand } from "./commands/diff.ts";
 import { editCommand } from "./commands/edit.ts";
 import { describeCommand } from "./commands/describe.ts";
+import { destroyCommand } from "./commands/destroy.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { explainCommand, schemaCommand } from "./commands/explain.ts";
 import { getCommand } from "./commands/get.ts";
 import { sshCommand, sshConfigCommand } from "./commands/ssh.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
+import { statusCommand } from "./commands/status.ts";
 import { verbCommands } from "./commands/verbs.ts";
 import { waitCommand } from "./commands/wait.ts";
 import { crdsCommand, storeCommand } from "./commands/store.ts";
@@ -69,6 +72,8 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   waitCommand,
   ...verbCommands,
+  destroyCommand,
+  statusCommand,
   sshCommand,
   sshConfigCommand,
   consoleCommand,
@@ -82,6 +87,7 @@ export const COMMANDS: readonly Command[] = [
   explainCommand,
   schemaCommand,
   crdsCommand,
+  completionCommand,
   versionCommand,
   helpCommand,
 ];

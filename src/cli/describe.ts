@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import type { AnyResource } from "../api/types.ts";
 import { keyOf, type LvEvent } from "../store/store.ts";
 import { CommandFailed } from "./errors.ts";
-import { kindWord } from "./kinds.ts";
+import { kindWord, plural } from "./kinds.ts";
 import { age, renderTable } from "./printers.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Target } from "./targets.ts";
@@ -81,5 +81,9 @@ export async function describe(rt: Runtime, targets: Target[], namespace: string
     }
   }
   rt.output.out(texts.join("\n"));
+  if (texts.length === 0 && missing.length === 0) {
+    const kinds = targets.map((t) => plural(t.kind)).join(", ");
+    rt.output.err(`No ${kinds} found${namespace ? ` in namespace ${namespace}` : ""}.\n`);
+  }
   if (missing.length > 0) throw new CommandFailed(`${missing.join(", ")} not found`);
 }

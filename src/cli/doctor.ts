@@ -23,19 +23,70 @@ async function onPath(cmd: string): Promise<boolean> {
 
 const SETUP = "run scripts/setup.sh (installs Deno's companions: libvirt, qemu, and starts libvirtd)";
 
+/** The programs lv runs, with the Debian package that has each. */
+const TOOLS: Record<string, string> = {
+  virsh: "libvirt-clients",
+  "qemu-img": "qemu-utils",
+  tar: "tar",
+  rsync: "rsync",
+  ssh: "openssh-client",
+};
+
+/** Which libvirt this command uses and where that choice came from. */
+function uriCheck(rt: Runtime): Check {
+  const from = rt.connection.context
+    ? `context ${rt.connection.context}`
+    : Deno.env.get("LV_CONNECT")
+    ? "$LV_CONNECT"
+    : "--connect or the default";
+  const test = rt.libvirt.uri.startsWith("test://");
+  return {
+    name: "libvirt URI",
+    ok: !test,
+    detail: `${rt.libvirt.uri} (from ${from})${test ? ": the test driver, which lv cannot converge on" : ""}`,
+    fix: test ? "use qemu:///system or qemu:///session" : undefined,
+  };
+}
+
+/**
+ * /dev/kvm: absent is a warning (TCG works, slowly); present but not usable by this user fails with
+ * qemu:///session (QEMU runs as this user), and only warns otherwise (libvirtd's QEMU user opens it).
+ */
+export async function kvmDevice(uri: string, path = "/dev/kvm"): Promise<Check> {
+  const session = uri.includes("/session");
+  try {
+    (await Deno.open(path, { read: true, write: true })).close();
+    return { name: "/dev/kvm", ok: true, detail: "present; this user can open it" };
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      return {
+        name: "/dev/kvm",
+        ok: "warn",
+        detail: "absent",
+        fix: "enable virtualization, or driver: qemu",
+      };
+    }
+    return {
+      name: "/dev/kvm",
+      ok: session ? false : "warn",
+      detail: `present, but this user cannot open it (${(e as Error).message})`,
+      fix: "add your user to the kvm group (usermod -aG kvm $USER) and log in again",
+    };
+  }
+}
+
 export async function runChecks(rt: Runtime): Promise<Check[]> {
   const checks: Check[] = [];
-  for (const cmd of ["virsh", "qemu-img", "tar"]) {
+  for (const [cmd, pkg] of Object.entries(TOOLS)) {
     const ok = await onPath(cmd);
     checks.push({
       name: cmd,
       ok,
       detail: ok ? "found on PATH" : "not found on PATH",
-      fix: ok
-        ? undefined
-        : `apt-get install ${cmd === "virsh" ? "libvirt-clients" : cmd === "tar" ? "tar" : "qemu-utils"}`,
+      fix: ok ? undefined : `apt-get install ${pkg}`,
     });
   }
+  checks.push(uriCheck(rt), await kvmDevice(rt.libvirt.uri));
   let reachable = false;
   try {
     const version = await rt.libvirt.version();

@@ -1,26 +1,45 @@
 /** lv get: list objects as a table or in a machine format. */
 import type { AnyResource } from "../api/types.ts";
+import { colourWanted } from "./colour.ts";
 import { CommandFailed } from "./errors.ts";
 import { plural } from "./kinds.ts";
-import { type OutputFormat, printObjects, printTable } from "./printers.ts";
+import { type OutputSpec, printCustomColumns, sortBy } from "./output_format.ts";
+import { printObjects, printTable } from "./printers.ts";
 import type { Runtime } from "./runtime.ts";
-import type { Target } from "./targets.ts";
+import type { LabelSelector, Target } from "./targets.ts";
 
 export interface GetOptions {
-  output: OutputFormat;
-  labels?: Record<string, string>;
+  output: OutputSpec;
+  selector?: LabelSelector;
   /** undefined: all namespaces. */
   namespace?: string;
   /** Every context (-A), with NAMESPACE and CONTEXT columns; else only the selected context's objects. */
   allContexts?: boolean;
+  /** --sort-by JSONPATH. */
+  sortBy?: string;
+  /** -L keys: a column each. */
+  labelColumns?: string[];
+  showLabels?: boolean;
+  noHeaders?: boolean;
 }
 
-export async function get(rt: Runtime, targets: Target[], options: GetOptions): Promise<void> {
-  const groups: { target: Target; objects: AnyResource[] }[] = [];
+interface Group {
+  target: Target;
+  objects: AnyResource[];
+}
+
+/** The objects each target names (or all of its kind), and the names not found. */
+export async function findTargets(
+  rt: Runtime,
+  targets: Target[],
+  options: Pick<GetOptions, "selector" | "namespace" | "allContexts" | "sortBy">,
+): Promise<{ groups: Group[]; missing: string[] }> {
+  const groups: Group[] = [];
   const missing: string[] = [];
   for (const target of targets) {
-    let objects = (await rt.store.list(target.kind, { namespace: options.namespace, labels: options.labels }))
-      .filter((o) => options.allContexts || o.spec.context === rt.connection.context);
+    let objects = (await rt.store.list(target.kind, { namespace: options.namespace }))
+      .filter((o) => options.allContexts || o.spec.context === rt.connection.context)
+      .filter((o) => !options.selector || options.selector.matches(o.metadata.labels));
     if (target.names.length > 0) {
       const found = target.names.map((n) => objects.find((o) => o.metadata.name === n));
       target.names.forEach((n, i) => {
@@ -28,31 +47,51 @@ export async function get(rt: Runtime, targets: Target[], options: GetOptions): 
       });
       objects = found.filter((o): o is AnyResource => !!o);
     }
-    groups.push({ target, objects });
+    groups.push({ target, objects: options.sortBy ? sortBy(objects, options.sortBy) : objects });
   }
+  return { groups, missing };
+}
+
+export async function get(rt: Runtime, targets: Target[], options: GetOptions): Promise<void> {
+  const { groups, missing } = await findTargets(rt, targets, options);
   const all = groups.flatMap((g) => g.objects);
-  if (options.output === "table" || options.output === "wide") {
+  const spec = options.output;
+  const single = targets.length === 1 && targets[0].names.length === 1;
+  if (spec.format === "table" || spec.format === "wide") {
     const shown = groups.filter((g) => g.objects.length > 0);
     rt.output.out(
       shown.map((g) =>
-        printTable(g.target.kind, g.objects, options.output === "wide", {
+        printTable(g.target.kind, g.objects, spec.format === "wide", {
           withKind: groups.length > 1,
           contextOf: options.allContexts ? (o) => o.spec.context ?? `(${rt.libvirtFor(o).uri})` : undefined,
+          labelColumns: options.labelColumns,
+          showLabels: options.showLabels,
+          noHeaders: options.noHeaders,
+          colour: colourWanted(),
         })
       )
-        .join("\n"),
+        .join(options.noHeaders ? "" : "\n"),
     );
-    if (all.length === 0 && missing.length === 0) {
-      const kinds = targets.map((t) => plural(t.kind)).join(", ");
-      const where = [
-        options.namespace ? `in namespace ${options.namespace}` : "",
-        !options.allContexts && rt.connection.context ? `in context ${rt.connection.context}` : "",
-      ].filter((w) => w).join(" ");
-      rt.output.err(`No ${kinds} found${where ? ` ${where}` : ""}.\n`);
-    }
-  } else {
-    const single = targets.length === 1 && targets[0].names.length === 1;
-    if (all.length > 0 || !single) rt.output.out(await printObjects(all, options.output, single));
+    if (all.length === 0 && missing.length === 0) rt.output.err(nothingFound(rt, targets, options));
+  } else if (spec.format === "custom-columns") {
+    const sorted = options.sortBy ? sortBy(all, options.sortBy) : all;
+    if (sorted.length > 0) {
+      rt.output.out(printCustomColumns(spec.columns, sorted, options.noHeaders ?? false));
+    } else if (missing.length === 0) rt.output.err(nothingFound(rt, targets, options));
+  } else if (spec.format === "jsonpath") {
+    const doc = single && all.length === 1 ? all[0] : { apiVersion: "v1", kind: "List", items: all };
+    if (all.length > 0 || !single) rt.output.out(spec.print(doc));
+  } else if (all.length > 0 || !single) {
+    rt.output.out(await printObjects(all, spec.format, single));
   }
   if (missing.length > 0) throw new CommandFailed(`${missing.join(", ")} not found`);
+}
+
+function nothingFound(rt: Runtime, targets: Target[], options: GetOptions): string {
+  const kinds = targets.map((t) => plural(t.kind)).join(", ");
+  const where = [
+    options.namespace ? `in namespace ${options.namespace}` : "",
+    !options.allContexts && rt.connection.context ? `in context ${rt.connection.context}` : "",
+  ].filter((w) => w).join(" ");
+  return `No ${kinds} found${where ? ` ${where}` : ""}.\n`;
 }

@@ -3,9 +3,11 @@ import { closest } from "../api/problem.ts";
 import { ConflictError } from "../store/store.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { ConfigError } from "../config/config.ts";
+import { checkArgCount } from "./arg_count.ts";
 import { type Command, type Flags, type Invocation, parseCommandLine } from "./command.ts";
 import { COMMANDS, findCommand, VERSION } from "./commands.ts";
 import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
+import { hoistGlobalFlags } from "./global_flags.ts";
 import { helpText, usageText } from "./help.ts";
 import { openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
 import { StoreUrlError } from "./open_store.ts";
@@ -17,15 +19,30 @@ export { VERSION };
 
 /** Runs the CLI with arguments; returns the exit code. Never exits the process itself. */
 export async function main(argv: string[], output: Output = stdOutput()): Promise<number> {
-  const [word, ...rest] = argv;
   try {
+    const { word, rest } = hoistGlobalFlags(argv);
+    if (!word && rest.length > 0 && !rest.includes("--help") && !rest.includes("-h")) {
+      throw new UsageError("no command given", "run 'lv help' for the list of commands");
+    }
     if (!word || word === "--help" || word === "-h") {
       output.out(helpText(COMMANDS));
+      return 0;
+    }
+    if (word === "__complete") {
+      // Hidden: the shell completion scripts ask for candidates here (complete.ts); never fails.
+      const { complete } = await import("./complete.ts");
+      output.out((await complete(rest).catch(() => [])).map((c) => `${c}\n`).join(""));
       return 0;
     }
     if (word === "--version") {
       output.out(`lv ${VERSION}\n`);
       return 0;
+    }
+    if (word.startsWith("-")) {
+      throw new UsageError(
+        `unknown flag '${word}' before the command`,
+        "run 'lv help' for the list of commands",
+      );
     }
     const command = findCommand(word);
     const { flags, args, rest: after, given } = parseCommandLine(command, rest);
@@ -34,6 +51,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       return 0;
     }
     checkSubcommand(command, args[0], given);
+    checkArgCount(command, args);
     const invocation: Invocation<Flags> = {
       flags: flags as Invocation<Flags>["flags"],
       args,

@@ -1,10 +1,13 @@
 /** One printer per -o format: table, wide, yaml, json, name. */
 import { getCondition } from "../api/conditions.ts";
 import type { AnyResource, Kind } from "../api/types.ts";
+import { cellColour, paint } from "./colour.ts";
 import { kindWord } from "./kinds.ts";
 
 export const OUTPUT_FORMATS = ["table", "wide", "yaml", "json", "name"] as const;
 export type OutputFormat = typeof OUTPUT_FORMATS[number];
+/** Every form -o of lv get takes (output_format.ts reads the last two), for help, completion and errors. */
+export const OUTPUT_FORMS = [...OUTPUT_FORMATS, "jsonpath=TEMPLATE", "custom-columns=SPEC"] as const;
 
 /** "5s", "3m", "2h", "4d": kubectl's age. */
 export function age(since: string | undefined, now: Date = new Date()): string {
@@ -127,11 +130,18 @@ const COLUMNS: Record<Kind, Column[]> = {
   ],
 };
 
-/** Left-aligned columns separated by three spaces, like kubectl. */
-export function renderTable(rows: string[][]): string {
+/**
+ * Left-aligned columns separated by three spaces, like kubectl. `paint` may wrap a cell in colour codes
+ * (the widths are the plain text's).
+ */
+export function renderTable(rows: string[][], paint?: (cell: string, column: number) => string): string {
+  if (rows.length === 0) return "";
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) =>
-    r.map((cell, i) => i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3)).join("").trimEnd()
+    r.map((cell, i) => {
+      const shown = paint ? paint(cell, i) : cell;
+      return i === r.length - 1 ? shown : shown + " ".repeat(widths[i] + 3 - cell.length);
+    }).join("").trimEnd()
   )
     .join("\n") + "\n";
 }
@@ -142,6 +152,20 @@ export interface PrintOptions {
   /** Leading NAMESPACE and CONTEXT columns (get -A): the context's name for an object. */
   contextOf?: (obj: AnyResource) => string;
   now?: Date;
+  /** -L: a column per label key, headed by the key in capitals. */
+  labelColumns?: string[];
+  /** --show-labels: a LABELS column, key=value,... */
+  showLabels?: boolean;
+  /** --no-headers: rows only. */
+  noHeaders?: boolean;
+  /** READY, STATE in colour (colour.ts says when). */
+  colour?: boolean;
+}
+
+/** "app=web,tier=front", or <none>. */
+export function labelList(labels: Record<string, string>): string {
+  const entries = Object.entries(labels);
+  return entries.length === 0 ? "<none>" : entries.map(([k, v]) => `${k}=${v}`).join(",");
 }
 
 /** A table of objects of one kind. */
@@ -154,17 +178,33 @@ export function printTable(
   const columns = COLUMNS[kind].filter((c) => wide || !c.wide);
   const now = options.now ?? new Date();
   const contextOf = options.contextOf;
-  const rows = [[...(contextOf ? ["NAMESPACE", "CONTEXT"] : []), ...columns.map((c) => c.header)]];
+  const labelKeys = options.labelColumns ?? [];
+  const rows = [[
+    ...(contextOf ? ["NAMESPACE", "CONTEXT"] : []),
+    ...columns.map((c) => c.header),
+    ...labelKeys.map((k) => k.toUpperCase()),
+    ...(options.showLabels ? ["LABELS"] : []),
+  ]];
   for (const obj of objects) {
+    const labels = obj.metadata.labels ?? {};
     rows.push([
       ...(contextOf ? [obj.metadata.namespace, contextOf(obj)] : []),
       ...columns.map((c) => {
         const v = c.value(obj, now);
         return c === name && options.withKind ? `${kindWord(kind)}/${v}` : v;
       }),
+      ...labelKeys.map((k) => labels[k] ?? ""),
+      ...(options.showLabels ? [labelList(labels)] : []),
     ]);
   }
-  return renderTable(rows);
+  const headers = rows[0];
+  const painter = options.colour
+    ? (cell: string, column: number) => {
+      const colour = cellColour(headers[column], cell);
+      return colour ? paint(cell, colour) : cell;
+    }
+    : undefined;
+  return renderTable(options.noHeaders ? rows.slice(1) : rows, painter);
 }
 
 /** Objects in a machine format: yaml and json print one object alone, or a List of several. */

@@ -27,6 +27,8 @@ export interface Output {
   err(text: string): void;
   /** A byte transfer's progress (box download, upload) for `who` ("box/debian"); absent: not shown. */
   transfer?(who: string, progress: TransferProgress): void;
+  /** The width of the terminal stderr is, when it is one (live status lines); absent: not a terminal. */
+  terminalColumns?(): number;
 }
 
 export interface Runtime {
@@ -105,6 +107,7 @@ export function stdOutput(): Output {
     out: (t) => Deno.stdout.writeSync(enc.encode(t)),
     err: (t) => display.print(t),
     transfer: (who, p) => display.update(who, p),
+    ...(Deno.stderr.isTerminal() ? { terminalColumns: () => Deno.consoleSize().columns } : {}),
   };
 }
 

@@ -3,7 +3,8 @@ import type { Domain } from "../api/types.ts";
 import { guestStatusOf } from "../api/guest_status.ts";
 import { privateKeyPath } from "../guest/key_files.ts";
 import { hostAlias, knownHostsFile } from "../guest/known_hosts.ts";
-import { GuestConnection } from "../guest/ssh_client.ts";
+import { GuestConnection, type X11Forward } from "../guest/ssh_client.ts";
+import { connectX, xauthCookie, xServerOf } from "../guest/x11.ts";
 import { CommandFailed } from "./errors.ts";
 import { describeCondition } from "./await_objects.ts";
 import type { Runtime } from "./runtime.ts";
@@ -62,6 +63,8 @@ export async function ssh(rt: Runtime, name: string, namespace: string, command:
         rows: size.rows,
         cols: size.columns,
         term: Deno.env.get("TERM") ?? "xterm-256color",
+        onResize: tty ? followWindowSize : undefined,
+        x11: r.dom.spec.ssh.forwardX11 ? await x11Forward(rt) : undefined,
       });
     } finally {
       if (tty) Deno.stdin.setRaw(false);
@@ -69,6 +72,27 @@ export async function ssh(rt: Runtime, name: string, namespace: string, command:
   } finally {
     conn.close();
   }
+}
+
+/** ssh.forwardX11: the local X server $DISPLAY names, or a warning and no forwarding without one. */
+async function x11Forward(rt: Runtime): Promise<X11Forward | undefined> {
+  const display = Deno.env.get("DISPLAY");
+  const server = xServerOf(display);
+  if (!display || !server) {
+    rt.output.err("warning: ssh.forwardX11 is set but $DISPLAY names no X server: X11 is not forwarded\n");
+    return undefined;
+  }
+  return { screen: server.screen, ...await xauthCookie(display), connect: () => connectX(server) };
+}
+
+/** Calls `listener` with the terminal's new size on each SIGWINCH, until the returned function is called. */
+function followWindowSize(listener: (rows: number, cols: number) => void): () => void {
+  const handler = () => {
+    const size = Deno.consoleSize();
+    listener(size.rows, size.columns);
+  };
+  Deno.addSignalListener("SIGWINCH", handler);
+  return () => Deno.removeSignalListener("SIGWINCH", handler);
 }
 
 /** An OpenSSH config block: plain ssh, scp and rsync reach the guest with the pinned key. */

@@ -30,6 +30,14 @@ export interface ExecOptions {
   pty?: boolean;
 }
 
+/** X11 forwarding of an interactive session: the display's screen and cookie, and how to reach it. */
+export interface X11Forward {
+  screen: number;
+  protocol?: string;
+  cookie?: string;
+  connect: () => Promise<Deno.Conn>;
+}
+
 export interface ExecResult {
   code: number;
   stdout: string;
@@ -142,7 +150,12 @@ export class GuestConnection {
     rows: number;
     cols: number;
     term: string;
+    /** Subscribes to terminal size changes (rows, cols); returns the unsubscribe. */
+    onResize?: (listener: (rows: number, cols: number) => void) => () => void;
+    /** Forward X11: the guest's X connections go to `connect()` (this machine's X server). */
+    x11?: X11Forward;
   }): Promise<number> {
+    if (io.x11) this.#acceptX11(io.x11.connect);
     return new Promise((resolve, reject) => {
       const onChannel = (err: Error | undefined, channel: ClientChannel) => {
         if (err) return reject(err);
@@ -152,15 +165,37 @@ export class GuestConnection {
         channel.on("exit", (c: number | null) => {
           if (typeof c === "number") code = c;
         });
-        channel.on("close", () => resolve(code));
+        const unsubscribe = io.onResize?.((rows, cols) => channel.setWindow(rows, cols, 0, 0));
+        channel.on("close", () => {
+          unsubscribe?.();
+          resolve(code);
+        });
         (async () => {
           for await (const chunk of io.stdin) channel.write(Buffer.from(chunk));
           channel.end();
         })().catch(() => channel.end());
       };
       const pty = { rows: io.rows, cols: io.cols, term: io.term };
-      if (command === undefined) this.#client.shell(pty, onChannel);
-      else this.#client.exec(command, { pty }, onChannel);
+      const x11 = io.x11 &&
+        { single: false, screen: io.x11.screen, protocol: io.x11.protocol, cookie: io.x11.cookie };
+      if (command === undefined) this.#client.shell(pty, x11 ? { x11 } : {}, onChannel);
+      else this.#client.exec(command, { pty, ...(x11 ? { x11 } : {}) }, onChannel);
+    });
+  }
+
+  /** Each X11 channel the guest opens is joined to a new connection to the local X server. */
+  #acceptX11(connect: () => Promise<Deno.Conn>): void {
+    this.#client.on("x11", (_info: unknown, accept: () => ClientChannel, reject: () => void) => {
+      connect().then((conn) => {
+        const channel = accept();
+        const writer = conn.writable.getWriter();
+        channel.on("data", (d: Buffer) => writer.write(new Uint8Array(d)).catch(() => channel.close()));
+        channel.on("close", () => writer.close().catch(() => {}));
+        (async () => {
+          for await (const chunk of conn.readable) channel.write(Buffer.from(chunk));
+          channel.end();
+        })().catch(() => channel.close());
+      }, () => reject());
     });
   }
 

@@ -3,35 +3,11 @@ import assert from "node:assert/strict";
 import type { AnyResource } from "../../src/api/types.ts";
 import { apply } from "../../src/cli/apply.ts";
 import { deleteObjects } from "../../src/cli/delete.ts";
-import { main } from "../../src/cli/main.ts";
 import { printObjects, printTable } from "../../src/cli/printers.ts";
-import type { Output } from "../../src/cli/runtime.ts";
 import { parseTargets } from "../../src/cli/targets.ts";
+import { capture, lv } from "./cli_run.ts";
 import { newCliHarness } from "./cli_harness.ts";
 import { EXAMPLES_DIR } from "./harness.ts";
-
-function capture(): Output & { stdout: string; stderr: string } {
-  const o = {
-    stdout: "",
-    stderr: "",
-    out: (t: string) => void (o.stdout += t),
-    err: (t: string) => void (o.stderr += t),
-  };
-  return o;
-}
-
-async function lv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const home = Deno.makeTempDirSync();
-  Deno.env.set("LV_HOME", home);
-  Deno.env.set("LV_CONNECT", "test:///nowhere");
-  try {
-    const o = capture();
-    const code = await main(args, o);
-    return { code, stdout: o.stdout, stderr: o.stderr };
-  } finally {
-    Deno.removeSync(home, { recursive: true });
-  }
-}
 
 Deno.test("main() prints help and per-command usage", async (t) => {
   const help = await lv("help");

@@ -11,6 +11,7 @@ import {
 } from "../../src/api/schema.ts";
 import { KINDS } from "../../src/api/types.ts";
 import { validateResource } from "../../src/api/validate.ts";
+import { SCHEMA_PROBLEMS } from "./schema_problems.ts";
 
 // ---------------------------------------------------------------- a small JSON Schema checker
 
@@ -160,44 +161,7 @@ Deno.test("jsonSchema() accepts what the validator accepts", () => {
 });
 
 Deno.test("jsonSchema() rejects the corpus files whose mistake a schema can express", async (t) => {
-  const files = [
-    "box_pool_traversal",
-    "box_source_empty",
-    "box_source_missing",
-    "bridge_too_long",
-    "checksum_bad",
-    "cpus_quoted",
-    "cpus_too_many",
-    "disk_bus_unknown",
-    "disk_device_bad",
-    "driver_unknown",
-    "interface_network_and_dev",
-    "interface_neither",
-    "kind_lowercase",
-    "label_key_bad",
-    "label_value_number",
-    "mac_bad",
-    "memory_bad_suffix",
-    "metadata_unknown_field",
-    "missing_name",
-    "name_shell_injection",
-    "name_xml_injection",
-    "name_too_long",
-    "nested_yes",
-    "netmask_and_prefix",
-    "network_missing_ipv4",
-    "prefix_too_long",
-    "provision_args_string",
-    "provision_env_bad_name",
-    "provision_inline_and_path",
-    "ssh_port_too_big",
-    "state_lowercase",
-    "synced_folder_relative_target",
-    "unknown_field_memroy",
-    "unknown_top_level_field",
-    "wrong_api_version",
-  ];
-  for (const name of files) {
+  for (const name of SCHEMA_PROBLEMS) {
     await t.step(name, () => {
       const text = Deno.readTextFileSync(new URL(`../bad/${name}.yaml`, import.meta.url));
       const docs = documents(text) as Record<string, unknown>[];

@@ -9,6 +9,7 @@ export const applyCommand = defineCommand({
   synopsis: ["-f FILE"],
   usage: [
     "apply -f FILE [-f FILE...] [-R] [--dry-run=client|server] [--restart] [--force] [--wait=false] [--timeout=10m]",
+    "apply FILE...",
   ],
   description:
     `Validates every document of every file first (nothing is written if any is invalid), then creates or
@@ -18,7 +19,8 @@ field the file sets wins, a field removed from the file goes back to its default
 set (lv halt's state, lv edit's changes) is kept. Immutable fields (lv explain says which) are refused
 unless --force. Unless --wait=false, runs the controllers (or lets a running 'lv controller' do it) until
 every applied resource is Ready, printing progress on stderr. FILE may be a directory (its *.yaml, *.yml
-and *.json files), - for stdin, or the List 'lv get -o yaml' prints.`,
+and *.json files), - for stdin, or the List 'lv get -o yaml' prints; files may also be given without -f.`,
+  args: [{ name: "FILE", kind: "file", optional: true, repeatable: true }],
   flags: {
     ...filenameFlags("manifest file, directory or -"),
     "dry-run": {
@@ -45,10 +47,10 @@ and *.json files), - for stdin, or the List 'lv get -o yaml' prints.`,
     "lv apply -f web.yaml --dry-run=client",
     "lv get domains -o yaml | lv apply -f -",
   ],
-  async run({ flags, output, withRuntime }) {
+  async run({ flags, args, output, withRuntime }) {
     const { apply, applyClientDryRun, dryRunMode } = await import("../apply.ts");
     const dryRun = dryRunMode(flags["dry-run"]);
-    const files = flags.filename;
+    const files = [...flags.filename, ...args];
     if (dryRun === "client") return await applyClientDryRun(files, { output, recursive: flags.recursive });
     await withRuntime((rt) =>
       apply(rt, {

@@ -3,7 +3,7 @@
  * controller carries out. Each waits (unless --wait=false) until it is done.
  */
 import { type Command, defineCommand } from "../command.ts";
-import { UsageError } from "../errors.ts";
+import { checkSelection, SELECTION_FLAGS, selectNames } from "../domain_selection.ts";
 import { waitFlags } from "./wait_flags.ts";
 
 interface Verb {
@@ -59,19 +59,28 @@ function verbCommand(verb: Verb): Command {
   return defineCommand({
     ...verb,
     synopsis: ["NAME"],
-    usage: [`${verb.name} NAME... [--wait=false] [--timeout=10m]`],
-    args: [{ name: "NAME", kind: "domain", repeatable: true }],
-    flags: waitFlags("only record the request; do not wait"),
-    examples: [`lv ${verb.name} web`],
-    async run({ flags, args, withRuntime }) {
-      if (args.length === 0) throw new UsageError(`no domain named`, `e.g. lv ${verb.name} web`);
+    usage: [
+      `${verb.name} NAME... [--wait=false] [--timeout=10m]`,
+      `${verb.name} -l SELECTOR | -f FILE | --all`,
+    ],
+    args: [{ name: "NAME", kind: "domain", optional: true, repeatable: true }],
+    flags: { ...SELECTION_FLAGS, ...waitFlags("only record the request; do not wait") },
+    examples: [`lv ${verb.name} web`, `lv ${verb.name} -l app=web`, `lv ${verb.name} -f examples/basic.yaml`],
+    async run({ flags, args, output, withRuntime }) {
+      const selection = { names: args, selector: flags.selector, files: flags.filename, all: flags.all };
+      checkSelection(selection, `lv ${verb.name} web`);
       const { request, setState, VERB_STATES } = await import("../verbs.ts");
       const options = { wait: flags.wait, timeoutMs: flags.timeout, namespace: flags.namespace };
-      await withRuntime((rt) =>
-        verb.name in VERB_STATES
-          ? setState(rt, verb.name, args, options)
-          : request(rt, verb.name, args, options)
-      );
+      await withRuntime(async (rt) => {
+        if (verb.name === "up" && selection.files.length > 0) {
+          // vagrant up: create what the file declares, then bring its domains up
+          const { apply } = await import("../apply.ts");
+          await apply(rt, { files: selection.files, wait: false, timeoutMs: flags.timeout });
+        }
+        const names = await selectNames(rt, "Domain", selection, flags.namespace);
+        if (names.length === 0) return output.err("No domains matched.\n");
+        await (verb.name in VERB_STATES ? setState : request)(rt, verb.name, names, options);
+      });
     },
   });
 }

@@ -8,6 +8,7 @@ export const waitCommand = defineCommand({
   synopsis: ["KIND/NAME --for=condition=Ready"],
   usage: [
     "wait KIND/NAME... --for=condition=NAME[=True|False] [--timeout=30s]",
+    "wait KIND/NAME... --for=jsonpath='{.status.phase}'=Ready",
     "wait KIND/NAME... --for=delete",
   ],
   description:
@@ -19,11 +20,15 @@ Runs the controllers meanwhile when no 'lv controller' is running.`,
       type: "string",
       value: "WHAT",
       kind: "condition",
-      description: "condition=NAME[=True|False], or delete",
+      description: "condition=NAME[=True|False], jsonpath='{PATH}'[=VALUE], or delete",
     },
     timeout: { type: "duration", default: "30s", description: "give up after this long: exit 1" },
   },
-  examples: ["lv wait domain/web --for=condition=Ready", "lv wait dom/web --for=delete --timeout=2m"],
+  examples: [
+    "lv wait domain/web --for=condition=Ready",
+    "lv wait domain/web --for=jsonpath='{.status.phase}'=Running",
+    "lv wait dom/web --for=delete --timeout=2m",
+  ],
   async run({ flags, args, withRuntime }) {
     const { parseWaitFor, wait } = await import("../wait.ts");
     const forWhat = parseWaitFor(flags.for);
