@@ -1,5 +1,23 @@
 /** The resource model: apiVersion lv.dev/v1alpha1, kinds Box, Volume, Network, Domain. */
 
+import type { DomainCloudInit, Provisioner, SyncedFolder } from "./guest_spec_types.ts";
+export type * from "./guest_spec_types.ts";
+import type {
+  BootDevice,
+  DomainCdrom,
+  DomainCpu,
+  DomainGraphics,
+  DomainHostDevice,
+  DomainInput,
+  DomainMemoryBacking,
+  DomainRng,
+  DomainTpm,
+  DomainVideo,
+  DomainWatchdog,
+  Firmware,
+} from "./machine_types.ts";
+export type * from "./machine_types.ts";
+
 export const API_VERSION = "lv.dev/v1alpha1";
 export const KINDS = ["Box", "Volume", "Network", "Domain"] as const;
 export type Kind = typeof KINDS[number];
@@ -258,155 +276,6 @@ export interface DomainSsh {
   insertKey: boolean;
   forwardAgent: boolean;
   forwardX11: boolean;
-}
-
-export interface ShellProvisioner {
-  type: "shell";
-  inline?: string;
-  path?: string;
-  args: string[];
-  env: Record<string, string>;
-  privileged: boolean;
-  run: "once" | "always";
-  name?: string;
-}
-
-/** Vagrant's `file` provisioner: a host file, or a directory's contents, copied into the guest as the SSH user. */
-export interface FileProvisioner {
-  type: "file";
-  /** A file or directory on the host (absolute after lv apply). */
-  source: string;
-  /** Absolute path in the guest: the file, or the directory the source directory's contents go into. */
-  destination: string;
-  run: "once" | "always";
-  name?: string;
-}
-
-/** Vagrant's `ansible`: ansible-playbook run on this host against the guest, with an inventory lv writes. */
-export interface AnsibleProvisioner {
-  type: "ansible";
-  /** A playbook on the host (absolute after lv apply). */
-  playbook: string;
-  extraVars: Record<string, string>;
-  limit?: string;
-  tags: string[];
-  /** ansible-playbook -v. */
-  verbose: boolean;
-  /** Inventory groups this Domain's guest is in. */
-  groups: string[];
-  /** Inventory variables of this Domain's guest. */
-  hostVars: Record<string, string>;
-  run: "once" | "always";
-  name?: string;
-}
-
-/** One entry of Domain.spec.provision. */
-export type Provisioner = ShellProvisioner | FileProvisioner | AnsibleProvisioner;
-
-export interface SyncedFolder {
-  source: string;
-  target: string;
-  type: "rsync" | "nfs";
-  exclude: string[];
-}
-
-export type Firmware = "bios" | "efi";
-export type CpuMode = "host-passthrough" | "host-model" | "custom";
-export type CpuFeaturePolicy = "force" | "require" | "optional" | "disable" | "forbid";
-export type BootDevice = "hd" | "cdrom" | "network";
-
-export interface DomainCpuFeature {
-  name: string;
-  policy: CpuFeaturePolicy;
-}
-
-/** CPU model and topology (vagrant-libvirt cpu_mode, cpu_model, cpu_topology, cpu_feature). */
-export interface DomainCpu {
-  /** Absent: host-model on kvm (host-passthrough with nested), qemu64 (custom) on qemu. */
-  mode?: CpuMode;
-  /** CPU model for mode custom, e.g. qemu64, Skylake-Client. */
-  model?: string;
-  sockets?: number;
-  cores?: number;
-  threads?: number;
-  features?: DomainCpuFeature[];
-}
-
-/** Memory backing (vagrant-libvirt memorybacking): shared memory for virtiofs. */
-export interface DomainMemoryBacking {
-  access?: "shared" | "private";
-  /** Default memfd when access is shared. */
-  source?: "memfd" | "file" | "anonymous";
-}
-
-export type GraphicsType = "vnc" | "spice" | "none";
-
-export interface DomainGraphics {
-  type: GraphicsType;
-  /** Address the display listens on. Default 127.0.0.1. */
-  listen: string;
-  /** Fixed port; absent: libvirt picks a free one (autoport). */
-  port?: number;
-  /** Host file holding the display password; read when the domain is defined, never stored. */
-  passwordFile?: string;
-}
-
-export type VideoModel = "vga" | "cirrus" | "virtio" | "qxl" | "bochs" | "ramfb" | "none";
-
-export interface DomainVideo {
-  /** Default: cirrus (vagrant-libvirt video_type) when graphics is on, else no video. */
-  model?: VideoModel;
-  /** Video memory in KiB (vga, cirrus, qxl). Default 16384 (vagrant-libvirt video_vram). */
-  vram?: number;
-}
-
-/** A read-only CD-ROM: an ISO file on the libvirt host or a Volume. */
-export interface DomainCdrom {
-  path?: string;
-  volume?: string;
-  bus: "sata" | "ide" | "scsi";
-  /** Guest device name; default the next free name for the bus (sda, sdb, ... after the disks). */
-  device?: string;
-}
-
-export interface DomainTpm {
-  model: "tpm-tis" | "tpm-crb";
-  version: "2.0" | "1.2";
-}
-
-export interface DomainRng {
-  enabled: boolean;
-  /** Host entropy source. */
-  backend: "/dev/urandom" | "/dev/random";
-}
-
-export interface DomainWatchdog {
-  model: "i6300esb" | "ib700" | "itco";
-  action: "reset" | "shutdown" | "poweroff" | "pause" | "none" | "dump" | "inject-nmi";
-}
-
-export interface DomainInput {
-  type: "mouse" | "tablet" | "keyboard";
-  bus: "usb" | "ps2" | "virtio";
-}
-
-/** A host device passed through: USB by vendor/product, or PCI by address. */
-export interface DomainHostDevice {
-  type: "usb" | "pci";
-  /** USB vendor id, 0x1234. */
-  vendor?: string;
-  /** USB product id, 0x5678. */
-  product?: string;
-  /** PCI address domain:bus:slot.function, e.g. 0000:03:00.0. */
-  address?: string;
-}
-
-/** cloud-init NoCloud seed lv builds for the Domain (src/cloud_init/). */
-export interface DomainCloudInit {
-  /** A mapping merged after lv's defaults; text (or a host file path) used as the whole user-data. */
-  userData?: Record<string, unknown> | string;
-  /** network-config (version 1 or 2) used instead of the one lv generates. */
-  networkConfig?: Record<string, unknown>;
 }
 
 export interface DomainSpec {

@@ -92,25 +92,53 @@ export function checkReferences(
   lookup: Lookup,
   options: ValidateReferencesOptions = {},
 ): Problem[] {
-  const reportMissing = options.missing ?? true;
-  const problems: Problem[] = [];
-  const index = new Map<string, Draft>();
-  for (const res of resources) {
+  const checker = new ReferenceChecker(resources, lookup, options);
+  for (const res of checker.index.values()) {
+    if (res.kind === "Volume" && res.spec?.backingBox !== undefined) {
+      checker.require(res, ["spec", "backingBox"], "Box", res.spec.backingBox);
+    }
+    if (res.kind === "Domain") checker.checkDomain(res);
+  }
+  return sortProblems(checker.problems);
+}
+
+/** The first Domain to use a volume, a MAC, or an address on a network. */
+interface Claim {
+  domain: Draft;
+  path: PathSegment[];
+}
+
+/** One pass of {@linkcode checkReferences}: the resources by key, the claims made so far, the problems found. */
+class ReferenceChecker {
+  readonly problems: Problem[] = [];
+  readonly index = new Map<string, Draft>();
+  readonly #claims = new Map<string, Claim>();
+
+  constructor(
+    readonly resources: readonly Draft[],
+    readonly lookup: Lookup,
+    readonly options: ValidateReferencesOptions,
+  ) {
+    for (const res of resources) this.#add(res);
+  }
+
+  /** Indexes a resource; reports a second definition, or a move to another context than it lives in. */
+  #add(res: Draft): void {
     const { name, namespace } = res.metadata ?? {};
-    if (res.kind === undefined || name === undefined || namespace === undefined) continue;
+    if (res.kind === undefined || name === undefined || namespace === undefined) return;
     const k = key(res.kind, namespace, name);
-    const first = index.get(k);
+    const first = this.index.get(k);
     if (first !== undefined) {
-      problems.push(problemAt(res, ["metadata", "name"], {
+      this.problems.push(problemAt(res, ["metadata", "name"], {
         message: `${res.kind} ${quote(name)} is defined twice in namespace ${quote(namespace)}`,
         hint: `first${where(first) || " earlier"}`,
       }));
-      continue;
+      return;
     }
-    index.set(k, res);
-    const stored = options.contexts === false ? undefined : lookup(res.kind, namespace, name);
+    this.index.set(k, res);
+    const stored = this.options.contexts === false ? undefined : this.lookup(res.kind, namespace, name);
     if (stored !== undefined && stored.spec.context !== res.spec?.context) {
-      problems.push(problemAt(res, ["spec", "context"], {
+      this.problems.push(problemAt(res, ["spec", "context"], {
         message: `${res.kind} ${quote(name)} already lives in ${contextWords(stored.spec.context)}; ` +
           `this manifest puts it in ${
             contextWords(res.spec?.context)
@@ -122,25 +150,29 @@ export function checkReferences(
     }
   }
 
-  function resolve<K extends Kind>(
+  resolve<K extends Kind>(
     kind: K,
     namespace: string,
     name: string,
   ): Loose<Extract<AnyResource, { kind: K }>> | undefined {
-    const found: Draft | undefined = index.get(key(kind, namespace, name)) ?? lookup(kind, namespace, name);
+    const found: Draft | undefined = this.index.get(key(kind, namespace, name)) ??
+      this.lookup(kind, namespace, name);
     return found?.kind === kind ? found as Loose<Extract<AnyResource, { kind: K }>> : undefined;
   }
 
-  function require<K extends Kind>(
+  /** The referenced object; reports it missing, or living in another context than `from`. */
+  require<K extends Kind>(
     from: Draft,
     path: PathSegment[],
     kind: K,
     name: string,
   ): Loose<Extract<AnyResource, { kind: K }>> | undefined {
     const namespace = from.metadata?.namespace ?? "";
-    const found = resolve(kind, namespace, name);
-    if (found !== undefined && options.contexts !== false && found.spec?.context !== from.spec?.context) {
-      problems.push(problemAt(from, path, {
+    const found = this.resolve(kind, namespace, name);
+    if (
+      found !== undefined && this.options.contexts !== false && found.spec?.context !== from.spec?.context
+    ) {
+      this.problems.push(problemAt(from, path, {
         message: `${kind} ${quote(name)} lives in ${
           contextWords(found.spec?.context)
         }, this ${from.kind} in ${
@@ -148,11 +180,11 @@ export function checkReferences(
         }: references stay within one context (one libvirt host)`,
       }));
     }
-    if (found === undefined && reportMissing) {
-      const known = resources.filter((r) => r.kind === kind && r.metadata?.namespace === namespace)
+    if (found === undefined && (this.options.missing ?? true)) {
+      const known = this.resources.filter((r) => r.kind === kind && r.metadata?.namespace === namespace)
         .map((r) => r.metadata?.name).filter((n) => n !== undefined);
       const near = closest(name, known);
-      problems.push(problemAt(from, path, {
+      this.problems.push(problemAt(from, path, {
         message: `no ${kind} ${quote(name)} in namespace ${
           quote(namespace)
         }, neither in these manifests nor in the store`,
@@ -162,60 +194,25 @@ export function checkReferences(
     return found;
   }
 
-  /** The first Domain to use a volume, a MAC, or an address on a network. */
-  interface Claim {
-    domain: Draft;
-    path: PathSegment[];
-  }
-  const claims = new Map<string, Claim>();
   /** Records the claim, or returns the earlier one of another Domain. */
-  function claim(k: string, domain: Draft, path: PathSegment[]): Claim | undefined {
-    const other = claims.get(k);
-    if (other === undefined) claims.set(k, { domain, path });
+  #claim(k: string, domain: Draft, path: PathSegment[]): Claim | undefined {
+    const other = this.#claims.get(k);
+    if (other === undefined) this.#claims.set(k, { domain, path });
     return other !== undefined && other.domain !== domain ? other : undefined;
   }
-  function claimedBy(c: Claim): string {
-    const pos = positionOf(c.domain, c.path);
-    const at = pos === undefined ? formatPath(c.path) : `${pos.file}:${pos.line}`;
-    return `Domain ${quote(c.domain.metadata?.name ?? "")} at ${at}`;
-  }
 
-  for (const res of index.values()) {
-    if (res.kind === "Volume" && res.spec?.backingBox !== undefined) {
-      require(res, ["spec", "backingBox"], "Box", res.spec.backingBox);
-    }
-    if (res.kind === "Domain") checkDomain(res);
-  }
-
-  function checkDomain(domain: Loose<Domain>): void {
-    const namespace = domain.metadata?.namespace ?? "";
-    const name = domain.metadata?.name ?? "";
+  checkDomain(domain: Loose<Domain>): void {
     const spec = domain.spec;
     if (spec === undefined) return;
-    if (spec.box !== undefined) {
-      require(domain, ["spec", "box"], "Box", spec.box);
-      const declared = index.get(key("Volume", namespace, name));
-      const stored = declared === undefined ? lookup("Volume", namespace, name) : undefined;
-      const ownedByUs = stored?.metadata.ownerReferences.some((o) =>
-        o.kind === "Domain" && o.name === name
-      ) ??
-        false;
-      if (declared !== undefined || (stored !== undefined && !ownedByUs)) {
-        problems.push(problemAt(domain, ["spec", "box"], {
-          message: `needs a Volume named ${quote(name)} for its box overlay, but Volume ${quote(name)} ${
-            declared !== undefined ? `is declared${where(declared)}` : "already exists in the store"
-          }`,
-          hint: "rename the Volume or the Domain, or attach the box through a Volume with backingBox",
-        }));
-      }
-    }
+    if (spec.box !== undefined) this.#checkBox(domain, spec.box);
+    const namespace = domain.metadata?.namespace ?? "";
     (spec.disks ?? []).forEach((disk, i) => {
       if (disk?.volume === undefined) return;
       const path = ["spec", "disks", i, "volume"];
-      require(domain, path, "Volume", disk.volume);
-      const other = claim(key("Volume", namespace, disk.volume), domain, path);
+      this.require(domain, path, "Volume", disk.volume);
+      const other = this.#claim(key("Volume", namespace, disk.volume), domain, path);
       if (other !== undefined) {
-        problems.push(problemAt(domain, path, {
+        this.problems.push(problemAt(domain, path, {
           message: `Volume ${
             quote(disk.volume)
           } is already attached to another domain; a volume can be attached to one domain only`,
@@ -224,62 +221,95 @@ export function checkReferences(
       }
     });
     (spec.cdroms ?? []).forEach((cd, i) => {
-      if (cd?.volume !== undefined) require(domain, ["spec", "cdroms", i, "volume"], "Volume", cd.volume);
+      if (cd?.volume !== undefined) {
+        this.require(domain, ["spec", "cdroms", i, "volume"], "Volume", cd.volume);
+      }
     });
     (spec.interfaces ?? []).forEach((itf, i) => {
-      if (itf === undefined) return;
-      const path: PathSegment[] = ["spec", "interfaces", i];
-      if (itf.mac !== undefined) {
-        const other = claim(`mac/${itf.mac}`, domain, [...path, "mac"]);
-        if (other !== undefined) {
-          problems.push(problemAt(domain, [...path, "mac"], {
-            message: "must be unique",
-            value: itf.mac,
-            hint: `also used by ${claimedBy(other)}`,
-          }));
-        }
-      }
-      if (itf.network === undefined) return;
-      const network = require(domain, [...path, "network"], "Network", itf.network);
-      if (itf.ip === undefined) return;
-      const ipPath = [...path, "ip"];
-      if (network !== undefined) checkAddress(domain, ipPath, itf.ip, itf.mac, network);
-      const other = claim(`${key("Network", namespace, itf.network)}/${itf.ip}`, domain, ipPath);
-      if (other !== undefined) {
-        problems.push(problemAt(domain, ipPath, {
-          message: `must be unique on Network ${quote(itf.network)}`,
-          value: itf.ip,
-          hint: `also used by ${claimedBy(other)}`,
-        }));
-      }
+      if (itf !== undefined) this.#checkInterface(domain, ["spec", "interfaces", i], itf);
     });
   }
 
-  function checkAddress(
+  /** The Box exists, and the overlay Volume named after the Domain collides with no other Volume. */
+  #checkBox(domain: Loose<Domain>, box: string): void {
+    const namespace = domain.metadata?.namespace ?? "";
+    const name = domain.metadata?.name ?? "";
+    this.require(domain, ["spec", "box"], "Box", box);
+    const declared = this.index.get(key("Volume", namespace, name));
+    const stored = declared === undefined ? this.lookup("Volume", namespace, name) : undefined;
+    const ownedByUs = stored?.metadata.ownerReferences.some((o) => o.kind === "Domain" && o.name === name) ??
+      false;
+    if (declared !== undefined || (stored !== undefined && !ownedByUs)) {
+      this.problems.push(problemAt(domain, ["spec", "box"], {
+        message: `needs a Volume named ${quote(name)} for its box overlay, but Volume ${quote(name)} ${
+          declared !== undefined ? `is declared${where(declared)}` : "already exists in the store"
+        }`,
+        hint: "rename the Volume or the Domain, or attach the box through a Volume with backingBox",
+      }));
+    }
+  }
+
+  /** A MAC used once; the network exists; a static ip fits it and is used once on it. */
+  #checkInterface(
+    domain: Loose<Domain>,
+    path: PathSegment[],
+    itf: NonNullable<NonNullable<Loose<Domain>["spec"]>["interfaces"]>[number],
+  ): void {
+    if (itf === undefined) return;
+    const namespace = domain.metadata?.namespace ?? "";
+    if (itf.mac !== undefined) {
+      const other = this.#claim(`mac/${itf.mac}`, domain, [...path, "mac"]);
+      if (other !== undefined) {
+        this.problems.push(problemAt(domain, [...path, "mac"], {
+          message: "must be unique",
+          value: itf.mac,
+          hint: `also used by ${claimedBy(other)}`,
+        }));
+      }
+    }
+    if (itf.network === undefined) return;
+    const network = this.require(domain, [...path, "network"], "Network", itf.network);
+    if (itf.ip === undefined) return;
+    const ipPath = [...path, "ip"];
+    if (network !== undefined) this.#checkAddress(domain, ipPath, { ip: itf.ip, mac: itf.mac, network });
+    const other = this.#claim(`${key("Network", namespace, itf.network)}/${itf.ip}`, domain, ipPath);
+    if (other !== undefined) {
+      this.problems.push(problemAt(domain, ipPath, {
+        message: `must be unique on Network ${quote(itf.network)}`,
+        value: itf.ip,
+        hint: `also used by ${claimedBy(other)}`,
+      }));
+    }
+  }
+
+  /** A static address inside the network, not its host address, not reserved for another MAC. */
+  #checkAddress(
     domain: Draft,
     path: PathSegment[],
-    ip: string,
-    mac: string | undefined,
-    network: Loose<Network>,
+    { ip, mac, network }: { ip: string; mac: string | undefined; network: Loose<Network> },
   ): void {
     const subnet = networkSubnet(network.spec);
     if (subnet === undefined) return;
     const why = guestAddressProblem(ip, subnet, { host: network.spec?.ipv4?.address });
     if (why !== undefined) {
-      problems.push(problemAt(domain, path, { message: why, value: ip }));
+      this.problems.push(problemAt(domain, path, { message: why, value: ip }));
       return;
     }
     const hosts = network.spec?.dhcp?.hosts ?? [];
     const reserved = hosts.findIndex((h) => h?.ip === ip);
     const owner = reserved >= 0 ? hosts[reserved]?.mac : undefined;
     if (owner !== undefined && owner !== mac) {
-      problems.push(problemAt(domain, path, {
+      this.problems.push(problemAt(domain, path, {
         message: `is reserved for ${owner} on Network ${quote(network.metadata?.name ?? "")}`,
         value: ip,
         hint: `see its spec.dhcp.hosts[${reserved}]; give this interface that mac, or another ip`,
       }));
     }
   }
+}
 
-  return sortProblems(problems);
+function claimedBy(c: Claim): string {
+  const pos = positionOf(c.domain, c.path);
+  const at = pos === undefined ? formatPath(c.path) : `${pos.file}:${pos.line}`;
+  return `Domain ${quote(c.domain.metadata?.name ?? "")} at ${at}`;
 }

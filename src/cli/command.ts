@@ -121,8 +121,8 @@ export interface Invocation<F extends Flags> {
   /** What follows `--` (lv ssh web -- uname -a). */
   rest: string[];
   output: Output;
-  /** Opens the store and the connection the flags select, runs `fn`, closes them. */
-  withRuntime(fn: (rt: Runtime) => Promise<void>): Promise<void>;
+  /** Opens the store and the connection the flags select, runs `fn`, closes them; `fn`'s result. */
+  withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T>;
 }
 
 export interface CommandSpec<F extends Flags = Flags> {

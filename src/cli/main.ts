@@ -82,11 +82,11 @@ function checkSubcommand(command: Command, sub: string | undefined, given: Reado
   }
 }
 
-async function runWith(
+async function runWith<T>(
   flags: Record<string, unknown>,
   output: Output,
-  fn: (rt: Runtime) => Promise<void>,
-): Promise<void> {
+  fn: (rt: Runtime) => Promise<T>,
+): Promise<T> {
   const rt = await openRuntime({
     connect: flags.connect as string | undefined,
     // lv controller's --context is a list of the contexts it drives, not a selection.
@@ -95,7 +95,7 @@ async function runWith(
     output,
   });
   try {
-    await fn(rt);
+    return await fn(rt);
   } finally {
     await rt.close();
   }

@@ -121,31 +121,9 @@ export function parseManifests(
   }
 
   const lines = new LineCounter();
-  let docs: Document.Parsed[];
-  try {
-    const parsed = parseAllDocuments(text, {
-      lineCounter: lines,
-      prettyErrors: false,
-      uniqueKeys: false, // reported below, with the key's path
-      merge: true,
-      version: "1.2",
-    });
-    docs = Array.isArray(parsed) ? parsed : [];
-  } catch (e) {
-    if (e instanceof RangeError) return fileProblem("YAML is nested too deeply to parse");
-    throw e;
-  }
-  const at = (offset: number) => {
-    // errors found at the end of the input ("missing closing quote") point at its last character
-    let o = Math.min(offset, text.length);
-    if (o === text.length) {
-      while (o > 0 && /\s/.test(text[o - 1])) o--;
-      o = Math.max(0, o - 1);
-    }
-    const { line, col } = lines.linePos(o);
-    return { line, column: col };
-  };
-
+  const docs = parseYamlDocuments(text, lines);
+  if (docs === undefined) return fileProblem("YAML is nested too deeply to parse");
+  const at = positionAt(text, lines);
   if (docs.length > maxDocuments) {
     const pos = at(documentStart(docs[maxDocuments]));
     return fileProblem(
@@ -156,14 +134,7 @@ export function parseManifests(
     );
   }
 
-  const problems: Problem[] = [];
-  let dropped = 0;
-  const add = (list: readonly Problem[]) => {
-    for (const p of list) {
-      if (problems.length < maxProblems) problems.push(p);
-      else dropped++;
-    }
-  };
+  const problems = new CappedProblems(maxProblems);
   const resources: AnyResource[] = [];
   const drafts: Loose<AnyResource>[] = [];
   for (const doc of docs) {
@@ -171,7 +142,7 @@ export function parseManifests(
     if (yamlIssues.length > 0) {
       for (const issue of yamlIssues) {
         const pos = at(issue.pos[0]);
-        add([{ file, ...pos, path: "", message: `invalid YAML: ${yamlMessage(issue.message)}` }]);
+        problems.add([{ file, ...pos, path: "", message: `invalid YAML: ${yamlMessage(issue.message)}` }]);
       }
       continue;
     }
@@ -180,28 +151,78 @@ export function parseManifests(
     const items = listItems(doc.contents);
     for (const node of items ?? [doc.contents]) {
       const done = addDocument(node, doc, { file, at, maxAliasCount, maxProblems, options });
-      add(done.problems);
-      dropped += done.dropped;
+      problems.add(done.problems, done.dropped);
       if (done.draft !== undefined) drafts.push(done.draft);
       if (done.resource !== undefined) resources.push(done.resource);
     }
   }
 
   if ((options.references ?? "file") === "file") {
-    add(checkReferences(drafts, NO_LOOKUP, { missing: false }));
+    problems.add(checkReferences(drafts, NO_LOOKUP, { missing: false }));
   }
-  const sorted = sortProblems(problems);
-  if (dropped > 0) {
-    sorted.push({
-      file,
-      line: 0,
-      column: 0,
-      path: "",
-      message: `${dropped} more ${dropped === 1 ? "problem" : "problems"} not shown`,
-      hint: "fix these first",
+  return { resources, problems: problems.sorted(file) };
+}
+
+/** Every document of the text, or undefined when YAML is nested too deeply to parse. */
+function parseYamlDocuments(text: string, lines: LineCounter): Document.Parsed[] | undefined {
+  try {
+    const parsed = parseAllDocuments(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: false, // reported below, with the key's path
+      merge: true,
+      version: "1.2",
     });
+    return Array.isArray(parsed) ? parsed : [];
+  } catch (e) {
+    if (e instanceof RangeError) return undefined;
+    throw e;
   }
-  return { resources, problems: sorted };
+}
+
+/** Line and column of an offset; errors found at the end of the input point at its last character. */
+function positionAt(text: string, lines: LineCounter): (offset: number) => { line: number; column: number } {
+  return (offset) => {
+    let o = Math.min(offset, text.length);
+    if (o === text.length) {
+      while (o > 0 && /\s/.test(text[o - 1])) o--;
+      o = Math.max(0, o - 1);
+    }
+    const { line, col } = lines.linePos(o);
+    return { line, column: col };
+  };
+}
+
+/** The problems of a file up to a cap, and a count of the rest. */
+class CappedProblems {
+  readonly #problems: Problem[] = [];
+  #dropped = 0;
+  constructor(readonly max: number) {}
+
+  /** Keeps what fits under the cap; `alreadyDropped` were left out before they came here. */
+  add(list: readonly Problem[], alreadyDropped = 0): void {
+    this.#dropped += alreadyDropped;
+    for (const p of list) {
+      if (this.#problems.length < this.max) this.#problems.push(p);
+      else this.#dropped++;
+    }
+  }
+
+  /** Sorted by position, then a line counting what was left out. */
+  sorted(file: string): Problem[] {
+    const sorted = sortProblems(this.#problems);
+    if (this.#dropped > 0) {
+      sorted.push({
+        file,
+        line: 0,
+        column: 0,
+        path: "",
+        message: `${this.#dropped} more ${this.#dropped === 1 ? "problem" : "problems"} not shown`,
+        hint: "fix these first",
+      });
+    }
+    return sorted;
+  }
 }
 
 /** The item nodes of a `kind: List` document (what `lv get -o yaml` prints for several objects). */

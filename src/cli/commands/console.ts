@@ -18,11 +18,9 @@ Ctrl-] leaves it. The domain must be running; lv logs NAME shows what it printed
   async run({ flags, args, withRuntime }) {
     if (args.length !== 1) throw new UsageError("lv console takes one domain name", "e.g. lv console web");
     const { domainConsole } = await import("../console.ts");
-    let code = 0;
-    await withRuntime(async (rt) => {
-      code = await domainConsole(rt, args[0], { namespace: flags.namespace, force: flags.force === true });
-    });
-    return code;
+    return await withRuntime((rt) =>
+      domainConsole(rt, args[0], { namespace: flags.namespace, force: flags.force === true })
+    );
   },
 });
 

@@ -17,12 +17,8 @@ The guest's host key is the one pinned at first contact; a changed key is an err
     if (args.length !== 1) {
       throw new UsageError("lv ssh takes one domain name", "e.g. lv ssh web -- uname -a");
     }
-    let code = 0;
     const { ssh } = await import("../ssh.ts");
-    await withRuntime(async (rt) => {
-      code = await ssh(rt, args[0], flags.namespace, rest);
-    });
-    return code;
+    return await withRuntime((rt) => ssh(rt, args[0], flags.namespace, rest));
   },
 });
 
