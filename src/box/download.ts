@@ -11,6 +11,8 @@
  * - `<key>.lock`: held (flock) while a process downloads the URL, so two downloads of one URL, in one
  *   process or several, never write the same partial file; the second waits and then finds the file cached.
  */
+import { withLock } from "./with_lock.ts";
+import { contentLength, contentRangeTotal, parseContentRange } from "./http_range.ts";
 import { createHash, type Hash } from "node:crypto";
 import { join } from "node:path";
 import { BoxFetchError } from "./box_fault.ts";
@@ -76,6 +78,7 @@ interface PartMeta {
 }
 
 /** The cache key of a URL: its sha256, so the names are stable and safe as file names. */
+
 export function urlKey(url: string): string {
   return createHash("sha256").update(url).digest("hex");
 }
@@ -164,6 +167,28 @@ async function discardPart(key: string): Promise<void> {
   await Deno.remove(`${key}.part.json`).catch(() => {});
 }
 
+/** The part an earlier attempt left for this URL (its metadata and size), or nothing to resume. */
+async function readPart(url: string, key: string): Promise<{ meta?: PartMeta; have: number }> {
+  try {
+    const meta: PartMeta | undefined = JSON.parse(await Deno.readTextFile(`${key}.part.json`));
+    const have = (await Deno.stat(`${key}.part`)).size;
+    return meta?.url === url ? { meta, have } : { have: 0 };
+  } catch {
+    return { have: 0 };
+  }
+}
+
+/** Request headers: the rest from `have` on, only if the file is still the one the part came from. */
+function resumeHeaders(have: number, meta: PartMeta | undefined): Record<string, string> {
+  const headers: Record<string, string> = { "accept-encoding": "identity" };
+  if (have > 0) {
+    headers["range"] = `bytes=${have}-`;
+    const validator = meta?.etag && !meta.etag.startsWith("W/") ? meta.etag : meta?.lastModified;
+    if (validator) headers["if-range"] = validator;
+  }
+  return headers;
+}
+
 /**
  * Fetches `url` into `<key>.part`, resuming a part left by an earlier attempt when the server allows it.
  * Returns the digest of the whole part once the server has sent all of it.
@@ -175,23 +200,10 @@ async function fetchToPart(
 ): Promise<{ sha256: string; resumedAt: number }> {
   const part = `${key}.part`;
   const metaPath = `${key}.part.json`;
-  let meta: PartMeta | undefined;
-  let have = 0;
-  try {
-    meta = JSON.parse(await Deno.readTextFile(metaPath));
-    have = (await Deno.stat(part)).size;
-    if (meta?.url !== url) [meta, have] = [undefined, 0];
-  } catch {
-    [meta, have] = [undefined, 0];
-  }
+  let { meta, have } = await readPart(url, key);
 
   for (let attempt = 0;; attempt++) {
-    const headers: Record<string, string> = { "accept-encoding": "identity" };
-    if (have > 0) {
-      headers["range"] = `bytes=${have}-`;
-      const validator = meta?.etag && !meta.etag.startsWith("W/") ? meta.etag : meta?.lastModified;
-      if (validator) headers["if-range"] = validator;
-    }
+    const headers = resumeHeaders(have, meta);
     // NotFound, RedirectLoop, Timeout, Unreachable: thrown as they are (BoxFetchError), the part kept.
     const { response } = await httpGet(url, { headers, timeoutMs: options.timeoutMs });
     if (have > 0 && response.status === 416) {
@@ -356,25 +368,6 @@ export async function sha256Of(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** `bytes START-END/TOTAL` (TOTAL may be `*`). */
-export function parseContentRange(
-  header: string | null,
-): { start: number; end: number; total?: number } | undefined {
-  const m = header?.match(/^bytes (\d+)-(\d+)\/(\d+|\*)$/);
-  if (!m) return undefined;
-  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === "*" ? undefined : Number(m[3]) };
-}
-
-/** The TOTAL of `bytes *\/TOTAL` (a 416 reply). */
-function contentRangeTotal(header: string | null): number | undefined {
-  const m = header?.match(/\/(\d+)$/);
-  return m ? Number(m[1]) : undefined;
-}
-
-function contentLength(header: string | null): number | undefined {
-  return header && /^\d+$/.test(header) ? Number(header) : undefined;
-}
-
 function mib(n: number): string {
   return `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
@@ -385,32 +378,5 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-const inProcess = new Map<string, Promise<unknown>>();
-
-/**
- * Runs `fn` holding an exclusive lock on `path`: an flock (released by the kernel if the process dies), and
- * a queue in this process (two reconcilers of one process wait for each other, not on the flock).
- */
-async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  const before = inProcess.get(path) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((r) => release = r);
-  const chained = before.then(() => mine);
-  inProcess.set(path, chained);
-  await before.catch(() => {});
-  try {
-    const file = await Deno.open(path, { write: true, create: true, mode: 0o600 });
-    try {
-      await file.lock(true);
-      return await fn();
-    } finally {
-      file.close(); // closing drops the flock
-    }
-  } finally {
-    release();
-    if (inProcess.get(path) === chained) inProcess.delete(path);
   }
 }

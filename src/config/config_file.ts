@@ -35,16 +35,65 @@ export function loadConfig(path: string): LvConfig {
   return parseConfig(text, path);
 }
 
+type YamlNode = { range?: [number, number, number] | null } | null | undefined;
+type At = (node: YamlNode, field: string, message: string) => void;
+
+/** A parse in progress: what was read so far, the context nodes by index, and where problems go. */
+interface ConfigParse {
+  config: LvConfig;
+  nodes: [unknown, number][];
+  at: At;
+}
+
+function stringField(value: unknown): string | undefined {
+  return isScalar(value) && typeof value.value === "string" ? value.value : undefined;
+}
+
+/** How each top-level field of the config file is read. */
+const TOP_FIELDS: Record<string, (value: unknown, p: ConfigParse) => void> = {
+  apiVersion() {},
+  kind() {},
+  currentContext(value, { config, at }) {
+    if (isScalar(value) && (typeof value.value === "string" || value.value === null)) {
+      config.currentContext = (value.value as string | null) ?? undefined;
+    } else at(value as YamlNode, "currentContext", "must be a context name");
+  },
+  contexts(value, { config, nodes, at }) {
+    if (isSeq(value)) {
+      value.items.forEach((item, i) => {
+        const ctx = parseContext(item, `contexts[${i}]`, at as never);
+        if (ctx) config.contexts.push(ctx);
+        if (ctx) nodes.push([item, i]);
+      });
+    } else if (!(isScalar(value) && value.value === null)) {
+      at(value as YamlNode, "contexts", "must be a list");
+    }
+  },
+  // Vagrant's VAGRANT_SERVER_URL: where catalog names (USER/NAME) of Boxes are looked up.
+  boxServerUrl(value, { config, at }) {
+    const url = stringField(value);
+    if (url !== undefined && /^https?:\/\/[^\s/]+/.test(url)) config.boxServerUrl = url;
+    else at(value as YamlNode, "boxServerUrl", "must be an http(s) URL of a Vagrant box catalog");
+  },
+  store(value, { config, at }) {
+    const url = stringField(value);
+    const problem = url === undefined ? "must be a store URL (etcd://host:2379)" : storeUrlProblem(url);
+    if (problem) at(value as YamlNode, "store", problem);
+    else config.store = url;
+  },
+  storePassword(value, { config, at }) {
+    const password = stringField(value);
+    if (password === undefined) at(value as YamlNode, "storePassword", "must be a string");
+    else config.storePassword = password;
+  },
+};
+
 /** Parses and checks config text; every problem is reported at once as file:line:col: field: message. */
 export function parseConfig(text: string, file: string): LvConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: string[] = [];
-  const at = (
-    node: { range?: [number, number, number] | null } | null | undefined,
-    field: string,
-    m: string,
-  ) => {
+  const at: At = (node, field, m) => {
     const pos = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
     problems.push(`${file}:${pos.line}:${pos.col}: ${field ? `${field}: ` : ""}${m}`);
   };
@@ -52,8 +101,7 @@ export function parseConfig(text: string, file: string): LvConfig {
     const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
     problems.push(`${file}:${pos.line}:${pos.col}: ${e.message.split("\n")[0]}`);
   }
-  const config: LvConfig = { contexts: [] };
-  const nodes: [unknown, number][] = [];
+  const parse: ConfigParse = { config: { contexts: [] }, nodes: [], at };
   if (problems.length === 0 && doc.contents !== null) {
     const root = doc.contents;
     if (!isMap(root)) {
@@ -61,67 +109,33 @@ export function parseConfig(text: string, file: string): LvConfig {
     } else {
       for (const pair of root.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : "";
-        const value = pair.value as { range?: [number, number, number] } | null;
-        if (key === "apiVersion" || key === "kind") continue;
-        if (key === "currentContext") {
-          if (isScalar(value) && (typeof value.value === "string" || value.value === null)) {
-            config.currentContext = (value.value as string | null) ?? undefined;
-          } else at(value, "currentContext", "must be a context name");
-        } else if (key === "contexts") {
-          if (isSeq(value)) {
-            value.items.forEach((item, i) => {
-              const ctx = parseContext(item, `contexts[${i}]`, at);
-              if (ctx) config.contexts.push(ctx);
-              if (ctx) nodes.push([item, i]);
-            });
-          } else if (!(isScalar(value) && value.value === null)) at(value, "contexts", "must be a list");
-        } else if (key === "boxServerUrl") {
-          // Vagrant's VAGRANT_SERVER_URL: where catalog names (USER/NAME) of Boxes are looked up.
-          if (isScalar(value) && typeof value.value === "string" && /^https?:\/\/[^\s/]+/.test(value.value)) {
-            config.boxServerUrl = value.value;
-          } else at(value, "boxServerUrl", "must be an http(s) URL of a Vagrant box catalog");
-        } else if (key === "store" || key === "storePassword") {
-          if (isScalar(value) && typeof value.value === "string") {
-            const problem = key === "store" ? storeUrlProblem(value.value) : undefined;
-            if (problem) at(value, key, problem);
-            else config[key] = value.value;
-          } else {at(
-              value,
-              key,
-              key === "store" ? "must be a store URL (etcd://host:2379)" : "must be a string",
-            );}
-        } else {
-          const near = closest(key, [
-            "currentContext",
-            "contexts",
-            "store",
-            "storePassword",
-            "boxServerUrl",
-            "apiVersion",
-            "kind",
-          ]);
+        const read = Object.hasOwn(TOP_FIELDS, key) ? TOP_FIELDS[key] : undefined;
+        if (read) read(pair.value, parse);
+        else {
+          const near = closest(key, Object.keys(TOP_FIELDS));
           at(pair.key as never, key, `unknown field${near ? ` (did you mean "${near}"?)` : ""}`);
         }
       }
-      const seen = new Set<string>();
-      config.contexts.forEach((c, i) => {
-        if (seen.has(c.name)) {
-          const [node, index] = nodes[i];
-          at(node as never, `contexts[${index}].name`, `"${c.name}" is defined twice`);
-        }
-        seen.add(c.name);
-      });
-      if (config.currentContext && !seen.has(config.currentContext)) {
-        at(
-          root.get("currentContext", true) as never,
-          "currentContext",
-          `no context named "${config.currentContext}"`,
-        );
-      }
+      checkContextNames(parse, root.get("currentContext", true) as YamlNode);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
-  return config;
+  return parse.config;
+}
+
+/** Each context name once; currentContext names one of them. */
+function checkContextNames({ config, nodes, at }: ConfigParse, currentNode: YamlNode): void {
+  const seen = new Set<string>();
+  config.contexts.forEach((c, i) => {
+    if (seen.has(c.name)) {
+      const [node, index] = nodes[i];
+      at(node as never, `contexts[${index}].name`, `"${c.name}" is defined twice`);
+    }
+    seen.add(c.name);
+  });
+  if (config.currentContext && !seen.has(config.currentContext)) {
+    at(currentNode, "currentContext", `no context named "${config.currentContext}"`);
+  }
 }
 
 function parseContext(

@@ -106,18 +106,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   const driver: GuestDriver = ctx.guestDriver ?? (await import("../guest/ssh_session.ts")).sshGuestDriver;
   let session: GuestSession;
   try {
-    session = await driver.connect({
-      host: address,
-      port: dom.spec.ssh.port,
-      user: dom.spec.ssh.user,
-      privateKey: await Deno.readTextFile(keyFile),
-      // A cloud image's host key is the one lv put in its seed: pinned before first contact.
-      pinnedHostKey: dom.status.sshHostKey ??
-        (dom.spec.cloudInit ? await seedHostKey(ctx.home, dom) : undefined),
-      forwardAgent: dom.spec.ssh.forwardAgent,
-      timeoutMs: 8000,
-      via: input.jump,
-    });
+    session = await connectGuest(input, driver, { address, keyFile });
   } catch (e) {
     if (e instanceof HostKeyMismatchError) {
       return { ready: false, failed: true, reason: "HostKeyChanged", message: e.message, guest };
@@ -169,6 +158,27 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   guest.ready = true;
   guest.booted = input.domId;
   return { ready: true, reason: "Running", message: `SSH on ${address}`, guest, sshHostKey, sshKey };
+}
+
+/** Logs in to the guest with the Domain's key; its host key pinned (the seed's for a cloud image). */
+async function connectGuest(
+  input: GuestInput,
+  driver: GuestDriver,
+  { address, keyFile }: { address: string; keyFile: string },
+): Promise<GuestSession> {
+  const { dom, ctx } = input;
+  return await driver.connect({
+    host: address,
+    port: dom.spec.ssh.port,
+    user: dom.spec.ssh.user,
+    privateKey: await Deno.readTextFile(keyFile),
+    // A cloud image's host key is the one lv put in its seed: pinned before first contact.
+    pinnedHostKey: dom.status.sshHostKey ??
+      (dom.spec.cloudInit ? await seedHostKey(ctx.home, dom) : undefined),
+    forwardAgent: dom.spec.ssh.forwardAgent,
+    timeoutMs: 8000,
+    via: input.jump,
+  });
 }
 
 /** What the steps get: the session, the Domain, and this host's side (events, files, commands). */

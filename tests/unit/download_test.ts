@@ -9,10 +9,10 @@ import {
   ChecksumMismatchError,
   download,
   DownloadInterruptedError,
-  parseContentRange,
   TimedOutDownload,
   urlKey,
 } from "../../src/box/download.ts";
+import { parseContentRange } from "../../src/box/http_range.ts";
 import type { TransferProgress } from "../../src/box/transfer.ts";
 
 const FILE = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 251);
