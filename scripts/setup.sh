@@ -3,7 +3,7 @@
 #
 #   sudo scripts/setup.sh [MANIFEST...]
 #
-# Installs what is missing (Deno, libvirt, QEMU, qemu-img, rsync, ssh), starts virtlogd and libvirtd when
+# Installs what is missing (Deno and lv's packages: scripts/packages.sh), starts virtlogd and libvirtd when
 # they are not running (systemd when it is PID 1, the daemons directly otherwise), puts an `lv` command in
 # /usr/local/bin, checks the host with `lv doctor`, and finally runs `lv apply -f` on each MANIFEST.
 set -euo pipefail
@@ -11,18 +11,9 @@ cd "$(dirname "$0")/.."
 
 [ "$(id -u)" = 0 ] || { echo "setup.sh: run as root (sudo scripts/setup.sh)" >&2; exit 1; }
 
-PACKAGES=(libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
-  dnsmasq-base iproute2 openssh-client openssh-server rsync tar ca-certificates libxml2-utils)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup.sh: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=packages.sh
+source scripts/packages.sh
+install_missing setup.sh "${LV_PACKAGES[@]}"
 
 if ! command -v deno >/dev/null; then
   command -v npm >/dev/null || { apt-get update -qq; apt-get install -y -qq --no-install-recommends npm >/dev/null; }

@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
+# What the tests use, installed when missing (a fresh machine needs only scripts/setup.sh and this).
+# shellcheck source=packages.sh
+source scripts/packages.sh
+install_missing test.sh "${LV_PACKAGES[@]}" "${LV_TEST_PACKAGES[@]}"
 deno cache --quiet mod.ts tests/**/*.ts
 LV_TEST_BOX_DIR=$(scripts/build_test_box.sh | tail -n 1)
 export LV_TEST_BOX_DIR
