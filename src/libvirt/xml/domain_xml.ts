@@ -380,7 +380,9 @@ function comparable(state: DomainXmlState): Record<string, unknown> {
     watchdog: state.watchdog,
     inputs: state.inputs.join(","),
     hostDevices: state.hostDevices.join(","),
-    serialLog: state.serialLog,
+    // Whether the console is logged, not where: the path is under the controller's LV_HOME, and a standby
+    // controller with another LV_HOME must not redefine every domain.
+    serialLog: state.serialLog !== undefined,
     owner: state.owner ? { uid: state.owner.uid } : undefined,
   };
 }
