@@ -16,7 +16,8 @@
  * @module
  */
 
-import type { Kind } from "./types.ts";
+import type { Kind, SyncedFolder } from "./types.ts";
+import { isDeviceFolder } from "./validate_folders.ts";
 
 export type ChangeClass = "live" | "restart" | "immutable" | "immutable-in-use";
 
@@ -89,7 +90,9 @@ export const CHANGE_CLASSES: Record<Kind, Record<string, ChangeClass>> = {
     "spec.hostname": "live", // set in the guest by the controller
     "spec.ssh": "live", // how lv reaches the guest
     "spec.provision": "live", // run on `lv provision` or the next boot (run: always)
-    "spec.syncedFolders": "live", // synced on `lv rsync`, `lv up` and every boot
+    "spec.syncedFolders": "live", // rsync, nfs: synced on `lv rsync`, `lv up` and every boot (9p, virtiofs: syncedFolderClass)
+    "spec.syncedFolders.accessmode": "restart", // 9p, virtiofs only: a device of the definition
+    "spec.syncedFolders.readonly": "restart",
     "spec.state": "live",
     "spec.communicator": "live",
     "spec.gracefulHaltTimeout": "live",
@@ -139,6 +142,20 @@ export function changeClassOf(kind: Kind, path: string): ChangeClass | undefined
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * The class of a change at `path` under spec.syncedFolders (`spec.syncedFolders[1]`, `...[1].source`), given the
+ * folders before and after: a 9p or virtiofs folder is a device of the definition, so adding, removing or
+ * changing one is a next-boot change; rsync and nfs folders are synced live.
+ */
+export function syncedFolderClass(
+  path: string,
+  before: readonly SyncedFolder[],
+  after: readonly SyncedFolder[],
+): ChangeClass {
+  const index = Number(/^spec\.syncedFolders\[(\d+)\]/.exec(path)?.[1] ?? NaN);
+  return isDeviceFolder(before[index]) || isDeviceFolder(after[index]) ? "restart" : "live";
 }
 
 /** For a Network class: which classes refuse a change, given whether Domains use the object. */

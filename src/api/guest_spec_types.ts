@@ -43,11 +43,18 @@ export interface AnsibleProvisioner {
 /** One entry of Domain.spec.provision. */
 export type Provisioner = ShellProvisioner | FileProvisioner | AnsibleProvisioner;
 
+/** How a 9p folder maps file ownership between guest and host (libvirt's filesystem accessmode). */
+export type FolderAccessMode = "mapped" | "passthrough" | "squash";
+
 export interface SyncedFolder {
   source: string;
   target: string;
-  type: "rsync" | "nfs";
+  type: "rsync" | "nfs" | "9p" | "virtiofs";
   exclude: string[];
+  /** 9p and virtiofs: ownership mapping (virtiofs: passthrough only). Default passthrough. */
+  accessmode?: FolderAccessMode;
+  /** 9p and virtiofs: the guest cannot write. Default false. */
+  readonly?: boolean;
 }
 
 /** cloud-init NoCloud seed lv builds for the Domain (src/cloud_init/). */

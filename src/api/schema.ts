@@ -52,6 +52,7 @@ import {
   type DomainSsh,
   type DomainState,
   type FileProvisioner,
+  type FolderAccessMode,
   type Kind,
   KINDS,
   type MacvtapMode,
@@ -602,21 +603,33 @@ const PROVISIONER = obj<ProvisionerFields>(
   { atMostOne: [["inline", "path"]] },
 );
 
-const SYNCED_FOLDER = obj<SyncedFolder>("A host directory copied (rsync) or mounted (nfs) into the guest.", {
-  source: str("Directory on the host.", { required: true, format: "host-path" }),
-  target: str("Absolute path in the guest; unique within the domain.", {
-    required: true,
-    format: "guest-path",
-  }),
-  type: oneOf(
-    "rsync: copied on up and `lv rsync`; nfs: mounted from the host.",
-    ["rsync", "nfs"] as const satisfies readonly SyncedFolder["type"][],
-    {
-      default: DEFAULT_SYNCED_FOLDER_TYPE,
-    },
-  ),
-  exclude: list("Patterns excluded from rsync.", str("An rsync exclude pattern.")),
-});
+const SYNCED_FOLDER = obj<SyncedFolder>(
+  "A host directory copied (rsync) or mounted (nfs, 9p, virtiofs) into the guest. 9p and virtiofs are devices of the domain's definition (local libvirt only; adding or changing one takes effect at the next boot), mounted by an fstab entry lv owns.",
+  {
+    source: str("Directory on the host.", { required: true, format: "host-path" }),
+    target: str("Absolute path in the guest; unique within the domain.", {
+      required: true,
+      format: "guest-path",
+    }),
+    type: oneOf(
+      "rsync: copied on up and `lv rsync`; nfs: mounted from the host; 9p: a virtio-9p device (the guest kernel needs 9p: Debian's generic kernel, not its cloud kernel); virtiofs: a virtio-fs device served by virtiofsd (shared memory backing is added).",
+      ["rsync", "nfs", "9p", "virtiofs"] as const satisfies readonly SyncedFolder["type"][],
+      {
+        default: DEFAULT_SYNCED_FOLDER_TYPE,
+      },
+    ),
+    exclude: list("Patterns excluded from rsync.", str("An rsync exclude pattern.")),
+    accessmode: oneOf(
+      "9p and virtiofs: how file ownership maps between guest and host. passthrough: the guest's ids on the host's files (the host process needs the rights); mapped: ids and modes kept in extended attributes; squash: like passthrough, failures to set ownership ignored. virtiofs does passthrough only.",
+      ["mapped", "passthrough", "squash"] as const satisfies readonly FolderAccessMode[],
+      { defaultText: "passthrough (9p and virtiofs)", vagrant: "accessmode" },
+    ),
+    readonly: bool(
+      "9p and virtiofs: the guest cannot write to the folder (9p: a read-only device; virtiofs: mounted ro, libvirt 9.0 having no read-only virtiofs).",
+      { defaultText: "false", vagrant: "readonly" },
+    ),
+  },
+);
 
 const CLOUD_INIT = obj<DomainCloudInit>(
   "Boot a cloud image (no user, no key baked in): lv builds a cloud-init NoCloud seed (an ISO labelled cidata, with meta-data, user-data and network-config), uploads it as a volume the Domain owns, attaches it read-only as a CD-ROM, and waits for `cloud-init status --wait` before Ready. `{}` means lv's defaults: instance-id from the Domain's uid, local-hostname, the ssh user with a key lv generates and passwordless sudo, the SSH host key lv pins, and network-config v2 (static addresses from interfaces[].ip, DHCP otherwise). A change of the seed's contents is a next-boot change: the new seed carries a new instance-id, so at the next boot cloud-init runs its per-instance modules again with the new data.",
@@ -682,9 +695,13 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
   hostname: str("Host name set in the guest.", { format: "hostname", vagrant: "hostname" }),
   ssh: SSH,
   provision: list("Provisioners, run in order.", PROVISIONER, { vagrant: "provision" }),
-  syncedFolders: list("Folders shared with the guest. Targets must be unique.", SYNCED_FOLDER, {
-    vagrant: "synced_folder",
-  }),
+  syncedFolders: list(
+    "Folders shared with the guest. Targets must be unique. rsync and nfs folders change live; adding, changing or removing a 9p or virtiofs folder (a device of the definition) takes effect at the next boot.",
+    SYNCED_FOLDER,
+    {
+      vagrant: "synced_folder",
+    },
+  ),
   state: oneOf(
     "Desired power state: Running, Stopped (shut down) or Paused. `lv up`, `lv halt`, `lv suspend` and `lv resume` set it.",
     ["Running", "Stopped", "Paused"] as const satisfies readonly DomainState[],

@@ -1,7 +1,7 @@
 /**
  * Rules of a Domain that relate its fields: interfaces (network or dev,
  * unique MACs and IPs), disks (unique devices and volumes, default device
- * names after the box overlay), box-only fields, provisioners by type, unique synced folder targets.
+ * names after the box overlay), box-only fields, provisioners by type, unique synced folder targets (and the folders' own rules: validate_folders.ts).
  *
  * @module
  */
@@ -13,6 +13,7 @@ import type { Loose } from "./loose.ts";
 import { checkMachine } from "./validate_machine.ts";
 import { checkProvisioners } from "./validate_provision.ts";
 import { checkCloudInit } from "./validate_cloud_init.ts";
+import { checkFolders } from "./validate_folders.ts";
 
 /** Reports the second and later occurrences of a value as duplicates. */
 class Unique {
@@ -97,5 +98,6 @@ export function checkDomain(domain: Loose<Domain>, r: ProblemCollector): void {
     if (folder === undefined) return;
     targets.check(folder.target, ["spec", "syncedFolders", i, "target"], `syncedFolders[${i}]`);
   });
+  checkFolders(spec, r);
   checkCloudInit(spec.cloudInit, r);
 }

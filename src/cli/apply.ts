@@ -16,6 +16,7 @@ import {
   refuseChanges,
 } from "./change_effects.ts";
 import { deleteObjects } from "./delete.ts";
+import { refuseRemoteDeviceFolders } from "./device_folder_checks.ts";
 import { RELOAD_ANNOTATION } from "../api/requests.ts";
 
 export type { ApplyResult } from "./apply_plan.ts";
@@ -144,6 +145,7 @@ export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
     }
     return;
   }
+  refuseRemoteDeviceFolders(resources, (obj) => rt.libvirtFor(obj).uri);
   await checkRemoteHosts(rt, resources, options.wait);
   for (const obj of resources) {
     const result = await applyOne(rt, obj, { specDefaults, restart: options.restart, force: options.force });

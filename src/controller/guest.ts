@@ -23,7 +23,7 @@ import type { GuestStepContext } from "../guest/step_context.ts";
 import { setHostname } from "../guest/steps/hostname.ts";
 import { insertDomainKey } from "../guest/steps/insert_key.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
-import type { DomainXmlInterface } from "../libvirt/xml/domain_xml.ts";
+import { type DomainXmlInterface, parseDomainXml } from "../libvirt/xml/domain_xml.ts";
 import type { ControllerContext } from "./context.ts";
 import { guestAddress } from "./guest_address.ts";
 
@@ -199,6 +199,11 @@ function stepContext(
     home: ctx.home,
     jump: input.jump,
     hostAddress: network ? input.networks.get(network)?.spec.ipv4.address : undefined,
+    liveMountTags: async () =>
+      new Set(
+        Object.keys(parseDomainXml(await input.lv.domLiveXml(dom.metadata.name)).filesystems)
+          .map((key) => key.slice(1, -1)),
+      ),
     runHost: ctx.runHost ?? runHostCommand,
     event: (reason, message) => ctx.event(dom, "Normal", reason, message),
     progress: (chunk, prefix) => ctx.progress?.(dom, chunk, prefix),

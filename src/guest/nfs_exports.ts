@@ -37,14 +37,17 @@ export function exportsBlock(owner: string, exports: NfsExport[]): string {
   return `# lv-begin ${owner}\n${lines.join("\n")}\n# lv-end ${owner}\n`;
 }
 
-/** Replaces the owner's block in the exports text. */
+/**
+ * Replaces the owner's block in a text of lines (the exports file, a guest's fstab) where it is, or appends it;
+ * an empty block removes it. The same block again gives the same text.
+ */
 export function withBlock(text: string, owner: string, block: string): string {
   const begin = `# lv-begin ${owner}\n`;
   const end = `# lv-end ${owner}\n`;
   const i = text.indexOf(begin);
   const j = i >= 0 ? text.indexOf(end, i) : -1;
-  const rest = i >= 0 && j >= 0 ? text.slice(0, i) + text.slice(j + end.length) : text;
-  return block ? `${rest}${rest && !rest.endsWith("\n") ? "\n" : ""}${block}` : rest;
+  if (i >= 0 && j >= 0) return text.slice(0, i) + block + text.slice(j + end.length);
+  return block ? `${text}${text && !text.endsWith("\n") ? "\n" : ""}${block}` : text;
 }
 
 /**

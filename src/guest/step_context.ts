@@ -19,6 +19,8 @@ export interface GuestStepContext {
   jump?: JumpHost;
   /** The address of this host on the lv-managed Network that `address` is on, if it is on one. */
   hostAddress?: string;
+  /** The mount tags of the 9p and virtiofs devices the running domain has now (its live definition). */
+  liveMountTags(): Promise<Set<string>>;
   /** Runs a command on this host (rsync, exportfs). */
   runHost: HostCommand;
   /** Records an event on the Domain (shown as progress). */

@@ -89,6 +89,20 @@ Deno.test("changeEffects() classifies and refuses changes", async (t) => {
         "spec.dhcp.range.end restart",
       ],
     },
+    {
+      name:
+        "an rsync folder is synced live; a 9p or virtiofs folder added, changed or removed needs a restart",
+      before: "kind: Domain\nmetadata: {name: w}\nspec: {syncedFolders: [" +
+        "{source: /a, target: /a}, {source: /b, target: /b, type: 9p}, {source: /c, target: /c, type: virtiofs}]}\n",
+      after: "kind: Domain\nmetadata: {name: w}\nspec: {syncedFolders: [" +
+        "{source: /z, target: /a}, {source: /b, target: /b, type: 9p, readonly: true}]}\n",
+      want: [
+        "spec.syncedFolders[0].source live",
+        "spec.syncedFolders[1].readonly restart",
+        "spec.syncedFolders[2] restart",
+        "spec.memoryBacking restart",
+      ],
+    },
   ];
   for (const c of cases) {
     await t.step(c.name, () => {
@@ -103,9 +117,13 @@ Deno.test("changeEffects() classifies and refuses changes", async (t) => {
 });
 
 Deno.test("restartFields() names spec fields for libvirt's differences", () => {
-  assert.deepEqual(restartFields(["memoryMiB", "currentMemoryMiB", "vcpus", "disks[vdb]"]), [
-    "spec.memory",
-    "spec.cpus",
-    "spec.disks",
-  ]);
+  assert.deepEqual(
+    restartFields(["memoryMiB", "currentMemoryMiB", "vcpus", "disks[vdb]", "filesystems[lv0a]"]),
+    [
+      "spec.memory",
+      "spec.cpus",
+      "spec.disks",
+      "spec.syncedFolders",
+    ],
+  );
 });

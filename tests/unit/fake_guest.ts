@@ -74,6 +74,7 @@ export class FakeGuest {
     "networkctl",
     "mountpoint",
     "mount",
+    "modprobe",
     "flock",
     "env",
     "sh",
@@ -83,6 +84,8 @@ export class FakeGuest {
   ]);
   activeServices = new Set(["systemd-networkd"]);
   mounts = new Map<string, string>();
+  /** Kernel modules modprobe finds (Debian's generic kernel: 9p and virtiofs; a test may take some away). */
+  modules = new Set(["9p", "9pnet_virtio", "virtiofs"]);
   /** networkctl calls, in order: "reload", "reconfigure eth1". */
   networkctl: string[] = [];
   /** Every operation, in order. */

@@ -183,6 +183,15 @@ export const COMMANDS: Record<string, Command> = {
     guest.networkctl.push(args.join(" "));
     return ok();
   },
+  modprobe(guest, args, caller) {
+    if (!caller.root) return fail(1, "modprobe: ERROR: could not insert module: Operation not permitted");
+    const name = args.at(-1)!;
+    if (guest.modules.has(name)) return ok();
+    return fail(
+      1,
+      `modprobe: FATAL: Module ${name} not found in directory /lib/modules/6.1.0-50-cloud-amd64`,
+    );
+  },
   mountpoint: (guest, args) => (guest.mounts.has(args.at(-1)!) ? ok() : { code: 32, stdout: "", stderr: "" }),
   mount(guest, args, caller) {
     if (!caller.root) return fail(32, "mount: only root can do that");

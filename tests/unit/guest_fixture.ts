@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { isDeviceFolder } from "../../src/api/validate_folders.ts";
+import { mountTag } from "../../src/libvirt/xml/domain_filesystem_xml.ts";
 import type { Domain, ShellProvisioner } from "../../src/api/types.ts";
 import { generateKeyPair, type KeyPair } from "../../src/guest/key_files.ts";
 import type { GuestStepContext } from "../../src/guest/step_context.ts";
@@ -67,6 +69,9 @@ export async function guestFixture(edit?: (dom: Domain) => void): Promise<GuestF
     keyFile,
     home,
     hostAddress: "10.123.0.1",
+    // The domain runs with every 9p and virtiofs folder of its spec (a test may take some away).
+    liveMountTags: () =>
+      Promise.resolve(new Set(dom.spec.syncedFolders.filter(isDeviceFolder).map((f) => mountTag(f.target)))),
     runHost: guest.runHost,
     event: (reason, message) => {
       events.push(`${reason}: ${message}`);

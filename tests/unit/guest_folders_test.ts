@@ -1,9 +1,13 @@
-/** rsync and NFS synced folders on the fake guest: the exact rsync argv, the marked exports block. */
+/**
+ * Synced folders on the fake guest: the exact rsync argv, the marked exports block (NFS), the fstab blocks and
+ * mounts of 9p and virtiofs.
+ */
 import assert from "node:assert/strict";
 import type { SyncedFolder } from "../../src/api/types.ts";
 import { syncFolders } from "../../src/guest/folders/folders.ts";
 import { rsyncArgv } from "../../src/guest/folders/rsync.ts";
 import type { JumpHost } from "../../src/config/ssh_transport.ts";
+import { mountTag } from "../../src/libvirt/xml/domain_filesystem_xml.ts";
 import { guestFixture, withFixture } from "./guest_fixture.ts";
 import { EXAMPLES_DIR } from "./harness.ts";
 
@@ -149,5 +153,93 @@ Deno.test("syncFolders (nfs) refuses a remote libvirt host and an address on no 
       /NFS folders need the guest's SSH address \(10\.123\.0\.50\) to be on a Network lv manages/,
     );
     assert.deepEqual(f.guest.hostLog, []);
+  });
+});
+
+const FSTAB = "UUID=1234 / ext4 errors=remount-ro 0 1\n";
+const tag = (target: string) => mountTag(target);
+
+Deno.test("syncFolders (9p, virtiofs): modules loaded, tags mounted, one fstab block per type lv owns; idempotent; removed with the folders", async () => {
+  await withFixture((d) =>
+    d.spec.syncedFolders = [
+      folder({ source: "/srv/app", target: "/vagrant", type: "9p", accessmode: "mapped", readonly: true }),
+      folder({ source: "/srv/data", target: "/srv/my data", type: "virtiofs" }),
+    ], async (f) => {
+    f.guest.files.set("/etc/fstab", { content: FSTAB, mode: 0o644, owner: "root" });
+    await syncFolders(f.ctx);
+    assert.equal(
+      f.guest.read("/etc/fstab"),
+      FSTAB +
+        `# lv-begin 9p\n${
+          tag("/vagrant")
+        } /vagrant 9p trans=virtio,version=9p2000.L,ro,nofail 0 0\n# lv-end 9p\n` +
+        `# lv-begin virtiofs\n${
+          tag("/srv/my data")
+        } /srv/my\\040data virtiofs nofail 0 0\n# lv-end virtiofs\n`,
+    );
+    const run = f.guest.commands().filter((c) => /modprobe|mount -t/.test(c));
+    assert.deepEqual(run, [
+      "sudo -n modprobe 9p",
+      "sudo -n modprobe 9pnet_virtio",
+      `sudo -n mount -t 9p -o trans=virtio,version=9p2000.L,ro,nofail ${tag("/vagrant")} /vagrant`,
+      "sudo -n modprobe virtiofs",
+      `sudo -n mount -t virtiofs -o nofail ${tag("/srv/my data")} /srv/my data`,
+    ]);
+    assert.equal(f.guest.mounts.get("/srv/my data"), tag("/srv/my data"));
+    assert.deepEqual(f.events, [
+      "Mounted: /srv/app mounted on /vagrant (9p)",
+      "Mounted: /srv/data mounted on /srv/my data (virtiofs)",
+    ]);
+
+    const writes = () => f.guest.log.filter((o) => o.op === "put").length;
+    const before = writes();
+    await syncFolders(f.ctx);
+    assert.equal(writes(), before, "fstab unchanged: not written again");
+    assert.equal(f.guest.commands().filter((c) => c.includes("mount -t")).length, 2, "mounted once");
+
+    f.dom.spec.syncedFolders = [];
+    await syncFolders(f.ctx);
+    assert.equal(f.guest.read("/etc/fstab"), FSTAB, "lv's blocks removed, the rest kept");
+  });
+});
+
+Deno.test("syncFolders (9p) added to a running domain: fstab written, the mount waits for the next boot", async () => {
+  await withFixture((d) => d.spec.syncedFolders = [folder({ type: "9p" })], async (f) => {
+    f.ctx.liveMountTags = () => Promise.resolve(new Set());
+    await syncFolders(f.ctx);
+    assert.match(f.guest.read("/etc/fstab") ?? "", new RegExp(`^${tag("/vagrant")} /vagrant 9p `, "m"));
+    assert.deepEqual(f.guest.commands().filter((c) => /modprobe|mount -t/.test(c)), []);
+    assert.deepEqual(f.events, [
+      `MountPending: ${EXAMPLES_DIR}/machine-files is mounted on /vagrant (9p) after the next boot`,
+    ]);
+  });
+});
+
+Deno.test("syncFolders (9p) on a kernel without 9p names the module and the way out; refuses a remote libvirt host", async () => {
+  await withFixture((d) => d.spec.syncedFolders = [folder({ type: "9p" })], async (f) => {
+    f.guest.modules.delete("9p");
+    await assert.rejects(
+      syncFolders(f.ctx),
+      /^Error: 9p folders: the guest's kernel has no 9p module \(modprobe: FATAL: Module 9p not found in directory \/lib\/modules\/6\.1\.0-50-cloud-amd64\); Debian's cloud kernel lacks 9p: install linux-image-amd64, or use type: virtiofs$/,
+    );
+    assert.deepEqual(f.events, []);
+    f.ctx.jump = { host: "lab", port: 22, user: "me", proxyCommand: "x" } as JumpHost;
+    await assert.rejects(
+      syncFolders(f.ctx),
+      /9p folders need libvirt on this machine; domain\/web runs on lab: use type: rsync/,
+    );
+  });
+});
+
+Deno.test("syncFolders (virtiofs) names the folder and mount's error when the mount fails", async () => {
+  await withFixture((d) => d.spec.syncedFolders = [folder({ type: "virtiofs" })], async (f) => {
+    f.guest.failNext("mount", {
+      code: 32,
+      stderr: "mount: /vagrant: wrong fs type, bad option, bad superblock",
+    });
+    await assert.rejects(
+      syncFolders(f.ctx),
+      /^Error: mount virtiofs \S+machine-files on \/vagrant: exit code 32: mount: \/vagrant: wrong fs type/,
+    );
   });
 });

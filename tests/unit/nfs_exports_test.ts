@@ -24,7 +24,7 @@ Deno.test("exportsBlock() renders one quoted line per folder between markers", (
   );
 });
 
-Deno.test("withBlock() replaces only its owner's block and keeps everything else", () => {
+Deno.test("withBlock() replaces only its owner's block, where it is, and keeps everything else", () => {
   const other = "/srv/nfs 192.168.1.0/24(ro)\n";
   const a1 = exportsBlock("a", [{ path: "/x", client: "10.0.0.2", uid: 0, gid: 0 }]);
   const a2 = exportsBlock("a", [{ path: "/y", client: "10.0.0.2", uid: 0, gid: 0 }]);
@@ -32,7 +32,8 @@ Deno.test("withBlock() replaces only its owner's block and keeps everything else
   const one = withBlock(other, "a", a1);
   assert.equal(one, other + a1);
   const two = withBlock(one, "b", b);
-  assert.equal(withBlock(two, "a", a2), other + b + a2);
+  assert.equal(withBlock(two, "a", a2), other + a2 + b, "replaced in place");
+  assert.equal(withBlock(withBlock(two, "a", a1), "b", b), two, "the same blocks again: the same text");
   assert.equal(withBlock(two, "a", ""), other + b);
   assert.equal(withBlock("/srv 1.2.3.4(ro)", "a", a1), "/srv 1.2.3.4(ro)\n" + a1);
   assert.equal(withBlock(other, "a", ""), other);

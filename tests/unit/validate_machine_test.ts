@@ -147,6 +147,15 @@ Deno.test("validateResource() fills machine defaults that depend on other fields
       source: "memfd",
     });
   });
+  await t.step("a virtiofs folder gets shared memory, from memfd unless the spec names a source", () => {
+    const folder = { source: "/srv/app", target: "/vagrant", type: "virtiofs" } as const;
+    assert.deepEqual(valid({ syncedFolders: [folder] }).memoryBacking, { access: "shared", source: "memfd" });
+    assert.deepEqual(
+      valid({ syncedFolders: [folder], memoryBacking: { source: "file" } }).memoryBacking,
+      { access: "shared", source: "file" },
+    );
+    assert.equal(valid({ syncedFolders: [{ ...folder, type: "9p" }] }).memoryBacking, undefined);
+  });
   await t.step("unowned networks and bridges take a static ip", () => {
     const spec = valid({
       interfaces: [{ libvirtNetwork: "default", ip: "192.168.122.50", prefix: 24 }, { bridge: "br0" }],

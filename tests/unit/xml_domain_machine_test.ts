@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { DomainSpec } from "../../src/api/types.ts";
+import type { DomainSpec, SyncedFolder } from "../../src/api/types.ts";
+import { mountTag } from "../../src/libvirt/xml/domain_filesystem_xml.ts";
 import {
   domainDiff,
   domainStateFromSpec,
@@ -20,6 +21,7 @@ const DISK = {
   bus: "virtio",
   cache: "default",
 } as const;
+const FOLDER: SyncedFolder = { source: "/srv/app", target: "/vagrant", type: "rsync", exclude: [] };
 const BASE: DomainXmlOptions = { driver: "qemu", disks: [DISK], interfaces: [] };
 
 /** name, spec fields, extra options, what the XML must contain, what it reads back as. */
@@ -168,6 +170,32 @@ const CASES: [string, Partial<DomainSpec>, Partial<DomainXmlOptions>, RegExp[], 
   ["serial log", {}, { serialLog: "/var/log/libvirt/qemu/web-serial0.log" }, [
     /<serial type="pty">\s*<log file="\/var\/log\/libvirt\/qemu\/web-serial0.log" append="on"\/>/,
   ], { serialLog: "/var/log/libvirt/qemu/web-serial0.log" }],
+  [
+    "9p folder, mapped, read-only",
+    { syncedFolders: [{ ...FOLDER, type: "9p", accessmode: "mapped", readonly: true }] },
+    {},
+    [
+      new RegExp(
+        `<filesystem type="mount" accessmode="mapped">\\s*<driver type="path" wrpolicy="immediate"/>\\s*` +
+          `<source dir="/srv/app"/>\\s*<target dir="${mountTag("/vagrant")}"/>\\s*<readonly/>`,
+      ),
+    ],
+    { filesystems: { [`[${mountTag("/vagrant")}]`]: "path/mapped//srv/app/ro" } },
+  ],
+  [
+    "virtiofs folder with shared memory",
+    {
+      syncedFolders: [{ ...FOLDER, type: "virtiofs", readonly: true }],
+      memoryBacking: { access: "shared", source: "memfd" },
+    },
+    {},
+    [
+      /<memoryBacking>\s*<source type="memfd"\/>\s*<access mode="shared"\/>/,
+      /<filesystem type="mount" accessmode="passthrough">\s*<driver type="virtiofs"\/>/,
+    ],
+    // libvirt 9.0 has no read-only virtiofs: the guest mounts it ro
+    { filesystems: { [`[${mountTag("/vagrant")}]`]: "virtiofs/passthrough//srv/app/rw" } },
+  ],
 ];
 
 Deno.test("domainXml() renders each machine and device field valid for libvirt's schema", async (t) => {
@@ -228,6 +256,13 @@ Deno.test("domainXml() escapes every value from the spec and never reads the pas
   const got = parseDomainXml(xml);
   assert.equal(got.cdroms[0].path, `/srv/${HOSTILE}.iso`);
   assert.equal(got.serialLog, `/var/log/${HOSTILE}.log`);
+  const folders = parseDomainXml(
+    domainXml(
+      domainResource("web", { syncedFolders: [{ ...FOLDER, type: "9p", source: `/srv/${HOSTILE}` }] }),
+      BASE,
+    ),
+  );
+  assert.deepEqual(Object.values(folders.filesystems), [`path/passthrough//srv/${HOSTILE}/rw`]);
   const withPasswordOnly = parseDomainXml(domainXml(dom, { ...BASE, graphicsPassword: HOSTILE }));
   assert.doesNotMatch(JSON.stringify(withPasswordOnly), /a<b>&c/);
 });

@@ -76,6 +76,7 @@ function expected(name: string, spec: Partial<DomainSpec>, opts: DomainXmlOption
     boot: opts.disks.length === 0 && opts.interfaces.length > 0 ? ["hd", "network"] : ["hd"],
     inputs: [],
     hostDevices: [],
+    filesystems: {},
     rng: "/dev/urandom",
     name,
     type: opts.driver,
@@ -329,6 +330,7 @@ Deno.test("parseDomainXml() reads a running domain as libvirt prints it", () => 
     cdroms: [{ path: "/tmp/seed.iso", format: "raw", device: "sda", bus: "sata" }],
     inputs: [],
     hostDevices: [],
+    filesystems: {},
     disks: [{
       path: "/var/lib/libvirt/images/web.qcow2",
       format: "qcow2",

@@ -11,6 +11,8 @@ const XML_TO_SPEC: [RegExp, string][] = [
   [/^(cpuMode|cpuModel)/, "spec.nested"],
   [/^disks/, "spec.disks"],
   [/^interfaces/, "spec.interfaces"],
+  [/^filesystems/, "spec.syncedFolders"],
+  [/^memoryBacking/, "spec.memoryBacking"],
 ];
 
 /** Spec field paths for `domainDiff` paths, each once, in order; unknown paths are kept as they are. */

@@ -1,4 +1,4 @@
-/** A synced folder type (rsync, nfs; 9p, virtiofs later): one file a type, listed in folders.ts. */
+/** A synced folder type (rsync, nfs, 9p, virtiofs): one file a type, listed in folders.ts. */
 import type { SyncedFolder } from "../../api/types.ts";
 import type { GuestStepContext } from "../step_context.ts";
 

@@ -13,6 +13,7 @@ import {
   DEFAULT_VIDEO_VRAM_KIB,
 } from "../../api/defaults.ts";
 import type { Domain, DomainHostDevice } from "../../api/types.ts";
+import { parseFilesystems } from "./domain_filesystem_xml.ts";
 import { el, type XmlElement } from "./escape.ts";
 import { attrOf, childOf, childrenOf, type XmlNode } from "./parse_xml.ts";
 
@@ -44,6 +45,8 @@ export interface DevicesState {
   hostDevices: string[];
   /** `<serial><log file>`. */
   serialLog?: string;
+  /** 9p and virtiofs folders: see domain_filesystem_xml.ts. */
+  filesystems: Record<string, string>;
 }
 
 /** Video models that take a vram size. */
@@ -175,6 +178,7 @@ export function parseDevices(devices: XmlNode | undefined): DevicesState {
       .filter((i) => attrOf(i, "bus") !== "ps2")
       .map((i) => `${attrOf(i, "type")}/${attrOf(i, "bus")}`),
     hostDevices: childrenOf(devices, "hostdev").map(hostDeviceKey).sort(),
+    filesystems: parseFilesystems(devices),
   };
   const graphics = parseGraphics(childOf(devices, "graphics"));
   if (graphics) state.graphics = graphics;

@@ -38,6 +38,7 @@ import {
   sameMachine,
 } from "./domain_machine_xml.ts";
 import { diffPaths } from "./diff_paths.ts";
+import { filesystemElements } from "./domain_filesystem_xml.ts";
 import { el, renderXml, type XmlElement } from "./escape.ts";
 import { lvMetadata, type LvOwner, ownerFor, ownerOfNode } from "./lv_metadata.ts";
 import { attrOf, childOf, childrenOf, parseXml, textAt, type XmlNode, XmlParseError } from "./parse_xml.ts";
@@ -183,7 +184,7 @@ function positiveInteger(value: number, what: string): number {
 /**
  * libvirt domain XML for `virsh define`: type, memory (and its backing) and
  * vCPUs, machine type, firmware and boot order, ACPI/APIC (and SMM), CPU,
- * file disks and CD-ROMs, network, bridge and macvtap NICs, serial console
+ * file disks and CD-ROMs, network, bridge and macvtap NICs, 9p and virtiofs folders, serial console
  * (logged when asked), display, TPM, RNG, watchdog, inputs, host devices,
  * guest agent channel, lifecycle actions, lv owner metadata.
  */
@@ -223,6 +224,7 @@ export function domainXml(dom: Domain, options: DomainXmlOptions): string {
       ...options.disks.map(diskElement),
       ...(options.cdroms ?? []).map(cdromElement),
       ...options.interfaces.map(interfaceElement),
+      ...filesystemElements(spec.syncedFolders),
       ...serialElements(options.serialLog),
       (options.guestAgent ?? true) &&
         el("channel", { type: "unix" }, el("target", { type: "virtio", name: AGENT_CHANNEL })),
@@ -380,6 +382,7 @@ function comparable(state: DomainXmlState): Record<string, unknown> {
     watchdog: state.watchdog,
     inputs: state.inputs.join(","),
     hostDevices: state.hostDevices.join(","),
+    filesystems: state.filesystems,
     // Whether the console is logged, not where: the path is under the controller's LV_HOME, and a standby
     // controller with another LV_HOME must not redefine every domain.
     serialLog: state.serialLog !== undefined,
