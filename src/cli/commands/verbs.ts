@@ -50,22 +50,38 @@ const VERBS: Verb[] = [
   },
   {
     name: "rsync",
-    summary: "sync the domain's rsync folders again",
-    description: "Copies every rsync synced folder to the guest again.",
+    summary: "sync the domain's rsync folders again (--watch: on every change, as vagrant rsync-auto)",
+    description:
+      "Copies every rsync synced folder to the guest again. With --watch, then watches the folders' " +
+      "host directories and copies again after each change (debounced), until Ctrl-C.",
   },
 ];
+
+/** lv rsync's --watch (Vagrant's rsync-auto). */
+const WATCH_FLAG = {
+  watch: { type: "boolean", default: false, description: "then sync again after every change, until Ctrl-C" },
+} as const;
 
 function verbCommand(verb: Verb): Command {
   return defineCommand({
     ...verb,
     synopsis: ["NAME"],
     usage: [
-      `${verb.name} NAME... [--wait=false] [--timeout=10m]`,
+      `${verb.name} NAME... [--wait=false] [--timeout=10m]${verb.name === "rsync" ? " [--watch]" : ""}`,
       `${verb.name} -l SELECTOR | -f FILE | --all`,
     ],
     args: [{ name: "NAME", kind: "domain", optional: true, repeatable: true }],
-    flags: { ...SELECTION_FLAGS, ...waitFlags("only record the request; do not wait") },
-    examples: [`lv ${verb.name} web`, `lv ${verb.name} -l app=web`, `lv ${verb.name} -f examples/basic.yaml`],
+    flags: {
+      ...SELECTION_FLAGS,
+      ...waitFlags("only record the request; do not wait"),
+      ...(verb.name === "rsync" ? WATCH_FLAG : {}),
+    },
+    examples: [
+      `lv ${verb.name} web`,
+      `lv ${verb.name} -l app=web`,
+      `lv ${verb.name} -f examples/basic.yaml`,
+      ...(verb.name === "rsync" ? ["lv rsync web --watch"] : []),
+    ],
     async run({ flags, args, output, withRuntime }) {
       const selection = { names: args, selector: flags.selector, files: flags.filename, all: flags.all };
       checkSelection(selection, `lv ${verb.name} web`);
@@ -79,6 +95,10 @@ function verbCommand(verb: Verb): Command {
         }
         const names = await selectNames(rt, "Domain", selection, flags.namespace);
         if (names.length === 0) return output.err("No domains matched.\n");
+        if ((flags as { watch?: boolean }).watch) {
+          const { watchRsync } = await import("../rsync_watch.ts");
+          return await watchRsync(rt, names, options);
+        }
         await (verb.name in VERB_STATES ? setState : request)(rt, verb.name, names, options);
       });
     },
