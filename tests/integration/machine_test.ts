@@ -2,7 +2,8 @@
  * Networks lv does not own and machine options, on the lab's libvirtd with domains without a guest OS
  * (communicator: none): an existing libvirt network and a host bridge made here with virsh and ip and left
  * as they were after delete; q35 + efi with its NVRAM made and removed; vnc on an auto port in
- * `lv get -o wide`; a cdrom; a tpm with its swtpm state removed; `lv logs` with the firmware's lines.
+ * `lv get -o wide`; a cdrom; a tpm with its swtpm state removed; `lv logs` with the firmware's lines; 9p and
+ * virtiofs folder devices (virtiofsd started by libvirt; the guest side is tests/e2e/nfs_test.ts).
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -184,5 +185,50 @@ Deno.test("lv logs shows the firmware's boot lines of a diskless domain", async 
     );
     const r = await lv.ok(["logs", "quiet"]);
     assert.match(r.stdout, /Booting from/);
+  });
+});
+
+/** The command lines of the running processes whose argv has `word`. */
+function processesWith(word: string): string[] {
+  const out: string[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
+      if (argv.some((a) => a.includes(word))) out.push(argv.join(" "));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+Deno.test("9p and virtiofs folders: QEMU runs with both devices, libvirt's virtiofsd serves the folder until delete", async () => {
+  await withLv(async (lv, apply) => {
+    const [nine, vfs] = [`${lv.home}/nine`, `${lv.home}/vfs`];
+    Deno.mkdirSync(nine);
+    Deno.mkdirSync(vfs);
+    // QEMU opens a 9p source as libvirt's qemu user (virtiofsd runs as root): the temporary home is 0700.
+    Deno.chmodSync(lv.home, 0o755);
+    const file = await apply(
+      "shares",
+      domain(
+        "shares",
+        `
+syncedFolders:
+  - {source: ${nine}, target: /srv/nine, type: 9p, accessmode: mapped, readonly: true}
+  - {source: ${vfs}, target: /srv/vfs, type: virtiofs}`,
+      ),
+    );
+    const live = await virsh("dumpxml", "shares");
+    assert.match(live, /<memoryBacking>\s*<source type='memfd'\/>\s*<access mode='shared'\/>/);
+    const fs = parseDomainXml(live).filesystems;
+    assert.deepEqual(Object.values(fs).sort(), [`path/mapped/${nine}/ro`, `virtiofs/passthrough/${vfs}/rw`]);
+    // QEMU's virtiofsd runs as a parent and its sandboxed child
+    assert.ok(processesWith(vfs).some((p) => /virtiofsd/.test(p)), "virtiofsd serves the folder");
+    await lv.ok(["delete", "-f", file, "--timeout=60s"]);
+    await waitFor(
+      () => Promise.resolve(processesWith(vfs).filter((p) => /virtiofsd/.test(p)).length === 0),
+      "virtiofsd gone after delete",
+      30_000,
+    );
   });
 });
