@@ -50,7 +50,7 @@ const VERBS: Verb[] = [
   },
   {
     name: "rsync",
-    summary: "sync the domain's rsync folders again (--watch: on every change, as vagrant rsync-auto)",
+    summary: "sync the domain's rsync folders again (--watch: after every change)",
     description:
       "Copies every rsync synced folder to the guest again. With --watch, then watches the folders' " +
       "host directories and copies again after each change (debounced), until Ctrl-C.",
