@@ -2,7 +2,7 @@
  * lv's benchmarks (issue 5): lv against the virsh floor, and how its cost grows. Run inside scripts/lab.sh
  * (a private libvirtd in namespaces of its own); `deno task bench` builds the test box first and does that.
  *
- *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store,startup,scale] [--runs=7] [--vm-runs=3]
+ *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store,startup,scale,vagrant] [--runs=7] [--vm-runs=3]
  *                            [--import-data=512] [--real-parallel] [--scale=10,100,500] [--keep]
  *
  * Every figure is the median of several runs; every ratio is taken pair by pair (the two sides run back to
@@ -18,11 +18,24 @@ import * as M from "./manifests.ts";
 import { itemStore } from "./store.ts";
 import { itemStartup } from "./startup.ts";
 import { itemScale } from "./scale.ts";
+import { itemVagrant } from "./vagrant.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MOD = `${ROOT}mod.ts`;
 const URI = "qemu:///system";
-const ITEMS = ["boot", "status", "noop", "import", "parallel", "store", "startup", "scale"] as const;
+const ITEMS = [
+  "boot",
+  "status",
+  "noop",
+  "import",
+  "parallel",
+  "store",
+  "startup",
+  "scale",
+  "vagrant",
+] as const;
+/** vagrant only when asked for (--only=vagrant): it needs vagrant-libvirt and boots 4 guests a run. */
+const DEFAULT_ITEMS = ITEMS.filter((i) => i !== "vagrant");
 type Item = typeof ITEMS[number];
 
 const { values: flags } = parseArgs({
@@ -41,7 +54,7 @@ const RUNS = Number(flags.runs);
 const VM_RUNS = Number(flags["vm-runs"]);
 const IMPORT_DATA_MIB = Number(flags["import-data"]);
 const only = new Set<Item>(
-  flags.only ? flags.only.split(",").map((s) => s.trim() as Item) : ITEMS,
+  flags.only ? flags.only.split(",").map((s) => s.trim() as Item) : DEFAULT_ITEMS,
 );
 for (const i of only) {
   if (!ITEMS.includes(i)) throw new Error(`--only: unknown item ${i} (${ITEMS.join(",")})`);
@@ -966,6 +979,21 @@ if (only.has("startup")) {
     await hundred.run(["delete", "-f", disklessManifest("st", 100, "Stopped"), "--timeout=5m"]);
   });
 }
+if (only.has("vagrant")) {
+  await timed("vagrant", () =>
+    itemVagrant({
+      runs: VM_RUNS,
+      row,
+      log,
+      details,
+      boxDir: boxDir(),
+      work: WORK,
+      lv: (() => {
+        const lv = new Lv("vagrant");
+        return (args: string[], o?: { timeoutMs?: number }) => lv.run(args, o);
+      })(),
+    }));
+}
 if (only.has("scale")) {
   await timed("scale", () =>
     itemScale({
@@ -1026,6 +1054,7 @@ const ORDER = [
   "7 store",
   "8 startup",
   "9 scale",
+  "10 vagrant",
 ];
 rows.sort((a, b) => ORDER.indexOf(a.item) - ORDER.indexOf(b.item));
 const digits = (u: Row["unit"]) =>
