@@ -973,6 +973,7 @@ if (only.has("startup")) {
       runs: RUNS,
       row,
       root: ROOT,
+      uri: URI,
       emptyScript: writeFile("startup-empty.ts", ""),
       lv: (home, args) => (home === "empty" ? empty : hundred).run(args),
     });

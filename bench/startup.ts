@@ -13,6 +13,8 @@ export interface StartupBenchDeps {
   root: string;
   /** An empty file to run with Deno. */
   emptyScript: string;
+  /** The libvirt URI `lv version` asks (for `virsh version` by hand beside it). */
+  uri: string;
   /** Runs lv with a home of its own (the "100" home holds 100 stopped diskless domains). */
   lv(home: "empty" | "100", args: string[]): Promise<Proc>;
 }
@@ -61,6 +63,17 @@ export async function itemStartup(deps: StartupBenchDeps): Promise<void> {
     }
   }
   deps.row({ item: ITEM, what: "floor: deno run of an empty file (all pairs)", unit: "ms", samples: floor });
+  // lv version's own floor: the virsh process it runs (a deno start plus a virsh start at best).
+  const hand: number[] = [], ratio: number[] = [];
+  for (let r = -1; r < deps.runs; r++) {
+    const virsh = await exec("virsh", ["-c", deps.uri, "version"]);
+    const lv = await deps.lv("empty", ["version"]);
+    if (r < 0) continue;
+    hand.push(virsh.ms);
+    ratio.push(lv.ms / virsh.ms);
+  }
+  deps.row({ item: ITEM, what: "by hand: virsh version", unit: "ms", samples: hand });
+  deps.row({ item: ITEM, what: "lv version / virsh version (pairwise)", unit: "x", samples: ratio });
   if (median(floorCpu) > 0) {
     deps.row({ item: ITEM, what: "floor: its CPU (10 ms resolution)", unit: "ms", samples: floorCpu });
   }
