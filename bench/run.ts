@@ -980,13 +980,13 @@ if (only.has("startup")) {
     await hundred.run(["delete", "-f", disklessManifest("st", 100, "Stopped"), "--timeout=5m"]);
   });
 }
+/** What every item module reports through. */
+const REPORT = { row, log, details };
 if (only.has("vagrant")) {
   await timed("vagrant", () =>
     itemVagrant({
+      ...REPORT,
       runs: VM_RUNS,
-      row,
-      log,
-      details,
       boxDir: boxDir(),
       work: WORK,
       lv: (() => {
@@ -998,11 +998,9 @@ if (only.has("vagrant")) {
 if (only.has("scale")) {
   await timed("scale", () =>
     itemScale({
+      ...REPORT,
       runs: RUNS,
       sizes: flags.scale.split(",").map(Number),
-      row,
-      log,
-      details,
       uri: URI,
       manifest: (prefix, n) => disklessManifest(prefix, n, "Stopped"),
       lv: (tag) => {
