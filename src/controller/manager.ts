@@ -32,6 +32,8 @@ export interface ManagerOptions {
   only?: (obj: AnyResource) => boolean;
   /** Where debugging lines (timings, the stack of an unexpected error) go. Default: stderr with LV_DEBUG set. */
   debug?: (line: string) => void;
+  /** Called after each reconcile: a command waiting on its objects looks at them then, not at its next poll. */
+  onReconciled?: () => void;
 }
 
 function parseKey(key: string): ObjectKey {
@@ -43,9 +45,10 @@ export class Manager {
   readonly queue: WorkQueue;
   #ctx: ControllerContext;
   #reconcilers = new Map<Kind, Reconciler>();
-  #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs" | "only" | "debug">>;
+  #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs" | "only" | "debug" | "onReconciled">>;
   #only: (obj: AnyResource) => boolean;
   #debug: (line: string) => void;
+  #onReconciled: () => void;
   #running: Promise<void>[] = [];
   #stopped = false;
   #watch?: Watch;
@@ -63,6 +66,7 @@ export class Manager {
     };
     this.#only = options.only ?? (() => true);
     this.#debug = options.debug ?? debugToStderr;
+    this.#onReconciled = options.onReconciled ?? (() => {});
     this.queue = new WorkQueue({ baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs });
   }
 
@@ -185,6 +189,7 @@ export class Manager {
       await this.#failed(key, obj, error);
     } finally {
       this.reconciles++;
+      this.#onReconciled();
     }
   }
 
