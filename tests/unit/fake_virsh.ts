@@ -1241,6 +1241,11 @@ export class FakeVirsh implements VirshRunner {
           );
         }
         targets.set(dev, source);
+        if (attrOf(childOf(disk, "target"), "bus") === "ide" && osType.attrs.machine.startsWith("pc-q35-")) {
+          throw new Fail(
+            "unsupported configuration: IDE controllers are unsupported for this QEMU binary or machine type",
+          );
+        }
       }
       for (const nic of childrenOf(devices, "interface")) {
         const itype = attrOf(nic, "type");

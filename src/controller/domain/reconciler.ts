@@ -56,7 +56,8 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
   const disks = await resolveDisks(ctx, dom, boxDiskVolumes);
   const networks = await readyNetworks(ctx, dom, nics);
   const machine = await prepareMachine(ctx, dom, await resolveDriver(lv, dom));
-  const seed = await ensureSeed(ctx, dom, { nics, networks });
+  const taken = [...disks, ...(machine.cdroms ?? [])].map((d) => d.device);
+  const seed = await ensureSeed(ctx, dom, { nics, networks, taken });
   if (seed) machine.cdroms = [...(machine.cdroms ?? []), seed.cdrom];
   const definition = await ensureDefinition(ctx, dom, { existing, disks, interfaces: nics, machine });
   await dropOldSeed(ctx, dom, seed);
