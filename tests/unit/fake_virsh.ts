@@ -477,8 +477,12 @@ export class FakeVirsh implements VirshRunner {
   }
 
   /** The XML `dumpxml` would print (live when running), or with inactive the persistent one. */
-  domainXml(name: string, options: { inactive?: boolean } = {}): string {
-    return this.seed(["dumpxml", ...(options.inactive ? ["--inactive"] : []), name]);
+  domainXml(name: string, options: { inactive?: boolean; securityInfo?: boolean } = {}): string {
+    const flags = [
+      ...(options.inactive ? ["--inactive"] : []),
+      ...(options.securityInfo ? ["--security-info"] : []),
+    ];
+    return this.seed(["dumpxml", ...flags, name]);
   }
 
   async run(args: string[], options: RunOptions = {}): Promise<VirshResult> {
@@ -1282,7 +1286,13 @@ export class FakeVirsh implements VirshRunner {
 
   dumpXml(p: Parsed): string {
     const dom = this.getDomain(p.positional[0]);
-    const xml = p.flags.has("inactive") ? (dom.persistent ? dom.def : dom.live!) : (dom.live ?? dom.def);
+    const xml = clone(
+      p.flags.has("inactive") ? (dom.persistent ? dom.def : dom.live!) : (dom.live ?? dom.def),
+    );
+    // libvirt shows a display's password only with --security-info.
+    if (!p.flags.has("security-info")) {
+      for (const g of childrenOf(childOf(xml, "devices"), "graphics")) delete g.attrs.passwd;
+    }
     return formatXml(xml);
   }
 

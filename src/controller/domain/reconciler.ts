@@ -45,7 +45,8 @@ export const domainReconciler = kindReconciler<Domain>({
 async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<ReconcileResult | void> {
   const lv = ctx.libvirtFor(dom);
   const name = dom.metadata.name;
-  const xml = await lv.domGet(name);
+  // With the display password, so a new one in the same passwordFile redefines (compared as a digest).
+  const xml = await lv.domGet(name, { securityInfo: true });
   const existing = xml ? parseDomainXml(xml) : undefined;
   if (existing && existing.owner?.uid !== dom.metadata.uid) {
     throw nameConflict("domain", name, existing.owner);
