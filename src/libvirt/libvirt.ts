@@ -201,6 +201,25 @@ export class Libvirt {
     onProgress(total, total);
   }
 
+  /**
+   * Writes bytes of a volume into a local file (replacing it), from `offset` (default 0) for at most
+   * `length` bytes (default, or 0: to the end). An offset at or past the end gives an empty file.
+   */
+  async volDownload(
+    pool: string,
+    name: string,
+    file: string,
+    options: { offset?: number; length?: number } = {},
+  ): Promise<void> {
+    const range = [
+      ...(options.offset ? ["--offset", String(options.offset)] : []),
+      ...(options.length ? ["--length", String(options.length)] : []),
+    ];
+    await this.run(["vol-download", "--pool", pool, ...range, name, file], {
+      what: `Cannot download volume "${name}" of pool "${pool}"`,
+    });
+  }
+
   /** Deletes a volume; succeeds when it does not exist. */
   async volDelete(pool: string, name: string): Promise<void> {
     await this.#maybe(["vol-delete", "--pool", pool, name], `Cannot delete volume "${name}"`);

@@ -41,6 +41,7 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   "pool-info",
   "vol-dumpxml",
   "vol-list",
+  "vol-download",
   "net-dumpxml",
   "net-info",
   "net-dhcp-leases",
@@ -107,6 +108,8 @@ export interface FakeVolume {
   backingStore?: { path: string; format: string };
   /** Files uploaded into the volume, in order. */
   uploads: string[];
+  /** What the volume's file holds, when a test wrote it (a log daemon appending); sizes follow it. */
+  content?: Uint8Array;
 }
 
 export interface FakeNetwork {
@@ -463,6 +466,18 @@ export class FakeVirsh implements VirshRunner {
   /** Marks a host file as existing (a disk source or backing file outside any pool). */
   addFile(path: string): void {
     this.files.add(path);
+  }
+
+  /** Appends to a volume's file behind libvirt's back (as a log daemon does); its size follows. */
+  appendToVolume(pool: string, name: string, text: string): void {
+    const vol = this.volume(pool, name);
+    if (!vol) throw new Error(`FakeVirsh: no volume ${pool}/${name}`);
+    const added = new TextEncoder().encode(text);
+    const content = new Uint8Array((vol.content?.length ?? 0) + added.length);
+    content.set(vol.content ?? []);
+    content.set(added, vol.content?.length ?? 0);
+    vol.content = content;
+    vol.capacity = vol.allocation = content.length;
   }
 
   /** Runs a command without logging it or applying injections; throws when it fails. For test setup. */
@@ -867,6 +882,18 @@ export class FakeVirsh implements VirshRunner {
     }
     vol.uploads.push(file);
     vol.allocation = Math.max(vol.allocation, Math.min(size, vol.capacity || size));
+    return "";
+  }
+
+  /** Writes the volume's bytes (a test's content, else zeros) from --offset, --length of them (0: all). */
+  volDownload(p: Parsed): string {
+    const [name, file] = p.positional;
+    const { vol } = this.getVolume(p.options.get("pool")!, name);
+    const offset = Number(p.options.get("offset") ?? 0);
+    const length = Number(p.options.get("length") ?? 0);
+    const bytes = vol.content ?? new Uint8Array(vol.capacity);
+    const end = length > 0 ? Math.min(bytes.length, offset + length) : bytes.length;
+    Deno.writeFileSync(file, bytes.slice(Math.min(offset, end), end));
     return "";
   }
 
@@ -1678,6 +1705,12 @@ const COMMANDS: Record<string, CommandSpec> = {
     flags: ["sparse"],
     args: ["vol", "file"],
     run: FakeVirsh.prototype.volUpload,
+  },
+  "vol-download": {
+    options: ["pool", "offset", "length"],
+    flags: ["sparse"],
+    args: ["vol", "file"],
+    run: FakeVirsh.prototype.volDownload,
   },
   "vol-delete": {
     options: ["pool"],

@@ -171,6 +171,26 @@ Deno.test("domainReconciler: a new password in the same passwordFile redefines; 
   }
 });
 
+Deno.test("domainReconciler: on a remote host the serial log is a volume of the domain's pool, deleted with it", async () => {
+  await withDomain({ communicator: "none" }, async (h) => {
+    await converge(h, [["Domain", "web"]]);
+    const xml = parseDomainXml(h.fake.domainXml("web", { inactive: true }));
+    assert.equal(xml.serialLog, "/var/lib/libvirt/images/web-serial0.log");
+    assert.equal(h.fake.volume("default", "web-serial0.log")?.format, "raw");
+    const mark = h.fake.mark();
+    await converge(h, [["Domain", "web"]]);
+    assert.deepEqual(h.fake.mutations(mark), [], "a second pass changes nothing");
+
+    await h.store.delete(key("Domain", "web"));
+    await converge(h, [["Domain", "web"]]).catch(() => {});
+    assert.equal(
+      h.fake.volume("default", "web-serial0.log"),
+      undefined,
+      "the log volume went with the domain",
+    );
+  }, { uri: "qemu+ssh://root@hv.example/system" });
+});
+
 Deno.test("domainReconciler: disk options io, discard, detectZeroes and serial reach the definition", async () => {
   const h = await newHarness({ defaultPool: true });
   try {

@@ -25,7 +25,7 @@ import { DEFAULT_CUSTOM_CPU_MODEL } from "../../libvirt/xml/domain_machine_xml.t
 import { attrOf, childOf, parseXml } from "../../libvirt/xml/parse_xml.ts";
 import { TerminalError, WaitingError } from "../context.ts";
 import { unownedNetworks } from "../domain_interfaces.ts";
-import { isLocal } from "./machine_parts.ts";
+import { isLocal } from "./serial_log.ts";
 
 const ARCH = "x86_64";
 /** How often a missing network or host device is looked for again. */
