@@ -52,6 +52,17 @@ Deno.test("domainReconciler: an SSH domain without interfaces gets the managemen
   });
 });
 
+Deno.test("domainReconciler: on a rootless session the missing management network says how to attach instead", async () => {
+  await withDomain({ state: "Stopped" }, async (h) => {
+    const r = await pass(h, "Domain", "web");
+    assert.ok(r.error instanceof WaitingError && r.error.reason === "NetworkNotFound", `${r.error}`);
+    assert.match(
+      r.error.message,
+      /a rootless session has no libvirt networks: .*interfaces: \[\{bridge: virbr0\}\]/,
+    );
+  }, { uri: "qemu:///session" });
+});
+
 Deno.test("domainReconciler: host checks are conditions and nothing is defined", async (t) => {
   const cases: [string, Partial<DomainSpec>, FakeVirshOptions, string][] = [
     ["unknown machine type", { machineType: "virt" }, {}, "UnknownMachineType"],

@@ -125,9 +125,12 @@ export async function checkUnownedNetworks(lv: Libvirt, dom: Domain): Promise<vo
   for (const name of unownedNetworks(dom)) {
     const net = await lv.netGet(name);
     if (!net) {
+      const session = /\/session\b/.test(lv.uri)
+        ? "; a rootless session has no libvirt networks: attach to a host bridge with interfaces: [{bridge: virbr0}] (qemu-bridge-helper, lv doctor checks it), or use qemu:///system"
+        : "";
       throw new WaitingError(
         "NetworkNotFound",
-        `libvirt network "${name}" does not exist on ${lv.uri}; lv attaches to it but never creates it (virsh net-list --all shows the networks there)`,
+        `libvirt network "${name}" does not exist on ${lv.uri}; lv attaches to it but never creates it (virsh net-list --all shows the networks there)${session}`,
         RECHECK_MS,
       );
     }
