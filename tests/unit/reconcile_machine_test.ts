@@ -124,62 +124,58 @@ Deno.test("domainReconciler: machine options, a cdrom and the serial log reach t
   }
 });
 
-Deno.test("domainReconciler: the display password is read from its file and kept out of the store", async () => {
+/** A vnc domain whose display password is "s3cret-pw" in a file of its own. */
+async function withPasswordDomain(fn: (h: Harness, file: string) => Promise<void>): Promise<void> {
   const file = await Deno.makeTempFile();
   await Deno.writeTextFile(file, "s3cret-pw\n");
   try {
     await withDomain({
       communicator: "none",
       graphics: { type: "vnc", listen: "127.0.0.1", passwordFile: file },
-    }, async (h) => {
-      await converge(h, [["Domain", "web"]]);
-      const defined = h.fake.callsOf("define");
-      assert.equal(defined.length, 1);
-      assert.ok(!JSON.stringify(await h.store.list("Domain")).includes("s3cret-pw"), "not in the store");
-      assert.match(h.fake.domainXml("web", { inactive: true, securityInfo: true }), /passwd=.s3cret-pw./);
-      assert.doesNotMatch(h.fake.domainXml("web", { inactive: true }), /passwd/, "dumpxml hides it");
-    });
+    }, (h) => fn(h, file));
   } finally {
     await Deno.remove(file);
   }
+}
+
+Deno.test("domainReconciler: the display password is read from its file and kept out of the store", async () => {
+  await withPasswordDomain(async (h) => {
+    await converge(h, [["Domain", "web"]]);
+    const defined = h.fake.callsOf("define");
+    assert.equal(defined.length, 1);
+    assert.ok(!JSON.stringify(await h.store.list("Domain")).includes("s3cret-pw"), "not in the store");
+    assert.match(h.fake.domainXml("web", { inactive: true, securityInfo: true }), /passwd=.s3cret-pw./);
+    assert.doesNotMatch(h.fake.domainXml("web", { inactive: true }), /passwd/, "dumpxml hides it");
+  });
 });
 
 Deno.test("domainReconciler: a new password in the same passwordFile redefines; the secret is in no event or store", async () => {
-  const file = await Deno.makeTempFile();
-  await Deno.writeTextFile(file, "s3cret-pw\n");
-  try {
-    await withDomain({
-      communicator: "none",
-      graphics: { type: "vnc", listen: "127.0.0.1", passwordFile: file },
-    }, async (h) => {
-      await converge(h, [["Domain", "web"]]);
-      let mark = h.fake.mark();
-      await converge(h, [["Domain", "web"]]);
-      assert.deepEqual(h.fake.mutations(mark), [], "the same password: nothing to do");
+  await withPasswordDomain(async (h, file) => {
+    await converge(h, [["Domain", "web"]]);
+    let mark = h.fake.mark();
+    await converge(h, [["Domain", "web"]]);
+    assert.deepEqual(h.fake.mutations(mark), [], "the same password: nothing to do");
 
-      await Deno.writeTextFile(file, "0ther-pw\n");
-      mark = h.fake.mark();
-      await converge(h, [["Domain", "web"]]);
-      assert.deepEqual(h.fake.mutations(mark).map((c) => c[0]), ["define"], "redefined once");
-      assert.match(h.fake.domainXml("web", { inactive: true, securityInfo: true }), /passwd=.0ther-pw./);
-      const dom = await mustGet<Domain>(h, "Domain", "web");
-      assert.equal(
-        getCondition(dom.status, "RestartRequired")?.status,
-        "True",
-        "it takes effect at the next boot",
-      );
-      const events = JSON.stringify(await h.store.events(key("Domain", "web")));
-      assert.match(events, /redefined: graphics\.password changed/);
-      const stored = JSON.stringify(await h.store.list("Domain")) + events;
-      for (const secret of ["s3cret-pw", "0ther-pw"]) assert.ok(!stored.includes(secret), `${secret} stored`);
+    await Deno.writeTextFile(file, "0ther-pw\n");
+    mark = h.fake.mark();
+    await converge(h, [["Domain", "web"]]);
+    assert.deepEqual(h.fake.mutations(mark).map((c) => c[0]), ["define"], "redefined once");
+    assert.match(h.fake.domainXml("web", { inactive: true, securityInfo: true }), /passwd=.0ther-pw./);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(
+      getCondition(dom.status, "RestartRequired")?.status,
+      "True",
+      "it takes effect at the next boot",
+    );
+    const events = JSON.stringify(await h.store.events(key("Domain", "web")));
+    assert.match(events, /redefined: graphics\.password changed/);
+    const stored = JSON.stringify(await h.store.list("Domain")) + events;
+    for (const secret of ["s3cret-pw", "0ther-pw"]) assert.ok(!stored.includes(secret), `${secret} stored`);
 
-      mark = h.fake.mark();
-      await converge(h, [["Domain", "web"]]);
-      assert.deepEqual(h.fake.mutations(mark), [], "converged");
-    });
-  } finally {
-    await Deno.remove(file);
-  }
+    mark = h.fake.mark();
+    await converge(h, [["Domain", "web"]]);
+    assert.deepEqual(h.fake.mutations(mark), [], "converged");
+  });
 });
 
 Deno.test("domainReconciler: on a remote host the serial log is a volume of the domain's pool, deleted with it", async () => {
