@@ -52,12 +52,15 @@ async function localLog(path: string): Promise<string | undefined> {
 /** The remote log volume, created empty when missing; its path, or undefined where the pool holds no files. */
 async function remoteLog(lv: Libvirt, dom: Domain): Promise<string | undefined> {
   const pool = dom.spec.storagePoolName;
-  try {
-    await ensurePool(lv, pool);
-  } catch {
-    return undefined; // a pool lv cannot make: the Domain runs without a log rather than wait for one
+  let info = await lv.poolGet(pool);
+  if (!info) {
+    try {
+      await ensurePool(lv, pool);
+    } catch {
+      return undefined; // a pool lv cannot make: the Domain runs without a log rather than wait for one
+    }
+    info = await lv.poolGet(pool);
   }
-  const info = await lv.poolGet(pool);
   if (!info || !FILE_POOL_TYPES.has(parsePoolXml(info.xml).type)) return undefined;
   const name = serialLogVolume(dom.metadata.name);
   let xml = await lv.volGet(pool, name);
