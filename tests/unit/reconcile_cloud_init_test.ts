@@ -17,6 +17,7 @@ import {
 } from "./harness.ts";
 import { TerminalError } from "../../src/controller/context.ts";
 import { seedDevice } from "../../src/controller/domain/cloud_init_seed.ts";
+import { domainResource } from "./xml_fixtures.ts";
 
 const ALL: [Kind, string][] = [["Box", "tiny"], ["Network", "basic-net"], ["Volume", "web-data"], [
   "Domain",
@@ -110,6 +111,20 @@ Deno.test("seedDevice() is IDE hdc on pc (the next free IDE name when taken) and
       assert.equal(`${got.bus}/${got.device}`, want);
       assert.equal(got.format, "raw");
     });
+  }
+});
+
+Deno.test("a diskless Domain with cloudInit on a host without its pool: the pool is made for the seed", async () => {
+  const h = await newHarness();
+  try {
+    const dom = domainResource("solo", { driver: "qemu", communicator: "none", cloudInit: {} });
+    await createAll(h, [dom]);
+    await converge(h, [["Domain", "solo"]]);
+    assert.ok(h.fake.pools.get("default"), "the default pool was created");
+    const xml = parseDomainXml(h.fake.domainXml("solo", { inactive: true }));
+    assert.match(xml.cdroms[0]?.path ?? "", /\/solo-cidata-[0-9a-f]{12}\.iso$/);
+  } finally {
+    await h.close();
   }
 });
 

@@ -20,6 +20,7 @@ import type { DomainXmlCdrom } from "../../libvirt/xml/domain_devices_xml.ts";
 import type { DomainXmlInterface } from "../../libvirt/xml/domain_xml.ts";
 import { parseVolumeXml, volumeXml } from "../../libvirt/xml/volume_xml.ts";
 import { type ControllerContext, TerminalError } from "../context.ts";
+import { ensurePool } from "../storage.ts";
 
 /** The seed as the domain definition attaches it, and what status records of it. */
 export interface Seed {
@@ -96,6 +97,7 @@ export async function ensureSeed(
   const volume = `${dom.metadata.name}-cidata-${content.instanceId.slice(-12)}.iso`;
   const lv = ctx.libvirtFor(dom);
   if (dom.status.cloudInitSeed?.volume !== volume || !(await lv.volGet(pool, volume))) {
+    await ensurePool(lv, pool); // a Domain without disks may be the first to use it
     const file = await writeSeedImage(content);
     try {
       await lv.volDelete(pool, volume); // a part-made one from an interrupted pass
