@@ -1,4 +1,7 @@
-/** The embedded store: one SQLite file (node:sqlite), mode 0600, shared safely by several lv processes. */
+/**
+ * The embedded store: one SQLite file (node:sqlite), mode 0600 (or 0660 for a group: the system store),
+ * shared safely by several lv processes.
+ */
 import { DatabaseSync } from "node:sqlite";
 import type { AnyResource, Kind } from "../api/types.ts";
 import {
@@ -25,6 +28,7 @@ import {
   updatedObject,
   writeOutcome,
 } from "./object_writes.ts";
+import { prepareSharedStore, type SharedStoreOptions } from "./shared_store_file.ts";
 
 const SCHEMA = `
 create table if not exists objects (
@@ -48,6 +52,11 @@ const CHANGES_KEPT = 10_000;
 export interface SqliteStoreOptions {
   /** Clock for timestamps (tests). */
   now?: () => Date;
+  /**
+   * The file is shared by the members of a group (the system store): 0660 in a setgid directory
+   * (shared_store_file.ts) instead of a private 0600 file.
+   */
+  shared?: SharedStoreOptions;
 }
 
 /** Runs synchronous store work as a promise: errors reject instead of throwing at the call. */
@@ -61,13 +70,18 @@ function settle<T>(fn: () => T): Promise<T> {
 
 export class SqliteStore implements Store {
   readonly path: string;
+  /** The group sharing the file (the system store); undefined: a private file. */
+  readonly group?: string;
   #db: DatabaseSync;
   #now: () => Date;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
     this.#now = options.now ?? (() => new Date());
-    if (path !== ":memory:") {
+    this.group = options.shared?.group;
+    if (options.shared) {
+      prepareSharedStore(path, options.shared);
+    } else if (path !== ":memory:") {
       // Create the file 0600 before SQLite does, so it never exists with wider permissions.
       Deno.openSync(path, { create: true, append: true, mode: 0o600 }).close();
       Deno.chmodSync(path, 0o600);
