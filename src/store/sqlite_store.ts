@@ -6,6 +6,7 @@ import { DatabaseSync } from "node:sqlite";
 import type { AnyResource, Kind } from "../api/types.ts";
 import {
   AlreadyExistsError,
+  type BatchWrite,
   type Change,
   keyOf,
   type ListOptions,
@@ -176,12 +177,25 @@ export class SqliteStore implements Store {
     return Promise.resolve(objects.filter((o) => labels.every(([k, v]) => o.metadata.labels?.[k] === v)));
   }
 
+  /** create() inside a transaction. */
+  #createRow(obj: AnyResource): AnyResource {
+    if (this.#read(keyOf(obj))) throw new AlreadyExistsError(keyOf(obj));
+    return this.#write(createdObject(obj, this.#now()), "ADDED");
+  }
+
   create(obj: AnyResource): Promise<AnyResource> {
+    return settle(() => this.#tx(() => this.#createRow(obj)));
+  }
+
+  readonly maxBatch = Infinity;
+
+  writeAll(writes: BatchWrite[]): Promise<AnyResource[]> {
     return settle(() =>
-      this.#tx(() => {
-        if (this.#read(keyOf(obj))) throw new AlreadyExistsError(keyOf(obj));
-        return this.#write(createdObject(obj, this.#now()), "ADDED");
-      })
+      this.#tx(() =>
+        writes.map((w) =>
+          w.op === "create" ? this.#createRow(w.obj) : this.#swapRow(w.obj, (c) => updatedObject(c, w.obj))
+        )
+      )
     );
   }
 
@@ -194,21 +208,28 @@ export class SqliteStore implements Store {
     );
   }
 
+  /** A compare-and-swap write inside a transaction. */
+  #swapRow(
+    obj: AnyResource,
+    mutate: (current: AnyResource) => AnyResource,
+    type: "MODIFIED" | "STATUS" = "MODIFIED",
+  ): AnyResource {
+    const key = keyOf(obj);
+    const current = this.#read(key);
+    if (!current) throw new NotFoundError(key);
+    checkVersion(obj, current);
+    const next = mutate(current);
+    const outcome = writeOutcome(current, next);
+    if (outcome === "none") return current;
+    return this.#write(next, outcome === "remove" ? "DELETED" : type);
+  }
+
   #compareAndSwap(
     obj: AnyResource,
     mutate: (current: AnyResource) => AnyResource,
     type: "MODIFIED" | "STATUS" = "MODIFIED",
   ): AnyResource {
-    return this.#tx(() => {
-      const key = keyOf(obj);
-      const current = this.#read(key);
-      if (!current) throw new NotFoundError(key);
-      checkVersion(obj, current);
-      const next = mutate(current);
-      const outcome = writeOutcome(current, next);
-      if (outcome === "none") return current;
-      return this.#write(next, outcome === "remove" ? "DELETED" : type);
-    });
+    return this.#tx(() => this.#swapRow(obj, mutate, type));
   }
 
   update(obj: AnyResource): Promise<AnyResource> {

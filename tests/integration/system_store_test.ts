@@ -7,23 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { requireLab, ROOT, type Run, run, virsh } from "./helpers.ts";
+import { disklessDomain, requireLab, ROOT, type Run, run, virsh } from "./helpers.ts";
 import { streaming } from "./streaming.ts";
 
 const STORE_DIR = "/var/lib/lv";
 const STORE = `${STORE_DIR}/store.db`;
 const NAME = "shared-web";
 
-const MANIFEST = `apiVersion: lv.dev/v1alpha1
-kind: Domain
-metadata:
-  name: ${NAME}
-spec:
-  communicator: none
-  driver: qemu
-  memory: 128
-  gracefulHaltTimeout: 1
-`;
+const MANIFEST = disklessDomain(NAME);
 
 async function must(cmd: string, args: string[]): Promise<Run> {
   const r = await run(cmd, args);

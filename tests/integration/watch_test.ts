@@ -6,21 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Lv, requireLab, ROOT, virsh } from "./helpers.ts";
+import { disklessDomain, Lv, requireLab, ROOT, virsh } from "./helpers.ts";
 import { streaming } from "./streaming.ts";
 
 const NAME = "watch-web";
 
-const MANIFEST = `apiVersion: lv.dev/v1alpha1
-kind: Domain
-metadata:
-  name: ${NAME}
-spec:
-  communicator: none
-  driver: qemu
-  memory: 128
-  gracefulHaltTimeout: 1
-`;
+const MANIFEST = disklessDomain(NAME);
 
 /** `lv ARGS` as a streaming process with the test's lv home. */
 function watchLv(lv: Lv, args: string[]) {
