@@ -4,7 +4,9 @@
  */
 import { EtcdStore } from "../store/etcd_store.ts";
 import { etcdHealth } from "../store/etcd_health.ts";
+import { KINDS } from "../api/types.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
+import { storePath } from "./open_store.ts";
 import { groupId, SHARED_FILE_MODE } from "../store/shared_store_file.ts";
 import type { Check } from "./doctor.ts";
 import type { Runtime } from "./runtime.ts";
@@ -43,7 +45,9 @@ export async function storeChecks(rt: Runtime): Promise<Check[]> {
   try {
     const info = await Deno.stat(path);
     const mode = info.mode! & 0o777;
-    if (group !== undefined) return [sharedFileCheck(path, { mode, gid: info.gid, group, why })];
+    if (group !== undefined) {
+      return [sharedFileCheck(path, { mode, gid: info.gid, group, why }), ...await leftOver(rt.home, path)];
+    }
     return [{
       name: "store",
       ok: mode === 0o600,
@@ -75,4 +79,32 @@ function sharedFileCheck(
     }${file.why}`,
     fix: ok ? undefined : `as root: chgrp ${file.group} ${path} && chmod 660 ${path}`,
   };
+}
+
+/**
+ * With the system store in use: the objects the user's own store still holds (an lv before the system store
+ * kept qemu:///system's objects there), which lv no longer reads, and how to move them.
+ */
+async function leftOver(home: string, systemStore: string): Promise<Check[]> {
+  const own = storePath(home);
+  try {
+    await Deno.stat(own);
+  } catch {
+    return [];
+  }
+  const store = new SqliteStore(own);
+  let count = 0;
+  try {
+    for (const kind of KINDS) count += (await store.list(kind)).length;
+  } finally {
+    store.close();
+  }
+  if (count === 0) return [];
+  return [{
+    name: "own store",
+    ok: "warn",
+    detail: `${own} holds ${count} object${count === 1 ? "" : "s"} lv no longer reads: ` +
+      `qemu:///system's objects are in the system store`,
+    fix: `lv store migrate --store sqlite:${own} --to sqlite:${systemStore}`,
+  }];
 }

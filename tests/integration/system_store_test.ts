@@ -15,6 +15,11 @@ const STORE = `${STORE_DIR}/store.db`;
 const NAME = "shared-web";
 
 const MANIFEST = disklessDomain(NAME);
+const NETWORK = `apiVersion: lv.dev/v1alpha1
+kind: Network
+metadata: {name: b-own-net}
+spec: {mode: isolated, ipv4: {address: 10.126.0.1, prefix: 24}}
+`;
 
 async function must(cmd: string, args: string[]): Promise<Run> {
   const r = await run(cmd, args);
@@ -192,6 +197,15 @@ Deno.test("qemu:///system: users of group libvirt share the system store; others
       assert.equal(Deno.statSync(own).mode! & 0o777, 0o600);
     });
 
+    await t.step("lv doctor points at objects left in a user's own store, and how to move them", async () => {
+      Deno.writeTextFileSync(join(b.home, "net.yaml"), NETWORK);
+      // B's own store as an lv before the system store left it: one Network in ~/.local/share/lv/store.db.
+      const own = join(b.home, ".local/share/lv/store.db");
+      await b.ok(bundle, ["apply", "-f", "net.yaml", "--store", `sqlite:${own}`, "--wait=false"]);
+      const doctor = await b.lv(bundle, ["doctor"]);
+      assert.match(doctor.stdout, new RegExp(`own store +warn +${own} holds 1 object lv no longer reads`));
+      assert.match(doctor.stdout, new RegExp(`lv store migrate --store sqlite:${own} --to sqlite:${STORE}`));
+    });
     await t.step(
       "root deletes what A applied: root's writes keep the files usable by the group",
       async () => {
