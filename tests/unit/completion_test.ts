@@ -44,7 +44,7 @@ function bashComplete(setup: Setup, script: string, words: string[]): Promise<st
  * (zsh's own matching, _files included), between two marker lines printed before and after completion.
  */
 const ZSH_INIT = `PROMPT=
-autoload -U compinit && compinit -u -D
+autoload -U compinit && compinit -u -d "$LV_ZCOMPDUMP"
 bindkey '^I' complete-word
 marker() { echo -E - $'\\0' }
 compprefuncs=(marker)
@@ -83,7 +83,8 @@ function zshComplete(setup: Setup, script: string, words: string[]): Promise<str
   const line = ["lv", ...words].join(" ");
   return shell("zsh", ["-f", `${dir}/driver.zsh`, `${dir}/init.zsh`, line], {
     ...setup,
-    env: { ...setup.env, LV_COMPLETION_SCRIPT: `${dir}/lv.zsh` },
+    // compinit's dump file: made by the first question, read by the next ones.
+    env: { ...setup.env, LV_COMPLETION_SCRIPT: `${dir}/lv.zsh`, LV_ZCOMPDUMP: `${dir}/zcompdump` },
   });
 }
 
