@@ -1,9 +1,10 @@
 /**
  * Whose store: every user who may use qemu:///system sees the same objects (the system store,
- * /var/lib/lv/store.db, group libvirt). Three users made for the test with useradd (two in group libvirt,
- * one not) run the bundled lv (no LV_HOME, as people do) through setpriv: A applies a domain, B lists it
- * and halts it, C gets an error naming the store. The lab's mount namespace gets a tmpfs over /var/lib/lv,
- * so the machine's own is untouched; root runs lv first, as setup.sh does, and prepares the directory.
+ * /var/lib/lv/store.db, group libvirt). Three users made for the test with useradd, visible in the lab
+ * only (two in group libvirt, one not), run the bundled lv (no LV_HOME, as people do) through setpriv: A
+ * applies a domain, B lists it and halts it, C gets an error naming the store. The lab's mount namespace
+ * gets a tmpfs over /var/lib/lv, so the machine's own is untouched; root runs lv first, as setup.sh does,
+ * and prepares the directory.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -34,9 +35,14 @@ class User {
     this.home = Deno.makeTempDirSync({ prefix: `lv-${name}-` });
   }
 
-  async create(): Promise<void> {
+  /** useradd into the user files under `prefix` (see {@linkcode LabUsers}). */
+  async create(prefix: string): Promise<void> {
     const extra = this.groups.length ? ["-G", this.groups.join(",")] : [];
-    await must("useradd", ["-M", "-d", this.home, "-s", "/bin/sh", ...extra, this.name]);
+    await must("useradd", ["--prefix", prefix, "-M", "-d", this.home, "-s", "/bin/sh", ...extra, this.name]);
+  }
+
+  /** Once the users are visible: the home is the user's. */
+  async own(): Promise<void> {
     await must("chown", [`${this.name}:`, this.home]);
     Deno.chmodSync(this.home, 0o700);
   }
@@ -78,9 +84,39 @@ class User {
     return r;
   }
 
-  async remove(): Promise<void> {
-    await run("userdel", [this.name]);
+  remove(): void {
     Deno.removeSync(this.home, { recursive: true });
+  }
+}
+
+/**
+ * Users made with useradd --prefix in copies of /etc's user files, which are then bind-mounted over
+ * /etc/passwd and /etc/group in the lab's mount namespace only: nothing outside the lab sees them, and
+ * nothing is left behind when the test dies.
+ */
+class LabUsers {
+  readonly prefix = Deno.makeTempDirSync({ prefix: "lv-users-" });
+  #bound: string[] = [];
+
+  constructor() {
+    Deno.mkdirSync(`${this.prefix}/etc`);
+    for (const f of ["passwd", "group", "shadow", "gshadow", "login.defs"]) {
+      if (exists(`/etc/${f}`)) Deno.copyFileSync(`/etc/${f}`, `${this.prefix}/etc/${f}`);
+    }
+  }
+
+  async make(users: User[]): Promise<void> {
+    for (const u of users) await u.create(this.prefix);
+    for (const f of ["passwd", "group"]) {
+      await must("mount", ["--bind", `${this.prefix}/etc/${f}`, `/etc/${f}`]);
+      this.#bound.push(`/etc/${f}`);
+    }
+    for (const u of users) await u.own();
+  }
+
+  async remove(): Promise<void> {
+    for (const path of this.#bound.reverse()) await run("umount", [path]);
+    Deno.removeSync(this.prefix, { recursive: true });
   }
 }
 
@@ -104,11 +140,12 @@ Deno.test("qemu:///system: users of group libvirt share the system store; others
     new User(`lvsc${id}`, []),
   ];
   const root = new User("root", []);
+  const users = new LabUsers();
   const libvirtGid = await gidOf("libvirt");
   try {
     await must(Deno.execPath(), ["bundle", "--quiet", "--external", "*.node", "-o", bundle, `${ROOT}mod.ts`]);
     Deno.chmodSync(bundle, 0o644);
-    for (const u of [a, b, c]) await u.create();
+    await users.make([a, b, c]);
 
     await t.step(
       "root's first lv makes /var/lib/lv root:libvirt 2770 and the store libvirt 0660",
@@ -228,7 +265,8 @@ Deno.test("qemu:///system: users of group libvirt share the system store; others
   } finally {
     await virsh("destroy", NAME).catch(() => {});
     await virsh("undefine", NAME, "--nvram").catch(() => {});
-    for (const u of [a, b, c]) await u.remove().catch(() => {});
+    for (const u of [a, b, c]) u.remove();
+    await users.remove();
     await run("umount", [STORE_DIR]);
     if (made) Deno.removeSync(STORE_DIR);
     Deno.removeSync(work, { recursive: true });
