@@ -17,6 +17,7 @@ import {
 } from "./change_effects.ts";
 import { deleteObjects } from "./delete.ts";
 import { RELOAD_ANNOTATION } from "../api/requests.ts";
+import { getCondition } from "../api/conditions.ts";
 
 export type { ApplyResult } from "./apply_plan.ts";
 
@@ -29,7 +30,10 @@ export interface ApplyOptions {
   recursive?: boolean;
   /** "server": read the store and merge, write nothing. ("client" never opens a runtime: {@linkcode applyClientDryRun}.) */
   dryRun?: "server";
-  /** Restart running Domains whose change takes effect at the next boot (`--restart`). Default false. */
+  /**
+   * Restart the running Domains of the files that need it (`--restart`): a change of this apply that takes
+   * effect at the next boot, or one still pending (RestartRequired). Default false.
+   */
   restart?: boolean;
   /** Replace (delete, then create) objects whose immutable fields change (`--force`). Default false. */
   force?: boolean;
@@ -97,15 +101,25 @@ async function applyOnce(rt: Runtime, obj: AnyResource, options: ApplyOneOptions
     return "created";
   }
   const next = plan.next;
-  if (options.restart && next.kind === "Domain" && next.spec.state === "Running" && needsRestart(changes)) {
+  const restart = options.restart && restartWanted(next, changes);
+  if (restart) {
     next.metadata.annotations = {
       ...next.metadata.annotations,
       [RELOAD_ANNOTATION]: new Date().toISOString(),
     };
   }
   if (plan.result === "created") await rt.store.create(next);
-  else if (plan.result === "configured" || plan.recordOnly) await rt.store.update(next);
-  return plan.result;
+  else if (plan.result === "configured" || plan.recordOnly || restart) await rt.store.update(next);
+  return restart ? "configured" : plan.result;
+}
+
+/**
+ * `--restart`: a running Domain of the files is restarted when this apply makes a change that takes
+ * effect at the next boot, or when one is still pending from before (RestartRequired=True).
+ */
+function restartWanted(next: AnyResource, changes: FieldChange[]): boolean {
+  if (next.kind !== "Domain" || next.spec.state !== "Running") return false;
+  return needsRestart(changes) || getCondition(next.status, "RestartRequired")?.status === "True";
 }
 
 /** How long --force waits for the old object and what it owns to be deleted. */
