@@ -7,7 +7,7 @@
  *   duplicate names and uuid mismatches with libvirt's error text on stderr and exit code 1.
  * - It echoes XML back with libvirt's additions: uuid; for domains memory in KiB, currentMemory, vcpu
  *   placement, the expanded machine type, generated MACs, and in the live XML an id, interface target
- *   devices and aliases; for networks a bridge name virbrN and a MAC; for volumes key, path, capacity,
+ *   devices and aliases, and the qemu64 CPU model's own features (check='full'); for networks a bridge name virbrN and a MAC; for volumes key, path, capacity,
  *   allocation and the backing store.
  * - Domains and networks have a persistent and a live definition: defining a running domain (or an
  *   active network) changes only the persistent one until it is stopped and started again.
@@ -1291,6 +1291,16 @@ export class FakeVirsh implements VirshRunner {
   #boot(dom: FakeDomain): void {
     const live = clone(dom.def);
     dom.id = this.#nextId++;
+    // libvirt expands a custom CPU model at start: check='full' and the model's own features (qemu64, TCG)
+    const cpu = childOf(live, "cpu");
+    if (cpu && attrOf(cpu, "mode") === "custom" && childOf(cpu, "model")?.text.trim() === "qemu64") {
+      cpu.attrs.check = "full";
+      for (const name of ["hypervisor", "lahf_lm"]) {
+        if (!childrenOf(cpu, "feature").some((f) => attrOf(f, "name") === name)) {
+          cpu.children.push(node("feature", { policy: "require", name }));
+        }
+      }
+    }
     live.attrs = { type: live.attrs.type, id: String(dom.id), ...live.attrs };
     let n = 0;
     for (const nic of childrenOf(childOf(live, "devices"), "interface")) {
