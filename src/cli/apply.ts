@@ -2,7 +2,7 @@
 import type { AnyResource } from "../api/types.ts";
 import { AlreadyExistsError, ConflictError, keyOf, refString } from "../store/store.ts";
 import { refuseTestDriver, unreachable } from "./libvirt_reachable.ts";
-import { awaitObjects, readiness } from "./await_objects.ts";
+import { awaitObjects, readiness, type Verdict } from "./await_objects.ts";
 import { CommandFailed, UsageError } from "./errors.ts";
 import { loadManifests } from "./manifests.ts";
 import { contextDefaults } from "../config/config.ts";
@@ -164,7 +164,18 @@ export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
     rt.output.out(`${refString(obj)} ${result}\n`);
   }
   if (!options.wait) return;
-  await awaitObjects(rt, resources.map(keyOf), readiness, { timeoutMs: options.timeoutMs, what: "be Ready" });
+  await awaitObjects(rt, resources.map(keyOf), options.restart ? restarted : readiness, {
+    timeoutMs: options.timeoutMs,
+    what: "be Ready",
+  });
+}
+
+/** With --restart: Ready, and a Domain's restart request (the reload annotation) carried out. */
+function restarted(obj: AnyResource | undefined): Verdict {
+  const v = readiness(obj);
+  if (v !== "done" || obj?.kind !== "Domain") return v;
+  const asked = obj.metadata.annotations[RELOAD_ANNOTATION];
+  return asked === undefined || obj.status.restartRequest === asked ? "done" : "pending";
 }
 
 /**

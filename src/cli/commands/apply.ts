@@ -34,7 +34,8 @@ and *.json files), - for stdin, or the List 'lv get -o yaml' prints; files may a
     restart: {
       type: "boolean",
       description: "also restart the running domains of these files that need it: a change of this apply " +
-        "that takes effect at the next boot, or one still pending (RestartRequired); no other domain",
+        "that takes effect at the next boot, or one still pending (RestartRequired), and wait for the " +
+        "restarts; no other domain",
     },
     force: {
       type: "boolean",
