@@ -655,7 +655,7 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
     },
   ),
   cpus: int(
-    "Number of virtual CPUs. A running domain gets more live (hot-plug, virsh setvcpus) up to maxVcpus; fewer, or more than maxVcpus, at the next boot.",
+    "Number of virtual CPUs (online; maxVcpus is how many the domain has room for).",
     1,
     CPUS_MAX,
     { default: DEFAULT_CPUS, vagrant: "cpus" },
@@ -669,7 +669,7 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
   memory: {
     type: "quantity",
     description:
-      "Memory: a number of MiB (as in vagrant-libvirt) or a quantity such as 2Gi; a whole number of MiB, 16Mi to 16Ti. A running domain's memory changes live within maxMemory (the balloon, virsh setmem; the guest needs a virtio balloon driver to give memory back); beyond it at the next boot.",
+      "Memory: a number of MiB (as in vagrant-libvirt) or a quantity such as 2Gi; a whole number of MiB, 16Mi to 16Ti. Changed live, the guest gives memory back or takes it with its virtio balloon driver.",
     plainUnit: "MiB",
     unit: "MiB",
     minimum: MEMORY_MIN,
