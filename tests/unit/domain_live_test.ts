@@ -179,3 +179,25 @@ Deno.test("domainReconciler: an interface's link state is set live and kept in t
     assert.equal(domXml(h, false).interfaces[0].linkState, "up");
   });
 });
+
+Deno.test("domainReconciler: a hot-plug libvirt refuses waits for the next boot, with a Warning event", async () => {
+  await withBasic(async (h) => {
+    h.fake.failNext("setvcpus", "internal error: unable to execute QEMU command 'device_add': no free slot");
+    await editSpec<Domain>(h, "Domain", "web", (d) => d.spec.cpus = 2);
+    await converge(h, DOM);
+    assert.match((await restartRequired(h))!.message, /^spec\.cpus takes effect at the next boot/);
+    assert.equal(domXml(h, false).vcpus, 1);
+    assert.equal(domXml(h, true).vcpus, 2, "the definition has it for the next boot");
+    const events = await h.store.events({ kind: "Domain", namespace: "default", name: "web" });
+    assert.ok(
+      events.some((e) =>
+        e.type === "Warning" && e.reason === "LiveUpdateRefused" &&
+        /no free slot; at the next boot/.test(e.message)
+      ),
+      JSON.stringify(events),
+    );
+    const mark = h.fake.mark();
+    await passOk(h, "Domain", "web");
+    assert.deepEqual(mutations(h, mark), [], "not tried again every pass");
+  }, (d) => d.spec.maxVcpus = 2);
+});
