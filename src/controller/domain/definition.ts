@@ -87,6 +87,9 @@ export async function pendingRestart(
   if (!running) return [];
   const { want, changed } = definition;
   if (changed.length === 0 && getCondition(dom.status, "RestartRequired")?.status !== "True") return [];
-  const live = parseDomainXml(await ctx.libvirtFor(dom).domLiveXml(dom.metadata.name));
-  return restartFields(await applyLiveChanges(ctx, dom, { want, live, changed }), dom.spec);
+  const xml = await ctx.libvirtFor(dom).domLiveXml(dom.metadata.name, { securityInfo: true });
+  return restartFields(
+    await applyLiveChanges(ctx, dom, { want, live: parseDomainXml(xml), changed }),
+    dom.spec,
+  );
 }
