@@ -2,7 +2,7 @@
 import type { AnyResource } from "../api/types.ts";
 import { AlreadyExistsError, type BatchWrite, ConflictError, keyOf, refString } from "../store/store.ts";
 import { refuseTestDriver, unreachable } from "./libvirt_reachable.ts";
-import { awaitObjects, readiness } from "./await_objects.ts";
+import { awaitObjects, readiness, type Verdict } from "./await_objects.ts";
 import { CommandFailed, UsageError } from "./errors.ts";
 import { loadManifests } from "./manifests.ts";
 import { contextDefaults } from "../config/config.ts";
@@ -17,6 +17,7 @@ import {
 } from "./change_effects.ts";
 import { deleteObjects } from "./delete.ts";
 import { RELOAD_ANNOTATION } from "../api/requests.ts";
+import { getCondition } from "../api/conditions.ts";
 
 export type { ApplyResult } from "./apply_plan.ts";
 
@@ -29,7 +30,10 @@ export interface ApplyOptions {
   recursive?: boolean;
   /** "server": read the store and merge, write nothing. ("client" never opens a runtime: {@linkcode applyClientDryRun}.) */
   dryRun?: "server";
-  /** Restart running Domains whose change takes effect at the next boot (`--restart`). Default false. */
+  /**
+   * Restart the running Domains of the files that need it (`--restart`): a change of this apply that takes
+   * effect at the next boot, or one still pending (RestartRequired). Default false.
+   */
   restart?: boolean;
   /** Replace (delete, then create) objects whose immutable fields change (`--force`). Default false. */
   force?: boolean;
@@ -130,17 +134,27 @@ async function planWrite(
     return { result: "created", write: { op: "create", obj: planApply(obj, undefined, options).next } };
   }
   const next = plan.next;
-  if (options.restart && next.kind === "Domain" && next.spec.state === "Running" && needsRestart(changes)) {
+  const restart = options.restart && restartWanted(next, changes);
+  if (restart) {
     next.metadata.annotations = {
       ...next.metadata.annotations,
       [RELOAD_ANNOTATION]: new Date().toISOString(),
     };
   }
   if (plan.result === "created") return { result: "created", write: { op: "create", obj: next } };
-  if (plan.result === "configured" || plan.recordOnly) {
-    return { result: plan.result, write: { op: "update", obj: next } };
+  if (plan.result === "configured" || plan.recordOnly || restart) {
+    return { result: restart ? "configured" : plan.result, write: { op: "update", obj: next } };
   }
   return { result: plan.result };
+}
+
+/**
+ * `--restart`: a running Domain of the files is restarted when this apply makes a change that takes
+ * effect at the next boot, or when one is still pending from before (RestartRequired=True).
+ */
+function restartWanted(next: AnyResource, changes: FieldChange[]): boolean {
+  if (next.kind !== "Domain" || next.spec.state !== "Running") return false;
+  return needsRestart(changes) || getCondition(next.status, "RestartRequired")?.status === "True";
 }
 
 /** How long --force waits for the old object and what it owns to be deleted. */
@@ -187,7 +201,18 @@ export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
   });
   resources.forEach((obj, i) => rt.output.out(`${refString(obj)} ${results[i]}\n`));
   if (!options.wait) return;
-  await awaitObjects(rt, resources.map(keyOf), readiness, { timeoutMs: options.timeoutMs, what: "be Ready" });
+  await awaitObjects(rt, resources.map(keyOf), options.restart ? restarted : readiness, {
+    timeoutMs: options.timeoutMs,
+    what: "be Ready",
+  });
+}
+
+/** With --restart: Ready, and a Domain's restart request (the reload annotation) carried out. */
+function restarted(obj: AnyResource | undefined): Verdict {
+  const v = readiness(obj);
+  if (v !== "done" || obj?.kind !== "Domain") return v;
+  const asked = obj.metadata.annotations[RELOAD_ANNOTATION];
+  return asked === undefined || obj.status.restartRequest === asked ? "done" : "pending";
 }
 
 /**
