@@ -2,8 +2,8 @@
  * lv's benchmarks (issue 5): lv against the virsh floor, and how its cost grows. Run inside scripts/lab.sh
  * (a private libvirtd in namespaces of its own); `deno task bench` builds the test box first and does that.
  *
- *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store] [--runs=7] [--vm-runs=3]
- *                            [--import-data=512] [--real-parallel] [--keep]
+ *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store,startup,scale,vagrant] [--runs=7] [--vm-runs=3]
+ *                            [--import-data=512] [--real-parallel] [--scale=10,100,500] [--keep]
  *
  * Every figure is the median of several runs; every ratio is taken pair by pair (the two sides run back to
  * back, alternating which goes first) and the median of the pair ratios is reported. The table goes to stdout,
@@ -16,11 +16,26 @@ import { sha256File } from "../src/box/box_source.ts";
 import { childrenCpuS, exec, execOk, libvirtdCpuS, loadavg, median, type Proc, sleep } from "./proc.ts";
 import * as M from "./manifests.ts";
 import { itemStore } from "./store.ts";
+import { itemStartup } from "./startup.ts";
+import { itemScale } from "./scale.ts";
+import { itemVagrant } from "./vagrant.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MOD = `${ROOT}mod.ts`;
 const URI = "qemu:///system";
-const ITEMS = ["boot", "status", "noop", "import", "parallel", "store"] as const;
+const ITEMS = [
+  "boot",
+  "status",
+  "noop",
+  "import",
+  "parallel",
+  "store",
+  "startup",
+  "scale",
+  "vagrant",
+] as const;
+/** vagrant only when asked for (--only=vagrant): it needs vagrant-libvirt and boots 4 guests a run. */
+const DEFAULT_ITEMS = ITEMS.filter((i) => i !== "vagrant");
 type Item = typeof ITEMS[number];
 
 const { values: flags } = parseArgs({
@@ -31,6 +46,7 @@ const { values: flags } = parseArgs({
     "vm-runs": { type: "string", default: "3" },
     "import-data": { type: "string", default: "256" },
     "real-parallel": { type: "boolean", default: false },
+    scale: { type: "string", default: "10,100,500" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -38,7 +54,7 @@ const RUNS = Number(flags.runs);
 const VM_RUNS = Number(flags["vm-runs"]);
 const IMPORT_DATA_MIB = Number(flags["import-data"]);
 const only = new Set<Item>(
-  flags.only ? flags.only.split(",").map((s) => s.trim() as Item) : ITEMS,
+  flags.only ? flags.only.split(",").map((s) => s.trim() as Item) : DEFAULT_ITEMS,
 );
 for (const i of only) {
   if (!ITEMS.includes(i)) throw new Error(`--only: unknown item ${i} (${ITEMS.join(",")})`);
@@ -54,7 +70,7 @@ if (!Deno.env.get("LV_LAB")) {
 interface Row {
   item: string;
   what: string;
-  unit: "s" | "ms" | "x" | "MiB" | "";
+  unit: "s" | "ms" | "x" | "MiB" | "%" | "";
   /** Median of samples. */
   value: number;
   samples: number[];
@@ -948,6 +964,64 @@ log(`lv bench: ${[...only].join(", ")}; ${RUNS} runs (${VM_RUNS} for VMs); work 
 // Deno's code cache and the npm packages, warm before anything is timed.
 await exec(Deno.execPath(), ["run", "-A", MOD, "help"], { cwd: ROOT });
 
+if (only.has("startup")) {
+  await timed("startup", async () => {
+    const empty = new Lv("startup-empty");
+    const hundred = new Lv("startup-100");
+    await hundred.ok(["apply", "-f", disklessManifest("st", 100, "Stopped"), "--timeout=5m"]);
+    await itemStartup({
+      runs: RUNS,
+      row,
+      root: ROOT,
+      uri: URI,
+      emptyScript: writeFile("startup-empty.ts", ""),
+      lv: (home, args) => (home === "empty" ? empty : hundred).run(args),
+    });
+    await hundred.run(["delete", "-f", disklessManifest("st", 100, "Stopped"), "--timeout=5m"]);
+  });
+}
+/** What every item module reports through. */
+const REPORT = { row, log, details };
+if (only.has("vagrant")) {
+  await timed("vagrant", () =>
+    itemVagrant({
+      ...REPORT,
+      runs: VM_RUNS,
+      boxDir: boxDir(),
+      work: WORK,
+      lv: (() => {
+        const lv = new Lv("vagrant");
+        return (args: string[], o?: { timeoutMs?: number }) => lv.run(args, o);
+      })(),
+    }));
+}
+if (only.has("scale")) {
+  await timed("scale", () =>
+    itemScale({
+      ...REPORT,
+      runs: RUNS,
+      sizes: flags.scale.split(",").map(Number),
+      uri: URI,
+      manifest: (prefix, n) => disklessManifest(prefix, n, "Stopped"),
+      lv: (tag) => {
+        const lv = new Lv(tag);
+        return {
+          home: lv.home,
+          ok: (args, o) => lv.ok(args, o),
+          virshCalls: () => lv.virshCalls(),
+          spawn: (args, env) =>
+            new Deno.Command(Deno.execPath(), {
+              args: ["run", "-A", MOD, ...args],
+              env: { LV_HOME: lv.home, LV_VIRSH_LOG: lv.virshLog, ...env },
+              cwd: ROOT,
+              stdin: "null",
+              stdout: "null",
+              stderr: "piped",
+            }).spawn(),
+        };
+      },
+    }));
+}
 if (only.has("status")) await timed("status", itemStatus);
 if (only.has("noop")) await timed("noop", itemNoop);
 if (only.has("import")) await timed("import", itemImport);
@@ -969,9 +1043,21 @@ if (only.has("store")) {
 
 // ------------------------------------------------------------------ report
 
-const ORDER = ["1 boot", "2 status", "3 no-op", "4 import", "5 parallel", "6 memory", "7 store"];
+const ORDER = [
+  "1 boot",
+  "2 status",
+  "3 no-op",
+  "4 import",
+  "5 parallel",
+  "6 memory",
+  "7 store",
+  "8 startup",
+  "9 scale",
+  "10 vagrant",
+];
 rows.sort((a, b) => ORDER.indexOf(a.item) - ORDER.indexOf(b.item));
-const digits = (u: Row["unit"]) => u === "s" ? 2 : u === "ms" ? 0 : u === "x" ? 2 : u === "MiB" ? 1 : 0;
+const digits = (u: Row["unit"]) =>
+  u === "s" ? 2 : u === "ms" ? 0 : u === "x" ? 2 : u === "MiB" || u === "%" ? 1 : 0;
 const table = [["item", "measure", "median", "min..max", "n", "target", ""]];
 for (const r of rows) {
   const d = digits(r.unit);

@@ -92,6 +92,7 @@ function expected(name: string, spec: Partial<DomainSpec>, opts: DomainXmlOption
       ...(i.network !== undefined ? { network: i.network } : { dev: i.dev, mode: i.mode ?? "bridge" }),
       mac: i.mac,
       model: i.model,
+      linkState: i.linkState ?? "up",
     })),
     owner: { uid: `uid-${name}`, kind: "Domain", name, namespace: "default", generation: 1 },
   };
@@ -339,8 +340,14 @@ Deno.test("parseDomainXml() reads a running domain as libvirt prints it", () => 
       cache: "default",
     }],
     interfaces: [
-      { type: "network", network: "vagrant-libvirt", mac: "52:54:00:aa:bb:01", model: "virtio" },
-      { type: "direct", dev: "eth0", mode: "vepa", mac: "52:54:00:aa:bb:02", model: "" },
+      {
+        type: "network",
+        network: "vagrant-libvirt",
+        mac: "52:54:00:aa:bb:01",
+        model: "virtio",
+        linkState: "up",
+      },
+      { type: "direct", dev: "eth0", mode: "vepa", mac: "52:54:00:aa:bb:02", model: "", linkState: "up" },
     ],
   });
 });
