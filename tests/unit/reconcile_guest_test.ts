@@ -155,7 +155,7 @@ Deno.test("a failing guest step: Ready=False GuestSetupFailed naming it, and tri
     assert.equal(ready(dom)?.reason, "GuestSetupFailed");
     assert.match(
       ready(dom)!.message,
-      /^cannot write \/etc\/hostname in the guest: sudo: a password is required \(waiting since /,
+      /^hostname: cannot run as root in the guest: exit code 1: sudo: a password is required \(waiting since /,
     );
     guest.users.get("vagrant")!.sudo = "nopasswd";
     await converge(h, ALL);
@@ -215,6 +215,31 @@ Deno.test("insertKey: the box's key replaced once by the domain's own; later pas
       );
       const again = (await h.store.events(key("Domain", "web"))).filter((e) => e.reason === "KeyInserted");
       assert.equal(again.length, 1);
+    },
+    undefined,
+    { boxKey: true },
+  );
+});
+
+Deno.test("a first boot costs two logins and four round trips: facts, key added, key proven then old key removed, one sudo batch", async () => {
+  await withGuest(
+    async (h, guest) => {
+      await converge(h, ALL);
+      const dom = await mustGet<Domain>(h, "Domain", "web");
+      assert.equal(ready(dom)?.status, "True", ready(dom)?.message);
+      assert.deepEqual(guest.logins, ["vagrant", "vagrant"], "the session, and the login proving lv's key");
+      const trips = guest.log.filter((o) => !o.inBatch);
+      assert.deepEqual(
+        trips.map((o) => o.op),
+        ["batch", "batch", "batch", "put"],
+        trips.map((o) => `${o.op} ${o.argv.join(" | ")}`).join("\n"),
+      );
+      const sudoBatches = guest.log.filter((o) => o.inBatch && o.argv[0] === "sudo");
+      assert.deepEqual(sudoBatches.map((o) => o.argv.join(" ")), ["sudo -n hostname web"], "one sudo batch");
+      assert.equal(guest.hostname, "web");
+      assert.equal(guestOf(dom).os, "systemd-networkd");
+      const reasons = (await h.store.events(key("Domain", "web"))).map((e) => e.reason);
+      for (const r of ["SshReady", "KeyInserted", "Hostname"]) assert.ok(reasons.includes(r), r);
     },
     undefined,
     { boxKey: true },

@@ -1,7 +1,7 @@
 /** Static addresses with systemd-networkd: one /etc/systemd/network/05-lv-MAC.network per interface. */
 import { check } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
-import { serviceActive } from "./service_active.ts";
+import { serviceActive, serviceActiveProbe } from "./service_active.ts";
 import { interfaceNames } from "./interface_names.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
@@ -23,7 +23,8 @@ export const networkd: NetworkFamily = {
   name: "systemd-networkd",
   looksFor: "an active systemd-networkd service",
 
-  detect: (session) => serviceActive(session, "systemd-networkd"),
+  probe: [serviceActiveProbe("systemd-networkd")],
+  matches: ([active]) => serviceActive(active),
 
   async configure(session, interfaces) {
     const wanted = new Map(interfaces.map((ifc) => [networkdFileName(ifc), ifc]));

@@ -6,7 +6,7 @@
  */
 import { check, type GuestSession } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
-import { serviceActive } from "./service_active.ts";
+import { serviceActive, serviceActiveProbe } from "./service_active.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
 const PREFIX = "lv-";
@@ -41,7 +41,8 @@ export const networkmanager: NetworkFamily = {
   name: "NetworkManager",
   looksFor: "an active NetworkManager service",
 
-  detect: (session) => serviceActive(session, "NetworkManager"),
+  probe: [serviceActiveProbe("NetworkManager")],
+  matches: ([active]) => serviceActive(active),
 
   async configure(session, interfaces) {
     const names = (await nmcli(session, ["-g", "NAME", "connection", "show"], "nmcli connection show"))
