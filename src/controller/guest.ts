@@ -20,7 +20,7 @@ import { seedHostKey } from "../guest/cloud_init/seed_keys.ts";
 import { waitForCloudInit } from "../guest/steps/cloud_init_wait.ts";
 import { staticInterfaces } from "../guest/network/static_interfaces.ts";
 import { runProvisioners } from "../guest/provisioners/provisioners.ts";
-import type { GuestDriver, GuestSession } from "../guest/session.ts";
+import type { GuestDriver, GuestSession, GuestTarget } from "../guest/session.ts";
 import type { GuestStepContext } from "../guest/step_context.ts";
 import { hostnameOps } from "../guest/steps/hostname.ts";
 import { readGuestFacts } from "../guest/steps/guest_facts.ts";
@@ -55,6 +55,20 @@ export interface GuestResult {
   /** Path of the key lv generated and installed (insertKey). */
   sshKey?: string;
 }
+
+/**
+ * How soon a pass waiting for the guest's address or its sshd comes again: a pass costs a few commands on
+ * lv's virsh session (~1 ms each), so the lease is seen within half a second of dnsmasq handing it out.
+ */
+export const GUEST_POLL_MS = 500;
+
+/**
+ * Connect attempts in one pass once the address is known: an sshd not listening yet refuses at once, so lv
+ * tries again every SSH_RETRY.intervalMs (about 1.5 s in all) and logs in within ~0.25 s of sshd listening.
+ */
+export const SSH_RETRY = { attempts: 7, intervalMs: 250 };
+/** Connect failures worth another attempt soon: nothing listens yet, or the guest's network is not up yet. */
+const NOT_LISTENING = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET/;
 
 /** Whether the guest needs lv's attention: only then is it worth an SSH connection. */
 export function guestWorkPending(dom: Domain, domId: string): boolean {
@@ -96,7 +110,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     ready: false,
     reason,
     message: `${message} (waiting since ${guest.since})`,
-    requeueAfterMs: 3000,
+    requeueAfterMs: reason === "WaitingForAddress" || reason === "WaitingForSsh" ? GUEST_POLL_MS : 3000,
     guest,
   });
   const keyFile = await privateKeyPath(ctx.home, ctx.store, dom);
@@ -170,14 +184,29 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   return { ready: true, reason: "Running", message: `SSH on ${address}`, guest, sshHostKey, sshKey };
 }
 
-/** Logs in to the guest with the Domain's key; its host key pinned (the seed's for a cloud image). */
+/**
+ * Logs in to the guest with the Domain's key; its host key pinned (the seed's for a cloud image). A refused
+ * connection (sshd not up yet) is tried again SSH_RETRY.attempts times before the pass gives up.
+ */
 async function connectGuest(
   input: GuestInput,
   driver: GuestDriver,
   { address, keyFile }: { address: string; keyFile: string },
 ): Promise<GuestSession> {
+  const target = await guestTarget(input, address, keyFile);
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await driver.connect(target);
+    } catch (e) {
+      if (attempt >= SSH_RETRY.attempts || !NOT_LISTENING.test(String((e as Error).message))) throw e;
+      await new Promise((resolve) => setTimeout(resolve, SSH_RETRY.intervalMs));
+    }
+  }
+}
+
+async function guestTarget(input: GuestInput, address: string, keyFile: string): Promise<GuestTarget> {
   const { dom, ctx } = input;
-  return await driver.connect({
+  return {
     host: address,
     port: dom.spec.ssh.port,
     user: dom.spec.ssh.user,
@@ -188,7 +217,7 @@ async function connectGuest(
     forwardAgent: dom.spec.ssh.forwardAgent,
     timeoutMs: 8000,
     via: input.jump,
-  });
+  };
 }
 
 /** What the steps get: the session, the Domain, and this host's side (events, files, commands). */

@@ -56,6 +56,10 @@ export class FakeGuest {
   addresses = new Set(["10.123.0.50"]);
   /** False: every connect fails as an unreachable host does. */
   reachable = true;
+  /** The next this many connects are refused, as before the guest's sshd listens. */
+  refuseConnects = 0;
+  /** Connect attempts, refused ones included. */
+  connects = 0;
   files = new Map<string, FakeFile>();
   dirs = new Set<string>(["/", "/etc", "/tmp", "/home", "/sys/class/net", "/etc/systemd/network"]);
   users = new Map<string, FakeUser>();
@@ -163,7 +167,10 @@ export class FakeGuest {
   };
 
   async #connect(target: GuestTarget): Promise<GuestSession> {
-    if (!this.reachable || !this.addresses.has(target.host)) {
+    this.connects++;
+    const refused = this.refuseConnects > 0;
+    if (refused) this.refuseConnects--;
+    if (!this.reachable || refused || !this.addresses.has(target.host)) {
       throw new Error(`connect ECONNREFUSED ${target.host}:${target.port}`);
     }
     if (target.pinnedHostKey && target.pinnedHostKey !== this.hostKey) {
