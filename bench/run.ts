@@ -16,11 +16,12 @@ import { sha256File } from "../src/box/box_source.ts";
 import { childrenCpuS, exec, execOk, libvirtdCpuS, loadavg, median, type Proc, sleep } from "./proc.ts";
 import * as M from "./manifests.ts";
 import { itemStore } from "./store.ts";
+import { itemTimeline } from "./boot.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MOD = `${ROOT}mod.ts`;
 const URI = "qemu:///system";
-const ITEMS = ["boot", "status", "noop", "import", "parallel", "store"] as const;
+const ITEMS = ["boot", "status", "noop", "import", "parallel", "store", "timeline"] as const;
 type Item = typeof ITEMS[number];
 
 const { values: flags } = parseArgs({
@@ -873,8 +874,6 @@ async function itemImport(): Promise<void> {
 
 async function itemParallel(): Promise<void> {
   const lv = new Lv("parallel");
-  const one = disklessManifest("p", 1, "Running");
-  const five = disklessManifest("p", 5, "Running");
   const applyAndDelete = async (file: string) => {
     lv.virshCalls();
     const p = await lv.ok(["apply", "-f", file, "--timeout=3m"], { stamp: true });
@@ -882,7 +881,7 @@ async function itemParallel(): Promise<void> {
     await lv.ok(["delete", "-f", file, "--timeout=3m"]);
     return { p, calls };
   };
-  // The floor: define + start by hand, the five at once (a virsh process each, concurrently).
+  // The floor: define + start by hand, the N at once (a virsh process each, concurrently).
   const byHand = async (n: number) => {
     const names = Array.from({ length: n }, (_, j) => `hand-p-${j}`);
     const t0 = performance.now();
@@ -897,41 +896,54 @@ async function itemParallel(): Promise<void> {
     }
     return ms;
   };
-  const t1: number[] = [], t5: number[] = [], ratio: number[] = [];
-  const h1: number[] = [], h5: number[] = [], hratio: number[] = [];
+  const one = disklessManifest("p", 1, "Running");
   const runs: unknown[] = [];
-  for (let i = 0; i < Math.max(VM_RUNS, 3); i++) {
-    let a, b, x = 0, y = 0;
-    if (i % 2 === 0) {
-      a = await applyAndDelete(one);
-      b = await applyAndDelete(five);
-      x = await byHand(1);
-      y = await byHand(5);
-    } else {
-      y = await byHand(5);
-      x = await byHand(1);
-      b = await applyAndDelete(five);
-      a = await applyAndDelete(one);
+  for (const n of [5, 10]) {
+    const many = disklessManifest("p", n, "Running");
+    const t1: number[] = [], tn: number[] = [], ratio: number[] = [];
+    const h1: number[] = [], hn: number[] = [], hratio: number[] = [], rel: number[] = [];
+    for (let i = 0; i < Math.max(VM_RUNS, 3); i++) {
+      let a, b, x = 0, y = 0;
+      if (i % 2 === 0) {
+        a = await applyAndDelete(one);
+        b = await applyAndDelete(many);
+        x = await byHand(1);
+        y = await byHand(n);
+      } else {
+        y = await byHand(n);
+        x = await byHand(1);
+        b = await applyAndDelete(many);
+        a = await applyAndDelete(one);
+      }
+      t1.push(s(a.p.ms));
+      tn.push(s(b.p.ms));
+      ratio.push(b.p.ms / a.p.ms);
+      h1.push(s(x));
+      hn.push(s(y));
+      hratio.push(y / x);
+      rel.push((b.p.ms / a.p.ms) / (y / x));
+      runs.push({
+        n,
+        oneVirsh: a.calls.length,
+        manyVirsh: b.calls.length,
+        manyStartedS: b.p.lines?.filter((l) => /: Started:/.test(l.line)).map((l) => s(l.ms)),
+      });
     }
-    t1.push(s(a.p.ms));
-    t5.push(s(b.p.ms));
-    ratio.push(b.p.ms / a.p.ms);
-    h1.push(s(x));
-    h5.push(s(y));
-    hratio.push(y / x);
-    runs.push({
-      oneVirsh: a.calls.length,
-      fiveVirsh: b.calls.length,
-      fiveStartedS: b.p.lines?.filter((l) => /: Started:/.test(l.line)).map((l) => s(l.ms)),
+    row({ item: "5 parallel", what: `lv: 1 diskless domain to Ready (Running)`, unit: "s", samples: t1 });
+    row({ item: "5 parallel", what: `lv: ${n} diskless domains to Ready (Running)`, unit: "s", samples: tn });
+    row({ item: "5 parallel", what: `lv: ${n} / 1 (pairwise)`, unit: "x", samples: ratio });
+    row({ item: "5 parallel", what: "by hand: define + start 1", unit: "s", samples: h1 });
+    row({ item: "5 parallel", what: `by hand: define + start ${n} concurrently`, unit: "s", samples: hn });
+    row({ item: "5 parallel", what: `by hand: ${n} / 1 (pairwise)`, unit: "x", samples: hratio });
+    row({
+      item: "5 parallel",
+      what: `lv's ${n}/1 over by hand's ${n}/1`,
+      unit: "x",
+      samples: rel,
+      target: 1.1,
     });
   }
   details.parallel = runs;
-  row({ item: "5 parallel", what: "lv: 1 diskless domain to Ready (Running)", unit: "s", samples: t1 });
-  row({ item: "5 parallel", what: "lv: 5 diskless domains to Ready (Running)", unit: "s", samples: t5 });
-  row({ item: "5 parallel", what: "lv: 5 / 1 (pairwise)", unit: "x", samples: ratio });
-  row({ item: "5 parallel", what: "by hand: define + start 1", unit: "s", samples: h1 });
-  row({ item: "5 parallel", what: "by hand: define + start 5 concurrently", unit: "s", samples: h5 });
-  row({ item: "5 parallel", what: "by hand: 5 / 1 (pairwise)", unit: "x", samples: hratio });
 }
 
 // ------------------------------------------------------------------ main
@@ -967,9 +979,32 @@ if (only.has("store")) {
     }));
 }
 
+if (only.has("timeline")) {
+  await timed("timeline", async () => {
+    details.timeline = await itemTimeline({
+      runs: VM_RUNS,
+      row,
+      log,
+      lv: (tag) => new Lv(tag),
+      virsh: (args) => virsh(args),
+      writeFile,
+      boxDir: boxDir(),
+    });
+  });
+}
+
 // ------------------------------------------------------------------ report
 
-const ORDER = ["1 boot", "2 status", "3 no-op", "4 import", "5 parallel", "6 memory", "7 store"];
+const ORDER = [
+  "1 boot",
+  "2 status",
+  "3 no-op",
+  "4 import",
+  "5 parallel",
+  "6 memory",
+  "7 store",
+  "8 timeline",
+];
 rows.sort((a, b) => ORDER.indexOf(a.item) - ORDER.indexOf(b.item));
 const digits = (u: Row["unit"]) => u === "s" ? 2 : u === "ms" ? 0 : u === "x" ? 2 : u === "MiB" ? 1 : 0;
 const table = [["item", "measure", "median", "min..max", "n", "target", ""]];
