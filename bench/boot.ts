@@ -11,7 +11,7 @@
  * first; the ratio up/floor is taken pair by pair. Figures only: median and range of the runs, JSON in the
  * report's details.timeline.
  */
-import { exec, type Proc, sleep } from "./proc.ts";
+import { exec, type Proc, sleep, sshOptions } from "./proc.ts";
 import * as M from "./manifests.ts";
 
 export interface TimelineDeps {
@@ -34,20 +34,7 @@ const ITEM = "8 timeline";
 const NAME = "bench-tl";
 const NET = "bench-tl-net";
 
-const SSH_OPTS = [
-  "-o",
-  "IdentitiesOnly=yes",
-  "-o",
-  "StrictHostKeyChecking=no",
-  "-o",
-  "UserKnownHostsFile=/dev/null",
-  "-o",
-  "BatchMode=yes",
-  "-o",
-  "ConnectTimeout=2",
-  "-o",
-  "LogLevel=ERROR",
-];
+const SSH_OPTS = (key: string) => sshOptions(key, 2);
 
 /** Seconds since t0 at which things happened (undefined: not seen). */
 type Marks = Record<string, number | undefined>;
@@ -125,9 +112,7 @@ function watchLease(deps: TimelineDeps, mac: string | undefined, t0: number): { 
 async function sshdActive(ip: string, key: string, t0: number): Promise<Marks> {
   const before = performance.now();
   const r = await exec("ssh", [
-    "-i",
-    key,
-    ...SSH_OPTS,
+    ...SSH_OPTS(key),
     `vagrant@${ip}`,
     "cat /proc/uptime; systemctl show ssh.service -p ActiveEnterTimestampMonotonic",
   ], { timeoutMs: 30_000 });
@@ -181,7 +166,7 @@ async function floor(deps: TimelineDeps, ip: string, key: string): Promise<Marks
   while (true) {
     if (Date.now() > deadline) throw new Error(`floor: ssh to ${ip} never answered`);
     attempts++;
-    const r = await exec("ssh", ["-i", key, ...SSH_OPTS, `vagrant@${ip}`, "true"], { timeoutMs: 10_000 });
+    const r = await exec("ssh", [...SSH_OPTS(key), `vagrant@${ip}`, "true"], { timeoutMs: 10_000 });
     if (r.code === 0) break;
     await sleep(200);
   }

@@ -13,7 +13,17 @@ import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { sha256File } from "../src/box/box_source.ts";
-import { childrenCpuS, exec, execOk, libvirtdCpuS, loadavg, median, type Proc, sleep } from "./proc.ts";
+import {
+  childrenCpuS,
+  exec,
+  execOk,
+  libvirtdCpuS,
+  loadavg,
+  median,
+  type Proc,
+  sleep,
+  sshOptions,
+} from "./proc.ts";
 import * as M from "./manifests.ts";
 import { itemStore } from "./store.ts";
 import { itemTimeline } from "./boot.ts";
@@ -240,22 +250,7 @@ async function bootSetup(): Promise<BootSetup> {
   };
 }
 
-const SSH_OPTS = (key: string) => [
-  "-i",
-  key,
-  "-o",
-  "IdentitiesOnly=yes",
-  "-o",
-  "StrictHostKeyChecking=no",
-  "-o",
-  "UserKnownHostsFile=/dev/null",
-  "-o",
-  "BatchMode=yes",
-  "-o",
-  "ConnectTimeout=5",
-  "-o",
-  "LogLevel=ERROR",
-];
+const SSH_OPTS = (key: string) => sshOptions(key, 5);
 
 /** By hand: overlay, define, start, DHCP lease, first SSH command that succeeds. */
 async function floorBoot(b: BootSetup, i: number): Promise<{ ms: number; phases: Record<string, number> }> {
