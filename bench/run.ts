@@ -2,7 +2,7 @@
  * lv's benchmarks (issue 5): lv against the virsh floor, and how its cost grows. Run inside scripts/lab.sh
  * (a private libvirtd in namespaces of its own); `deno task bench` builds the test box first and does that.
  *
- *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store] [--runs=7] [--vm-runs=3]
+ *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store,timeline] [--runs=7] [--vm-runs=3]
  *                            [--import-data=512] [--real-parallel] [--keep]
  *
  * Every figure is the median of several runs; every ratio is taken pair by pair (the two sides run back to
