@@ -64,9 +64,10 @@ export const GUEST_POLL_MS = 500;
 
 /**
  * Connect attempts in one pass once the address is known: an sshd not listening yet refuses at once, so lv
- * tries again every SSH_RETRY.intervalMs (about 1.5 s in all) and logs in within ~0.25 s of sshd listening.
+ * tries again every SSH_RETRY.intervalMs and logs in within ~0.25 s of sshd listening. At most `attempts`,
+ * and none started after `budgetMs` (a host that is not up answers only after the ARP timeout, ~3 s).
  */
-export const SSH_RETRY = { attempts: 7, intervalMs: 250 };
+export const SSH_RETRY = { attempts: 7, intervalMs: 250, budgetMs: 2000 };
 /** Connect failures worth another attempt soon: nothing listens yet, or the guest's network is not up yet. */
 const NOT_LISTENING = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET/;
 
@@ -194,11 +195,13 @@ async function connectGuest(
   { address, keyFile }: { address: string; keyFile: string },
 ): Promise<GuestSession> {
   const target = await guestTarget(input, address, keyFile);
+  const deadline = Date.now() + SSH_RETRY.budgetMs;
   for (let attempt = 1;; attempt++) {
     try {
       return await driver.connect(target);
     } catch (e) {
-      if (attempt >= SSH_RETRY.attempts || !NOT_LISTENING.test(String((e as Error).message))) throw e;
+      const last = attempt >= SSH_RETRY.attempts || Date.now() + SSH_RETRY.intervalMs > deadline;
+      if (last || !NOT_LISTENING.test(String((e as Error).message))) throw e;
       await new Promise((resolve) => setTimeout(resolve, SSH_RETRY.intervalMs));
     }
   }

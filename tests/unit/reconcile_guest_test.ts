@@ -188,7 +188,10 @@ Deno.test("a guest that does not answer SSH: WaitingForSsh, requeued", async () 
     assert.equal(ready(dom)?.reason, "WaitingForSsh");
     assert.match(ready(dom)!.message, /^ssh vagrant@10\.123\.0\.50:22: connect ECONNREFUSED/);
     assert.equal(r?.requeueAfterMs, GUEST_POLL_MS);
-    assert.equal(guest.connects, SSH_RETRY.attempts, "a refused connect is tried again within the pass");
+    assert.ok(
+      guest.connects > 1 && guest.connects <= SSH_RETRY.attempts,
+      `${guest.connects} connects: a refused connect is tried again within the pass, a bounded number of times`,
+    );
   });
 });
 
