@@ -62,7 +62,13 @@ Deno.test("configureStatic writes lv's networkd files, reloads, reconfigures onl
       mode: 0o644,
       owner: "root",
     });
+    const trips = f.guest.roundTrips();
     await configureStatic(f.ctx.session, [ETH1, ETH2]);
+    assert.equal(
+      f.guest.roundTrips() - trips,
+      5,
+      "detection, lv's files listed, interface names (2), one sudo batch writing and reconfiguring",
+    );
     assert.equal(f.guest.read("/etc/systemd/network/05-lv-525400aabb01.network"), networkdConfig(ETH1));
     assert.match(
       f.guest.read("/etc/systemd/network/05-lv-525400aabb02.network")!,
