@@ -137,15 +137,10 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   const sshHostKey = session.hostKey;
   let sshKey: string | undefined;
   try {
-    if (!dom.status.sshHostKey) {
-      await step.event(
-        "SshReady",
-        `SSH answers on ${address}; host key pinned (${sshHostKey.split(" ")[0]})`,
-      );
-    }
+    const pinned = `SSH answers on ${address}; host key pinned (${sshHostKey.split(" ")[0]})`;
+    if (!dom.status.sshHostKey) await step.event("SshReady", pinned);
     const inserted = (file: string) => sshKey = step.keyFile = file;
-    let keyDue = dom.spec.ssh.insertKey && !dom.spec.ssh.privateKey &&
-      keyFile !== insertedKeyPath(ctx.home, dom);
+    let keyDue = keyInsertionDue(input, keyFile);
     const cloudInitDue = !!dom.spec.cloudInit && guest.cloudInitDone !== input.domId;
     if (keyDue && cloudInitDue) {
       // cloud-init may still be writing the guest: only the key goes in before it is done.
@@ -185,9 +180,14 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   return { ready: true, reason: "Running", message: `SSH on ${address}`, guest, sshHostKey, sshKey };
 }
 
+/** Whether lv's own key replaces the one it logs in with now (ssh.insertKey, the box's key in use). */
+function keyInsertionDue({ dom, ctx }: GuestInput, keyFile: string): boolean {
+  return dom.spec.ssh.insertKey && !dom.spec.ssh.privateKey && keyFile !== insertedKeyPath(ctx.home, dom);
+}
+
 /**
  * Logs in to the guest with the Domain's key; its host key pinned (the seed's for a cloud image). A refused
- * connection (sshd not up yet) is tried again SSH_RETRY.attempts times before the pass gives up.
+ * connection (sshd not up yet) is tried again within SSH_RETRY's bounds before the pass gives up.
  */
 async function connectGuest(
   input: GuestInput,
