@@ -108,20 +108,35 @@ function watchLease(deps: TimelineDeps, mac: string | undefined, t0: number): { 
   };
 }
 
-/** When the guest's sshd became active, in the run's clock (guest monotonic time anchored by its uptime). */
-async function sshdActive(ip: string, key: string, t0: number): Promise<Marks> {
+/**
+ * When the guest's kernel started and each unit became active, in seconds since t0 (the guest's monotonic
+ * clock anchored by its uptime at the midpoint of the SSH command), asked over SSH after the timed part.
+ * Undefined when SSH fails (with ssh's words).
+ */
+export async function guestActiveTimes(
+  ip: string,
+  key: string,
+  t0: number,
+  units: string[],
+): Promise<{ kernelS: number; activeS: number[] } | { error: string }> {
   const before = performance.now();
   const r = await exec("ssh", [
-    ...SSH_OPTS(key),
+    ...sshOptions(key, 5),
     `vagrant@${ip}`,
-    "cat /proc/uptime; systemctl show ssh.service -p ActiveEnterTimestampMonotonic",
+    `cat /proc/uptime; systemctl show ${units.join(" ")} -p ActiveEnterTimestampMonotonic`,
   ], { timeoutMs: 30_000 });
-  if (r.code !== 0) return {};
+  if (r.code !== 0) return { error: `ssh vagrant@${ip} exited ${r.code}: ${r.stderr.trim()}` };
   const mid = (before + performance.now()) / 2;
   const uptime = Number(r.stdout.split(/\s+/)[0]);
-  const mono = Number(/ActiveEnterTimestampMonotonic=(\d+)/.exec(r.stdout)?.[1]) / 1e6;
-  const kernel = (mid - t0) / 1000 - uptime;
-  return { guestKernelS: kernel, sshdActiveS: kernel + mono };
+  const mono = [...r.stdout.matchAll(/ActiveEnterTimestampMonotonic=(\d+)/g)].map((m) => Number(m[1]) / 1e6);
+  const kernelS = (mid - t0) / 1000 - uptime;
+  return { kernelS, activeS: mono.map((m) => kernelS + m) };
+}
+
+/** When the guest's sshd became active, in the run's clock. */
+async function sshdActive(ip: string, key: string, t0: number): Promise<Marks> {
+  const g = await guestActiveTimes(ip, key, t0, ["ssh.service"]);
+  return "error" in g ? {} : { guestKernelS: g.kernelS, sshdActiveS: g.activeS[0] };
 }
 
 /** Where the domain is and the key to log in with, once lv has brought it up. */

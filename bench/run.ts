@@ -26,7 +26,7 @@ import {
 } from "./proc.ts";
 import * as M from "./manifests.ts";
 import { itemStore } from "./store.ts";
-import { itemTimeline } from "./boot.ts";
+import { guestActiveTimes, itemTimeline } from "./boot.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MOD = `${ROOT}mod.ts`;
@@ -322,21 +322,12 @@ async function floorBoot(b: BootSetup, i: number): Promise<{ ms: number; phases:
  * slower guest boot (CPU taken from the emulated guest) apart from a slower detection of a guest that is up.
  */
 async function guestTimeline(ip: string, key: string, t0: number): Promise<Record<string, number>> {
-  const before = performance.now();
-  const r = await exec("ssh", [
-    ...SSH_OPTS(key),
-    `vagrant@${ip}`,
-    "cat /proc/uptime; systemctl show ssh.service systemd-networkd.service -p ActiveEnterTimestampMonotonic",
-  ], { timeoutMs: 30_000 });
-  const mid = (before + performance.now()) / 2;
-  if (r.code !== 0) {
-    log(`guest timeline: ssh vagrant@${ip} exited ${r.code}: ${r.stderr.trim()}`);
+  const g = await guestActiveTimes(ip, key, t0, ["ssh.service", "systemd-networkd.service"]);
+  if ("error" in g) {
+    log(`guest timeline: ${g.error}`);
     return {};
   }
-  const uptime = Number(r.stdout.split(/\s+/)[0]);
-  const mono = [...r.stdout.matchAll(/ActiveEnterTimestampMonotonic=(\d+)/g)].map((m) => Number(m[1]) / 1e6);
-  const kernel = s(mid - t0) - uptime;
-  return { kernelStartS: kernel, sshdActiveS: kernel + mono[0], networkdActiveS: kernel + mono[1] };
+  return { kernelStartS: g.kernelS, sshdActiveS: g.activeS[0], networkdActiveS: g.activeS[1] };
 }
 
 async function floorCleanup(i: number): Promise<void> {
