@@ -197,9 +197,15 @@ Deno.test("syncFolders (9p, virtiofs): modules loaded, tags mounted, one fstab b
     assert.equal(writes(), before, "fstab unchanged: not written again");
     assert.equal(f.guest.commands().filter((c) => c.includes("mount -t")).length, 2, "mounted once");
 
+    // what the controller records after a sync (GuestStatus.synced)
+    f.dom.status.guest = { synced: JSON.stringify(f.dom.spec.syncedFolders) };
     f.dom.spec.syncedFolders = [];
     await syncFolders(f.ctx);
     assert.equal(f.guest.read("/etc/fstab"), FSTAB, "lv's blocks removed, the rest kept");
+    f.dom.status.guest = { synced: "[]" };
+    const ops = f.guest.log.length;
+    await syncFolders(f.ctx);
+    assert.equal(f.guest.log.length, ops, "none now and none before: no round trip to the guest");
   });
 });
 

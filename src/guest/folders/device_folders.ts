@@ -5,6 +5,7 @@
  * removed from the spec leaves fstab too). A folder added to a running domain has no device until the next
  * boot (the live definition lacks its tag): its mount waits for that boot (an event says so) instead of failing.
  */
+import { guestStatusOf } from "../../api/guest_status.ts";
 import type { SyncedFolder } from "../../api/types.ts";
 import { mountTag } from "../../libvirt/xml/domain_filesystem_xml.ts";
 import { withBlock } from "../nfs_exports.ts";
@@ -72,6 +73,17 @@ async function mount(ctx: GuestStepContext, type: DeviceType, folder: SyncedFold
   }
 }
 
+/** Whether the last sync had folders of the type (their fstab block is to be removed); true when unknown. */
+function syncedBefore(ctx: GuestStepContext, type: DeviceType): boolean {
+  try {
+    return (JSON.parse(guestStatusOf(ctx.dom.status).synced ?? "[]") as SyncedFolder[]).some((f) =>
+      f.type === type
+    );
+  } catch {
+    return true;
+  }
+}
+
 function deviceFolders(type: DeviceType): FolderType {
   return {
     async sync(ctx, folders) {
@@ -80,6 +92,8 @@ function deviceFolders(type: DeviceType): FolderType {
           `${type} folders need libvirt on this machine; domain/${ctx.dom.metadata.name} runs on ${ctx.jump.host}: use type: rsync`,
         );
       }
+      // No folder of the type now or at the last sync: nothing to add or remove, and no round trip to the guest.
+      if (folders.length === 0 && !syncedBefore(ctx, type)) return;
       await writeFstab(ctx, type, folders);
       if (folders.length === 0) return;
       const live = await ctx.liveMountTags();
