@@ -90,6 +90,7 @@ export const CHANGE_CLASSES: Record<Kind, Record<string, ChangeClass>> = {
     "spec.ssh": "live", // how lv reaches the guest
     "spec.provision": "live", // run on `lv provision` or the next boot (run: always)
     "spec.syncedFolders": "live", // synced on `lv rsync`, `lv up` and every boot
+    "spec.forwardedPorts": "live", // the forwarder process is restarted with the new ports
     "spec.state": "live",
     "spec.communicator": "live",
     "spec.gracefulHaltTimeout": "live",

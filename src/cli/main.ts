@@ -1,4 +1,6 @@
 /** The CLI entry: parse arguments, run one command, map errors to exit codes (0 ok, 1 failure, 2 usage). */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { closest } from "../api/problem.ts";
 import { ConflictError } from "../store/store.ts";
 import { VirshError } from "../libvirt/virsh.ts";
@@ -95,6 +97,10 @@ async function runWith<T>(
     output,
   });
   try {
+    // A forwarder of forwardedPorts killed meanwhile is started again (loaded only when there are any).
+    if (existsSync(join(rt.home, "forwarders"))) {
+      await (await import("./revive_forwarders.ts")).reviveForwarders(rt);
+    }
     return await fn(rt);
   } finally {
     await rt.close();
