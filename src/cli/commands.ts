@@ -21,6 +21,7 @@ import { explainCommand, schemaCommand } from "./commands/explain.ts";
 import { getCommand } from "./commands/get.ts";
 import { sshCommand, sshConfigCommand } from "./commands/ssh.ts";
 import { portForwardCommand } from "./commands/port_forward.ts";
+import { cpCommand } from "./commands/cp.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
 import { statusCommand } from "./commands/status.ts";
 import { verbCommands } from "./commands/verbs.ts";
@@ -78,6 +79,7 @@ export const COMMANDS: readonly Command[] = [
   sshCommand,
   sshConfigCommand,
   portForwardCommand,
+  cpCommand,
   consoleCommand,
   logsCommand,
   snapshotCommand,

@@ -9,6 +9,7 @@ import { privateKeysIn } from "./vagrant_insecure_key.ts";
 import { HostKeyMismatchError } from "./host_key.ts";
 import type { GuestTarget } from "./session.ts";
 import { joinStreams } from "./join_streams.ts";
+import type { SftpSession } from "./sftp_files.ts";
 
 /** One private key, or an auth list trying each key of a file that holds several. */
 function keyAuth(target: GuestTarget): Partial<ConnectConfig> {
@@ -206,6 +207,13 @@ export class GuestConnection {
         port,
         (err: Error | undefined, stream: ClientChannel) => err ? reject(err) : resolve(stream),
       )
+    );
+  }
+
+  /** An SFTP session on this connection (lv cp). */
+  sftp(): Promise<SftpSession> {
+    return new Promise((resolve, reject) =>
+      this.#client.sftp((err: Error | undefined, sftp: SftpSession) => err ? reject(err) : resolve(sftp))
     );
   }
 
