@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
-import type { ForwardedPort } from "../../src/api/types.ts";
+import type { Domain, ForwardedPort } from "../../src/api/types.ts";
+import type { Store } from "../../src/store/store.ts";
+import { forwarderConfig } from "../../src/guest/forwarder/forwarder_config.ts";
 import {
   ChannelRefused,
   PortForwarder,
@@ -249,6 +251,48 @@ Deno.test("ensureForwarder() leaves no record when the forwarder cannot start (a
     const c = config(home, [fwd(2222)]);
     await assert.rejects(ensureForwarder(home, { uid: c.uid, config: c }, p), /127\.0\.0\.1:2222 is in use/);
     assert.equal(readRecord(home, c.uid), undefined);
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+});
+
+Deno.test("forwarderConfig() reaches the guest as lv ssh does; through the libvirt host for a remote context", async () => {
+  const home = Deno.makeTempDirSync();
+  try {
+    const dom = {
+      metadata: { name: "web", namespace: "default", uid: "uid-9" },
+      spec: {
+        ssh: { user: "vagrant", port: 22, privateKey: "/keys/web" },
+        forwardedPorts: [fwd(2222)],
+      },
+      status: { state: "running", guest: { address: "10.0.0.5" }, sshHostKey: "ssh-ed25519 AAAA" },
+    } as unknown as Domain;
+    const store = {} as Store; // not asked: spec.ssh.privateKey names the key
+    const jump = {
+      host: "hv1",
+      port: 22,
+      user: "root",
+      knownHostsFile: `${home}/kh`,
+      proxyCommand: "ssh -W %h:%p hv1",
+    };
+    const c = await forwarderConfig(dom, { home, store, jump });
+    assert.deepEqual(c, {
+      uid: "uid-9",
+      name: "web",
+      namespace: "default",
+      ports: [fwd(2222)],
+      target: {
+        host: "10.0.0.5",
+        port: 22,
+        user: "vagrant",
+        keyFile: "/keys/web",
+        hostKey: "ssh-ed25519 AAAA",
+        via: jump,
+      },
+      logFile: `${home}/forwarders/uid-9.log`,
+    });
+    const unreached = { ...dom, status: { state: "running" } } as unknown as Domain;
+    assert.equal(await forwarderConfig(unreached, { home, store }), undefined, "no address yet");
   } finally {
     Deno.removeSync(home, { recursive: true });
   }
