@@ -297,3 +297,22 @@ Deno.test("forwarderConfig() reaches the guest as lv ssh does; through the libvi
     Deno.removeSync(home, { recursive: true });
   }
 });
+
+Deno.test("ensureForwarder() from two lv commands at once starts one forwarder, not two", async () => {
+  const home = Deno.makeTempDirSync();
+  const p = new FakeForwarders();
+  try {
+    const c = config(home, [fwd(2222)]);
+    await ensureForwarder(home, { uid: c.uid, config: c }, p);
+    p.running.delete(100); // kill -9: both commands find it dead
+    const both = await Promise.all([
+      ensureForwarder(home, { uid: c.uid, config: c }, p),
+      ensureForwarder(home, { uid: c.uid, config: c }, p),
+    ]);
+    assert.deepEqual(both.map((o) => o.action).sort(), ["revived", "running"]);
+    assert.deepEqual([...p.running], [101]);
+    assert.equal(readRecord(home, c.uid)?.pid, 101);
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+});

@@ -123,6 +123,22 @@ export async function ensureForwarder(
   want: { uid: string; config?: ForwarderConfig },
   processes: ForwarderProcesses,
 ): Promise<EnsureOutcome> {
+  // Two lv commands finding the same dead forwarder must not both start one (one would be left unrecorded).
+  Deno.mkdirSync(home, { recursive: true, mode: 0o700 });
+  const lock = await Deno.open(join(home, "forwarders.lock"), { write: true, create: true, mode: 0o600 });
+  try {
+    await lock.lock(true);
+    return await ensureLocked(home, want, processes);
+  } finally {
+    lock.close(); // drops the flock
+  }
+}
+
+async function ensureLocked(
+  home: string,
+  want: { uid: string; config?: ForwarderConfig },
+  processes: ForwarderProcesses,
+): Promise<EnsureOutcome> {
   const record = readRecord(home, want.uid);
   const alive = record ? processes.alive(record.pid, record.uid) : false;
   const digest = want.config ? configDigest(want.config) : undefined;
