@@ -28,16 +28,20 @@ const FORWARDED_PORT = obj<ForwardedPort>(
       default: DEFAULT_FORWARD_HOST_IP,
       vagrant: "host_ip",
     }),
-    protocol: oneOf("Only tcp (vagrant-libvirt forwards tcp only).", ["tcp"] as const, {
-      default: "tcp",
-      vagrant: "protocol",
-    }),
+    protocol: oneOf(
+      "Only tcp: the ports are carried through SSH, which carries tcp only.",
+      ["tcp"] as const,
+      {
+        default: "tcp",
+        vagrant: "protocol",
+      },
+    ),
   },
 );
 
 /** Domain.spec.forwardedPorts. */
 export const FORWARDED_PORTS = list(
-  "Ports of this host forwarded to the guest while it runs (a supervised forwarder process per Domain, started with it, restarted when the guest reboots or the tunnel drops, stopped by lv halt and lv delete). `lv port-forward` is the foreground form.",
+  "Ports of this host forwarded to the guest while it runs (a supervised forwarder process per Domain, started with it, its SSH tunnel opened again when the guest reboots or the tunnel drops, started again if it is killed, stopped by lv halt and lv delete). `lv port-forward` is the foreground form.",
   FORWARDED_PORT,
   { vagrant: "vm.network :forwarded_port" },
 );
