@@ -123,6 +123,7 @@ export async function ensureForwarder(
   want: { uid: string; config?: ForwarderConfig },
   processes: ForwarderProcesses,
 ): Promise<EnsureOutcome> {
+  if (!want.config && !readRecord(home, want.uid)) return { action: "none" }; // the common case: no lock
   // Two lv commands finding the same dead forwarder must not both start one (one would be left unrecorded).
   Deno.mkdirSync(home, { recursive: true, mode: 0o700 });
   const lock = await Deno.open(join(home, "forwarders.lock"), { write: true, create: true, mode: 0o600 });
