@@ -102,6 +102,27 @@ Deno.test("PortForwarder carries each connection through one tunnel", async () =
   });
 });
 
+Deno.test("PortForwarder carries 8 MiB both ways, each side paced by the other", async () => {
+  const tunnels = new EchoTunnels();
+  const port = freePort();
+  await withForwarder([fwd(port)], tunnels, async () => {
+    const data = new Uint8Array(8 * 1024 * 1024).map((_, i) => i % 251);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const sending = (async () => {
+      const w = conn.writable.getWriter();
+      for (let at = 0; at < data.length; at += 65536) await w.write(data.subarray(at, at + 65536));
+      await conn.closeWrite();
+    })();
+    const got: Uint8Array[] = [];
+    for await (const chunk of conn.readable) got.push(chunk);
+    await sending;
+    const all = new Uint8Array(got.reduce((n, c) => n + c.length, 0));
+    got.reduce((at, c) => (all.set(c, at), at + c.length), 0);
+    assert.equal(all.length, data.length);
+    assert.ok(all.every((b, i) => b === data[i]), "the same bytes came back");
+  });
+});
+
 Deno.test("PortForwarder opens a new tunnel after the old one drops (the guest rebooted)", async () => {
   const tunnels = new EchoTunnels();
   const port = freePort();
