@@ -20,6 +20,9 @@ import { GuestConnection } from "../../src/guest/ssh_client.ts";
 import { download, upload } from "../../src/guest/copy_files.ts";
 import { sftpFiles } from "../../src/guest/sftp_files.ts";
 import { requireLab, ROOT, run, waitFor } from "./helpers.ts";
+import { validateResource } from "../../src/api/validate.ts";
+import { openStore, selectStoreUrl } from "../../src/cli/open_store.ts";
+import { writeStatus } from "../../src/controller/object_ops.ts";
 
 const SSHD_PORT = 2022;
 const processes = selfProcesses([
@@ -262,6 +265,55 @@ Deno.test("lv cp's copying over a real SFTP session, both ways", async () => {
   } finally {
     conn.close();
     Deno.removeSync(local, { recursive: true });
+    await sshd.stop();
+  }
+});
+
+Deno.test("lv port-forward NAME HOST:GUEST forwards until SIGINT, exits 0 and leaves the port free", async () => {
+  requireLab();
+  const sshd = await startSshd();
+  const home = Deno.makeTempDirSync({ prefix: "lv-pf-home-" });
+  const store = await openStore(selectStoreUrl({}, home));
+  try {
+    const { resource } = validateResource({
+      apiVersion: "lv.dev/v1alpha1",
+      kind: "Domain",
+      metadata: { name: "web" },
+      spec: { ssh: { user: "root", port: SSHD_PORT, privateKey: sshd.target.keyFile } },
+    });
+    const dom = await store.create(resource!);
+    await writeStatus(store, dom, (s) => {
+      Object.assign(s, {
+        state: "running",
+        guest: { address: "127.0.0.1" },
+        sshHostKey: sshd.target.hostKey,
+      });
+    });
+  } finally {
+    await store.close();
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}mod.ts`, "port-forward", "web", `2124:${SSHD_PORT}`],
+    env: { LV_HOME: home },
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    assert.equal((await out.read()).value, "Forwarding from 127.0.0.1:2124->2022/tcp\n");
+    assert.match(await banner(2124), /^SSH-2\.0-OpenSSH/);
+    child.kill("SIGINT");
+    const status = await child.status;
+    await out.cancel();
+    const stderr = await new Response(child.stderr).text();
+    assert.equal(status.code, 0, stderr);
+    assert.equal(await listening(2124), false);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    Deno.removeSync(home, { recursive: true });
     await sshd.stop();
   }
 });
