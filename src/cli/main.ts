@@ -1,6 +1,4 @@
 /** The CLI entry: parse arguments, run one command, map errors to exit codes (0 ok, 1 failure, 2 usage). */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { closest } from "../api/problem.ts";
 import { ConflictError } from "../store/store.ts";
 import { VirshError } from "../libvirt/virsh.ts";
@@ -100,12 +98,19 @@ async function runWith<T>(
   });
   try {
     // A forwarder of forwardedPorts killed meanwhile is started again (loaded only when there are any).
-    if (existsSync(join(rt.home, "forwarders"))) {
-      await (await import("./revive_forwarders.ts")).reviveForwarders(rt);
-    }
+    if (hasForwarders(rt.home)) await (await import("./revive_forwarders.ts")).reviveForwarders(rt);
     return await fn(rt);
   } finally {
     await rt.close();
+  }
+}
+
+/** Whether $LV_HOME/forwarders exists (forwardedPorts' forwarders were started here). */
+function hasForwarders(home: string): boolean {
+  try {
+    return Deno.statSync(`${home}/forwarders`).isDirectory;
+  } catch {
+    return false;
   }
 }
 
