@@ -4,6 +4,7 @@
  * lv port-forward), lv cp, lifecycle verbs, snapshots, delete.
  */
 import assert from "node:assert/strict";
+import { banner, listening } from "../integration/tcp_probe.ts";
 import {
   Lv,
   mutating,
@@ -19,29 +20,6 @@ import {
 const MACHINE = "examples/machine.yaml";
 /** examples/machine.yaml's forwarded port: the guest's sshd on 127.0.0.1:2222. */
 const FORWARDED = 2222;
-
-/** What answers on 127.0.0.1:port: the first line sent (an SSH banner), "" when the connection is closed. */
-async function banner(port: number): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const buf = new Uint8Array(256);
-    const n = await conn.read(buf);
-    return n === null ? "" : new TextDecoder().decode(buf.subarray(0, n)).split("\r\n")[0];
-  } finally {
-    conn.close();
-  }
-}
-
-/** Whether anything listens on 127.0.0.1:port. */
-async function listening(port: number): Promise<boolean> {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.ConnectionRefused) return false;
-    throw e;
-  }
-}
 
 /** The pid of test-vm's forwarder (its record under LV_HOME), if one runs. */
 function forwarderPid(home: string): number | undefined {

@@ -6,6 +6,7 @@
  * host); files and directories go both ways over SFTP.
  */
 import assert from "node:assert/strict";
+import { banner, listening } from "./tcp_probe.ts";
 import { join } from "node:path";
 import { selfProcesses } from "../../src/guest/forwarder/forwarder_processes.ts";
 import {
@@ -134,27 +135,6 @@ async function startSshd(): Promise<Sshd> {
       Deno.removeSync(dir, { recursive: true });
     },
   };
-}
-
-/** The first line sent on 127.0.0.1:port (an SSH banner); "" when the connection is closed at once. */
-async function banner(port: number): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const buf = new Uint8Array(256);
-    const n = await conn.read(buf);
-    return n === null ? "" : new TextDecoder().decode(buf.subarray(0, n)).split("\r\n")[0];
-  } finally {
-    conn.close();
-  }
-}
-
-async function listening(port: number): Promise<boolean> {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("a supervised forwarder reaches a real sshd, survives its restart, is revived after kill -9, stops clean", async () => {
