@@ -98,6 +98,7 @@ export const CHANGE_CLASSES: Record<Kind, Record<string, ChangeClass>> = {
     "spec.syncedFolders": "live", // rsync, nfs: synced on `lv rsync`, `lv up` and every boot (9p, virtiofs: syncedFolderClass)
     "spec.syncedFolders.accessmode": "restart", // 9p, virtiofs only: a device of the definition
     "spec.syncedFolders.readonly": "restart",
+    "spec.forwardedPorts": "live", // the forwarder process is restarted with the new ports
     "spec.state": "live",
     "spec.communicator": "live",
     "spec.gracefulHaltTimeout": "live",

@@ -28,5 +28,6 @@ export const LIST_KEYS: Record<string, ListKey> = {
     text: "name, or position for unnamed provisioners",
   },
   "spec.syncedFolders": { key: (f) => `target=${f.target}`, text: "target" },
+  "spec.forwardedPorts": { key: (p) => `host=${p.hostIp ?? ""}:${p.host}`, text: "hostIp and host" },
   "spec.dhcp.hosts": { key: (h) => `mac=${String(h.mac).toLowerCase()}`, text: "mac" },
 };

@@ -37,6 +37,7 @@ import { changeClassOf, changeClassText } from "./change_class.ts";
 import { LIST_KEYS } from "./list_keys.ts";
 import { closest } from "./problem.ts";
 import { DISK_OPTION_FIELDS, DOMAIN_MACHINE_FIELDS, UNOWNED_INTERFACE_FIELDS } from "./schema_machine.ts";
+import { FORWARDED_PORTS } from "./schema_forwarded_ports.ts";
 import { GiB, MiB, QUANTITY_PATTERN, TiB } from "./quantity.ts";
 import {
   type AnsibleProvisioner,
@@ -729,6 +730,7 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
       vagrant: "synced_folder",
     },
   ),
+  forwardedPorts: FORWARDED_PORTS,
   state: oneOf(
     "Desired power state: Running, Stopped (shut down) or Paused. `lv up`, `lv halt`, `lv suspend` and `lv resume` set it.",
     ["Running", "Stopped", "Paused"] as const satisfies readonly DomainState[],

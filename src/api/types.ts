@@ -2,6 +2,8 @@
 
 import type { DomainCloudInit, Provisioner, SyncedFolder } from "./guest_spec_types.ts";
 export type * from "./guest_spec_types.ts";
+import type { ForwardedPort } from "./forwarded_port.ts";
+export type { ForwardedPort } from "./forwarded_port.ts";
 import type {
   BootDevice,
   DomainCdrom,
@@ -305,6 +307,8 @@ export interface DomainSpec {
   ssh: DomainSsh;
   provision: Provisioner[];
   syncedFolders: SyncedFolder[];
+  /** Host ports forwarded to the guest (vagrant's forwarded_port); absent in objects stored before it. */
+  forwardedPorts?: ForwardedPort[];
   state: DomainState;
   /** Storage pool for the box overlay. Default "default". */
   storagePoolName: string;

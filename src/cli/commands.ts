@@ -20,6 +20,8 @@ import { doctorCommand } from "./commands/doctor.ts";
 import { explainCommand, schemaCommand } from "./commands/explain.ts";
 import { getCommand } from "./commands/get.ts";
 import { sshCommand, sshConfigCommand } from "./commands/ssh.ts";
+import { portForwardCommand } from "./commands/port_forward.ts";
+import { cpCommand } from "./commands/cp.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
 import { statusCommand } from "./commands/status.ts";
 import { verbCommands } from "./commands/verbs.ts";
@@ -76,6 +78,8 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   sshCommand,
   sshConfigCommand,
+  portForwardCommand,
+  cpCommand,
   consoleCommand,
   logsCommand,
   snapshotCommand,

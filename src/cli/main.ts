@@ -97,9 +97,20 @@ async function runWith<T>(
     output,
   });
   try {
+    // A forwarder of forwardedPorts killed meanwhile is started again (loaded only when there are any).
+    if (hasForwarders(rt.home)) await (await import("./revive_forwarders.ts")).reviveForwarders(rt);
     return await fn(rt);
   } finally {
     await rt.close();
+  }
+}
+
+/** Whether $LV_HOME/forwarders exists (forwardedPorts' forwarders were started here). */
+function hasForwarders(home: string): boolean {
+  try {
+    return Deno.statSync(`${home}/forwarders`).isDirectory;
+  } catch {
+    return false;
   }
 }
 

@@ -1,5 +1,6 @@
 /** One printer per -o format: table, wide, yaml, json, name. */
 import { getCondition } from "../api/conditions.ts";
+import { forwardedPortText } from "../api/forwarded_port.ts";
 import type { AnyResource, Kind } from "../api/types.ts";
 import { cellColour, paint } from "./colour.ts";
 import { kindWord } from "./kinds.ts";
@@ -125,6 +126,11 @@ const COLUMNS: Record<Kind, Column[]> = {
         const g = o.kind === "Domain" ? o.status.graphics : undefined;
         return g ? `${g.type}://${g.listen ?? ""}${g.port ? `:${g.port}` : ""}` : "";
       },
+    },
+    {
+      header: "PORTS",
+      wide: true,
+      value: (o) => o.kind === "Domain" ? (o.spec.forwardedPorts ?? []).map(forwardedPortText).join(",") : "",
     },
     reason,
   ],

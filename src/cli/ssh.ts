@@ -33,8 +33,12 @@ async function reach(rt: Runtime, name: string, namespace: string): Promise<Reac
   return { dom, address, hostKey, keyFile };
 }
 
-/** Runs a command (exit code passed through) or an interactive shell on a real TTY. Returns the exit code. */
-export async function ssh(rt: Runtime, name: string, namespace: string, command: string[]): Promise<number> {
+/** An SSH connection to the running guest of domain `name`, its host key pinned (lv ssh, lv cp). */
+export async function connectGuest(
+  rt: Runtime,
+  name: string,
+  namespace: string,
+): Promise<{ conn: GuestConnection; dom: Domain }> {
   const r = await reach(rt, name, namespace);
   const conn = await GuestConnection.connect({
     host: r.address,
@@ -45,6 +49,12 @@ export async function ssh(rt: Runtime, name: string, namespace: string, command:
     forwardAgent: r.dom.spec.ssh.forwardAgent,
     via: rt.jumpFor(r.dom),
   });
+  return { conn, dom: r.dom };
+}
+
+/** Runs a command (exit code passed through) or an interactive shell on a real TTY. Returns the exit code. */
+export async function ssh(rt: Runtime, name: string, namespace: string, command: string[]): Promise<number> {
+  const { conn, dom } = await connectGuest(rt, name, namespace);
   try {
     if (command.length > 0 && !Deno.stdin.isTerminal()) {
       const result = await conn.exec(command.join(" "), {
@@ -64,7 +74,7 @@ export async function ssh(rt: Runtime, name: string, namespace: string, command:
         cols: size.columns,
         term: Deno.env.get("TERM") ?? "xterm-256color",
         onResize: tty ? followWindowSize : undefined,
-        x11: r.dom.spec.ssh.forwardX11 ? await x11Forward(rt) : undefined,
+        x11: dom.spec.ssh.forwardX11 ? await x11Forward(rt) : undefined,
       });
     } finally {
       if (tty) Deno.stdin.setRaw(false);

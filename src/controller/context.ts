@@ -6,6 +6,7 @@ import type { JumpHost } from "../config/ssh_transport.ts";
 import type { Store } from "../store/store.ts";
 import type { GuestDriver } from "../guest/session.ts";
 import type { HostCommand } from "../guest/host_command.ts";
+import type { ForwarderProcesses } from "../guest/forwarder/forwarder_supervisor.ts";
 
 export interface ControllerContext {
   store: Store;
@@ -28,6 +29,8 @@ export interface ControllerContext {
   guestDriver?: GuestDriver;
   /** Runs rsync and exportfs on this host; default a subprocess (guest/host_command.ts). */
   runHost?: HostCommand;
+  /** Starts and stops forwardedPorts' forwarder processes; default lv itself (forwarder_processes.ts). */
+  forwarders?: ForwarderProcesses;
 }
 
 export interface ReconcileResult {

@@ -22,6 +22,8 @@ export interface GuestTarget {
   forwardAgent?: boolean;
   /** Connect timeout. */
   timeoutMs?: number;
+  /** Send SSH keepalives this often (long-lived connections: forwarded ports); default none. */
+  keepaliveMs?: number;
   /** Reach the guest through this host (the remote libvirt host), as ssh -J does. */
   via?: JumpHost;
 }

@@ -8,6 +8,8 @@ import type { JumpHost } from "../config/ssh_transport.ts";
 import { privateKeysIn } from "./vagrant_insecure_key.ts";
 import { HostKeyMismatchError } from "./host_key.ts";
 import type { GuestTarget } from "./session.ts";
+import { joinStreams } from "./join_streams.ts";
+import type { SftpSession } from "./sftp_files.ts";
 
 /** One private key, or an auth list trying each key of a file that holds several. */
 function keyAuth(target: GuestTarget): Partial<ConnectConfig> {
@@ -90,6 +92,8 @@ export class GuestConnection {
         // A key file may hold several keys (Vagrant's insecure ones): each is tried, as ssh -i does.
         ...keyAuth(target),
         readyTimeout: target.timeoutMs ?? 10_000,
+        // A dropped connection (a guest reset, a cut network) is noticed after 3 unanswered keepalives.
+        ...(target.keepaliveMs ? { keepaliveInterval: target.keepaliveMs, keepaliveCountMax: 3 } : {}),
         agent: target.forwardAgent ? Deno.env.get("SSH_AUTH_SOCK") : undefined,
         agentForward: !!target.forwardAgent && !!Deno.env.get("SSH_AUTH_SOCK"),
         hostVerifier: (key: Buffer) => {
@@ -186,17 +190,36 @@ export class GuestConnection {
   /** Each X11 channel the guest opens is joined to a new connection to the local X server. */
   #acceptX11(connect: () => Promise<Deno.Conn>): void {
     this.#client.on("x11", (_info: unknown, accept: () => ClientChannel, reject: () => void) => {
-      connect().then((conn) => {
-        const channel = accept();
-        const writer = conn.writable.getWriter();
-        channel.on("data", (d: Buffer) => writer.write(new Uint8Array(d)).catch(() => channel.close()));
-        channel.on("close", () => writer.close().catch(() => {}));
-        (async () => {
-          for await (const chunk of conn.readable) channel.write(Buffer.from(chunk));
-          channel.end();
-        })().catch(() => channel.close());
-      }, () => reject());
+      connect().then((conn) => joinStreams(conn, accept()), () => reject());
     });
+  }
+
+  /**
+   * A channel to `host:port` as the guest sees it (ssh -L): `127.0.0.1` is the guest's loopback. Rejects when
+   * the guest refuses (nothing listens there, or sshd forbids forwarding).
+   */
+  forwardOut(host: string, port: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) =>
+      this.#client.forwardOut(
+        "127.0.0.1",
+        0,
+        host,
+        port,
+        (err: Error | undefined, stream: ClientChannel) => err ? reject(err) : resolve(stream),
+      )
+    );
+  }
+
+  /** An SFTP session on this connection (lv cp). */
+  sftp(): Promise<SftpSession> {
+    return new Promise((resolve, reject) =>
+      this.#client.sftp((err: Error | undefined, sftp: SftpSession) => err ? reject(err) : resolve(sftp))
+    );
+  }
+
+  /** Calls `listener` once when the connection is gone (closed, dropped, or timed out by keepalive). */
+  onClose(listener: () => void): void {
+    this.#client.once("close", listener);
   }
 
   close(): void {

@@ -36,6 +36,8 @@ import type { AnyResource } from "../api/types.ts";
 import type { Loose } from "../api/loose.ts";
 import { MAX_PROBLEMS, type SpecDefaults, validateResource } from "../api/validate.ts";
 import { checkReferences, NO_LOOKUP } from "../api/validate_references.ts";
+import { checkForwardedPorts } from "../api/validate_forwarded_ports.ts";
+import { unprivilegedPortStart } from "./unprivileged_port_start.ts";
 
 /** Largest manifest file accepted, in bytes. */
 export const MAX_MANIFEST_BYTES = 4 * MiB;
@@ -64,6 +66,8 @@ export interface ParseManifestsOptions {
   maxProblems?: number;
   /** Values for spec fields a document leaves out, by kind (the selected context's defaults). */
   specDefaults?: SpecDefaults;
+  /** The lowest port this user may listen on (forwardedPorts); default this process's, see unprivileged_port_start.ts. */
+  unprivilegedPortStart?: number;
 }
 
 /** The valid resources of a file, and every problem found in it. */
@@ -160,6 +164,9 @@ export function parseManifests(
   if ((options.references ?? "file") === "file") {
     problems.add(checkReferences(drafts, NO_LOOKUP, { missing: false }));
   }
+  problems.add(checkForwardedPorts(drafts, {
+    unprivilegedPortStart: options.unprivilegedPortStart ?? unprivilegedPortStart(),
+  }));
   return { resources, problems: problems.sorted(file) };
 }
 

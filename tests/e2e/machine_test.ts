@@ -1,8 +1,10 @@
 /**
  * examples/machine.yaml end to end: a real Debian guest from the test box, booted under TCG in the lab,
- * reached over SSH; hostname, static IP, provisioning, rsync, lifecycle verbs, snapshots, delete.
+ * reached over SSH; hostname, static IP, provisioning, rsync, forwarded ports (the supervised forwarder and
+ * lv port-forward), lv cp, lifecycle verbs, snapshots, delete.
  */
 import assert from "node:assert/strict";
+import { banner, listening } from "../integration/tcp_probe.ts";
 import {
   Lv,
   mutating,
@@ -16,6 +18,21 @@ import {
 } from "../integration/helpers.ts";
 
 const MACHINE = "examples/machine.yaml";
+/** examples/machine.yaml's forwarded port: the guest's sshd on 127.0.0.1:2222. */
+const FORWARDED = 2222;
+
+/** The pid of test-vm's forwarder (its record under LV_HOME), if one runs. */
+function forwarderPid(home: string): number | undefined {
+  for (const e of Deno.readDirSync(`${home}/forwarders`)) {
+    if (!e.name.endsWith(".json")) continue;
+    const pid = JSON.parse(Deno.readTextFileSync(`${home}/forwarders/${e.name}`)).pid as number;
+    try {
+      Deno.statSync(`/proc/${pid}`);
+      return pid;
+    } catch { /* gone */ }
+  }
+  return undefined;
+}
 
 Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async (t) => {
   requireLab();
@@ -75,6 +92,75 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
       assert.match(await sshOut("cat /vagrant/hello.txt"), /Hello from the host/);
     });
 
+    await t.step(
+      "the forwarded port reaches the guest's sshd, after apply returned, with no controller",
+      async () => {
+        assert.match(await banner(FORWARDED), /^SSH-2\.0-OpenSSH/);
+        const wide = (await lv.ok(["get", "domains", "-o", "wide"])).stdout;
+        assert.match(wide, /\s127\.0\.0\.1:2222->22\/tcp\s/);
+        const dom = JSON.parse((await lv.ok(["get", "domain", "test-vm", "-o", "json"])).stdout);
+        const forwarded = dom.status.conditions.find((c: { type: string }) => c.type === "PortsForwarded");
+        assert.equal(forwarded?.status, "True", JSON.stringify(forwarded));
+      },
+    );
+
+    await t.step(
+      "a forwarder killed with kill -9 is started again by the next lv command, and reported",
+      async () => {
+        const pid = forwarderPid(lv.home)!;
+        Deno.kill(pid, "SIGKILL");
+        await waitFor(
+          () => listening(FORWARDED).then((l) => !l),
+          "the killed forwarder's port is closed",
+          10_000,
+        );
+        const r = await lv.ok(["get", "domains"]);
+        assert.match(r.stderr, new RegExp(`ForwarderRestarted: port forwarder pid ${pid} was gone`));
+        assert.notEqual(forwarderPid(lv.home), pid);
+        assert.match(await banner(FORWARDED), /^SSH-2\.0-OpenSSH/);
+        const events = (await lv.ok(["describe", "domain", "test-vm"])).stdout;
+        assert.match(events, /ForwarderRestarted/);
+      },
+    );
+
+    await t.step("lv port-forward forwards until Ctrl-C and leaves nothing", async () => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", `${ROOT}mod.ts`, "port-forward", "test-vm", "2223:22"],
+        env: { LV_HOME: lv.home },
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      const first = await out.read();
+      assert.equal(first.value, "Forwarding from 127.0.0.1:2223->22/tcp\n");
+      assert.match(await banner(2223), /^SSH-2\.0-OpenSSH/);
+      child.kill("SIGINT");
+      const status = await child.status;
+      await out.cancel(); // the piped stdout (locked by the reader)
+      const stderr = await new Response(child.stderr).text();
+      assert.equal(status.code, 0, stderr);
+      assert.equal(await listening(2223), false);
+    });
+
+    await t.step("lv cp copies a directory into the guest and a file out of it", async () => {
+      await lv.ok(["cp", "-r", "examples/machine-files", "test-vm:/tmp"]);
+      assert.equal(
+        await sshOut("cat /tmp/machine-files/hello.txt"),
+        Deno.readTextFileSync(new URL("../../examples/machine-files/hello.txt", import.meta.url)),
+      );
+      const dir = Deno.makeTempDirSync();
+      try {
+        await lv.ok(["cp", "test-vm:/etc/hostname", dir]);
+        assert.equal(Deno.readTextFileSync(`${dir}/hostname`), "test-vm\n");
+        const refused = await lv.run(["cp", "test-vm:/tmp/machine-files", dir]);
+        assert.equal(refused.code, 1);
+        assert.match(refused.stderr, /\/tmp\/machine-files is a directory \(use -r\)/);
+      } finally {
+        Deno.removeSync(dir, { recursive: true });
+      }
+    });
+
     await t.step("lv ssh passes the command's exit code through", async () => {
       assert.equal((await lv.run(["ssh", "test-vm", "--", "exit 3"])).code, 3);
     });
@@ -121,12 +207,15 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
     await t.step("halt and up change virsh domstate; the guest answers again", async () => {
       await timed("halt", () => lv.ok(["halt", "test-vm", "--timeout=3m"]));
       assert.equal((await virsh("domstate", "test-vm")).trim(), "shut off");
+      assert.equal(await listening(FORWARDED), false, "halt stops the forwarder");
+      assert.equal(forwarderPid(lv.home), undefined);
       const up = await timed("up", () => lv.ok(["up", "test-vm", "--timeout=6m"]));
       assert.equal((await virsh("domstate", "test-vm")).trim(), "running");
       // run: always runs at every boot, run: once does not
       assert.match(up.stderr, /provision\[1\]: unprivileged provisioner ran as vagrant/);
       assert.doesNotMatch(up.stderr, /provision\[0\]/);
       assert.equal((await sshOut("hostname")).trim(), "test-vm");
+      assert.match(await banner(FORWARDED), /^SSH-2\.0-OpenSSH/, "up starts it again");
     });
 
     await t.step("suspend and resume", async () => {
@@ -154,9 +243,13 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
 
     await t.step("reload restarts the domain (new domain id) and the guest comes back", async () => {
       const id = (await virsh("domid", "test-vm")).trim();
+      const forwarder = forwarderPid(lv.home);
       await timed("reload", () => lv.ok(["reload", "test-vm", "--timeout=6m"]));
       assert.notEqual((await virsh("domid", "test-vm")).trim(), id);
       assert.equal((await sshOut("hostname")).trim(), "test-vm");
+      // The same forwarder, its tunnel opened again to the rebooted guest.
+      assert.match(await banner(FORWARDED), /^SSH-2\.0-OpenSSH/);
+      assert.equal(forwarderPid(lv.home), forwarder);
     });
 
     await t.step("a failing provisioner fails the condition with its exit code and last output", async () => {
@@ -197,6 +290,8 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
       assert.deepEqual(await virshNames("domains"), before.domains);
       assert.deepEqual(await virshNames("networks"), before.networks);
       assert.deepEqual(await virshNames("volumes"), before.volumes);
+      assert.equal(await listening(FORWARDED), false);
+      assert.deepEqual([...Deno.readDirSync(`${lv.home}/forwarders`)], [], "no forwarder record or log left");
     });
   } finally {
     console.log(

@@ -3,7 +3,8 @@
  *   - 20 apply/delete cycles of examples/basic.yaml leave virsh's volume, network and domain lists, the
  *     pool's directory, the lab's network devices and its qemu/dnsmasq processes exactly as before, and do not
  *     slow down; then the real-VM example (examples/machine.yaml: a booted guest, its qemu, its network's
- *     dnsmasq) applied and deleted once more leaves all of that exactly as before too;
+ *     dnsmasq, its forwarded port's forwarder process) applied and deleted once more leaves all of that exactly
+ *     as before too;
  *   - every manifest of the bad-input corpus (tests/bad/*.yaml), applied with the real CLI over a store that
  *     holds a converged basic.yaml, exits 2 naming the file and the line, runs no virsh command, and leaves
  *     the store and libvirt unchanged.
@@ -22,7 +23,7 @@ async function links(): Promise<string[]> {
   return r.stdout.split("\n").filter((l) => l).map((l) => l.split(": ")[1].split("@")[0]).sort();
 }
 
-/** qemu and dnsmasq processes in this network namespace (the lab's), by name. */
+/** qemu and dnsmasq processes in this network namespace (the lab's), by name, and lv's port forwarders. */
 function labProcesses(): string[] {
   const mine = Deno.readLinkSync("/proc/self/ns/net");
   const found: string[] = [];
@@ -32,6 +33,10 @@ function labProcesses(): string[] {
       if (Deno.readLinkSync(`/proc/${entry.name}/ns/net`) !== mine) continue;
       const comm = Deno.readTextFileSync(`/proc/${entry.name}/comm`).trim();
       if (/^(qemu|dnsmasq)/.test(comm)) found.push(comm);
+      const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
+      if (argv.includes("port-forward") && argv.includes("--supervised")) {
+        found.push("lv port-forward --supervised");
+      }
     } catch { /* gone meanwhile */ }
   }
   return found.sort();
@@ -110,6 +115,10 @@ Deno.test(`${CYCLES} apply/delete cycles of examples/basic.yaml, then the real V
     assert.ok(
       running.processes.length > before.processes.length,
       `qemu and dnsmasq run: ${running.processes}`,
+    );
+    assert.ok(
+      running.processes.includes("lv port-forward --supervised"),
+      `its forwarder runs: ${running.processes}`,
     );
     assert.ok(
       running.links.length > before.links.length,

@@ -85,7 +85,7 @@ Deno.test("lv doctor checks the lab's host: libvirtd reachable, no usable KVM, f
     // The lab hides /dev/kvm (it cannot run guests on these machines): a warning with the fix.
     assert.match(r.stdout, /^kvm\s+warn\s+libvirt does not offer kvm on this host$/m);
     assert.match(r.stdout, /kvm: use driver: qemu/);
-    assert.match(r.stdout, /^store\s+ok\s+.*store\.db mode 600$/m);
+    assert.match(r.stdout, /^store\s+ok\s+.*store\.db mode 600 \(\$LV_HOME\)$/m);
     const v = await lv.ok(["version"]);
     assert.match(
       v.stdout,

@@ -12,10 +12,15 @@ import { GUEST_POLL_MS, SSH_RETRY } from "../../src/controller/guest.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import { FakeGuest } from "./fake_guest.ts";
 import { shell } from "./guest_fixture.ts";
+import { FakeForwarders } from "./fake_forwarders.ts";
+import { getCondition } from "../../src/api/conditions.ts";
+import { ForwarderStartError } from "../../src/guest/forwarder/forwarder_processes.ts";
+import { readRecord } from "../../src/guest/forwarder/forwarder_supervisor.ts";
 import {
   basicExample,
   converge,
   createAll,
+  editSpec,
   EXAMPLES_DIR,
   type Harness,
   key,
@@ -41,10 +46,11 @@ const ADDRESS = "10.123.0.50";
 async function withGuest(
   fn: (h: Harness, guest: FakeGuest) => Promise<void>,
   edit?: (d: Domain) => void,
-  options: { boxKey?: boolean } = {},
+  options: { boxKey?: boolean; forwarders?: FakeForwarders } = {},
 ) {
   const h = await newHarness({ defaultPool: true });
   const guest = new FakeGuest();
+  if (options.forwarders) h.ctx.forwarders = options.forwarders;
   try {
     const pair = await generateKeyPair("box");
     await Deno.writeTextFile(`${h.home}/box_key`, pair.private, { mode: 0o600 });
@@ -307,6 +313,87 @@ Deno.test("deleting the Domain removes its inserted key and its known_hosts file
       d.spec.syncedFolders = [{ source: EXAMPLES_DIR, target: "/vagrant", type: "rsync", exclude: ["*"] }],
     {
       boxKey: true,
+    },
+  );
+});
+
+Deno.test("forwardedPorts: a forwarder started with the guest, kept, revived after kill -9, stopped by halt and delete", async () => {
+  const fwd = new FakeForwarders();
+  await withGuest(
+    async (h, guest) => {
+      await converge(h, ALL);
+      const dom = await mustGet<Domain>(h, "Domain", "web");
+      assert.equal(ready(dom)?.status, "True", ready(dom)?.message);
+      assert.deepEqual(getCondition(dom.status, "PortsForwarded"), {
+        ...getCondition(dom.status, "PortsForwarded")!,
+        status: "True",
+        reason: "Forwarding",
+        message: "127.0.0.1:2222->22/tcp (pid 100)",
+      });
+      assert.deepEqual(fwd.configs[0].target, {
+        host: ADDRESS,
+        port: 22,
+        user: "vagrant",
+        keyFile: `${h.home}/box_key`,
+        hostKey: guest.hostKey,
+      });
+      assert.equal(readRecord(h.home, dom.metadata.uid)?.pid, 100);
+      await converge(h, ALL);
+      assert.deepEqual(fwd.log, ["start 100 2222"], "a running forwarder is left alone");
+
+      fwd.running.delete(100); // kill -9
+      await passOk(h, "Domain", "web");
+      assert.deepEqual(fwd.log, ["start 100 2222", "start 101 2222"]);
+      const events = await h.store.events(key("Domain", "web"));
+      assert.match(
+        events.find((e) => e.reason === "ForwarderRestarted")?.message ?? "",
+        /^port forwarder pid 100 was gone \(killed\?\): started again as pid 101$/,
+      );
+
+      await editSpec<Domain>(h, "Domain", "web", (d) => d.spec.state = "Stopped");
+      await converge(h, ALL);
+      const halted = await mustGet<Domain>(h, "Domain", "web");
+      assert.equal(getCondition(halted.status, "PortsForwarded")?.reason, "Stopped");
+      assert.deepEqual([...fwd.running], [], "halt stops it");
+      assert.equal(readRecord(h.home, dom.metadata.uid), undefined);
+
+      await editSpec<Domain>(h, "Domain", "web", (d) => d.spec.state = "Running");
+      await converge(h, ALL);
+      assert.deepEqual([...fwd.running], [102]);
+      await h.store.delete(key("Domain", "web"));
+      await converge(h, ALL);
+      assert.deepEqual([...fwd.running], [], "delete stops it");
+    },
+    (d) => d.spec.forwardedPorts = [{ guest: 22, host: 2222, hostIp: "127.0.0.1", protocol: "tcp" }],
+    {
+      forwarders: fwd,
+    },
+  );
+});
+
+Deno.test("forwardedPorts: a host port in use is a PortsForwarded=False condition naming it; Ready is not held", async () => {
+  const fwd = new FakeForwarders();
+  const message = "host port 127.0.0.1:2222 is in use (forwarded to guest port 22)";
+  fwd.failWith = new ForwarderStartError("PortInUse", message);
+  await withGuest(
+    async (h) => {
+      await converge(h, ALL);
+      const dom = await mustGet<Domain>(h, "Domain", "web");
+      assert.equal(ready(dom)?.status, "True");
+      const c = getCondition(dom.status, "PortsForwarded");
+      assert.deepEqual([c?.status, c?.reason, c?.message], ["False", "PortInUse", message]);
+      const warnings = (await h.store.events(key("Domain", "web"))).filter((e) => e.reason === "PortInUse");
+      assert.equal(warnings.length, 1, "said once");
+      fwd.failWith = undefined; // the port is free again: the next pass forwards
+      await passOk(h, "Domain", "web");
+      assert.equal(
+        getCondition((await mustGet<Domain>(h, "Domain", "web")).status, "PortsForwarded")?.status,
+        "True",
+      );
+    },
+    (d) => d.spec.forwardedPorts = [{ guest: 22, host: 2222, hostIp: "127.0.0.1", protocol: "tcp" }],
+    {
+      forwarders: fwd,
     },
   );
 });

@@ -84,6 +84,7 @@ Deno.test("validateResource() fills every default of a minimal Domain", () => {
       ssh: { user: "vagrant", port: 22, insertKey: true, forwardAgent: false, forwardX11: false },
       provision: [],
       syncedFolders: [],
+      forwardedPorts: [],
       state: "Running",
       storagePoolName: "default",
       communicator: "ssh",
@@ -263,6 +264,8 @@ spec:
       target: /data
       type: nfs
       exclude: [".git", "*.tmp"]
+  forwardedPorts:
+    - {guest: 80, host: 8080}
   state: Stopped
   storagePoolName: fast
   machineVirtualSize: 40
@@ -325,6 +328,7 @@ spec:
         { source: "./site", target: "/var/www", type: "rsync", exclude: [] },
         { source: "./data", target: "/data", type: "nfs", exclude: [".git", "*.tmp"] },
       ],
+      forwardedPorts: [{ guest: 80, host: 8080, hostIp: "127.0.0.1", protocol: "tcp" }],
       state: "Stopped",
       storagePoolName: "fast",
       machineVirtualSize: 40 * GiB,

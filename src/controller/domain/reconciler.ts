@@ -14,7 +14,7 @@ import { kindReconciler } from "../kind_reconciler.ts";
 import { removeFinalizer, writeStatus } from "../object_ops.ts";
 import { readyNetworks, resolveDisks } from "./attachments.ts";
 import { ensureDefinition, pendingRestart, resolveDriver } from "./definition.ts";
-import { forgetGuest, handOffToGuest, keptGuest, talksToGuest } from "./guest_handoff.ts";
+import { forgetGuest, handOffToGuest, keptGuest, syncForwarder, talksToGuest } from "./guest_handoff.ts";
 import { observeInterfaces } from "./interfaces.ts";
 import { beforeStart, cleanupMachine, observeGraphics, prepareMachine } from "./machine.ts";
 import { deleteSeed, dropOldSeed, ensureSeed } from "./cloud_init_seed.ts";
@@ -97,6 +97,7 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
       definition,
       ["running", "paused"].includes(observed.state),
     ),
+    forwarding: await syncForwarder(ctx, dom, guest),
   };
   const failedBefore = getCondition(dom.status, "Ready")?.reason === obs.failure?.reason;
   await writeStatus(ctx.store, dom, (status) => fillDomainStatus(status, obs, ctx.now()));

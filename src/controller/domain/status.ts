@@ -33,6 +33,8 @@ export interface DomainObservations {
   notReady?: DomainFailure;
   /** Definition changes a running domain takes at its next boot. */
   pendingRestart: string[];
+  /** The PortsForwarded condition (spec.forwardedPorts); undefined: none. */
+  forwarding?: ConditionInput;
 }
 
 /** Whether libvirt's state is what the spec asks (and no reload is under way). */
@@ -68,6 +70,8 @@ export function fillDomainStatus(status: DomainStatus, obs: DomainObservations, 
       message: restartMessage(obs.name, obs.pendingRestart),
     }, now);
   } else removeCondition(status, "RestartRequired");
+  if (obs.forwarding) setCondition(status, obs.forwarding, now);
+  else removeCondition(status, "PortsForwarded");
   setCondition(status, readyCondition(obs), now);
 }
 
