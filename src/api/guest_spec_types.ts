@@ -22,11 +22,8 @@ export interface FileProvisioner {
   name?: string;
 }
 
-/** Vagrant's `ansible`: ansible-playbook run on this host against the guest, with an inventory lv writes. */
-export interface AnsibleProvisioner {
-  type: "ansible";
-  /** A playbook on the host (absolute after lv apply). */
-  playbook: string;
+/** What ansible and ansible_local share: the play's options and the guest's place in the inventory. */
+export interface AnsiblePlayOptions {
   extraVars: Record<string, string>;
   limit?: string;
   tags: string[];
@@ -36,23 +33,24 @@ export interface AnsibleProvisioner {
   groups: string[];
   /** Inventory variables of this Domain's guest. */
   hostVars: Record<string, string>;
+}
+
+/** Vagrant's `ansible`: ansible-playbook run on this host against the guest, with an inventory lv writes. */
+export interface AnsibleProvisioner extends AnsiblePlayOptions {
+  type: "ansible";
+  /** A playbook on the host (absolute after lv apply). */
+  playbook: string;
   run: "once" | "always";
   name?: string;
 }
 
 /** Vagrant's `ansible_local`: ansible-playbook run inside the guest on a playbook already there. */
-export interface AnsibleLocalProvisioner {
+export interface AnsibleLocalProvisioner extends AnsiblePlayOptions {
   type: "ansible_local";
   /** The playbook in the guest, relative to provisioningPath unless absolute. */
   playbook: string;
   /** The guest directory ansible-playbook runs in (a synced folder's target, or where a file provisioner put it). */
   provisioningPath: string;
-  extraVars: Record<string, string>;
-  limit?: string;
-  tags: string[];
-  verbose: boolean;
-  groups: string[];
-  hostVars: Record<string, string>;
   /** Install ansible with the guest's package manager when it has none. */
   install: boolean;
   run: "once" | "always";

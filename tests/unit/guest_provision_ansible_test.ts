@@ -1,26 +1,14 @@
 /** The ansible provisioner: its inventory and argv (host side, through the fake's runHost), failures, validation. */
 import assert from "node:assert/strict";
 import { formatProblem } from "../../src/api/problem.ts";
-import type { AnsibleProvisioner, Domain } from "../../src/api/types.ts";
+import type { Domain } from "../../src/api/types.ts";
 import { runProvisioners } from "../../src/guest/provisioners/provisioners.ts";
 import { absolutize } from "../../src/manifest/absolutize.ts";
 import { hostPathProblems } from "../../src/manifest/host_paths.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
 import type { GuestPeer } from "../../src/guest/step_context.ts";
-import { guestFixture, provisionManifest as manifest } from "./guest_fixture.ts";
+import { ansible, guestFixture, provisionManifest as manifest } from "./guest_fixture.ts";
 import { example } from "./harness.ts";
-
-const ansible = (p: Partial<AnsibleProvisioner>): AnsibleProvisioner => ({
-  type: "ansible",
-  playbook: "/srv/site.yml",
-  extraVars: {},
-  tags: [],
-  verbose: false,
-  groups: [],
-  hostVars: {},
-  run: "once",
-  ...p,
-});
 
 Deno.test("ansible runs ansible-playbook on the host with an inventory of the guest: address, user, key, pinned host key, groups, host vars", async () => {
   const f = await guestFixture((d) =>

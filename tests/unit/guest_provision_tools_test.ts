@@ -4,29 +4,14 @@
  */
 import assert from "node:assert/strict";
 import type {
-  AnsibleLocalProvisioner,
   DockerProvisioner,
   Provisioner,
   PuppetProvisioner,
   SaltProvisioner,
 } from "../../src/api/types.ts";
 import { runProvisioners } from "../../src/guest/provisioners/provisioners.ts";
-import { guestFixture } from "./guest_fixture.ts";
+import { ansibleLocal, guestFixture } from "./guest_fixture.ts";
 import { installAptGet, installTools } from "./fake_guest_tools.ts";
-
-const ansibleLocal = (p: Partial<AnsibleLocalProvisioner>): AnsibleLocalProvisioner => ({
-  type: "ansible_local",
-  playbook: "site.yml",
-  provisioningPath: "/vagrant",
-  extraVars: {},
-  tags: [],
-  verbose: false,
-  groups: [],
-  hostVars: {},
-  install: false,
-  run: "once",
-  ...p,
-});
 
 Deno.test("ansible_local runs ansible-playbook in the guest, in provisioningPath, on an inventory of the guest (connection local)", async () => {
   const f = await guestFixture((d) =>

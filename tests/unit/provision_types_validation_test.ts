@@ -5,7 +5,7 @@ import type { Domain } from "../../src/api/types.ts";
 import { absolutize } from "../../src/manifest/absolutize.ts";
 import { hostPathProblems } from "../../src/manifest/host_paths.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
-import { provisionManifest as manifest } from "./guest_fixture.ts";
+import { ansibleLocal, provisionManifest as manifest } from "./guest_fixture.ts";
 
 Deno.test("each new type gets its Vagrant defaults and keeps only its own fields", () => {
   const r = parseManifests(
@@ -27,18 +27,7 @@ Deno.test("each new type gets its Vagrant defaults and keeps only its own fields
   );
   assert.deepEqual(r.problems.map(formatProblem), []);
   const [local, puppet, salt, docker, shell] = (r.resources[0] as Domain).spec.provision;
-  assert.deepEqual(local, {
-    type: "ansible_local",
-    playbook: "site.yml",
-    provisioningPath: "/vagrant",
-    extraVars: {},
-    tags: [],
-    verbose: false,
-    groups: [],
-    hostVars: {},
-    install: false,
-    run: "once",
-  });
+  assert.deepEqual(local, ansibleLocal({}));
   assert.deepEqual(puppet, {
     type: "puppet",
     manifestsPath: "manifests",
