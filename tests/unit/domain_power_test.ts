@@ -42,7 +42,8 @@ const TABLE: Record<string, [PowerAction, PowerAction, PowerAction]> = {
   "paused (internal error)": [broken, broken, off],
   "paused (unknown)": [broken, broken, off],
   "shut off": [start, startPaused, none],
-  "crashed": [start, startPaused, acpi],
+  // A crashed guest cannot answer ACPI: its power is cut at once.
+  "crashed": [start, startPaused, off],
   "in shutdown": [none, none, acpi],
   "pmsuspended": [none, none, acpi],
   "blocked": [none, none, acpi],

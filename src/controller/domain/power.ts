@@ -98,9 +98,11 @@ export function decidePower(
     return up({ type: "none" });
   }
   if (off) return decision({ type: "none" });
-  // Stopped: ACPI first, power off after the grace period (at once when no guest OS can listen).
+  // Stopped: ACPI first, power off after the grace period (at once when no guest OS can listen: none is
+  // configured, or it is paused or crashed).
   const since = elapsedMs ?? 0;
-  if (!desired.guestListens || state === "paused" || since > desired.graceMs) {
+  const deaf = !desired.guestListens || state === "paused" || state === "crashed";
+  if (deaf || since > desired.graceMs) {
     return decision({ type: "powerOff", afterGrace: since !== 0 }, {
       shutdownRequest: "clear",
       ...(reloading ? { requeueAfterMs: 100 } : {}),
