@@ -893,7 +893,8 @@ function facts(field: Field, at?: FieldAt): string[] {
   if (field.type === "string" && field.format) out.push(`Must be ${FORMATS[field.format].rule}.`);
   if (field.type === "integer") out.push(`From ${field.minimum} to ${field.maximum}.`);
   if (field.type === "map") out.push(`Keys: ${FORMATS[field.keys].rule}.`);
-  if (field.default !== undefined && !field.managed && !(field.type === "object")) {
+  // A defaultText says what the default means (e.g. a list that is empty unless something fills it in).
+  if (field.default !== undefined && !field.defaultText && !field.managed && !(field.type === "object")) {
     out.push(`Default: ${JSON.stringify(field.default)}.`);
   }
   if (field.defaultText) out.push(`Default: ${field.defaultText}.`);

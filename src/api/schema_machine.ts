@@ -55,6 +55,8 @@ const CPU_FEATURE = obj<DomainCpuFeature>("A CPU feature and what to do with it.
   name: str("Feature name as libvirt knows it (virsh cpu-models / domcapabilities), e.g. vmx, avx2.", {
     required: true,
     format: "cpu-feature",
+    defaultText: "none: required",
+    vagrant: "cpu_feature :name",
   }),
   policy: oneOf(
     "force, require, optional, disable or forbid (libvirt's feature policy).",
@@ -96,7 +98,7 @@ const CPU = obj<DomainCpu>(
       vagrant: "cpu_feature",
     }),
   },
-  { default: {} },
+  { default: {}, defaultText: "as mode says", vagrant: "cpu_mode, cpu_model, cpu_topology, cpu_feature" },
 );
 
 const MEMORY_BACKING = obj<DomainMemoryBacking>(
@@ -108,13 +110,14 @@ const MEMORY_BACKING = obj<DomainMemoryBacking>(
         "shared",
         "private",
       ] as const,
-      { vagrant: "memorybacking :access" },
+      { defaultText: "the hypervisor's (private)", vagrant: "memorybacking :access" },
     ),
     source: oneOf("Where the memory comes from.", ["memfd", "file", "anonymous"] as const, {
       defaultText: "memfd when access is shared",
       vagrant: "memorybacking :source",
     }),
   },
+  { defaultText: "none: the hypervisor's private memory", vagrant: "memorybacking" },
 );
 
 const GRAPHICS = obj<DomainGraphics>(
@@ -135,10 +138,14 @@ const GRAPHICS = obj<DomainGraphics>(
     }),
     passwordFile: str(
       "File on the host running lv that holds the display password (its first line). lv reads it when it defines the domain; the password itself is never in the spec, status, events or output.",
-      { format: "host-path", vagrant: "graphics_passwd (as a file)" },
+      { format: "host-path", defaultText: "no password", vagrant: "graphics_passwd (as a file)" },
     ),
   },
-  { default: {} },
+  {
+    default: {},
+    defaultText: "headless (type none)",
+    vagrant: "graphics_type, graphics_ip, graphics_port, graphics_passwd",
+  },
 );
 
 const VIDEO = obj<DomainVideo>("The video card, when there is a display.", {
@@ -151,6 +158,9 @@ const VIDEO = obj<DomainVideo>("The video card, when there is a display.", {
     defaultText: String(DEFAULT_VIDEO_VRAM_KIB),
     vagrant: "video_vram",
   }),
+}, {
+  defaultText: `${DEFAULT_VIDEO_MODEL} when graphics is on, else none`,
+  vagrant: "video_type, video_vram",
 });
 
 const CDROM = obj<DomainCdrom>(
@@ -158,9 +168,14 @@ const CDROM = obj<DomainCdrom>(
   {
     path: str("Absolute path of an ISO file on the libvirt host; must be a file.", {
       format: "host-file",
+      defaultText: "none; exactly one of path and volume",
       vagrant: "storage :file, device: :cdrom, path",
     }),
-    volume: str("Name of a Volume in the same namespace holding the image.", { format: "name" }),
+    volume: str("Name of a Volume in the same namespace holding the image.", {
+      format: "name",
+      defaultText: "none; exactly one of path and volume",
+      vagrant: "(none: vagrant-libvirt takes a path only)",
+    }),
     bus: oneOf("Bus: sata (pc and q35), ide (pc only) or scsi.", ["sata", "ide", "scsi"] as const, {
       default: DEFAULT_CDROM_BUS,
       vagrant: "bus",
@@ -186,6 +201,7 @@ const TPM = obj<DomainTpm>(
       vagrant: "tpm_version",
     }),
   },
+  { defaultText: "none: no TPM", vagrant: "tpm_type 'emulator', tpm_model, tpm_version" },
 );
 
 const RNG = obj<DomainRng>("A virtio-rng device feeding the guest entropy from the host.", {
@@ -194,7 +210,7 @@ const RNG = obj<DomainRng>("A virtio-rng device feeding the guest entropy from t
     default: DEFAULT_RNG_BACKEND,
     vagrant: "random :model",
   }),
-}, { default: {} });
+}, { default: {}, defaultText: "on, from /dev/urandom (as vagrant-libvirt)", vagrant: "random" });
 
 const WATCHDOG = obj<DomainWatchdog>("A watchdog device and what happens when the guest stops feeding it.", {
   model: oneOf("Watchdog model (itco on q35 only).", ["i6300esb", "ib700", "itco"] as const, {
@@ -206,11 +222,12 @@ const WATCHDOG = obj<DomainWatchdog>("A watchdog device and what happens when th
     ["reset", "shutdown", "poweroff", "pause", "none", "dump", "inject-nmi"] as const,
     { default: DEFAULT_WATCHDOG_ACTION, vagrant: "watchdog :action" },
   ),
-});
+}, { defaultText: "none: no watchdog", vagrant: "watchdog" });
 
 const INPUT = obj<DomainInput>("An input device.", {
   type: oneOf("mouse, tablet (absolute pointer) or keyboard.", ["mouse", "tablet", "keyboard"] as const, {
     required: true,
+    defaultText: "none: required",
     vagrant: "input :type",
   }),
   bus: oneOf("Bus (ps2 for mouse and keyboard only).", ["usb", "ps2", "virtio"] as const, {
@@ -222,11 +239,24 @@ const INPUT = obj<DomainInput>("An input device.", {
 const HOST_DEVICE = obj<DomainHostDevice>(
   "A host device passed through: usb with vendor and product, or pci with address. The domain is defined only when the host has it.",
   {
-    type: oneOf("usb or pci.", ["usb", "pci"] as const, { required: true }),
-    vendor: str("USB vendor id (lsusb), e.g. 0x1d6b.", { format: "usb-id", vagrant: "usb :vendor" }),
-    product: str("USB product id (lsusb), e.g. 0x0002.", { format: "usb-id", vagrant: "usb :product" }),
+    type: oneOf("usb or pci.", ["usb", "pci"] as const, {
+      required: true,
+      defaultText: "none: required",
+      vagrant: "usb or pci (which option)",
+    }),
+    vendor: str("USB vendor id (lsusb), e.g. 0x1d6b.", {
+      format: "usb-id",
+      defaultText: "none: required for usb",
+      vagrant: "usb :vendor",
+    }),
+    product: str("USB product id (lsusb), e.g. 0x0002.", {
+      format: "usb-id",
+      defaultText: "none: required for usb",
+      vagrant: "usb :product",
+    }),
     address: str("PCI address (lspci -D), e.g. 0000:03:00.0.", {
       format: "pci-address",
+      defaultText: "none: required for pci",
       vagrant: "pci :domain, :bus, :slot, :function",
     }),
   },
@@ -301,6 +331,7 @@ export const DISK_OPTION_FIELDS: Pick<FieldsOf<DomainDisk>, "io" | "discard" | "
   ),
   serial: str("Serial number the guest sees (/dev/disk/by-id).", {
     format: "disk-serial",
+    defaultText: "none",
     vagrant: "serial",
   }),
 };
@@ -309,10 +340,18 @@ export const DISK_OPTION_FIELDS: Pick<FieldsOf<DomainDisk>, "io" | "discard" | "
 export const UNOWNED_INTERFACE_FIELDS: Pick<FieldsOf<DomainInterface>, "libvirtNetwork" | "bridge"> = {
   libvirtNetwork: str(
     "Name of an existing libvirt network lv does not manage (e.g. default): lv attaches to it and never defines, changes, starts or deletes it. A static ip is configured in the guest, not in that network's DHCP.",
-    { format: "libvirt-name", vagrant: "libvirt__network_name (an existing network)" },
+    {
+      format: "libvirt-name",
+      defaultText: "none; one of network, libvirtNetwork, bridge and dev",
+      vagrant: "libvirt__network_name (an existing network)",
+    },
   ),
   bridge: str(
     "An existing host bridge (e.g. br0) to attach to; lv never creates or changes it. A static ip is configured in the guest.",
-    { format: "ifname", vagrant: "dev with type: bridge (public_network)" },
+    {
+      format: "ifname",
+      defaultText: "none; one of network, libvirtNetwork, bridge and dev",
+      vagrant: "dev with type: bridge (public_network)",
+    },
   ),
 };

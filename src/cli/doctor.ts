@@ -1,5 +1,6 @@
 /** lv doctor: checks the host and prints the fix for each problem. */
 import { join } from "node:path";
+import { isLocal } from "../controller/domain/serial_log.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { CommandFailed } from "./errors.ts";
 import { renderTable } from "./printers.ts";
@@ -121,9 +122,13 @@ export async function runChecks(rt: Runtime): Promise<Check[]> {
         ? undefined
         : "use driver: qemu (TCG emulation, slower) in your Domains, or enable virtualization",
     });
-    const { machineChecks, modeCheck, poolCheck } = await import("./doctor_machine.ts");
+    const { bridgeHelperCheck, isSession, machineChecks, modeCheck, poolCheck } = await import(
+      "./doctor_machine.ts"
+    );
     checks.push(
       modeCheck(rt.libvirt.uri),
+      // The helper is this machine's: checked for a session here, not one on another host.
+      ...(isSession(rt.libvirt.uri) && isLocal(rt.libvirt.uri) ? [await bridgeHelperCheck()] : []),
       await poolCheck(rt),
       ...await machineChecks(rt, kvm && virt ? "kvm" : "qemu"),
     );

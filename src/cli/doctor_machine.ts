@@ -5,18 +5,66 @@ import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
 import type { Check } from "./doctor.ts";
 import type { Runtime } from "./runtime.ts";
 
+/** Whether a URI is a rootless session (the user's own libvirtd; QEMU runs as the user). */
+export function isSession(uri: string): boolean {
+  return /^qemu(\+\w+)?:\/\/[^/]*\/session/.test(uri);
+}
+
 /** Which kind of libvirt connection applies: system (root libvirtd) or session (rootless). */
 export function modeCheck(uri: string): Check {
-  if (/^qemu(\+\w+)?:\/\/[^/]*\/session/.test(uri)) {
+  if (isSession(uri)) {
     return {
       name: "mode",
       ok: "warn",
       detail:
-        `${uri}: rootless session; pools are created under ~/.local/share/lv, but lv's networks and the management interface need the system daemon`,
-      fix: "use interfaces: [] with managementNetwork: none, or qemu:///system",
+        `${uri}: rootless session: QEMU runs as you, pools are created under ~/.local/share/lv; it has no libvirt networks (lv's Networks and the management interface need qemu:///system)`,
+      fix:
+        "Domains with communicator: none and no interfaces, or interfaces: [{bridge: virbr0}] through qemu-bridge-helper (see bridge helper)",
     };
   }
   return { name: "mode", ok: true, detail: `${uri}: system libvirtd (root)` };
+}
+
+/** Where Debian's QEMU keeps the bridge helper and its access list. */
+export const BRIDGE_HELPER = { helper: "/usr/lib/qemu/qemu-bridge-helper", conf: "/etc/qemu/bridge.conf" };
+
+/**
+ * qemu-bridge-helper, which attaches a rootless session's `bridge:` interfaces to a host bridge: it must be
+ * setuid root, and /etc/qemu/bridge.conf must allow the bridge (`allow virbr0`, or `allow all`).
+ */
+export async function bridgeHelperCheck(paths = BRIDGE_HELPER): Promise<Check> {
+  const name = "bridge helper";
+  const info = await Deno.stat(paths.helper).catch(() => undefined);
+  if (!info?.isFile) {
+    return {
+      name,
+      ok: "warn",
+      detail: `${paths.helper} not found`,
+      fix: "apt-get install qemu-system-common",
+    };
+  }
+  const conf = await Deno.readTextFile(paths.conf).catch(() => "");
+  const allowed = [...conf.matchAll(/^\s*allow\s+(\S+)/gm)].map((m) => m[1]);
+  const setuid = ((info.mode ?? 0) & 0o4000) !== 0 && info.uid === 0;
+  const missing: string[] = [];
+  const fixes: string[] = [];
+  if (!setuid) {
+    missing.push("is not setuid root");
+    fixes.push(`sudo chmod u+s ${paths.helper}`);
+  }
+  if (allowed.length === 0) {
+    missing.push(`${paths.conf} allows no bridge`);
+    fixes.push(`echo 'allow virbr0' | sudo tee -a ${paths.conf}`);
+  }
+  if (missing.length > 0) {
+    return {
+      name,
+      ok: "warn",
+      detail: `${paths.helper} ${missing.join("; ")}: bridge: interfaces cannot start on this session`,
+      fix: fixes.join("; "),
+    };
+  }
+  return { name, ok: true, detail: `bridge: interfaces work for ${allowed.join(", ")} (${paths.helper})` };
 }
 
 /** The storage pool the selected context names (default "default"): there, or where lv will create it. */

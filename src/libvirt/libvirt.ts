@@ -43,6 +43,16 @@ export interface PoolInfo {
 const VIRTTYPE_NOT_OFFERED =
   /KVM is not supported|is not supported by '[^']*' on this host|does not support virt type|unknown virttype/i;
 
+/** Options of {@linkcode Libvirt.domGet} and {@linkcode Libvirt.domLiveXml}. */
+export interface DomainXmlReadOptions {
+  /** With the display password (`--security-info`; refused on a read-only connection). Default false. */
+  securityInfo?: boolean;
+}
+
+function securityInfo(options: DomainXmlReadOptions): string[] {
+  return options.securityInfo ? ["--security-info"] : [];
+}
+
 export class Libvirt {
   readonly virsh: VirshRunner;
   constructor(virsh: VirshRunner) {
@@ -191,6 +201,25 @@ export class Libvirt {
     onProgress(total, total);
   }
 
+  /**
+   * Writes bytes of a volume into a local file (replacing it), from `offset` (default 0) for at most
+   * `length` bytes (default, or 0: to the end). An offset at or past the end gives an empty file.
+   */
+  async volDownload(
+    pool: string,
+    name: string,
+    file: string,
+    options: { offset?: number; length?: number } = {},
+  ): Promise<void> {
+    const range = [
+      ...(options.offset ? ["--offset", String(options.offset)] : []),
+      ...(options.length ? ["--length", String(options.length)] : []),
+    ];
+    await this.run(["vol-download", "--pool", pool, ...range, name, file], {
+      what: `Cannot download volume "${name}" of pool "${pool}"`,
+    });
+  }
+
   /** Deletes a volume; succeeds when it does not exist. */
   async volDelete(pool: string, name: string): Promise<void> {
     await this.#maybe(["vol-delete", "--pool", pool, name], `Cannot delete volume "${name}"`);
@@ -286,14 +315,17 @@ export class Libvirt {
 
   // ------------------------------------------------------------ domains
 
-  /** The persistent (inactive) definition, or undefined when there is no such domain. */
-  async domGet(name: string): Promise<string | undefined> {
-    return await this.#maybe(["dumpxml", "--inactive", name]);
+  /**
+   * The persistent (inactive) definition, or undefined when there is no such domain. With `securityInfo`
+   * (a read-write connection only) it holds the display password: compare it, never show or keep it.
+   */
+  async domGet(name: string, options: DomainXmlReadOptions = {}): Promise<string | undefined> {
+    return await this.#maybe(["dumpxml", "--inactive", ...securityInfo(options), name]);
   }
 
-  /** The live definition of a running domain (MACs and devices libvirt filled in). */
-  async domLiveXml(name: string): Promise<string> {
-    return await this.run(["dumpxml", name]);
+  /** The live definition of a running domain (MACs and devices libvirt filled in); `securityInfo` as domGet. */
+  async domLiveXml(name: string, options: DomainXmlReadOptions = {}): Promise<string> {
+    return await this.run(["dumpxml", ...securityInfo(options), name]);
   }
 
   /** Defines (or redefines, for the next boot) a persistent domain. */

@@ -2,12 +2,16 @@
  * A box as stock public boxes are, end to end: the test box rebuilt to accept Vagrant's insecure keys (no
  * vagrant_key in it; scripts/build_insecure_test_box.sh) published under a catalog name by an HTTP server
  * on 127.0.0.1 in the lab; `source: USER/NAME` with a constraint and a Domain with no ssh.privateKey boots
- * it, lv logs in with the insecure key and replaces it with the Domain's own.
+ * it, lv logs in with the insecure key and replaces it with the Domain's own. The same boot carries the
+ * machine options a real host's users pick: `machineType: q35` and no interfaces, so the guest gets the
+ * management interface on libvirt's `default` network (made here as Debian's libvirt makes it, not by lv,
+ * and left as it was).
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { Lv, requireLab, virshNames } from "../integration/helpers.ts";
+import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
+import { Lv, requireLab, virsh, virshNames } from "../integration/helpers.ts";
 
 function insecureBoxDir(): string {
   const dir = Deno.env.get("LV_TEST_INSECURE_BOX_DIR");
@@ -29,18 +33,6 @@ spec:
   version: ">= 12.0, < 13.0"
 ---
 apiVersion: lv.dev/v1alpha1
-kind: Network
-metadata:
-  name: stock-net
-spec:
-  mode: nat
-  ipv4:
-    address: 10.21.30.1
-    prefix: 24
-  dhcp:
-    enabled: true
----
-apiVersion: lv.dev/v1alpha1
 kind: Domain
 metadata:
   name: stock-vm
@@ -48,11 +40,20 @@ spec:
   box: stock
   driver: qemu
   memory: 512
-  interfaces:
-    - network: stock-net
-      ip: 10.21.30.40
+  machineType: q35
+  # No interfaces: the management interface on libvirt's "default" network, which lv does not own.
 `;
 }
+
+/** libvirt's own `default` network as Debian's libvirt-daemon-config-network defines it. */
+const DEFAULT_NETWORK = `<network>
+  <name>default</name>
+  <forward mode='nat'/>
+  <bridge name='virbr0' stp='on' delay='0'/>
+  <ip address='192.168.122.1' netmask='255.255.255.0'>
+    <dhcp><range start='192.168.122.2' end='192.168.122.254'/></dhcp>
+  </ip>
+</network>`;
 
 const INSECURE_BLOBS = [
   "AAAAB3NzaC1yc2EAAAABIwAAAQEA6NF8iallvQVp22WDkTkyrtvp9eWW6A8YVr+kz4TjGYe7gHzIw+niNltGEFHzD8+v1I2YJ6oXevct1YeS0o9HZyN1Q9qgCgzUFtdOKLv6IedplqoPkcmF0aYet2PkEDo3MlTBckFXPITAMzF8dJSIFo9D8HfdOV0IAdx4O7PtixWKn5y2hMNG0zQPyUecp4pzC6kivAIhyfHilFR61RGL+GPXQ2MWZWFYbAGjyiYJnAmCP3NOTd0jMZEnDkbUvxhMmBYSdETk1rRgm+R4LOzFUGaHqHDLKLX+FIPKcF96hrucXzcWyLbIbEgE98OHlnVYCzRdK8jlqm8tehUc9c9WhQ==",
@@ -98,6 +99,10 @@ Deno.test("source: USER/NAME with a constraint boots a stock-style box with Vagr
   const file = join(dir, "stock.yaml");
   await Deno.writeTextFile(file, manifest());
   const before = await virshNames("volumes");
+  await Deno.writeTextFile(join(dir, "default.xml"), DEFAULT_NETWORK);
+  await virsh("net-define", join(dir, "default.xml"));
+  await virsh("net-start", "default");
+  const defaultNet = await virsh("net-dumpxml", "--inactive", "default");
   try {
     await t.step(
       "apply resolves 12.2.0, boots it, logs in with the insecure key and inserts the VM's own",
@@ -121,8 +126,38 @@ Deno.test("source: USER/NAME with a constraint boots a stock-style box with Vagr
       const dom = JSON.parse((await lv.ok(["get", "domain", "stock-vm", "-o", "json"])).stdout);
       assert.ok(!JSON.stringify(dom).includes("BEGIN"), "no private key in the store");
     });
+
+    await t.step(
+      "the guest runs on q35 with its management address from libvirt's default network",
+      async () => {
+        const xml = parseDomainXml(await virsh("dumpxml", "stock-vm"));
+        assert.match(xml.machine ?? "", /^pc-q35-/);
+        assert.deepEqual(xml.interfaces.map((i) => [i.type, i.network]), [["network", "default"]]);
+        const inside = await lv.ok([
+          "ssh",
+          "stock-vm",
+          "--",
+          "cat /sys/class/dmi/id/product_name; ip -4 -o addr",
+        ]);
+        assert.match(inside.stdout, /Q35/, "the guest's firmware says q35");
+        const address = /inet (192\.168\.122\.\d+)\/24/.exec(inside.stdout)?.[1];
+        assert.ok(address, `no address on the default network in the guest: ${inside.stdout}`);
+        assert.match(
+          (await lv.ok(["get", "domains"])).stdout,
+          new RegExp(`stock-vm\\s+Running\\s+${address}\\s`),
+        );
+      },
+    );
+
+    await t.step("delete leaves libvirt's default network as it was, and running", async () => {
+      await lv.ok(["delete", "-f", file, "--timeout=5m"]);
+      assert.equal(await virsh("net-dumpxml", "--inactive", "default"), defaultNet);
+      assert.match(await virsh("net-info", "default"), /Active:\s+yes/);
+    });
   } finally {
     await lv.run(["delete", "-f", file, "--ignore-not-found", "--timeout=5m"]);
+    await virsh("net-destroy", "default").catch(() => "");
+    await virsh("net-undefine", "default").catch(() => "");
     await server.shutdown();
     lv.cleanup();
     await Deno.remove(dir, { recursive: true });

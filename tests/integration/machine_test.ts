@@ -106,7 +106,7 @@ Deno.test("a missing libvirt network is a condition, never created", async () =>
   });
 });
 
-Deno.test("q35 with efi: NVRAM made from the template and removed with the domain; tpm state likewise", async () => {
+Deno.test("q35 with efi: NVRAM made from the template and removed with the domain; tpm state likewise; the cloud-init seed on SATA", async () => {
   await withLv(async (lv, apply) => {
     const file = await apply(
       "uefi",
@@ -115,7 +115,8 @@ Deno.test("q35 with efi: NVRAM made from the template and removed with the domai
         `
 machineType: q35
 firmware: efi
-tpm: {version: "2.0"}`,
+tpm: {version: "2.0"}
+cloudInit: {}`,
       ),
     );
     const xml = await virsh("dumpxml", "uefi");
@@ -123,6 +124,10 @@ tpm: {version: "2.0"}`,
     assert.match(dom.machine ?? "", /^pc-q35-/);
     assert.equal(dom.firmware, "efi");
     assert.equal(dom.tpm, "tpm-tis/2.0");
+    // q35 has no IDE: libvirt refuses an IDE CD-ROM there, so the seed goes on SATA.
+    assert.deepEqual(dom.cdroms.map((c) => [c.bus, c.device, c.path.includes("uefi-cidata-")]), [
+      ["sata", "sda", true],
+    ]);
     const nvram = /<nvram[^>]*>([^<]+)<\/nvram>/.exec(xml)?.[1];
     assert.ok(nvram, `no nvram in\n${xml}`);
     assert.ok(existsSync(nvram), `${nvram} exists while the domain is defined`);

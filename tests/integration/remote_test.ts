@@ -1,11 +1,12 @@
 /**
  * A remote hypervisor over SSH: lv runs in a "workstation" network namespace and reaches the lab's libvirtd
  * only through a real sshd (a real qemu+ssh:// connection), with key and with password authentication.
- * Contexts from the config file, spec.context, `get -A`, the box uploaded there, and the clear errors for
- * an unreachable host, a refused key, a changed host key, a missing libvirtd and a missing pool.
+ * Contexts from the config file, spec.context, `get -A`, the box uploaded there, `lv logs` read from the
+ * host through libvirt, and the clear errors for an unreachable host, a refused key, a changed host key,
+ * a missing libvirtd and a missing pool.
  */
 import assert from "node:assert/strict";
-import { Lv, requireLab, ROOT, run, virshNames } from "./helpers.ts";
+import { Lv, requireLab, ROOT, run, virshNames, waitFor } from "./helpers.ts";
 import { startRemoteHost } from "./remote_host.ts";
 
 const BASIC = "examples/basic.yaml";
@@ -63,7 +64,8 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
         ["web"],
       );
       const vols = (await virshNames("volumes")).filter((v) => !before.volumes.includes(v));
-      assert.deepEqual(vols, ["box-tiny", "web", "web-data"]);
+      // web-serial0.log: the serial log of web, a volume lv made for libvirt's log daemon on the host.
+      assert.deepEqual(vols, ["box-tiny", "web", "web-data", "web-serial0.log"]);
       const dom = JSON.parse((await lv.ok(["get", "domain", "web", "-o", "json"])).stdout);
       assert.equal(dom.spec.context, "hv1");
       const known = Deno.readTextFileSync(`${lv.home}/ssh/known_hosts`);
@@ -91,6 +93,20 @@ Deno.test("a context on a remote libvirt host over ssh", async (t) => {
       const r = await lv.ok(["apply", "-f", BASIC]);
       assert.doesNotMatch(r.stdout, /created|configured/);
     });
+
+    await t.step(
+      "lv logs through the context: the firmware's lines, read from the log volume on the host",
+      async () => {
+        await waitFor(
+          async () => /SeaBIOS/.test((await lv.run(["logs", "web"])).stdout),
+          "lv logs web shows SeaBIOS's banner",
+          90_000,
+        );
+        const r = await lv.ok(["logs", "web"]);
+        assert.match(r.stdout, /Booting from Hard Disk/);
+        assert.ok(lv.virshCalls().some((c) => c.includes("vol-download")), "read through libvirt");
+      },
+    );
 
     const failing = async (args: string[], pattern: RegExp) => {
       const r = await lv.run(args);

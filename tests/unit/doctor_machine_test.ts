@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { machineChecks, modeCheck, poolCheck } from "../../src/cli/doctor_machine.ts";
+import { bridgeHelperCheck, machineChecks, modeCheck, poolCheck } from "../../src/cli/doctor_machine.ts";
 import { newCliHarness as newHarness } from "./cli_harness.ts";
 
 Deno.test("lv doctor: the pool lv would create, UEFI and swtpm, and the connection's mode", async (t) => {
@@ -40,4 +40,40 @@ Deno.test("lv doctor: the pool lv would create, UEFI and swtpm, and the connecti
     assert.equal(modeCheck("qemu:///session").ok, "warn");
     assert.match(modeCheck("qemu:///session").detail, /rootless/);
   });
+});
+
+Deno.test("bridgeHelperCheck() says what a rootless session lacks for bridge: interfaces", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const paths = { helper: `${dir}/qemu-bridge-helper`, conf: `${dir}/bridge.conf` };
+  try {
+    await t.step("no helper: the package that has it", async () => {
+      const c = await bridgeHelperCheck(paths);
+      assert.deepEqual([c.ok, c.fix], ["warn", "apt-get install qemu-system-common"]);
+    });
+    await Deno.writeTextFile(paths.helper, "");
+    await t.step("not setuid root, no allow line: both fixes", async () => {
+      const c = await bridgeHelperCheck(paths);
+      assert.equal(c.ok, "warn");
+      assert.match(c.detail, /is not setuid root; .*bridge\.conf allows no bridge/);
+      assert.equal(
+        c.fix,
+        `sudo chmod u+s ${paths.helper}; echo 'allow virbr0' | sudo tee -a ${paths.conf}`,
+      );
+    });
+    await Deno.writeTextFile(paths.conf, "# bridges\nallow virbr0\nallow br0\n");
+    await t.step("the allowed bridges named once setuid", async () => {
+      await Deno.chmod(paths.helper, 0o4755);
+      const c = await bridgeHelperCheck(paths);
+      if (Deno.uid() === 0) {
+        assert.deepEqual([c.ok, c.detail], [
+          true,
+          `bridge: interfaces work for virbr0, br0 (${paths.helper})`,
+        ]);
+      } else {
+        assert.match(c.detail, /is not setuid root/, "setuid, but not root's");
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

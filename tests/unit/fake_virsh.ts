@@ -41,6 +41,7 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   "pool-info",
   "vol-dumpxml",
   "vol-list",
+  "vol-download",
   "net-dumpxml",
   "net-info",
   "net-dhcp-leases",
@@ -107,6 +108,8 @@ export interface FakeVolume {
   backingStore?: { path: string; format: string };
   /** Files uploaded into the volume, in order. */
   uploads: string[];
+  /** What the volume's file holds, when a test wrote it (a log daemon appending); sizes follow it. */
+  content?: Uint8Array;
 }
 
 export interface FakeNetwork {
@@ -465,6 +468,18 @@ export class FakeVirsh implements VirshRunner {
     this.files.add(path);
   }
 
+  /** Appends to a volume's file behind libvirt's back (as a log daemon does); its size follows. */
+  appendToVolume(pool: string, name: string, text: string): void {
+    const vol = this.volume(pool, name);
+    if (!vol) throw new Error(`FakeVirsh: no volume ${pool}/${name}`);
+    const added = new TextEncoder().encode(text);
+    const content = new Uint8Array((vol.content?.length ?? 0) + added.length);
+    content.set(vol.content ?? []);
+    content.set(added, vol.content?.length ?? 0);
+    vol.content = content;
+    vol.capacity = vol.allocation = content.length;
+  }
+
   /** Runs a command without logging it or applying injections; throws when it fails. For test setup. */
   seed(args: string[], stdin?: string): string {
     const result = this.#execute(args, stdin);
@@ -477,8 +492,12 @@ export class FakeVirsh implements VirshRunner {
   }
 
   /** The XML `dumpxml` would print (live when running), or with inactive the persistent one. */
-  domainXml(name: string, options: { inactive?: boolean } = {}): string {
-    return this.seed(["dumpxml", ...(options.inactive ? ["--inactive"] : []), name]);
+  domainXml(name: string, options: { inactive?: boolean; securityInfo?: boolean } = {}): string {
+    const flags = [
+      ...(options.inactive ? ["--inactive"] : []),
+      ...(options.securityInfo ? ["--security-info"] : []),
+    ];
+    return this.seed(["dumpxml", ...flags, name]);
   }
 
   async run(args: string[], options: RunOptions = {}): Promise<VirshResult> {
@@ -866,6 +885,18 @@ export class FakeVirsh implements VirshRunner {
     return "";
   }
 
+  /** Writes the volume's bytes (a test's content, else zeros) from --offset, --length of them (0: all). */
+  volDownload(p: Parsed): string {
+    const [name, file] = p.positional;
+    const { vol } = this.getVolume(p.options.get("pool")!, name);
+    const offset = Number(p.options.get("offset") ?? 0);
+    const length = Number(p.options.get("length") ?? 0);
+    const bytes = vol.content ?? new Uint8Array(vol.capacity);
+    const end = length > 0 ? Math.min(bytes.length, offset + length) : bytes.length;
+    Deno.writeFileSync(file, bytes.slice(Math.min(offset, end), end));
+    return "";
+  }
+
   volDelete(p: Parsed): string {
     const name = p.positional[0];
     const { pool, vol } = this.getVolume(p.options.get("pool")!, name);
@@ -1241,6 +1272,11 @@ export class FakeVirsh implements VirshRunner {
           );
         }
         targets.set(dev, source);
+        if (attrOf(childOf(disk, "target"), "bus") === "ide" && osType.attrs.machine.startsWith("pc-q35-")) {
+          throw new Fail(
+            "unsupported configuration: IDE controllers are unsupported for this QEMU binary or machine type",
+          );
+        }
       }
       for (const nic of childrenOf(devices, "interface")) {
         const itype = attrOf(nic, "type");
@@ -1277,7 +1313,13 @@ export class FakeVirsh implements VirshRunner {
 
   dumpXml(p: Parsed): string {
     const dom = this.getDomain(p.positional[0]);
-    const xml = p.flags.has("inactive") ? (dom.persistent ? dom.def : dom.live!) : (dom.live ?? dom.def);
+    const xml = clone(
+      p.flags.has("inactive") ? (dom.persistent ? dom.def : dom.live!) : (dom.live ?? dom.def),
+    );
+    // libvirt shows a display's password only with --security-info.
+    if (!p.flags.has("security-info")) {
+      for (const g of childrenOf(childOf(xml, "devices"), "graphics")) delete g.attrs.passwd;
+    }
     return formatXml(xml);
   }
 
@@ -1663,6 +1705,12 @@ const COMMANDS: Record<string, CommandSpec> = {
     flags: ["sparse"],
     args: ["vol", "file"],
     run: FakeVirsh.prototype.volUpload,
+  },
+  "vol-download": {
+    options: ["pool", "offset", "length"],
+    flags: ["sparse"],
+    args: ["vol", "file"],
+    run: FakeVirsh.prototype.volDownload,
   },
   "vol-delete": {
     options: ["pool"],

@@ -16,6 +16,8 @@ import {
   pass,
 } from "./harness.ts";
 import { TerminalError } from "../../src/controller/context.ts";
+import { seedDevice } from "../../src/controller/domain/cloud_init_seed.ts";
+import { domainResource } from "./xml_fixtures.ts";
 
 const ALL: [Kind, string][] = [["Box", "tiny"], ["Network", "basic-net"], ["Volume", "web-data"], [
   "Domain",
@@ -67,6 +69,63 @@ Deno.test("a Domain with cloudInit gets a seed volume it attaches as a read-only
     await converge(h, ALL);
     assert.deepEqual(h.fake.mutations(mark), [], "a second pass changes nothing");
   });
+});
+
+Deno.test("on q35 (no IDE) the seed is a SATA CD-ROM after the user's CD-ROMs, and libvirt takes it", async () => {
+  const iso = await Deno.makeTempFile({ suffix: ".iso" });
+  const h = await newHarness({ defaultPool: true });
+  try {
+    const objects = cloudBasic();
+    const dom = objects.find((o) => o.kind === "Domain") as Domain;
+    dom.spec.machineType = "q35";
+    dom.spec.cdroms = [{ path: iso, bus: "sata", device: "sda" }];
+    h.fake.addFile(iso);
+    await createAll(h, objects);
+    await converge(h, ALL);
+    const [seed] = seeds(h);
+    const xml = parseDomainXml(h.fake.domainXml("web", { inactive: true }));
+    assert.deepEqual(xml.cdroms.map((c) => [c.path, c.device, c.bus]), [
+      [iso, "sda", "sata"],
+      [`/var/lib/libvirt/images/${seed}`, "sdb", "sata"],
+    ]);
+    const mark = h.fake.mark();
+    await converge(h, ALL);
+    assert.deepEqual(h.fake.mutations(mark), [], "a second pass changes nothing");
+  } finally {
+    await h.close();
+    await Deno.remove(iso);
+  }
+});
+
+Deno.test("seedDevice() is IDE hdc on pc (the next free IDE name when taken) and the next free SATA name on q35", async (t) => {
+  const cases: [string | undefined, string[], string][] = [
+    [undefined, [], "ide/hdc"],
+    ["pc", ["vda", "hdc"], "ide/hdd"],
+    ["pc-i440fx-7.2", ["hda", "hdb", "hdc", "hdd", "sda"], "sata/sdb"],
+    ["q35", ["vda"], "sata/sda"],
+    ["pc-q35-7.2", ["sda", "sdb", "sdd"], "sata/sdc"],
+  ];
+  for (const [machine, taken, want] of cases) {
+    await t.step(`${machine ?? "(default)"} with ${taken.join(",") || "nothing"} taken: ${want}`, () => {
+      const got = seedDevice(machine, taken);
+      assert.equal(`${got.bus}/${got.device}`, want);
+      assert.equal(got.format, "raw");
+    });
+  }
+});
+
+Deno.test("a diskless Domain with cloudInit on a host without its pool: the pool is made for the seed", async () => {
+  const h = await newHarness();
+  try {
+    const dom = domainResource("solo", { driver: "qemu", communicator: "none", cloudInit: {} });
+    await createAll(h, [dom]);
+    await converge(h, [["Domain", "solo"]]);
+    assert.ok(h.fake.pools.get("default"), "the default pool was created");
+    const xml = parseDomainXml(h.fake.domainXml("solo", { inactive: true }));
+    assert.match(xml.cdroms[0]?.path ?? "", /\/solo-cidata-[0-9a-f]{12}\.iso$/);
+  } finally {
+    await h.close();
+  }
 });
 
 Deno.test("changed user data: a new seed (new instance-id) for the next boot, RestartRequired, the old seed deleted", async () => {

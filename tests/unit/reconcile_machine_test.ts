@@ -1,9 +1,19 @@
 import assert from "node:assert/strict";
+import { getCondition } from "../../src/api/conditions.ts";
 import type { Domain, DomainSpec } from "../../src/api/types.ts";
 import { TerminalError, WaitingError } from "../../src/controller/context.ts";
 import { generatedMac } from "../../src/controller/domain_interfaces.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
-import { basicExample, converge, createAll, type Harness, mustGet, newHarness, pass } from "./harness.ts";
+import {
+  basicExample,
+  converge,
+  createAll,
+  type Harness,
+  key,
+  mustGet,
+  newHarness,
+  pass,
+} from "./harness.ts";
 import type { FakeVirshOptions } from "./fake_virsh.ts";
 import { domainResource } from "./xml_fixtures.ts";
 
@@ -40,6 +50,17 @@ Deno.test("domainReconciler: an SSH domain without interfaces gets the managemen
     ]);
     assert.equal(h.fake.mutations().filter((c) => c[0].startsWith("net-")).length, 2, "only the test's own");
   });
+});
+
+Deno.test("domainReconciler: on a rootless session the missing management network says how to attach instead", async () => {
+  await withDomain({ state: "Stopped" }, async (h) => {
+    const r = await pass(h, "Domain", "web");
+    assert.ok(r.error instanceof WaitingError && r.error.reason === "NetworkNotFound", `${r.error}`);
+    assert.match(
+      r.error.message,
+      /a rootless session has no libvirt networks: .*interfaces: \[\{bridge: virbr0\}\]/,
+    );
+  }, { uri: "qemu:///session" });
 });
 
 Deno.test("domainReconciler: host checks are conditions and nothing is defined", async (t) => {
@@ -103,23 +124,78 @@ Deno.test("domainReconciler: machine options, a cdrom and the serial log reach t
   }
 });
 
-Deno.test("domainReconciler: the display password is read from its file and kept out of the store", async () => {
+/** A vnc domain whose display password is "s3cret-pw" in a file of its own. */
+async function withPasswordDomain(fn: (h: Harness, file: string) => Promise<void>): Promise<void> {
   const file = await Deno.makeTempFile();
   await Deno.writeTextFile(file, "s3cret-pw\n");
   try {
     await withDomain({
       communicator: "none",
       graphics: { type: "vnc", listen: "127.0.0.1", passwordFile: file },
-    }, async (h) => {
-      await converge(h, [["Domain", "web"]]);
-      const defined = h.fake.callsOf("define");
-      assert.equal(defined.length, 1);
-      assert.ok(!JSON.stringify(await h.store.list("Domain")).includes("s3cret-pw"), "not in the store");
-      assert.match(h.fake.domainXml("web", { inactive: true }), /passwd=.s3cret-pw./, "libvirt got it");
-    });
+    }, (h) => fn(h, file));
   } finally {
     await Deno.remove(file);
   }
+}
+
+Deno.test("domainReconciler: the display password is read from its file and kept out of the store", async () => {
+  await withPasswordDomain(async (h) => {
+    await converge(h, [["Domain", "web"]]);
+    const defined = h.fake.callsOf("define");
+    assert.equal(defined.length, 1);
+    assert.ok(!JSON.stringify(await h.store.list("Domain")).includes("s3cret-pw"), "not in the store");
+    assert.match(h.fake.domainXml("web", { inactive: true, securityInfo: true }), /passwd=.s3cret-pw./);
+    assert.doesNotMatch(h.fake.domainXml("web", { inactive: true }), /passwd/, "dumpxml hides it");
+  });
+});
+
+Deno.test("domainReconciler: a new password in the same passwordFile redefines; the secret is in no event or store", async () => {
+  await withPasswordDomain(async (h, file) => {
+    await converge(h, [["Domain", "web"]]);
+    let mark = h.fake.mark();
+    await converge(h, [["Domain", "web"]]);
+    assert.deepEqual(h.fake.mutations(mark), [], "the same password: nothing to do");
+
+    await Deno.writeTextFile(file, "0ther-pw\n");
+    mark = h.fake.mark();
+    await converge(h, [["Domain", "web"]]);
+    assert.deepEqual(h.fake.mutations(mark).map((c) => c[0]), ["define"], "redefined once");
+    assert.match(h.fake.domainXml("web", { inactive: true, securityInfo: true }), /passwd=.0ther-pw./);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(
+      getCondition(dom.status, "RestartRequired")?.status,
+      "True",
+      "it takes effect at the next boot",
+    );
+    const events = JSON.stringify(await h.store.events(key("Domain", "web")));
+    assert.match(events, /redefined: graphics\.password changed/);
+    const stored = JSON.stringify(await h.store.list("Domain")) + events;
+    for (const secret of ["s3cret-pw", "0ther-pw"]) assert.ok(!stored.includes(secret), `${secret} stored`);
+
+    mark = h.fake.mark();
+    await converge(h, [["Domain", "web"]]);
+    assert.deepEqual(h.fake.mutations(mark), [], "converged");
+  });
+});
+
+Deno.test("domainReconciler: on a remote host the serial log is a volume of the domain's pool, deleted with it", async () => {
+  await withDomain({ communicator: "none" }, async (h) => {
+    await converge(h, [["Domain", "web"]]);
+    const xml = parseDomainXml(h.fake.domainXml("web", { inactive: true }));
+    assert.equal(xml.serialLog, "/var/lib/libvirt/images/web-serial0.log");
+    assert.equal(h.fake.volume("default", "web-serial0.log")?.format, "raw");
+    const mark = h.fake.mark();
+    await converge(h, [["Domain", "web"]]);
+    assert.deepEqual(h.fake.mutations(mark), [], "a second pass changes nothing");
+
+    await h.store.delete(key("Domain", "web"));
+    await converge(h, [["Domain", "web"]]).catch(() => {});
+    assert.equal(
+      h.fake.volume("default", "web-serial0.log"),
+      undefined,
+      "the log volume went with the domain",
+    );
+  }, { uri: "qemu+ssh://root@hv.example/system" });
 });
 
 Deno.test("domainReconciler: disk options io, discard, detectZeroes and serial reach the definition", async () => {

@@ -259,3 +259,73 @@ Deno.test("explain() says what does not exist, with a suggestion", async (t) => 
     await t.step(path, () => assert.throws(() => explain(path), { name: "ExplainError", message }));
   }
 });
+
+Deno.test("explain() gives every machine and device field (issue 14) its default, vagrant-libvirt name and change class", async (t) => {
+  const fields = [
+    "machineType",
+    "firmware",
+    "secureBoot",
+    "cpu",
+    "cpu.mode",
+    "cpu.model",
+    "cpu.sockets",
+    "cpu.cores",
+    "cpu.threads",
+    "cpu.features",
+    "cpu.features.name",
+    "cpu.features.policy",
+    "memoryBacking",
+    "memoryBacking.access",
+    "memoryBacking.source",
+    "bootOrder",
+    "graphics",
+    "graphics.type",
+    "graphics.listen",
+    "graphics.port",
+    "graphics.passwordFile",
+    "video",
+    "video.model",
+    "video.vram",
+    "cdroms",
+    "cdroms.path",
+    "cdroms.volume",
+    "cdroms.bus",
+    "cdroms.device",
+    "disks.io",
+    "disks.discard",
+    "disks.detectZeroes",
+    "disks.serial",
+    "tpm",
+    "tpm.model",
+    "tpm.version",
+    "rng",
+    "rng.enabled",
+    "rng.backend",
+    "watchdog",
+    "watchdog.model",
+    "watchdog.action",
+    "inputs",
+    "inputs.type",
+    "inputs.bus",
+    "hostDevices",
+    "hostDevices.type",
+    "hostDevices.vendor",
+    "hostDevices.product",
+    "hostDevices.address",
+    "managementNetwork",
+    "interfaces.libvirtNetwork",
+    "interfaces.bridge",
+  ];
+  for (const field of fields) {
+    await t.step(field, () => {
+      const text = explain(`domain.spec.${field}`).split("DESCRIPTION:")[1].split("FIELDS:")[0].replace(
+        /\s+/g,
+        " ",
+      );
+      for (const fact of ["Default: ", "vagrant-libvirt: ", "Change: "]) {
+        assert.ok(text.includes(fact), `${field} has no "${fact.trim()}": ${text}`);
+      }
+      assert.equal(text.split("Default: ").length, 2, `${field} states its default once: ${text}`);
+    });
+  }
+});

@@ -6,7 +6,9 @@
  * the previous seed volume is deleted once the definition no longer names it. status.cloudInitSeed records
  * the volume uploaded whole: only that one is trusted, and only that one is deleted with the Domain.
  */
+import { DEFAULT_CDROM_BUS, deviceName } from "../../api/defaults.ts";
 import type { Domain, Network } from "../../api/types.ts";
+import { isQ35 } from "../../api/validate_machine.ts";
 import { seedContent, type SeedInterface } from "../../guest/cloud_init/seed_content.ts";
 import { writeSeedImage } from "../../guest/cloud_init/seed_image.ts";
 import { hostKeyPath, seedKeys } from "../../guest/cloud_init/seed_keys.ts";
@@ -18,6 +20,7 @@ import type { DomainXmlCdrom } from "../../libvirt/xml/domain_devices_xml.ts";
 import type { DomainXmlInterface } from "../../libvirt/xml/domain_xml.ts";
 import { parseVolumeXml, volumeXml } from "../../libvirt/xml/volume_xml.ts";
 import { type ControllerContext, TerminalError } from "../context.ts";
+import { ensurePool } from "../storage.ts";
 
 /** The seed as the domain definition attaches it, and what status records of it. */
 export interface Seed {
@@ -27,8 +30,25 @@ export interface Seed {
   instanceId: string;
 }
 
-/** Target of the seed CD-ROM: the IDE secondary master of the pc machine (the kernel's ata_piix driver). */
-const SEED_DEVICE: Omit<DomainXmlCdrom, "path"> = { device: "hdc", bus: "ide", format: "raw" };
+/** IDE names for the seed on pc, the secondary master (hdc, the kernel's ata_piix driver) first. */
+const IDE_SEED_DEVICES = ["hdc", "hdd", "hda", "hdb"];
+
+/**
+ * Target of the seed CD-ROM: on pc the first free IDE name from hdc (as it always was); on q35, which has no
+ * IDE, and on pc when all four IDE names are taken, a SATA drive as user `cdroms` get, with the first `sd`
+ * name no disk or CD-ROM of the domain (`taken`) uses.
+ */
+export function seedDevice(
+  machineType: string | undefined,
+  taken: Iterable<string>,
+): Omit<DomainXmlCdrom, "path"> {
+  const used = new Set(taken);
+  const ide = isQ35(machineType) ? undefined : IDE_SEED_DEVICES.find((d) => !used.has(d));
+  if (ide !== undefined) return { device: ide, bus: "ide", format: "raw" };
+  let i = 0;
+  while (used.has(deviceName("sd", i))) i++;
+  return { device: deviceName("sd", i), bus: DEFAULT_CDROM_BUS, format: "raw" };
+}
 
 /** spec.cloudInit.userData with a file path read; a #cloud-config file that is not a YAML mapping is terminal. */
 async function userData(dom: Domain): Promise<Record<string, unknown> | string | undefined> {
@@ -46,7 +66,12 @@ async function userData(dom: Domain): Promise<Record<string, unknown> | string |
 export async function ensureSeed(
   ctx: ControllerContext,
   dom: Domain,
-  parts: { nics: DomainXmlInterface[]; networks: Map<string, Network> },
+  parts: {
+    nics: DomainXmlInterface[];
+    networks: Map<string, Network>;
+    /** Device names of the domain's disks and CD-ROMs: the seed takes another. */
+    taken: string[];
+  },
 ): Promise<Seed | undefined> {
   if (!dom.spec.cloudInit) return undefined;
   const data = await userData(dom);
@@ -72,6 +97,7 @@ export async function ensureSeed(
   const volume = `${dom.metadata.name}-cidata-${content.instanceId.slice(-12)}.iso`;
   const lv = ctx.libvirtFor(dom);
   if (dom.status.cloudInitSeed?.volume !== volume || !(await lv.volGet(pool, volume))) {
+    await ensurePool(lv, pool); // a Domain without disks may be the first to use it
     const file = await writeSeedImage(content);
     try {
       await lv.volDelete(pool, volume); // a part-made one from an interrupted pass
@@ -89,7 +115,8 @@ export async function ensureSeed(
     );
   }
   const path = parseVolumeXml((await lv.volGet(pool, volume))!).path;
-  return { cdrom: { path, ...SEED_DEVICE }, volume, instanceId: content.instanceId };
+  const cdrom = { path, ...seedDevice(dom.spec.machineType, parts.taken) };
+  return { cdrom, volume, instanceId: content.instanceId };
 }
 
 /** Deletes a seed volume the Domain no longer attaches (the one status recorded before this pass). */

@@ -84,5 +84,6 @@ export async function pendingRestart(
   if (!running) return [];
   if (definition.changed.length > 0) return definition.changed;
   if (getCondition(dom.status, "RestartRequired")?.status !== "True") return [];
-  return domainDiff(definition.want, parseDomainXml(await lv.domLiveXml(dom.metadata.name)));
+  const live = await lv.domLiveXml(dom.metadata.name, { securityInfo: true });
+  return domainDiff(definition.want, parseDomainXml(live));
 }

@@ -21,7 +21,8 @@ import {
   checkMachineSupport,
   checkUnownedNetworks,
 } from "./machine_checks.ts";
-import { isLocal, machineParts, serialLogPath } from "./machine_parts.ts";
+import { machineParts } from "./machine_parts.ts";
+import { isLocal, removeSerialLog } from "./serial_log.ts";
 
 /** Checks the host and returns the domain XML options that come from outside the spec. Throws a condition. */
 export async function prepareMachine(
@@ -52,14 +53,14 @@ export async function observeGraphics(
 }
 
 /**
- * After lv undefined its domain: removes what was made beside the definition, on a local libvirt: the
- * serial log, and the NVRAM at libvirt's default path should `undefine --nvram` have left it (a libvirt that
- * resolves the firmware only at start does not know the path in the inactive definition).
+ * After lv undefined its domain: removes what was made beside the definition: the serial log (a file here
+ * or a volume on a remote host), and on a local libvirt the NVRAM at libvirt's default path should
+ * `undefine --nvram` have left it (a libvirt that resolves the firmware only at start does not know the
+ * path in the inactive definition).
  */
 export async function cleanupMachine(ctx: ControllerContext, lv: Libvirt, dom: Domain): Promise<void> {
+  await removeSerialLog(ctx, lv, dom);
   if (!isLocal(lv.uri)) return;
-  const log = serialLogPath(lv.uri, ctx.home, dom.metadata.name);
-  if (log !== undefined) await Deno.remove(log).catch(() => {});
   if (dom.spec.firmware === "efi" && /^qemu:\/\/\/system/.test(lv.uri)) {
     await Deno.remove(`/var/lib/libvirt/qemu/nvram/${dom.metadata.name}_VARS.fd`).catch(() => {});
   }

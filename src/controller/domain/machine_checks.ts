@@ -25,7 +25,7 @@ import { DEFAULT_CUSTOM_CPU_MODEL } from "../../libvirt/xml/domain_machine_xml.t
 import { attrOf, childOf, parseXml } from "../../libvirt/xml/parse_xml.ts";
 import { TerminalError, WaitingError } from "../context.ts";
 import { unownedNetworks } from "../domain_interfaces.ts";
-import { isLocal } from "./machine_parts.ts";
+import { isLocal } from "./serial_log.ts";
 
 const ARCH = "x86_64";
 /** How often a missing network or host device is looked for again. */
@@ -125,9 +125,12 @@ export async function checkUnownedNetworks(lv: Libvirt, dom: Domain): Promise<vo
   for (const name of unownedNetworks(dom)) {
     const net = await lv.netGet(name);
     if (!net) {
+      const session = /\/session\b/.test(lv.uri)
+        ? "; a rootless session has no libvirt networks: attach to a host bridge with interfaces: [{bridge: virbr0}] (qemu-bridge-helper, lv doctor checks it), or use qemu:///system"
+        : "";
       throw new WaitingError(
         "NetworkNotFound",
-        `libvirt network "${name}" does not exist on ${lv.uri}; lv attaches to it but never creates it (virsh net-list --all shows the networks there)`,
+        `libvirt network "${name}" does not exist on ${lv.uri}; lv attaches to it but never creates it (virsh net-list --all shows the networks there)${session}`,
         RECHECK_MS,
       );
     }

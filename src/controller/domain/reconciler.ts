@@ -45,7 +45,8 @@ export const domainReconciler = kindReconciler<Domain>({
 async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<ReconcileResult | void> {
   const lv = ctx.libvirtFor(dom);
   const name = dom.metadata.name;
-  const xml = await lv.domGet(name);
+  // With the display password, so a new one in the same passwordFile redefines (compared as a digest).
+  const xml = await lv.domGet(name, { securityInfo: true });
   const existing = xml ? parseDomainXml(xml) : undefined;
   if (existing && existing.owner?.uid !== dom.metadata.uid) {
     throw nameConflict("domain", name, existing.owner);
@@ -56,7 +57,8 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
   const disks = await resolveDisks(ctx, dom, boxDiskVolumes);
   const networks = await readyNetworks(ctx, dom, nics);
   const machine = await prepareMachine(ctx, dom, await resolveDriver(lv, dom));
-  const seed = await ensureSeed(ctx, dom, { nics, networks });
+  const taken = [...disks, ...(machine.cdroms ?? [])].map((d) => d.device);
+  const seed = await ensureSeed(ctx, dom, { nics, networks, taken });
   if (seed) machine.cdroms = [...(machine.cdroms ?? []), seed.cdrom];
   const definition = await ensureDefinition(ctx, dom, { existing, disks, interfaces: nics, machine });
   await dropOldSeed(ctx, dom, seed);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { createHmac, randomBytes } from "node:crypto";
 import {
   DEFAULT_GRAPHICS_LISTEN,
   DEFAULT_RNG_BACKEND,
@@ -27,8 +28,11 @@ export interface DomainXmlCdrom {
 
 /** What the devices read back as. */
 export interface DevicesState {
-  /** type/listen/port ("auto" when libvirt picks the port). */
-  graphics?: { type: string; listen?: string; port: string };
+  /**
+   * type/listen/port ("auto" when libvirt picks the port); password: a digest of the display password
+   * (keyed per process, so it compares within a pass and means nothing outside it), never the password.
+   */
+  graphics?: { type: string; listen?: string; port: string; password?: string };
   /** model/vram. */
   video?: string;
   cdroms: DomainXmlCdrom[];
@@ -136,14 +140,22 @@ export function serialElements(logFile?: string): XmlElement[] {
   ];
 }
 
+/** Key of the display password's digest: random for each process (see DevicesState.graphics). */
+const PASSWORD_KEY = randomBytes(32);
+
 function parseGraphics(node: XmlNode | undefined): DevicesState["graphics"] {
   if (!node) return undefined;
   const auto = attrOf(node, "autoport") === "yes";
-  return {
+  const graphics: NonNullable<DevicesState["graphics"]> = {
     type: attrOf(node, "type") ?? "",
     listen: attrOf(node, "listen") ?? attrOf(childOf(node, "listen"), "address"),
     port: auto ? "auto" : attrOf(node, "port") ?? "",
   };
+  const passwd = attrOf(node, "passwd");
+  if (passwd !== undefined) {
+    graphics.password = createHmac("sha256", PASSWORD_KEY).update(passwd).digest("hex");
+  }
+  return graphics;
 }
 
 function hostDeviceKey(node: XmlNode): string {
