@@ -64,6 +64,10 @@ mkdir -p "$state/etc/qemu/networks/autostart" "$state/etc/storage/autostart"
 # Two labs may start domains with the same name and id: keep them out of shared cgroups; no private /dev
 # for QEMU either (it would try to bind the hidden /dev/kvm below).
 printf '\ncgroup_controllers = [ ]\nnamespaces = [ ]\n' >>"$state/etc/qemu.conf"
+# Members of group libvirt may use qemu:///system, as Debian's polkit rule (60-libvirt.rules) allows on a
+# real host; the lab has no D-Bus for polkit, so the socket's group and mode say it instead.
+printf '\nunix_sock_group = "libvirt"\nunix_sock_rw_perms = "0770"\nauth_unix_rw = "none"\n' \
+  >>"$state/etc/libvirtd.conf"
 mkdir -p "$state"/lib/{images,qemu,dnsmasq,network,boot,swtpm}
 chmod 0755 "$state"/lib "$state"/lib/images
 # libvirtd probes QEMU for ~15 s on a cold capabilities cache: share that cache between labs.

@@ -9,9 +9,9 @@ LV_PACKAGES=(libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qe
   genisoimage ovmf swtpm swtpm-tools)
 
 # The tests: network namespaces (util-linux), etcd, openssl and sqlite3 (secrets and store checks), the test
-# boxes (debootstrap, extlinux, e2fsprogs, fdisk), a userspace NFS server, ansible.
+# boxes (debootstrap, extlinux, e2fsprogs, fdisk), a userspace NFS server, ansible, zsh and fish (completion).
 LV_TEST_PACKAGES=(util-linux etcd-server etcd-client openssl sqlite3 debootstrap extlinux syslinux-common
-  e2fsprogs fdisk nfs-ganesha nfs-ganesha-vfs ansible-core)
+  e2fsprogs fdisk nfs-ganesha nfs-ganesha-vfs ansible-core zsh fish)
 
 # install_missing WHO PACKAGE...: apt-get installs the packages not installed yet (needs root).
 install_missing() {

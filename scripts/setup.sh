@@ -40,6 +40,11 @@ deno bundle -q --external '*.node' -o /usr/local/lib/lv/lv.js mod.ts
 printf '#!/bin/sh\nexec %s run -A --no-config /usr/local/lib/lv/lv.js "$@"\n' "$(command -v deno)" >/usr/local/bin/lv
 chmod 755 /usr/local/bin/lv
 mkdir -p /etc/bash_completion.d && lv completion bash >/etc/bash_completion.d/lv
+# zsh and fish, where they are installed: their vendor completion directories.
+[ ! -d /usr/share/zsh/vendor-completions ] || lv completion zsh >/usr/share/zsh/vendor-completions/_lv
+[ ! -d /usr/share/fish/vendor_completions.d ] || lv completion fish >/usr/share/fish/vendor_completions.d/lv.fish
+# The system store's directory (README "Whose store"): the members of group libvirt share qemu:///system's objects.
+install -d -m 2770 -o root -g libvirt /var/lib/lv
 lv doctor || { echo "setup.sh: lv doctor found a problem (FAIL above, with its fix)" >&2; exit 1; }
 
 for manifest in "$@"; do

@@ -3,7 +3,8 @@
  * apply's refusal of immutable fields and the RestartRequired condition.
  *
  * - `live`: applied to what runs (a label, a DHCP reservation with net-update, a Volume grown with
- *   vol-resize, the desired power state, how lv reaches the guest);
+ *   vol-resize, a running Domain's memory within its maximum (balloon) and vCPUs added within theirs, an
+ *   interface's link state, the desired power state, how lv reaches the guest);
  * - `restart`: written to the persistent definition, taking effect at the next boot (a Domain gets
  *   RestartRequired=True naming the fields; `lv reload NAME` or `lv apply --restart` applies it); a Network
  *   is restarted by its controller (guests on it lose connectivity for a moment);
@@ -16,7 +17,7 @@
  * @module
  */
 
-import type { Kind } from "./types.ts";
+import type { DomainSpec, Kind } from "./types.ts";
 
 export type ChangeClass = "live" | "restart" | "immutable" | "immutable-in-use";
 
@@ -64,12 +65,16 @@ export const CHANGE_CLASSES: Record<Kind, Record<string, ChangeClass>> = {
     "spec.storagePoolName": "immutable",
     "spec.machineVirtualSize": "immutable",
     "spec.driver": "restart",
-    "spec.cpus": "restart",
-    "spec.memory": "restart",
+    // live within the maximum the domain runs with (domainChangeClass); beyond it at the next boot
+    "spec.cpus": "live",
+    "spec.maxVcpus": "restart",
+    "spec.memory": "live",
+    "spec.maxMemory": "restart",
     "spec.nested": "restart",
     "spec.volumeCache": "restart",
     "spec.disks": "restart",
     "spec.interfaces": "restart",
+    "spec.interfaces.linkState": "live", // virsh domif-setlink
     "spec.managementNetwork": "restart",
     // Machine and devices (schema_machine.ts): written to the definition, taken at the next boot.
     "spec.machineType": "restart",
@@ -113,6 +118,12 @@ export function changeClassText(kind: Kind, cls: ChangeClass, path = ""): string
   if (kind === "Volume" && path === "spec.size") {
     return "applied live: grown with vol-resize; shrinking is refused";
   }
+  if (kind === "Domain" && cls === "live" && path === "spec.memory") {
+    return "applied live within spec.maxMemory (the balloon, virsh setmem); beyond it at the next boot (RestartRequired; lv reload or lv apply --restart)";
+  }
+  if (kind === "Domain" && cls === "live" && path === "spec.cpus") {
+    return "vCPUs added live within spec.maxVcpus (hot-plug, virsh setvcpus); fewer, or beyond it, at the next boot (RestartRequired; lv reload or lv apply --restart)";
+  }
   if (kind === "Network" && cls === "restart") {
     return "applied by restarting the network (guests on it lose connectivity for a moment)";
   }
@@ -139,6 +150,25 @@ export function changeClassOf(kind: Kind, path: string): ChangeClass | undefined
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * The class of a change of a Domain's field from `before` to `after`: memory within the maximum the
+ * domain runs with (`before`'s maxMemory, else its memory) and vCPUs added within theirs are live; memory
+ * beyond it and fewer vCPUs (QEMU cannot unplug them from every guest) wait for the next boot.
+ */
+export function domainChangeClass(
+  path: string,
+  before: DomainSpec,
+  after: DomainSpec,
+): ChangeClass | undefined {
+  if (path === "spec.memory") {
+    return after.memory <= (before.maxMemory ?? before.memory) ? "live" : "restart";
+  }
+  if (path === "spec.cpus") {
+    return after.cpus > before.cpus && after.cpus <= (before.maxVcpus ?? before.cpus) ? "live" : "restart";
+  }
+  return changeClassOf("Domain", path);
 }
 
 /** For a Network class: which classes refuse a change, given whether Domains use the object. */

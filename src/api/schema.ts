@@ -48,6 +48,7 @@ import {
   type DomainSpec,
   type DomainSsh,
   type DomainState,
+  type InterfaceLinkState,
   type Kind,
   KINDS,
   type MacvtapMode,
@@ -493,6 +494,11 @@ const INTERFACE = obj<DomainInterface>(
       vagrant: "netmask",
     }),
     model: str("NIC model.", { format: "nic-model", default: DEFAULT_NIC_MODEL, vagrant: "nic_model_type" }),
+    linkState: oneOf(
+      "The virtual link (libvirt `<link state>`): down is an unplugged cable. A running domain's link is set live (virsh domif-setlink) and kept in its definition.",
+      ["up", "down"] as const satisfies readonly InterfaceLinkState[],
+      { defaultText: "up" },
+    ),
   },
   { exactlyOne: [["network", "dev", "libvirtNetwork", "bridge"]] },
 );
@@ -562,17 +568,38 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
       vagrant: "driver",
     },
   ),
-  cpus: int("Number of virtual CPUs.", 1, CPUS_MAX, { default: DEFAULT_CPUS, vagrant: "cpus" }),
+  cpus: int(
+    "Number of virtual CPUs (online; maxVcpus is how many the domain has room for).",
+    1,
+    CPUS_MAX,
+    { default: DEFAULT_CPUS, vagrant: "cpus" },
+  ),
+  maxVcpus: int(
+    "vCPUs the domain can be given while running (libvirt `<vcpu>`, with cpus as its current count). At least cpus; a change takes effect at the next boot.",
+    1,
+    CPUS_MAX,
+    { defaultText: "cpus (no room to grow live)" },
+  ),
   memory: {
     type: "quantity",
     description:
-      "Memory: a number of MiB (as in vagrant-libvirt) or a quantity such as 2Gi; a whole number of MiB, 16Mi to 16Ti.",
+      "Memory: a number of MiB (as in vagrant-libvirt) or a quantity such as 2Gi; a whole number of MiB, 16Mi to 16Ti. Changed live, the guest gives memory back or takes it with its virtio balloon driver.",
     plainUnit: "MiB",
     unit: "MiB",
     minimum: MEMORY_MIN,
     maximum: MEMORY_MAX,
     default: DEFAULT_MEMORY_MIB,
     vagrant: "memory",
+  },
+  maxMemory: {
+    type: "quantity",
+    description:
+      "Memory the domain can balloon up to while running (libvirt `<memory>`, with memory as `<currentMemory>`): MiB or a quantity. At least memory; a change takes effect at the next boot.",
+    plainUnit: "MiB",
+    unit: "MiB",
+    minimum: MEMORY_MIN,
+    maximum: MEMORY_MAX,
+    defaultText: "memory (no room to grow live)",
   },
   nested: bool(
     "Expose hardware virtualization (vmx/svm) to the guest for nested KVM; it has an effect only where the domain runs on kvm.",

@@ -266,7 +266,11 @@ export interface DomainInterface {
   prefix?: number;
   /** NIC model, default virtio (vagrant-libvirt nic_model_type). */
   model: string;
+  /** The virtual link: down unplugs the cable (libvirt `<link state>`). Default up. Applied live. */
+  linkState?: InterfaceLinkState;
 }
+
+export type InterfaceLinkState = "up" | "down";
 
 export interface DomainSsh {
   user: string;
@@ -286,8 +290,12 @@ export interface DomainSpec {
   /** Domain type. Absent: kvm where the host offers it, else qemu (TCG); status.driver shows the choice. */
   driver?: DomainDriver;
   cpus: number;
+  /** vCPUs the domain can grow to while running (setvcpus --live). Default: cpus. */
+  maxVcpus?: number;
   /** MiB. */
   memory: number;
+  /** MiB the domain can balloon up to while running (setmem --live). Default: memory. */
+  maxMemory?: number;
   nested: boolean;
   /** Cache mode for disks that do not name their own. */
   volumeCache: DiskCache;

@@ -48,10 +48,12 @@ function checkCpu(spec: Loose<DomainSpec>, r: ProblemCollector): void {
     cpu.cores ??= 1;
     cpu.threads ??= 1;
     const product = cpu.sockets * cpu.cores * cpu.threads;
-    if (spec.cpus !== undefined && product !== spec.cpus) {
+    // libvirt's topology describes the maximum vCPUs, not the ones online
+    const [bound, count] = spec.maxVcpus !== undefined ? ["maxVcpus", spec.maxVcpus] : ["cpus", spec.cpus];
+    if (count !== undefined && product !== count) {
       r.report([...path, "sockets"], {
         message:
-          `sockets × cores × threads (${cpu.sockets} × ${cpu.cores} × ${cpu.threads} = ${product}) must equal cpus (${spec.cpus})`,
+          `sockets × cores × threads (${cpu.sockets} × ${cpu.cores} × ${cpu.threads} = ${product}) must equal ${bound} (${count})`,
         key: true,
       });
     }
@@ -181,8 +183,23 @@ function checkDevices(spec: Loose<DomainSpec>, r: ProblemCollector): void {
   if (backing?.access === "shared") backing.source ??= "memfd";
 }
 
+/** maxMemory and maxVcpus bound memory and cpus from above. */
+function checkMaximums(spec: Loose<DomainSpec>, r: ProblemCollector): void {
+  const pairs = [["maxMemory", "memory", " MiB"], ["maxVcpus", "cpus", ""]] as const;
+  for (const [max, of, unit] of pairs) {
+    const [top, value] = [spec[max], spec[of]];
+    if (typeof top !== "number" || typeof value !== "number" || top >= value) continue;
+    r.report(["spec", max], {
+      message: `must be at least ${of} (${value}${unit})`,
+      value: top,
+      hint: `raise ${max}, or leave it out to use ${of}`,
+    });
+  }
+}
+
 /** Checks a walked Domain's machine and device fields; `diskDevices` are the device names disks already use. */
 export function checkMachine(spec: Loose<DomainSpec>, r: ProblemCollector, diskDevices: string[]): void {
+  checkMaximums(spec, r);
   checkCpu(spec, r);
   checkFirmware(spec, r);
   checkBoot(spec, r);

@@ -1,8 +1,8 @@
-/** lv apply: validate every document, write them, then converge until Ready. */
+/** lv apply: validate every document, write them all in one store transaction, then converge until Ready. */
 import type { AnyResource } from "../api/types.ts";
-import { AlreadyExistsError, ConflictError, keyOf, refString } from "../store/store.ts";
+import { AlreadyExistsError, type BatchWrite, ConflictError, keyOf, refString } from "../store/store.ts";
 import { refuseTestDriver, unreachable } from "./libvirt_reachable.ts";
-import { awaitObjects, readiness } from "./await_objects.ts";
+import { awaitObjects, readiness, type Verdict } from "./await_objects.ts";
 import { CommandFailed, UsageError } from "./errors.ts";
 import { loadManifests } from "./manifests.ts";
 import { contextDefaults } from "../config/config.ts";
@@ -17,6 +17,7 @@ import {
 } from "./change_effects.ts";
 import { deleteObjects } from "./delete.ts";
 import { RELOAD_ANNOTATION } from "../api/requests.ts";
+import { getCondition } from "../api/conditions.ts";
 
 export type { ApplyResult } from "./apply_plan.ts";
 
@@ -29,7 +30,10 @@ export interface ApplyOptions {
   recursive?: boolean;
   /** "server": read the store and merge, write nothing. ("client" never opens a runtime: {@linkcode applyClientDryRun}.) */
   dryRun?: "server";
-  /** Restart running Domains whose change takes effect at the next boot (`--restart`). Default false. */
+  /**
+   * Restart the running Domains of the files that need it (`--restart`): a change of this apply that takes
+   * effect at the next boot, or one still pending (RestartRequired). Default false.
+   */
   restart?: boolean;
   /** Replace (delete, then create) objects whose immutable fields change (`--force`). Default false. */
   force?: boolean;
@@ -57,13 +61,42 @@ export async function applyOne(
   obj: AnyResource,
   options: ApplyOneOptions = {},
 ): Promise<ApplyResult> {
+  return (await applyAll(rt, [obj], options))[0];
+}
+
+/**
+ * Writes the resources of one apply in one store transaction (`Store.writeAll`), so a store that
+ * fails or refuses one write writes none of them; a race with another writer re-plans them all on fresh
+ * reads, so its change is merged, never lost. Two exceptions: a replacement (--force over an immutable
+ * change) deletes the old object first, and more writes than the store takes at once (etcd: 128) go in
+ * transactions of that many.
+ */
+export async function applyAll(
+  rt: Runtime,
+  objs: AnyResource[],
+  options: ApplyOneOptions = {},
+): Promise<ApplyResult[]> {
   for (let attempt = 0;; attempt++) {
     try {
-      return await applyOnce(rt, obj, options);
+      return await applyAllOnce(rt, objs, options);
     } catch (e) {
       if (attempt >= 10 || !(e instanceof AlreadyExistsError || e instanceof ConflictError)) throw e;
     }
   }
+}
+
+async function applyAllOnce(rt: Runtime, objs: AnyResource[], options: ApplyOneOptions) {
+  const results: ApplyResult[] = [];
+  const writes: BatchWrite[] = [];
+  for (const obj of objs) {
+    const { result, write } = await planWrite(rt, obj, options);
+    results.push(result);
+    if (write) writes.push(write);
+  }
+  for (let i = 0; i < writes.length; i += rt.store.maxBatch) {
+    await rt.store.writeAll(writes.slice(i, i + rt.store.maxBatch));
+  }
+  return results;
 }
 
 /**
@@ -85,7 +118,12 @@ export async function decide(rt: Runtime, obj: AnyResource, options: ApplyOneOpt
   return { plan, changes, replace: changes.some((c) => c.refused) };
 }
 
-async function applyOnce(rt: Runtime, obj: AnyResource, options: ApplyOneOptions): Promise<ApplyResult> {
+/** What applying `obj` writes (none when unchanged); a replacement deletes the old object here. */
+async function planWrite(
+  rt: Runtime,
+  obj: AnyResource,
+  options: ApplyOneOptions,
+): Promise<{ result: ApplyResult; write?: BatchWrite }> {
   const { plan, changes, replace } = await decide(rt, obj, options);
   if (replace) {
     await deleteObjects(rt, [keyOf(obj)], {
@@ -93,19 +131,30 @@ async function applyOnce(rt: Runtime, obj: AnyResource, options: ApplyOneOptions
       timeoutMs: REPLACE_TIMEOUT_MS,
       ignoreNotFound: true,
     });
-    await rt.store.create(planApply(obj, undefined, options).next);
-    return "created";
+    return { result: "created", write: { op: "create", obj: planApply(obj, undefined, options).next } };
   }
   const next = plan.next;
-  if (options.restart && next.kind === "Domain" && next.spec.state === "Running" && needsRestart(changes)) {
+  const restart = options.restart && restartWanted(next, changes);
+  if (restart) {
     next.metadata.annotations = {
       ...next.metadata.annotations,
       [RELOAD_ANNOTATION]: new Date().toISOString(),
     };
   }
-  if (plan.result === "created") await rt.store.create(next);
-  else if (plan.result === "configured" || plan.recordOnly) await rt.store.update(next);
-  return plan.result;
+  if (plan.result === "created") return { result: "created", write: { op: "create", obj: next } };
+  if (plan.result === "configured" || plan.recordOnly || restart) {
+    return { result: restart ? "configured" : plan.result, write: { op: "update", obj: next } };
+  }
+  return { result: plan.result };
+}
+
+/**
+ * `--restart`: a running Domain of the files is restarted when this apply makes a change that takes
+ * effect at the next boot, or when one is still pending from before (RestartRequired=True).
+ */
+function restartWanted(next: AnyResource, changes: FieldChange[]): boolean {
+  if (next.kind !== "Domain" || next.spec.state !== "Running") return false;
+  return needsRestart(changes) || getCondition(next.status, "RestartRequired")?.status === "True";
 }
 
 /** How long --force waits for the old object and what it owns to be deleted. */
@@ -145,12 +194,25 @@ export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
     return;
   }
   await checkRemoteHosts(rt, resources, options.wait);
-  for (const obj of resources) {
-    const result = await applyOne(rt, obj, { specDefaults, restart: options.restart, force: options.force });
-    rt.output.out(`${refString(obj)} ${result}\n`);
-  }
+  const results = await applyAll(rt, resources, {
+    specDefaults,
+    restart: options.restart,
+    force: options.force,
+  });
+  resources.forEach((obj, i) => rt.output.out(`${refString(obj)} ${results[i]}\n`));
   if (!options.wait) return;
-  await awaitObjects(rt, resources.map(keyOf), readiness, { timeoutMs: options.timeoutMs, what: "be Ready" });
+  await awaitObjects(rt, resources.map(keyOf), options.restart ? restarted : readiness, {
+    timeoutMs: options.timeoutMs,
+    what: "be Ready",
+  });
+}
+
+/** With --restart: Ready, and a Domain's restart request (the reload annotation) carried out. */
+function restarted(obj: AnyResource | undefined): Verdict {
+  const v = readiness(obj);
+  if (v !== "done" || obj?.kind !== "Domain") return v;
+  const asked = obj.metadata.annotations[RELOAD_ANNOTATION];
+  return asked === undefined || obj.status.restartRequest === asked ? "done" : "pending";
 }
 
 /**

@@ -2,7 +2,7 @@
  * What an apply would change in a stored object, field by field, with each field's change class: for
  * `lv diff`'s libvirt effect, apply's refusal of immutable fields and `--restart`.
  */
-import { type ChangeClass, changeClassOf, refuses } from "../api/change_class.ts";
+import { type ChangeClass, changeClassOf, domainChangeClass, refuses } from "../api/change_class.ts";
 import { formatProblem, positionOf } from "../api/problem.ts";
 import type { AnyResource, Domain } from "../api/types.ts";
 import { diffPaths } from "../libvirt/xml/diff_paths.ts";
@@ -32,7 +32,9 @@ export async function networkInUse(store: Store, net: AnyResource): Promise<bool
 /** The fields that differ between `live` and `next`, classified; `inUse` for a Network used by Domains. */
 export function changeEffects(live: AnyResource, next: AnyResource, inUse = false): FieldChange[] {
   return diffPaths(labelsAndSpec(live), labelsAndSpec(next)).map((path) => {
-    const cls = changeClassOf(live.kind, path);
+    const cls = live.kind === "Domain" && next.kind === "Domain"
+      ? domainChangeClass(path, live.spec, next.spec)
+      : changeClassOf(live.kind, path);
     const change: FieldChange = { path, cls };
     if (refuses(cls, inUse)) {
       change.refused = cls === "immutable-in-use"

@@ -96,7 +96,7 @@ export const COMMON_FLAGS = {
     value: "URL",
     kind: "uri",
     description:
-      "where objects are kept: etcd://HOST:2379[,HOST:2379...], etcds://... or sqlite:PATH (default: $LV_STORE, else the config file's store:, else $LV_HOME/store.db)",
+      "where objects are kept: etcd://HOST:2379[,HOST:2379...], etcds://... or sqlite:PATH (default: $LV_STORE, else the config file's store:, else $LV_HOME/store.db if LV_HOME is set, else /var/lib/lv/store.db for qemu:///system, shared by group libvirt, else ~/.local/share/lv/store.db)",
   },
   namespace: { type: "string", short: "n", value: "NS", default: "default", description: "namespace" },
   help: { type: "boolean", short: "h", description: "help for the command" },

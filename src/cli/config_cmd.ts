@@ -24,6 +24,8 @@ export interface ConfigCommand {
   readStdin: () => Promise<string>;
   /** Opens the store when a subcommand needs it (delete-context checks what lives there). */
   store: () => Store | Promise<Store>;
+  /** Where the store the other commands use is, and why (shown by view). */
+  storeLocation?: () => Promise<string>;
 }
 
 /** One config subcommand's run: the command line, the file and what it holds. */
@@ -149,7 +151,10 @@ async function deleteContext({ cmd, output, path, config, need }: ConfigRun): Pr
   output.out(`Deleted context "${name}" from ${path}.\n`);
 }
 
-function view({ output, config }: ConfigRun): void {
+async function view({ cmd, output, config }: ConfigRun): Promise<void> {
+  // Where the objects are: a comment, so the output stays the file's YAML.
+  const where = await cmd.storeLocation?.().catch(() => undefined);
+  if (where) output.out(`# store in use: ${where}\n`);
   output.out(stringify({
     currentContext: config.currentContext,
     store: config.store,

@@ -18,7 +18,8 @@ Commands:
 ${listingRows(commands).map((row) => entry(row.lines, row.summary)).join("")}
 Flags for every command:
 ${flagLines(COMMON_FLAGS)}
-Environment: LV_HOME (store and caches, default ~/.local/share/lv), LV_CONNECT, LV_CONTEXT, LV_STORE,
+Environment: LV_HOME (caches and keys, default ~/.local/share/lv; when set, its store.db too, else the
+store is /var/lib/lv/store.db for qemu:///system, shared by group libvirt), LV_CONNECT, LV_CONTEXT, LV_STORE,
 LV_STORE_PASSWORD (the etcd user's password; or storePassword: in the config file), LV_CONFIG
 (config file, default $LV_HOME/config.yaml when LV_HOME is set, else ~/.config/lv/config.yaml),
 LV_VIRSH=process (a virsh process per command instead of long-lived virsh sessions), LV_BOX_SERVER_URL

@@ -16,6 +16,7 @@ import {
 } from "../config/config.ts";
 import { explainSshFailure, type JumpHost, prepareTransport } from "../config/ssh_transport.ts";
 import { openStore, selectStoreUrl, storePath } from "./open_store.ts";
+import type { StoreUrl } from "../config/store_url.ts";
 import type { Store } from "../store/store.ts";
 
 export { storePath };
@@ -34,6 +35,8 @@ export interface Output {
 export interface Runtime {
   home: string;
   store: Store;
+  /** Why this store (--store, LV_STORE, the config file, the system store of qemu:///system, ...). */
+  storeFrom?: string;
   /** The connection this command selected (--connect, --context, environment, config file). */
   connection: Connection;
   /** libvirt on that connection. */
@@ -89,9 +92,23 @@ export async function readConfig(path: string): Promise<LvConfig> {
   return (await import("../config/config_file.ts")).loadConfig(path);
 }
 
-/** Opens the store selected by `flag` (--store), $LV_STORE, the config file, else the SQLite file in home. */
-export async function openSelectedStore(home: string, config: LvConfig, flag?: string): Promise<Store> {
-  const url = selectStoreUrl({ flag, env: Deno.env.get("LV_STORE"), config: config.store }, home);
+/**
+ * The store selected by `flag` (--store), $LV_STORE, the config file, else the default: the system store
+ * for this machine's qemu:///system (`uri`) unless $LV_HOME is set, else the SQLite file in the lv home.
+ */
+export function selectedStore(
+  config: LvConfig,
+  options: { flag?: string; uri: string; home?: string },
+): StoreUrl & { from: string } {
+  return selectStoreUrl({ flag: options.flag, env: Deno.env.get("LV_STORE"), config: config.store }, {
+    home: options.home ?? lvHome(),
+    explicitHome: options.home !== undefined || !!Deno.env.get("LV_HOME"),
+    uri: options.uri,
+  });
+}
+
+/** Opens a store {@linkcode selectedStore} chose. */
+export async function openSelectedStore(url: StoreUrl, config: LvConfig): Promise<Store> {
   return await openStore(url, { password: Deno.env.get("LV_STORE_PASSWORD") ?? config.storePassword });
 }
 
@@ -126,7 +143,8 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     path,
   );
   Deno.mkdirSync(home, { recursive: true, mode: 0o700 });
-  const store = await openSelectedStore(home, config, options.store);
+  const storeUrl = selectedStore(config, { flag: options.store, uri: connection.uri, home: options.home });
+  const store = await openSelectedStore(storeUrl, config);
   // A resource without spec.context lives where a bare URI points (--connect, LV_CONNECT, qemu:///system),
   // whatever context is selected: switching contexts never moves existing objects.
   const bare: Connection = connection.context === undefined
@@ -162,6 +180,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
   return {
     home,
     store,
+    storeFrom: storeUrl.from,
     connection,
     get libvirt() {
       return side(connection.context).libvirt;

@@ -36,7 +36,7 @@ export interface LvContext {
 
 export interface LvConfig {
   currentContext?: string;
-  /** Where objects are kept (config/store_url.ts); default the SQLite file in $LV_HOME. */
+  /** Where objects are kept (config/store_url.ts); default a SQLite file (cli/open_store.ts). */
   store?: string;
   /** The etcd user's password for `store` (kept here, 0600, like context passwords). */
   storePassword?: string;

@@ -1,6 +1,6 @@
 /**
- * Where the store is, as a URL: `--store`, else `$LV_STORE`, else the config file's `store:`, else the
- * SQLite file in $LV_HOME.
+ * Where the store is, as a URL: `--store`, else `$LV_STORE`, else the config file's `store:`, else a
+ * SQLite file (cli/open_store.ts: the system store for qemu:///system, else the one in $LV_HOME).
  *
  *     etcd://HOST[:PORT][,HOST[:PORT]...][/PREFIX/]            etcd over HTTP (port 2379 by default)
  *     etcds://HOST...?cacert=CA.pem&cert=C.pem&key=K.pem&user=U  etcd over TLS, client certificate, etcd user
@@ -29,6 +29,8 @@ export interface SqliteUrl {
   kind: "sqlite";
   path: string;
   text: string;
+  /** The group that shares the file (the system store); undefined: a private file (0600). */
+  group?: string;
 }
 
 export type StoreUrl = EtcdUrl | SqliteUrl;

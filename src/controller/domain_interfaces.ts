@@ -37,6 +37,7 @@ export function domainInterfaces(dom: Domain): DomainXmlInterface[] {
     mode: nic.dev ? nic.mode ?? "bridge" : undefined,
     mac: (nic.mac ?? generatedMac(dom.metadata.uid, i)).toLowerCase(),
     model: nic.model,
+    ...(nic.linkState !== undefined ? { linkState: nic.linkState } : {}),
   }));
 }
 

@@ -376,6 +376,30 @@ export class Libvirt {
     await this.run(["reboot", name], { what: `Cannot reboot domain "${name}"` });
   }
 
+  /**
+   * Sets a running domain's balloon target (MiB, at most its `<memory>`) and the definition's
+   * `<currentMemory>`; idempotent. The guest gives memory back only with a virtio balloon driver.
+   */
+  async domSetMemory(name: string, mib: number): Promise<void> {
+    await this.run(["setmem", name, `${mib}M`, "--live", "--config"], {
+      what: `Cannot set the memory of domain "${name}" to ${mib} MiB`,
+    });
+  }
+
+  /** Sets a running domain's online vCPUs (at most its `<vcpu>` maximum) live and in the definition. */
+  async domSetVcpus(name: string, count: number): Promise<void> {
+    await this.run(["setvcpus", name, String(count), "--live", "--config"], {
+      what: `Cannot set the vCPUs of domain "${name}" to ${count}`,
+    });
+  }
+
+  /** Sets the link of a running domain's interface (by MAC) up or down, live; idempotent. */
+  async domSetLink(name: string, mac: string, state: "up" | "down"): Promise<void> {
+    await this.run(["domif-setlink", name, mac, state], {
+      what: `Cannot set the link of interface ${mac} of domain "${name}" ${state}`,
+    });
+  }
+
   /** Removes the definition with its snapshot metadata and NVRAM; succeeds when there is no such domain. */
   async domUndefine(name: string): Promise<void> {
     await this.#maybe(

@@ -13,6 +13,7 @@
 import type { AnyResource, Kind } from "../api/types.ts";
 import { type Compare, EtcdClient, type EtcdClientOptions, type Kv, type Op } from "./etcd_client.ts";
 import { etcdWatch } from "./etcd_watch.ts";
+import { batchFailure, type BatchPlan, landed } from "./etcd_batch.ts";
 import {
   checkVersion,
   createdObject,
@@ -25,6 +26,7 @@ import {
 } from "./object_writes.ts";
 import {
   AlreadyExistsError,
+  type BatchWrite,
   type Change,
   ConflictError,
   keyOf,
@@ -209,6 +211,54 @@ export class EtcdStore implements Store {
 
   update(obj: AnyResource): Promise<AnyResource> {
     return this.#compareAndSwap(obj, (current) => updatedObject(current, obj));
+  }
+
+  /** etcd's --max-txn-ops default: the most operations one transaction may hold. */
+  readonly maxBatch = 128;
+
+  /** One transaction: a compare per key (absent, or at the revision read) and a put or delete per change. */
+  async writeAll(writes: BatchWrite[]): Promise<AnyResource[]> {
+    if (writes.length === 0) return [];
+    if (writes.length > this.maxBatch) {
+      throw new RangeError(`writeAll: ${writes.length} writes; one etcd transaction holds ${this.maxBatch}`);
+    }
+    const planned: BatchPlan[] = [];
+    for (const { op, obj } of writes) {
+      const key = this.#objectKey(keyOf(obj));
+      if (op === "create") {
+        const next = createdObject(obj, this.#now());
+        const put = { put: { key, value: this.#encode(next) } };
+        planned.push({ key, compare: { key, target: "CREATE", createRevision: 0 }, next, op: put });
+        continue;
+      }
+      const kv = await this.#readKv(keyOf(obj));
+      if (!kv) throw new NotFoundError(keyOf(obj));
+      const current = this.#decode(kv);
+      checkVersion(obj, current);
+      const next = updatedObject(current, obj);
+      const outcome = writeOutcome(current, next);
+      const change: Op | undefined = outcome === "none"
+        ? undefined
+        : outcome === "remove"
+        ? { deleteRange: { key } }
+        : { put: { key, value: this.#encode(next) } };
+      const compare: Compare = { key, target: "MOD", modRevision: kv.modRevision };
+      planned.push({ key, compare, next: change ? next : current, op: change });
+    }
+    const result = await this.client.txn(
+      planned.map((p) => p.compare),
+      planned.flatMap((p) => p.op ? [p.op] : []),
+      planned.map((p) => ({ range: { key: p.key } })),
+    );
+    const now = result.ranges.map((r) => r[0]);
+    // A request sent again after a lost answer, whose first attempt was applied: done, not a conflict.
+    const applied = result.succeeded || (result.retried && planned.every((p, i) => landed(p, now[i])));
+    if (!applied) throw batchFailure(writes, planned, now);
+    return planned.map((p, i) => {
+      if (!p.op) return p.next;
+      p.next.metadata.resourceVersion = String(result.succeeded ? result.revision : now[i]?.modRevision ?? 0);
+      return p.next;
+    });
   }
 
   updateStatus(obj: AnyResource): Promise<AnyResource> {

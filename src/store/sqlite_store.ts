@@ -1,8 +1,12 @@
-/** The embedded store: one SQLite file (node:sqlite), mode 0600, shared safely by several lv processes. */
+/**
+ * The embedded store: one SQLite file (node:sqlite), mode 0600 (or 0660 for a group: the system store),
+ * shared safely by several lv processes.
+ */
 import { DatabaseSync } from "node:sqlite";
 import type { AnyResource, Kind } from "../api/types.ts";
 import {
   AlreadyExistsError,
+  type BatchWrite,
   type Change,
   keyOf,
   type ListOptions,
@@ -25,6 +29,7 @@ import {
   updatedObject,
   writeOutcome,
 } from "./object_writes.ts";
+import { prepareSharedStore, type SharedStoreOptions } from "./shared_store_file.ts";
 
 const SCHEMA = `
 create table if not exists objects (
@@ -48,6 +53,11 @@ const CHANGES_KEPT = 10_000;
 export interface SqliteStoreOptions {
   /** Clock for timestamps (tests). */
   now?: () => Date;
+  /**
+   * The file is shared by the members of a group (the system store): 0660 in a setgid directory
+   * (shared_store_file.ts) instead of a private 0600 file.
+   */
+  shared?: SharedStoreOptions;
 }
 
 /** Runs synchronous store work as a promise: errors reject instead of throwing at the call. */
@@ -61,13 +71,18 @@ function settle<T>(fn: () => T): Promise<T> {
 
 export class SqliteStore implements Store {
   readonly path: string;
+  /** The group sharing the file (the system store); undefined: a private file. */
+  readonly group?: string;
   #db: DatabaseSync;
   #now: () => Date;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
     this.#now = options.now ?? (() => new Date());
-    if (path !== ":memory:") {
+    this.group = options.shared?.group;
+    if (options.shared) {
+      prepareSharedStore(path, options.shared);
+    } else if (path !== ":memory:") {
       // Create the file 0600 before SQLite does, so it never exists with wider permissions.
       Deno.openSync(path, { create: true, append: true, mode: 0o600 }).close();
       Deno.chmodSync(path, 0o600);
@@ -162,12 +177,25 @@ export class SqliteStore implements Store {
     return Promise.resolve(objects.filter((o) => labels.every(([k, v]) => o.metadata.labels?.[k] === v)));
   }
 
+  /** create() inside a transaction. */
+  #createRow(obj: AnyResource): AnyResource {
+    if (this.#read(keyOf(obj))) throw new AlreadyExistsError(keyOf(obj));
+    return this.#write(createdObject(obj, this.#now()), "ADDED");
+  }
+
   create(obj: AnyResource): Promise<AnyResource> {
+    return settle(() => this.#tx(() => this.#createRow(obj)));
+  }
+
+  readonly maxBatch = Infinity;
+
+  writeAll(writes: BatchWrite[]): Promise<AnyResource[]> {
     return settle(() =>
-      this.#tx(() => {
-        if (this.#read(keyOf(obj))) throw new AlreadyExistsError(keyOf(obj));
-        return this.#write(createdObject(obj, this.#now()), "ADDED");
-      })
+      this.#tx(() =>
+        writes.map((w) =>
+          w.op === "create" ? this.#createRow(w.obj) : this.#swapRow(w.obj, (c) => updatedObject(c, w.obj))
+        )
+      )
     );
   }
 
@@ -180,21 +208,28 @@ export class SqliteStore implements Store {
     );
   }
 
+  /** A compare-and-swap write inside a transaction. */
+  #swapRow(
+    obj: AnyResource,
+    mutate: (current: AnyResource) => AnyResource,
+    type: "MODIFIED" | "STATUS" = "MODIFIED",
+  ): AnyResource {
+    const key = keyOf(obj);
+    const current = this.#read(key);
+    if (!current) throw new NotFoundError(key);
+    checkVersion(obj, current);
+    const next = mutate(current);
+    const outcome = writeOutcome(current, next);
+    if (outcome === "none") return current;
+    return this.#write(next, outcome === "remove" ? "DELETED" : type);
+  }
+
   #compareAndSwap(
     obj: AnyResource,
     mutate: (current: AnyResource) => AnyResource,
     type: "MODIFIED" | "STATUS" = "MODIFIED",
   ): AnyResource {
-    return this.#tx(() => {
-      const key = keyOf(obj);
-      const current = this.#read(key);
-      if (!current) throw new NotFoundError(key);
-      checkVersion(obj, current);
-      const next = mutate(current);
-      const outcome = writeOutcome(current, next);
-      if (outcome === "none") return current;
-      return this.#write(next, outcome === "remove" ? "DELETED" : type);
-    });
+    return this.#tx(() => this.#swapRow(obj, mutate, type));
   }
 
   update(obj: AnyResource): Promise<AnyResource> {

@@ -77,6 +77,12 @@ export class AlreadyExistsError extends Error {
   }
 }
 
+/** One write of {@linkcode Store.writeAll}: a create (the key must be free) or an update (metadata and spec). */
+export interface BatchWrite {
+  op: "create" | "update";
+  obj: AnyResource;
+}
+
 /**
  * Keeps resources with Kubernetes semantics: uid and creationTimestamp set on create; generation bumps only
  * when spec changes; every write gets a new store-wide resourceVersion; update and updateStatus are
@@ -97,6 +103,15 @@ export interface Store {
   update(obj: AnyResource): Promise<AnyResource>;
   /** Writes status only. */
   updateStatus(obj: AnyResource): Promise<AnyResource>;
+  /**
+   * Writes several objects all or none, in one transaction: each `create` as create(), each `update` as
+   * update() (compare-and-swap on the resourceVersion it carries, else on the one read). When one fails
+   * (AlreadyExistsError, ConflictError, NotFoundError, or the store's own error) none is written. Returns
+   * what was stored, in order. Each key at most once; at most `maxBatch` writes.
+   */
+  writeAll(writes: BatchWrite[]): Promise<AnyResource[]>;
+  /** The most writes one writeAll takes (etcd: its --max-txn-ops default, 128). */
+  readonly maxBatch: number;
   /** Marks for deletion (or removes when no finalizer is left). Not found is not an error: returns false. */
   delete(key: ObjectKey): Promise<boolean>;
   /**

@@ -137,3 +137,17 @@ export function mutating(calls: string[][]): string[][] {
     /^(version|capabilities|domcapabilities|pool-dumpxml|pool-info|vol-dumpxml|vol-list|vol-download|net-dumpxml|net-info|net-dhcp-leases|dumpxml|domstate|domifaddr|list|net-list|pool-list|snapshot-list|snapshot-dumpxml|nodedev-list|nodedev-dumpxml)$/;
   return calls.filter((c) => !reads.test(c[0]));
 }
+
+/** A Domain with no disk and no guest to talk to (communicator: none): boots in the lab in a second. */
+export function disklessDomain(name: string): string {
+  return `apiVersion: lv.dev/v1alpha1
+kind: Domain
+metadata:
+  name: ${name}
+spec:
+  communicator: none
+  driver: qemu
+  memory: 128
+  gracefulHaltTimeout: 1
+`;
+}

@@ -191,15 +191,16 @@ Deno.test("applyOne() retries a conflict on the new resourceVersion and keeps th
     await applyOne(h.rt, domain("  memory: 1024\n"));
     const store = h.rt.store;
     const update = store.update.bind(store);
+    const writeAll = store.writeAll.bind(store);
     let raced = false;
-    store.update = async (obj) => {
+    store.writeAll = async (writes) => {
       if (!raced) {
         raced = true; // a second writer (lv halt) gets in between apply's read and write
-        const other = (await store.get(keyOf(obj))) as Domain;
+        const other = (await store.get(keyOf(writes[0].obj))) as Domain;
         other.spec.state = "Stopped";
         await update(other);
       }
-      return update(obj);
+      return writeAll(writes);
     };
     assert.equal(await applyOne(h.rt, domain("  memory: 2048\n")), "configured");
     assert.ok(raced);

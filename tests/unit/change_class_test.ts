@@ -29,7 +29,11 @@ Deno.test("changeClassOf() classifies every spec field, labels and annotations o
 Deno.test("changeClassOf() gives the classes the issue names", async (t) => {
   const cases: [Parameters<typeof changeClassOf>, string][] = [
     [["Domain", "spec.box"], "immutable"],
-    [["Domain", "spec.memory"], "restart"],
+    [["Domain", "spec.memory"], "live"],
+    [["Domain", "spec.maxMemory"], "restart"],
+    [["Domain", "spec.cpus"], "live"],
+    [["Domain", "spec.maxVcpus"], "restart"],
+    [["Domain", "spec.interfaces[0].linkState"], "live"],
     [["Domain", "spec.interfaces[1].ip"], "restart"],
     [["Domain", "spec.state"], "live"],
     [["Domain", "metadata.labels.app"], "live"],
@@ -55,6 +59,27 @@ Deno.test("changeEffects() classifies and refuses changes", async (t) => {
       before: "kind: Domain\nmetadata: {name: w}\nspec: {memory: 512}\n",
       after: "kind: Domain\nmetadata: {name: w}\nspec: {memory: 1024, state: Stopped}\n",
       want: ["spec.memory restart", "spec.state live"],
+    },
+    {
+      name: "a Domain's memory within maxMemory and vCPUs added within maxVcpus are live",
+      before: "kind: Domain\nmetadata: {name: w}\nspec: {memory: 512, maxMemory: 2048, maxVcpus: 4}\n",
+      after:
+        "kind: Domain\nmetadata: {name: w}\nspec: {memory: 2048, maxMemory: 2048, cpus: 4, maxVcpus: 4}\n",
+      want: ["spec.cpus live", "spec.memory live"],
+    },
+    {
+      name: "memory beyond the running maximum, a new maximum and fewer vCPUs need a restart",
+      before:
+        "kind: Domain\nmetadata: {name: w}\nspec: {memory: 512, maxMemory: 1024, cpus: 2, maxVcpus: 4}\n",
+      after:
+        "kind: Domain\nmetadata: {name: w}\nspec: {memory: 1536, maxMemory: 2048, cpus: 1, maxVcpus: 4}\n",
+      want: ["spec.cpus restart", "spec.memory restart", "spec.maxMemory restart"],
+    },
+    {
+      name: "an interface's link state is live",
+      before: "kind: Domain\nmetadata: {name: w}\nspec: {interfaces: [{network: n}]}\n",
+      after: "kind: Domain\nmetadata: {name: w}\nspec: {interfaces: [{network: n, linkState: down}]}\n",
+      want: ["spec.interfaces[0].linkState live"],
     },
     {
       name: "a Domain's box is refused",
@@ -108,4 +133,9 @@ Deno.test("restartFields() names spec fields for libvirt's differences", () => {
     "spec.cpus",
     "spec.disks",
   ]);
+  assert.deepEqual(restartFields(["memoryMiB", "maxVcpus"], { maxMemory: 1024 }), [
+    "spec.maxMemory",
+    "spec.cpus",
+  ]);
+  assert.deepEqual(restartFields(["maxVcpus"], { maxVcpus: 4 }), ["spec.maxVcpus"]);
 });

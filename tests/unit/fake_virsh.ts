@@ -7,7 +7,7 @@
  *   duplicate names and uuid mismatches with libvirt's error text on stderr and exit code 1.
  * - It echoes XML back with libvirt's additions: uuid; for domains memory in KiB, currentMemory, vcpu
  *   placement, the expanded machine type, generated MACs, and in the live XML an id, interface target
- *   devices and aliases; for networks a bridge name virbrN and a MAC; for volumes key, path, capacity,
+ *   devices and aliases, and the qemu64 CPU model's own features (check='full'); for networks a bridge name virbrN and a MAC; for volumes key, path, capacity,
  *   allocation and the backing store.
  * - Domains and networks have a persistent and a live definition: defining a running domain (or an
  *   active network) changes only the persistent one until it is stopped and started again.
@@ -136,6 +136,8 @@ export interface FakeDomain {
   state: string;
   reason: string;
   persistent: boolean;
+  /** The balloon target `setmem --live` set (MiB). There is no guest balloon driver: the live XML keeps its memory. */
+  balloonMiB?: number;
 }
 
 interface Injection {
@@ -1331,6 +1333,16 @@ export class FakeVirsh implements VirshRunner {
   #boot(dom: FakeDomain): void {
     const live = clone(dom.def);
     dom.id = this.#nextId++;
+    // libvirt expands a custom CPU model at start: check='full' and the model's own features (qemu64, TCG)
+    const cpu = childOf(live, "cpu");
+    if (cpu && attrOf(cpu, "mode") === "custom" && childOf(cpu, "model")?.text.trim() === "qemu64") {
+      cpu.attrs.check = "full";
+      for (const name of ["hypervisor", "lahf_lm"]) {
+        if (!childrenOf(cpu, "feature").some((f) => attrOf(f, "name") === name)) {
+          cpu.children.push(node("feature", { policy: "require", name }));
+        }
+      }
+    }
     live.attrs = { type: live.attrs.type, id: String(dom.id), ...live.attrs };
     let n = 0;
     for (const nic of childrenOf(childOf(live, "devices"), "interface")) {
@@ -1451,6 +1463,75 @@ export class FakeVirsh implements VirshRunner {
     if (dom.live) dom.persistent = false;
     else this.domains.delete(dom.name);
     return "";
+  }
+
+  /** setmem, as QEMU without a guest balloon driver answers it: the target is taken, the guest keeps its memory. */
+  setMem(p: Parsed): string {
+    const dom = this.getDomain(p.positional[0]);
+    const m = /^(\d+)([KMG]?)(iB)?$/i.exec(p.positional[1]);
+    if (!m) {
+      throw new Fail(`Numeric value '${p.positional[1]}' for <size> option is malformed or out of range`);
+    }
+    const kib = Number(m[1]) * 1024 ** "KMG".indexOf((m[2] || "K").toUpperCase());
+    const live = p.flags.has("live") || !p.flags.has("config") && dom.live !== undefined;
+    if (live) this.#requireActive(dom, `Failed to set memory of domain '${dom.name}'`);
+    const defs = [...(live ? [dom.live!] : []), ...(p.flags.has("config") ? [dom.def] : [])];
+    for (const def of defs) {
+      if (kib > Number(childOf(def, "memory")!.text)) {
+        throw new Fail("invalid argument: cannot set memory higher than max memory");
+      }
+    }
+    if (live) dom.balloonMiB = kib / 1024;
+    if (p.flags.has("config")) setChild(dom.def, textNode("currentMemory", String(kib), { unit: "KiB" }));
+    return "\n";
+  }
+
+  /** setvcpus as QEMU 7.2 answers it under TCG: hot-plug within the maximum, no unplug. */
+  setVcpus(p: Parsed): string {
+    const dom = this.getDomain(p.positional[0]);
+    const count = Number(p.positional[1]);
+    const live = p.flags.has("live") || !p.flags.has("config") && dom.live !== undefined;
+    if (live) this.#requireActive(dom, `Failed to set vcpus of domain '${dom.name}'`);
+    const defs = [...(live ? [dom.live!] : []), ...(p.flags.has("config") ? [dom.def] : [])];
+    for (const def of defs) {
+      const vcpu = childOf(def, "vcpu")!;
+      const max = Number(vcpu.text);
+      if (count > max) {
+        throw new Fail(
+          `invalid argument: requested vcpus is greater than max allowable vcpus for the ${
+            def === dom.def ? "persistent config" : "live domain"
+          }: ${count} > ${max}`,
+        );
+      }
+      if (def === dom.live && count < Number(attrOf(vcpu, "current") ?? max)) {
+        throw new Fail(
+          "internal error: unable to execute QEMU command 'device_del': acpi: device unplug request for not supported device type: qemu64-x86_64-cpu",
+        );
+      }
+    }
+    for (const def of defs) {
+      const vcpu = childOf(def, "vcpu")!;
+      const { current: _, ...attrs } = vcpu.attrs;
+      vcpu.attrs = count < Number(vcpu.text) ? { ...attrs, current: String(count) } : attrs;
+    }
+    return "";
+  }
+
+  /** domif-setlink: the live interface of a running domain, the persistent one with --config. */
+  domIfSetLink(p: Parsed): string {
+    const dom = this.getDomain(p.positional[0]);
+    const [iface, state] = [p.positional[1], p.positional[2]];
+    if (state !== "up" && state !== "down") throw new Fail(`invalid link state '${state}'`);
+    const def = p.flags.has("config") || !dom.live ? dom.def : dom.live;
+    const nic = childrenOf(childOf(def, "devices"), "interface").find((n) =>
+      attrOf(childOf(n, "mac"), "address") === iface.toLowerCase() ||
+      attrOf(childOf(n, "target"), "dev") === iface
+    );
+    if (!nic) throw new Fail(`interface (dev: ${iface}) not found`);
+    const link = childOf(nic, "link");
+    if (link) link.attrs.state = state;
+    else nic.children.push(node("link", { state }));
+    return "Device updated successfully\n\n";
   }
 
   domIfAddr(p: Parsed): string {
@@ -1773,6 +1854,21 @@ const COMMANDS: Record<string, CommandSpec> = {
     run: FakeVirsh.prototype.undefine,
   },
   "domid": { args: ["domain"], run: FakeVirsh.prototype.domId },
+  "setmem": {
+    flags: ["config", "live", "current"],
+    args: ["domain", "size"],
+    run: FakeVirsh.prototype.setMem,
+  },
+  "setvcpus": {
+    flags: ["config", "live", "current", "maximum", "guest", "hotpluggable"],
+    args: ["domain", "count"],
+    run: FakeVirsh.prototype.setVcpus,
+  },
+  "domif-setlink": {
+    flags: ["config"],
+    args: ["domain", "interface", "state"],
+    run: FakeVirsh.prototype.domIfSetLink,
+  },
   "qemu-monitor-command": {
     flags: ["pretty", "hmp"],
     args: ["domain", "command"],

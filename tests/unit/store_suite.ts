@@ -239,6 +239,64 @@ const CASES: Record<string, Case> = {
     });
   },
 
+  "writeAll() writes creates and updates in one go, as create() and update() would": async ({ store }) => {
+    const a = await store.create(volume("a"));
+    const changed = structuredClone(a) as Volume;
+    changed.spec.size = 4096;
+    const same = await store.create(volume("same"));
+    const before = Number(await store.head());
+    const [b, a2, same2] = await store.writeAll([
+      { op: "create", obj: volume("b", { app: "web" }) },
+      { op: "update", obj: changed },
+      { op: "update", obj: structuredClone(same) },
+    ]);
+    assert.match(b.metadata.uid, /^[0-9a-f-]{36}$/);
+    assert.equal(b.metadata.generation, 1);
+    assert.deepEqual(await store.get({ ...KEY, name: "b" }), b);
+    assert.deepEqual([(a2 as Volume).spec.size, a2.metadata.generation], [4096, 2]);
+    assert.deepEqual(await store.get({ ...KEY, name: "a" }), a2);
+    assert.ok(Number(a2.metadata.resourceVersion) > before);
+    assert.deepEqual(same2, same, "an identical update writes nothing, not even resourceVersion");
+    assert.deepEqual(await store.writeAll([]), []);
+  },
+
+  "writeAll() writes nothing when one write fails: a taken key, a stale resourceVersion, a missing object":
+    async (
+      { store },
+      t,
+    ) => {
+      const taken = await store.create(volume("taken"));
+      const stale = structuredClone(taken) as Volume;
+      const moved = structuredClone(taken) as Volume;
+      moved.spec.size = 2048;
+      await store.update(moved);
+      stale.spec.size = 9999;
+      const missing = volume("missing");
+      missing.metadata.resourceVersion = "1";
+      const cases: [string, Parameters<Store["writeAll"]>[0][number], new (...a: never[]) => Error][] = [
+        ["a create of a taken key", { op: "create", obj: volume("taken") }, AlreadyExistsError],
+        ["an update with a stale resourceVersion", { op: "update", obj: stale }, ConflictError],
+        ["an update of a missing object", { op: "update", obj: missing }, NotFoundError],
+      ];
+      for (const [name, failing, error] of cases) {
+        await t.step(name, async () => {
+          const head = await store.head();
+          await assert.rejects(
+            () =>
+              store.writeAll([
+                { op: "create", obj: volume("first") },
+                failing,
+                { op: "create", obj: volume("last") },
+              ]),
+            error,
+          );
+          assert.deepEqual((await store.list("Volume")).map((o) => o.metadata.name), ["taken"]);
+          assert.equal((await store.get({ ...KEY, name: "taken" }) as Volume).spec.size, 2048);
+          assert.equal(await store.head(), head, "no change recorded");
+        });
+      }
+    },
+
   "update() with a stale resourceVersion throws ConflictError and writes nothing": async ({ store }) => {
     const v1 = await store.create(volume("disk"));
     const mine = structuredClone(v1) as Volume;

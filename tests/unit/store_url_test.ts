@@ -54,6 +54,8 @@ Deno.test("selectStoreUrl(): --store, then LV_STORE, then the config file, then 
   assert.equal(selectStoreUrl({ config: "etcd://c" }, "/h").from, "the config file's store");
   const fallback = selectStoreUrl({}, "/h");
   assert.deepEqual([fallback.kind, fallback.text], ["sqlite", "/h/store.db"]);
+  const system = selectStoreUrl(all, { home: "/h", explicitHome: false, uri: "qemu:///system" });
+  assert.equal(system.text, "etcd://f", "--store wins over the system store");
   assert.throws(() => selectStoreUrl({ env: "etcd://" }, "/h"), (e: Error) => {
     assert.ok(e instanceof StoreUrlError);
     assert.equal(e.message, 'LV_STORE: names no etcd member (etcd://HOST:PORT); got "etcd://"');
@@ -113,4 +115,27 @@ Deno.test("lv config set-context, use-context and delete-context keep store and 
     Deno.env.delete("LV_STORE");
     Deno.removeSync(home, { recursive: true });
   }
+});
+
+Deno.test("selectStoreUrl(): qemu:///system shares the system store; session, remote and $LV_HOME keep their own", async (t) => {
+  const cases: [string, boolean, string, string | undefined][] = [
+    ["qemu:///system", false, "/var/lib/lv/store.db", "libvirt"],
+    ["qemu+unix:///system?socket=/run/libvirt/libvirt-sock", false, "/var/lib/lv/store.db", "libvirt"],
+    ["qemu:///system", true, "/h/store.db", undefined],
+    ["qemu:///session", false, "/h/store.db", undefined],
+    ["qemu+ssh://root@hv1/system", false, "/h/store.db", undefined],
+    ["qemu://hv1/system", false, "/h/store.db", undefined],
+  ];
+  for (const [uri, explicitHome, path, group] of cases) {
+    await t.step(`${uri}${explicitHome ? " with LV_HOME" : ""} -> ${path}`, () => {
+      const url = selectStoreUrl({}, { home: "/h", explicitHome, uri });
+      assert.equal(url.kind, "sqlite");
+      assert.deepEqual([url.text, url.kind === "sqlite" ? url.group : "?"], [path, group]);
+      if (group) assert.match(url.from, /system store of .*shared by group libvirt/);
+    });
+  }
+  await t.step("sqlite:/var/lib/lv/store.db named explicitly is still the group's file", () => {
+    const url = selectStoreUrl({ flag: "sqlite:/var/lib/lv/store.db" }, "/h");
+    assert.deepEqual([url.kind, url.kind === "sqlite" && url.group], ["sqlite", "libvirt"]);
+  });
 });

@@ -162,7 +162,13 @@ const CASES: [string, Partial<DomainSpec>, Partial<DomainXmlOptions>, RegExp[], 
     },
     [/<interface type="bridge">/, /<source bridge="br0"\/>/],
     {
-      interfaces: [{ type: "bridge", bridge: "br0", mac: "52:54:00:aa:bb:03", model: "virtio" }],
+      interfaces: [{
+        type: "bridge",
+        bridge: "br0",
+        mac: "52:54:00:aa:bb:03",
+        model: "virtio",
+        linkState: "up",
+      }],
     },
   ],
   ["serial log", {}, { serialLog: "/var/log/libvirt/qemu/web-serial0.log" }, [

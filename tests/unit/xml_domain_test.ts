@@ -91,6 +91,7 @@ function expected(name: string, spec: Partial<DomainSpec>, opts: DomainXmlOption
       ...(i.network !== undefined ? { network: i.network } : { dev: i.dev, mode: i.mode ?? "bridge" }),
       mac: i.mac,
       model: i.model,
+      linkState: i.linkState ?? "up",
     })),
     owner: { uid: `uid-${name}`, kind: "Domain", name, namespace: "default", generation: 1 },
   };
@@ -337,8 +338,14 @@ Deno.test("parseDomainXml() reads a running domain as libvirt prints it", () => 
       cache: "default",
     }],
     interfaces: [
-      { type: "network", network: "vagrant-libvirt", mac: "52:54:00:aa:bb:01", model: "virtio" },
-      { type: "direct", dev: "eth0", mode: "vepa", mac: "52:54:00:aa:bb:02", model: "" },
+      {
+        type: "network",
+        network: "vagrant-libvirt",
+        mac: "52:54:00:aa:bb:01",
+        model: "virtio",
+        linkState: "up",
+      },
+      { type: "direct", dev: "eth0", mode: "vepa", mac: "52:54:00:aa:bb:02", model: "", linkState: "up" },
     ],
   });
 });

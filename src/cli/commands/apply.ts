@@ -33,7 +33,9 @@ and *.json files), - for stdin, or the List 'lv get -o yaml' prints; files may a
     },
     restart: {
       type: "boolean",
-      description: "restart running domains whose change takes effect at the next boot",
+      description: "also restart the running domains of these files that need it: a change of this apply " +
+        "that takes effect at the next boot, or one still pending (RestartRequired), and wait for the " +
+        "restarts; no other domain",
     },
     force: {
       type: "boolean",

@@ -94,17 +94,23 @@ provisioning, ssh-config's ProxyCommand).`,
   ],
   async run({ flags, args, output }) {
     const { configCommand } = await import("../config_cmd.ts");
-    const { lvHome, openSelectedStore, readConfig } = await import("../runtime.ts");
-    const { configPath } = await import("../../config/config.ts");
+    const { openSelectedStore, readConfig, selectedStore } = await import("../runtime.ts");
+    const { configPath, selectConnection } = await import("../../config/config.ts");
     let store: Promise<Store> | undefined;
+    /** The store the other commands would use with these flags, and why. */
+    const storeUrl = async () => {
+      const config = await readConfig(configPath());
+      const connection = selectConnection(config, { connect: flags.connect, context: flags.context });
+      return { config, url: selectedStore(config, { flag: flags.store, uri: connection.uri }) };
+    };
     try {
       await configCommand({
         sub: args[0] ?? "",
         name: args[1],
         flags: flags as Record<string, string | boolean | undefined>,
         readStdin: () => new Response(Deno.stdin.readable).text(),
-        store: () =>
-          store ??= readConfig(configPath()).then((c) => openSelectedStore(lvHome(), c, flags.store)),
+        store: () => store ??= storeUrl().then(({ config, url }) => openSelectedStore(url, config)),
+        storeLocation: () => storeUrl().then(({ url }) => `${url.text} (${url.from})`),
       }, output);
     } finally {
       (await store?.catch(() => undefined))?.close();

@@ -8,7 +8,8 @@ export const storeCommand = defineCommand({
   synopsis: ["migrate --to URL"],
   usage: ["store migrate --to URL"],
   description: `Copies every object of the store lv uses (--store, $LV_STORE, the config file's store:, else
-$LV_HOME/store.db) into the store at URL: etcd://HOST:2379[,HOST:2379...], etcds://... or sqlite:PATH.
+the system store or $LV_HOME/store.db: lv doctor says which) into the store at URL:
+etcd://HOST:2379[,HOST:2379...], etcds://... or sqlite:PATH.
 uids, generations, timestamps, finalizers and statuses are kept; events and leases are not copied.
 Nothing is copied when URL holds an object of the same name with another uid; objects already copied
 (same uid) are skipped, so an interrupted migrate is finished by running it again. Then point lv at

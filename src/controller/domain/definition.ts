@@ -16,6 +16,8 @@ import {
   parseDomainXml,
 } from "../../libvirt/xml/domain_xml.ts";
 import type { ControllerContext } from "../context.ts";
+import { applyLiveChanges } from "./live_changes.ts";
+import { restartFields } from "./restart_fields.ts";
 
 export interface Definition {
   options: DomainXmlOptions;
@@ -72,18 +74,22 @@ export async function ensureDefinition(
 }
 
 /**
- * What a running domain still runs with that its definition changed (field paths): what this pass
- * changed, else, while RestartRequired is set, the difference between the spec and the live XML.
+ * What a running domain still runs with that its definition changed (spec field paths), once what it takes
+ * live is applied (live_changes.ts): read from the live XML when this pass changed the definition or
+ * while RestartRequired is set.
  */
 export async function pendingRestart(
-  lv: Libvirt,
+  ctx: ControllerContext,
   dom: Domain,
   definition: Definition,
   running: boolean,
 ): Promise<string[]> {
   if (!running) return [];
-  if (definition.changed.length > 0) return definition.changed;
-  if (getCondition(dom.status, "RestartRequired")?.status !== "True") return [];
-  const live = await lv.domLiveXml(dom.metadata.name, { securityInfo: true });
-  return domainDiff(definition.want, parseDomainXml(live));
+  const { want, changed } = definition;
+  if (changed.length === 0 && getCondition(dom.status, "RestartRequired")?.status !== "True") return [];
+  const xml = await ctx.libvirtFor(dom).domLiveXml(dom.metadata.name, { securityInfo: true });
+  return restartFields(
+    await applyLiveChanges(ctx, dom, { want, live: parseDomainXml(xml), changed }),
+    dom.spec,
+  );
 }

@@ -91,7 +91,12 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
     cloudInitSeed: seed ? { volume: seed.volume, instanceId: seed.instanceId } : undefined,
     failure: failure ?? guest.failure,
     notReady: guest.notReady,
-    pendingRestart: await pendingRestart(lv, dom, definition, ["running", "paused"].includes(observed.state)),
+    pendingRestart: await pendingRestart(
+      ctx,
+      dom,
+      definition,
+      ["running", "paused"].includes(observed.state),
+    ),
   };
   const failedBefore = getCondition(dom.status, "Ready")?.reason === obs.failure?.reason;
   await writeStatus(ctx.store, dom, (status) => fillDomainStatus(status, obs, ctx.now()));

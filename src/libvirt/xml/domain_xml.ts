@@ -16,6 +16,7 @@ import type {
   Domain,
   DomainDisk,
   DomainDriver,
+  InterfaceLinkState,
   MacvtapMode,
 } from "../../api/types.ts";
 import {
@@ -73,6 +74,8 @@ export interface DomainXmlInterface {
   mac: string;
   /** NIC model, e.g. virtio, e1000. */
   model: string;
+  /** `<link state>`; absent: libvirt's default, up. */
+  linkState?: InterfaceLinkState;
 }
 
 /** Options for {@linkcode domainXml}. */
@@ -86,9 +89,9 @@ export interface DomainXmlOptions {
   emulator?: string;
   /** UUID of the domain libvirt already has under this name; libvirt refuses redefinition with another. */
   uuid?: string;
-  /** Maximum memory in MiB, so `setmem --live` can grow up to it. Default: spec.memory. */
+  /** Maximum memory in MiB, so `setmem --live` can grow up to it. Default: spec.maxMemory, else spec.memory. */
   maxMemoryMiB?: number;
-  /** Maximum vCPUs, so `setvcpus --live` can grow up to it. Default: spec.cpus. */
+  /** Maximum vCPUs, so `setvcpus --live` can grow up to it. Default: spec.maxVcpus, else spec.cpus. */
   maxVcpus?: number;
   /** Machine type. Default spec.machineType, else "pc" (libvirt expands it to the versioned name). */
   machine?: string;
@@ -114,6 +117,8 @@ export interface DomainXmlInterfaceState {
   mac: string;
   /** NIC model; "" when libvirt shows none. */
   model: string;
+  /** `<link state>`: up unless libvirt says down. */
+  linkState: InterfaceLinkState;
 }
 
 /** A domain as libvirt describes it. */
@@ -170,6 +175,7 @@ function interfaceElement(nic: DomainXmlInterface, index: number): XmlElement {
     el("mac", { address: nic.mac }),
     source,
     el("model", { type: nic.model }),
+    nic.linkState !== undefined && el("link", { state: nic.linkState }),
   );
 }
 
@@ -190,9 +196,9 @@ function positiveInteger(value: number, what: string): number {
 export function domainXml(dom: Domain, options: DomainXmlOptions): string {
   const spec = dom.spec;
   const memory = positiveInteger(spec.memory, "spec.memory");
-  const maxMemory = positiveInteger(options.maxMemoryMiB ?? memory, "maxMemoryMiB");
+  const maxMemory = positiveInteger(options.maxMemoryMiB ?? spec.maxMemory ?? memory, "maxMemoryMiB");
   const cpus = positiveInteger(spec.cpus, "spec.cpus");
-  const maxVcpus = positiveInteger(options.maxVcpus ?? cpus, "maxVcpus");
+  const maxVcpus = positiveInteger(options.maxVcpus ?? spec.maxVcpus ?? cpus, "maxVcpus");
   if (maxMemory < memory) throw new RangeError(`maxMemoryMiB ${maxMemory} is below spec.memory ${memory}`);
   if (maxVcpus < cpus) throw new RangeError(`maxVcpus ${maxVcpus} is below spec.cpus ${cpus}`);
   const root = el(
@@ -271,6 +277,7 @@ function parseInterface(node: XmlNode): DomainXmlInterfaceState {
     type: attrOf(node, "type") ?? "",
     mac: (attrOf(childOf(node, "mac"), "address") ?? "").toLowerCase(),
     model: attrOf(childOf(node, "model"), "type") ?? "",
+    linkState: attrOf(childOf(node, "link"), "state") === "down" ? "down" : "up",
   };
   const network = attrOf(source, "network");
   if (network !== undefined) nic.network = network;
@@ -352,6 +359,7 @@ function comparable(state: DomainXmlState): Record<string, unknown> {
       dev: nic.dev,
       mode: nic.mode,
       model: nic.model,
+      linkState: nic.linkState,
     };
   }
   return {
