@@ -143,3 +143,23 @@ export function childrenCpuS(): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
+
+/** Plain OpenSSH's options for a test guest: this key only, no host key checks or prompts. */
+export function sshOptions(key: string, connectTimeoutS: number): string[] {
+  return [
+    "-i",
+    key,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    `ConnectTimeout=${connectTimeoutS}`,
+    "-o",
+    "LogLevel=ERROR",
+  ];
+}

@@ -2,8 +2,8 @@
  * lv's benchmarks (issue 5): lv against the virsh floor, and how its cost grows. Run inside scripts/lab.sh
  * (a private libvirtd in namespaces of its own); `deno task bench` builds the test box first and does that.
  *
- *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store] [--runs=7] [--vm-runs=3]
- *                            [--import-data=512] [--real-parallel] [--keep]
+ *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store,startup,scale,vagrant,timeline] [--runs=7] [--vm-runs=3]
+ *                            [--import-data=512] [--real-parallel] [--scale=10,100,500] [--keep]
  *
  * Every figure is the median of several runs; every ratio is taken pair by pair (the two sides run back to
  * back, alternating which goes first) and the median of the pair ratios is reported. The table goes to stdout,
@@ -13,14 +13,41 @@ import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { sha256File } from "../src/box/box_source.ts";
-import { childrenCpuS, exec, execOk, libvirtdCpuS, loadavg, median, type Proc, sleep } from "./proc.ts";
+import {
+  childrenCpuS,
+  exec,
+  execOk,
+  libvirtdCpuS,
+  loadavg,
+  median,
+  type Proc,
+  sleep,
+  sshOptions,
+} from "./proc.ts";
 import * as M from "./manifests.ts";
 import { itemStore } from "./store.ts";
+import { itemStartup } from "./startup.ts";
+import { itemScale } from "./scale.ts";
+import { itemVagrant } from "./vagrant.ts";
+import { guestActiveTimes, itemTimeline } from "./boot.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MOD = `${ROOT}mod.ts`;
 const URI = "qemu:///system";
-const ITEMS = ["boot", "status", "noop", "import", "parallel", "store"] as const;
+const ITEMS = [
+  "boot",
+  "status",
+  "noop",
+  "import",
+  "parallel",
+  "store",
+  "startup",
+  "scale",
+  "vagrant",
+  "timeline",
+] as const;
+/** vagrant only when asked for (--only=vagrant): it needs vagrant-libvirt and boots 4 guests a run. */
+const DEFAULT_ITEMS = ITEMS.filter((i) => i !== "vagrant");
 type Item = typeof ITEMS[number];
 
 const { values: flags } = parseArgs({
@@ -31,6 +58,7 @@ const { values: flags } = parseArgs({
     "vm-runs": { type: "string", default: "3" },
     "import-data": { type: "string", default: "256" },
     "real-parallel": { type: "boolean", default: false },
+    scale: { type: "string", default: "10,100,500" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -38,7 +66,7 @@ const RUNS = Number(flags.runs);
 const VM_RUNS = Number(flags["vm-runs"]);
 const IMPORT_DATA_MIB = Number(flags["import-data"]);
 const only = new Set<Item>(
-  flags.only ? flags.only.split(",").map((s) => s.trim() as Item) : ITEMS,
+  flags.only ? flags.only.split(",").map((s) => s.trim() as Item) : DEFAULT_ITEMS,
 );
 for (const i of only) {
   if (!ITEMS.includes(i)) throw new Error(`--only: unknown item ${i} (${ITEMS.join(",")})`);
@@ -54,7 +82,7 @@ if (!Deno.env.get("LV_LAB")) {
 interface Row {
   item: string;
   what: string;
-  unit: "s" | "ms" | "x" | "MiB" | "";
+  unit: "s" | "ms" | "x" | "MiB" | "%" | "";
   /** Median of samples. */
   value: number;
   samples: number[];
@@ -239,22 +267,7 @@ async function bootSetup(): Promise<BootSetup> {
   };
 }
 
-const SSH_OPTS = (key: string) => [
-  "-i",
-  key,
-  "-o",
-  "IdentitiesOnly=yes",
-  "-o",
-  "StrictHostKeyChecking=no",
-  "-o",
-  "UserKnownHostsFile=/dev/null",
-  "-o",
-  "BatchMode=yes",
-  "-o",
-  "ConnectTimeout=5",
-  "-o",
-  "LogLevel=ERROR",
-];
+const SSH_OPTS = (key: string) => sshOptions(key, 5);
 
 /** By hand: overlay, define, start, DHCP lease, first SSH command that succeeds. */
 async function floorBoot(b: BootSetup, i: number): Promise<{ ms: number; phases: Record<string, number> }> {
@@ -326,21 +339,12 @@ async function floorBoot(b: BootSetup, i: number): Promise<{ ms: number; phases:
  * slower guest boot (CPU taken from the emulated guest) apart from a slower detection of a guest that is up.
  */
 async function guestTimeline(ip: string, key: string, t0: number): Promise<Record<string, number>> {
-  const before = performance.now();
-  const r = await exec("ssh", [
-    ...SSH_OPTS(key),
-    `vagrant@${ip}`,
-    "cat /proc/uptime; systemctl show ssh.service systemd-networkd.service -p ActiveEnterTimestampMonotonic",
-  ], { timeoutMs: 30_000 });
-  const mid = (before + performance.now()) / 2;
-  if (r.code !== 0) {
-    log(`guest timeline: ssh vagrant@${ip} exited ${r.code}: ${r.stderr.trim()}`);
+  const g = await guestActiveTimes(ip, key, t0, ["ssh.service", "systemd-networkd.service"]);
+  if ("error" in g) {
+    log(`guest timeline: ${g.error}`);
     return {};
   }
-  const uptime = Number(r.stdout.split(/\s+/)[0]);
-  const mono = [...r.stdout.matchAll(/ActiveEnterTimestampMonotonic=(\d+)/g)].map((m) => Number(m[1]) / 1e6);
-  const kernel = s(mid - t0) - uptime;
-  return { kernelStartS: kernel, sshdActiveS: kernel + mono[0], networkdActiveS: kernel + mono[1] };
+  return { kernelStartS: g.kernelS, sshdActiveS: g.activeS[0], networkdActiveS: g.activeS[1] };
 }
 
 async function floorCleanup(i: number): Promise<void> {
@@ -873,8 +877,6 @@ async function itemImport(): Promise<void> {
 
 async function itemParallel(): Promise<void> {
   const lv = new Lv("parallel");
-  const one = disklessManifest("p", 1, "Running");
-  const five = disklessManifest("p", 5, "Running");
   const applyAndDelete = async (file: string) => {
     lv.virshCalls();
     const p = await lv.ok(["apply", "-f", file, "--timeout=3m"], { stamp: true });
@@ -882,7 +884,7 @@ async function itemParallel(): Promise<void> {
     await lv.ok(["delete", "-f", file, "--timeout=3m"]);
     return { p, calls };
   };
-  // The floor: define + start by hand, the five at once (a virsh process each, concurrently).
+  // The floor: define + start by hand, the N at once (a virsh process each, concurrently).
   const byHand = async (n: number) => {
     const names = Array.from({ length: n }, (_, j) => `hand-p-${j}`);
     const t0 = performance.now();
@@ -897,41 +899,54 @@ async function itemParallel(): Promise<void> {
     }
     return ms;
   };
-  const t1: number[] = [], t5: number[] = [], ratio: number[] = [];
-  const h1: number[] = [], h5: number[] = [], hratio: number[] = [];
+  const one = disklessManifest("p", 1, "Running");
   const runs: unknown[] = [];
-  for (let i = 0; i < Math.max(VM_RUNS, 3); i++) {
-    let a, b, x = 0, y = 0;
-    if (i % 2 === 0) {
-      a = await applyAndDelete(one);
-      b = await applyAndDelete(five);
-      x = await byHand(1);
-      y = await byHand(5);
-    } else {
-      y = await byHand(5);
-      x = await byHand(1);
-      b = await applyAndDelete(five);
-      a = await applyAndDelete(one);
+  for (const n of [5, 10]) {
+    const many = disklessManifest("p", n, "Running");
+    const t1: number[] = [], tn: number[] = [], ratio: number[] = [];
+    const h1: number[] = [], hn: number[] = [], hratio: number[] = [], rel: number[] = [];
+    for (let i = 0; i < Math.max(VM_RUNS, 3); i++) {
+      let a, b, x = 0, y = 0;
+      if (i % 2 === 0) {
+        a = await applyAndDelete(one);
+        b = await applyAndDelete(many);
+        x = await byHand(1);
+        y = await byHand(n);
+      } else {
+        y = await byHand(n);
+        x = await byHand(1);
+        b = await applyAndDelete(many);
+        a = await applyAndDelete(one);
+      }
+      t1.push(s(a.p.ms));
+      tn.push(s(b.p.ms));
+      ratio.push(b.p.ms / a.p.ms);
+      h1.push(s(x));
+      hn.push(s(y));
+      hratio.push(y / x);
+      rel.push((b.p.ms / a.p.ms) / (y / x));
+      runs.push({
+        n,
+        oneVirsh: a.calls.length,
+        manyVirsh: b.calls.length,
+        manyStartedS: b.p.lines?.filter((l) => /: Started:/.test(l.line)).map((l) => s(l.ms)),
+      });
     }
-    t1.push(s(a.p.ms));
-    t5.push(s(b.p.ms));
-    ratio.push(b.p.ms / a.p.ms);
-    h1.push(s(x));
-    h5.push(s(y));
-    hratio.push(y / x);
-    runs.push({
-      oneVirsh: a.calls.length,
-      fiveVirsh: b.calls.length,
-      fiveStartedS: b.p.lines?.filter((l) => /: Started:/.test(l.line)).map((l) => s(l.ms)),
+    row({ item: "5 parallel", what: `lv: 1 diskless domain to Ready (Running)`, unit: "s", samples: t1 });
+    row({ item: "5 parallel", what: `lv: ${n} diskless domains to Ready (Running)`, unit: "s", samples: tn });
+    row({ item: "5 parallel", what: `lv: ${n} / 1 (pairwise)`, unit: "x", samples: ratio });
+    row({ item: "5 parallel", what: "by hand: define + start 1", unit: "s", samples: h1 });
+    row({ item: "5 parallel", what: `by hand: define + start ${n} concurrently`, unit: "s", samples: hn });
+    row({ item: "5 parallel", what: `by hand: ${n} / 1 (pairwise)`, unit: "x", samples: hratio });
+    row({
+      item: "5 parallel",
+      what: `lv's ${n}/1 over by hand's ${n}/1`,
+      unit: "x",
+      samples: rel,
+      target: 1.1,
     });
   }
   details.parallel = runs;
-  row({ item: "5 parallel", what: "lv: 1 diskless domain to Ready (Running)", unit: "s", samples: t1 });
-  row({ item: "5 parallel", what: "lv: 5 diskless domains to Ready (Running)", unit: "s", samples: t5 });
-  row({ item: "5 parallel", what: "lv: 5 / 1 (pairwise)", unit: "x", samples: ratio });
-  row({ item: "5 parallel", what: "by hand: define + start 1", unit: "s", samples: h1 });
-  row({ item: "5 parallel", what: "by hand: define + start 5 concurrently", unit: "s", samples: h5 });
-  row({ item: "5 parallel", what: "by hand: 5 / 1 (pairwise)", unit: "x", samples: hratio });
 }
 
 // ------------------------------------------------------------------ main
@@ -948,6 +963,64 @@ log(`lv bench: ${[...only].join(", ")}; ${RUNS} runs (${VM_RUNS} for VMs); work 
 // Deno's code cache and the npm packages, warm before anything is timed.
 await exec(Deno.execPath(), ["run", "-A", MOD, "help"], { cwd: ROOT });
 
+if (only.has("startup")) {
+  await timed("startup", async () => {
+    const empty = new Lv("startup-empty");
+    const hundred = new Lv("startup-100");
+    await hundred.ok(["apply", "-f", disklessManifest("st", 100, "Stopped"), "--timeout=5m"]);
+    await itemStartup({
+      runs: RUNS,
+      row,
+      root: ROOT,
+      uri: URI,
+      emptyScript: writeFile("startup-empty.ts", ""),
+      lv: (home, args) => (home === "empty" ? empty : hundred).run(args),
+    });
+    await hundred.run(["delete", "-f", disklessManifest("st", 100, "Stopped"), "--timeout=5m"]);
+  });
+}
+/** What every item module reports through. */
+const REPORT = { row, log, details };
+if (only.has("vagrant")) {
+  await timed("vagrant", () =>
+    itemVagrant({
+      ...REPORT,
+      runs: VM_RUNS,
+      boxDir: boxDir(),
+      work: WORK,
+      lv: (() => {
+        const lv = new Lv("vagrant");
+        return (args: string[], o?: { timeoutMs?: number }) => lv.run(args, o);
+      })(),
+    }));
+}
+if (only.has("scale")) {
+  await timed("scale", () =>
+    itemScale({
+      ...REPORT,
+      runs: RUNS,
+      sizes: flags.scale.split(",").map(Number),
+      uri: URI,
+      manifest: (prefix, n) => disklessManifest(prefix, n, "Stopped"),
+      lv: (tag) => {
+        const lv = new Lv(tag);
+        return {
+          home: lv.home,
+          ok: (args, o) => lv.ok(args, o),
+          virshCalls: () => lv.virshCalls(),
+          spawn: (args, env) =>
+            new Deno.Command(Deno.execPath(), {
+              args: ["run", "-A", MOD, ...args],
+              env: { LV_HOME: lv.home, LV_VIRSH_LOG: lv.virshLog, ...env },
+              cwd: ROOT,
+              stdin: "null",
+              stdout: "null",
+              stderr: "piped",
+            }).spawn(),
+        };
+      },
+    }));
+}
 if (only.has("status")) await timed("status", itemStatus);
 if (only.has("noop")) await timed("noop", itemNoop);
 if (only.has("import")) await timed("import", itemImport);
@@ -967,11 +1040,38 @@ if (only.has("store")) {
     }));
 }
 
+if (only.has("timeline")) {
+  await timed("timeline", async () => {
+    details.timeline = await itemTimeline({
+      runs: VM_RUNS,
+      row,
+      log,
+      lv: (tag) => new Lv(tag),
+      virsh: (args) => virsh(args),
+      writeFile,
+      boxDir: boxDir(),
+    });
+  });
+}
+
 // ------------------------------------------------------------------ report
 
-const ORDER = ["1 boot", "2 status", "3 no-op", "4 import", "5 parallel", "6 memory", "7 store"];
+const ORDER = [
+  "1 boot",
+  "2 status",
+  "3 no-op",
+  "4 import",
+  "5 parallel",
+  "6 memory",
+  "7 store",
+  "8 startup",
+  "9 scale",
+  "10 vagrant",
+  "11 timeline",
+];
 rows.sort((a, b) => ORDER.indexOf(a.item) - ORDER.indexOf(b.item));
-const digits = (u: Row["unit"]) => u === "s" ? 2 : u === "ms" ? 0 : u === "x" ? 2 : u === "MiB" ? 1 : 0;
+const digits = (u: Row["unit"]) =>
+  u === "s" ? 2 : u === "ms" ? 0 : u === "x" ? 2 : u === "MiB" || u === "%" ? 1 : 0;
 const table = [["item", "measure", "median", "min..max", "n", "target", ""]];
 for (const r of rows) {
   const d = digits(r.unit);

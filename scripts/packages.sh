@@ -13,6 +13,10 @@ LV_PACKAGES=(libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qe
 LV_TEST_PACKAGES=(util-linux etcd-server etcd-client openssl sqlite3 debootstrap extlinux syslinux-common
   e2fsprogs fdisk nfs-ganesha nfs-ganesha-vfs ansible-core zsh fish)
 
+# The benchmarks' vagrant item only (bench/vagrant.ts, `bench/run.sh --only=vagrant`): Debian's vagrant and
+# vagrant-libvirt, for lv and vagrant side by side. Not installed by CI or setup.sh.
+LV_BENCH_PACKAGES=(vagrant vagrant-libvirt)
+
 # install_missing WHO PACKAGE...: apt-get installs the packages not installed yet (needs root).
 install_missing() {
   local who=$1 p

@@ -182,6 +182,9 @@ async function checkRemoteHosts(rt: Runtime, resources: AnyResource[], wait: boo
 
 export async function apply(rt: Runtime, options: ApplyOptions): Promise<void> {
   const specDefaults = contextDefaults(rt.connection);
+  // The selected connection's virsh session starts (a process, and libvirt's handshake) while the files are
+  // read and checked; checkRemoteHosts asks it again, and its answer (or failure) counts there.
+  if (!options.dryRun) rt.libvirt.version().catch(() => {});
   const resources = await loadManifests(options.files, rt.store, {
     specDefaults,
     recursive: options.recursive,

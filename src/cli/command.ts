@@ -7,7 +7,7 @@
  * module doing the work with `await import("../x.ts")`, a string literal, so `lv get` loads nothing else and
  * `deno compile` still bundles it), list it in src/cli/commands.ts, then `deno task readme`.
  */
-import { parseArgs } from "node:util";
+import { type ParsedFlags, parseFlags } from "./parse_flags.ts";
 import { closest } from "../api/problem.ts";
 import { parseDuration } from "./duration.ts";
 import { UsageError } from "./errors.ts";
@@ -174,9 +174,9 @@ export function parseCommandLine(command: Command, argv: readonly string[]): Par
   const dashes = argv.indexOf("--");
   const before = dashes >= 0 ? argv.slice(0, dashes) : [...argv];
   const rest = dashes >= 0 ? argv.slice(dashes + 1) : [];
-  // parseArgs takes no value for a boolean: --flag=true|false is read here first.
+  // parseFlags takes no value for a boolean: --flag=true|false is read here first.
   const booleans: Record<string, boolean> = {};
-  // -o=yaml as pflag reads it (parseArgs would take "=yaml" as the value).
+  // -o=yaml as pflag reads it (parseFlags would take "=yaml" as the value).
   const shortValues = before.flatMap((arg) => {
     const m = arg.match(/^-([^-])=(.*)$/s);
     return m ? [`-${m[1]}`, m[2]] : [arg];
@@ -187,20 +187,18 @@ export function parseCommandLine(command: Command, argv: readonly string[]): Par
     booleans[m[1]] = parseBoolean(m[1], m[2]);
     return false;
   });
-  let parsed: ReturnType<typeof parseArgs>;
+  let parsed: ParsedFlags;
   try {
-    parsed = parseArgs({
-      args: remaining,
-      options: Object.fromEntries(
+    parsed = parseFlags(
+      remaining,
+      Object.fromEntries(
         Object.entries(flags).map(([name, f]) => [name, {
           type: f.type === "boolean" ? "boolean" : "string",
-          ...(f.short ? { short: f.short } : {}),
-          ...(f.repeatable ? { multiple: true } : {}),
+          short: f.short,
+          multiple: f.repeatable,
         }]),
-      ) as NonNullable<Parameters<typeof parseArgs>[0]>["options"],
-      allowPositionals: true,
-      strict: true,
-    });
+      ),
+    );
   } catch (e) {
     throw flagError(command, flags, (e as Error).message);
   }

@@ -47,7 +47,7 @@ export async function findTargets(
       });
       objects = found.filter((o): o is AnyResource => !!o);
     }
-    groups.push({ target, objects: options.sortBy ? sortBy(objects, options.sortBy) : objects });
+    groups.push({ target, objects: options.sortBy ? await sortBy(objects, options.sortBy) : objects });
   }
   return { groups, missing };
 }
@@ -74,9 +74,9 @@ export async function get(rt: Runtime, targets: Target[], options: GetOptions): 
     );
     if (all.length === 0 && missing.length === 0) rt.output.err(nothingFound(rt, targets, options));
   } else if (spec.format === "custom-columns") {
-    const sorted = options.sortBy ? sortBy(all, options.sortBy) : all;
+    const sorted = options.sortBy ? await sortBy(all, options.sortBy) : all;
     if (sorted.length > 0) {
-      rt.output.out(printCustomColumns(spec.columns, sorted, options.noHeaders ?? false));
+      rt.output.out(await printCustomColumns(spec.columns, sorted, options.noHeaders ?? false));
     } else if (missing.length === 0) rt.output.err(nothingFound(rt, targets, options));
   } else if (spec.format === "jsonpath") {
     const doc = single && all.length === 1 ? all[0] : { apiVersion: "v1", kind: "List", items: all };

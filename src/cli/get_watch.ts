@@ -29,7 +29,7 @@ async function line(obj: AnyResource, options: WatchOptions, header: boolean): P
   }
   if (spec.format === "custom-columns") {
     const { printCustomColumns } = await import("./output_format.ts");
-    return printCustomColumns(spec.columns, [obj], !header || !!options.noHeaders);
+    return await printCustomColumns(spec.columns, [obj], !header || !!options.noHeaders);
   }
   if (spec.format === "jsonpath") return spec.print(obj);
   return await printObjects([obj], spec.format, true);

@@ -1,5 +1,5 @@
 /** What apply says when the libvirt it would converge on cannot be used: the failure and its fix. */
-import { isRemoteUri } from "../config/ssh_transport.ts";
+import { isRemoteUri } from "../config/ssh_uri.ts";
 import { CommandFailed } from "./errors.ts";
 
 /**

@@ -9,8 +9,9 @@ import { COMMANDS, findCommand, VERSION } from "./commands.ts";
 import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
 import { hoistGlobalFlags } from "./global_flags.ts";
 import { helpText, usageText } from "./help.ts";
-import { openRuntime, type Output, type Runtime, stdOutput } from "./runtime.ts";
-import { StoreUrlError } from "./open_store.ts";
+import { type Output, stdOutput } from "./output.ts";
+import type { Runtime } from "./runtime.ts";
+import { StoreUrlError } from "../config/store_url.ts";
 import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
 // Each command's module is imported when it runs (string literals: `deno compile` still bundles them), so
 // `lv get` does not load the controllers, ssh2 or the YAML library.
@@ -87,6 +88,7 @@ async function runWith<T>(
   output: Output,
   fn: (rt: Runtime) => Promise<T>,
 ): Promise<T> {
+  const { openRuntime } = await import("./runtime.ts"); // the store and libvirt: not for help or usage errors
   const rt = await openRuntime({
     connect: flags.connect as string | undefined,
     // lv controller's --context is a list of the contexts it drives, not a selection.

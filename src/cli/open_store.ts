@@ -1,9 +1,10 @@
 /** Opens the store a command selected: etcd (shared) or the SQLite file (the default, embedded). */
-import { join } from "node:path";
-import { EtcdStore } from "../store/etcd_store.ts";
+import { joinPath as join } from "../config/join_path.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { Store } from "../store/store.ts";
-import { parseStoreUrl, type SqliteUrl, type StoreUrl } from "../config/store_url.ts";
+import { parseStoreUrl, type SqliteUrl, type StoreUrl, StoreUrlError } from "../config/store_url.ts";
+
+export { StoreUrlError };
 
 /** The store's file in an lv home. */
 export function storePath(home: string): string {
@@ -89,14 +90,6 @@ export function selectStoreUrl(
   }
 }
 
-/** A store URL that cannot be used (a usage error). */
-export class StoreUrlError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "StoreUrlError";
-  }
-}
-
 async function readPem(path: string | undefined, what: string): Promise<string | undefined> {
   if (!path) return undefined;
   try {
@@ -115,6 +108,7 @@ export async function openStore(url: StoreUrl, options: { password?: string } = 
   if (url.kind === "sqlite") {
     return new SqliteStore(url.path, url.group ? { shared: { group: url.group } } : {});
   }
+  const { EtcdStore } = await import("../store/etcd_store.ts"); // not loaded for the SQLite file
   return await EtcdStore.open(url.endpoints, {
     prefix: url.prefix,
     caCert: await readPem(url.caCert, "CA certificate"),

@@ -1,10 +1,10 @@
 /**
  * -o on lv get: the fixed formats (table, wide, yaml, json, name), `jsonpath=TEMPLATE` and
- * `custom-columns=HEADER:PATH,...`, checked before anything runs.
+ * `custom-columns=HEADER:PATH,...`, checked before anything runs. The JSONPath library loads only for the
+ * forms that take a path (and --sort-by): a plain `lv get` starts without it.
  */
 import type { AnyResource } from "../api/types.ts";
 import { UsageError } from "./errors.ts";
-import { jsonpathPrinter, select, show } from "./jsonpath.ts";
 import { OUTPUT_FORMATS, OUTPUT_FORMS, type OutputFormat, renderTable } from "./printers.ts";
 
 export interface CustomColumn {
@@ -18,16 +18,20 @@ export type OutputSpec =
   | { format: "custom-columns"; columns: CustomColumn[] };
 
 /** Reads -o's value; a usage error naming the forms when it is none of them. */
-export function parseOutput(text: string): OutputSpec {
+export async function parseOutput(text: string): Promise<OutputSpec> {
   if ((OUTPUT_FORMATS as readonly string[]).includes(text)) return { format: text as OutputFormat };
   const [form, ...restParts] = text.split("=");
   const rest = restParts.join("=");
-  if (form === "jsonpath" && rest) return { format: "jsonpath", print: jsonpathPrinter(rest) };
-  if (form === "custom-columns" && rest) return { format: "custom-columns", columns: customColumns(rest) };
+  if (form === "jsonpath" && rest) {
+    return { format: "jsonpath", print: (await import("./jsonpath.ts")).jsonpathPrinter(rest) };
+  }
+  if (form === "custom-columns" && rest) {
+    return { format: "custom-columns", columns: customColumns(rest, (await import("./jsonpath.ts")).select) };
+  }
   throw new UsageError(`-o ${text} is not an output format`, `use one of: ${OUTPUT_FORMS.join(", ")}`);
 }
 
-function customColumns(spec: string): CustomColumn[] {
+function customColumns(spec: string, select: (path: string, doc: unknown) => unknown[]): CustomColumn[] {
   return spec.split(",").map((part) => {
     const i = part.indexOf(":");
     if (i <= 0 || i === part.length - 1) {
@@ -43,11 +47,12 @@ function customColumns(spec: string): CustomColumn[] {
 }
 
 /** A custom-columns table: one row per object, several values joined by commas, none as <none>. */
-export function printCustomColumns(
+export async function printCustomColumns(
   columns: CustomColumn[],
   objects: AnyResource[],
   noHeaders: boolean,
-): string {
+): Promise<string> {
+  const { select, show } = await import("./jsonpath.ts");
   const rows = objects.map((o) =>
     columns.map((c) => {
       const values = select(c.path, o);
@@ -58,7 +63,8 @@ export function printCustomColumns(
 }
 
 /** --sort-by: objects ordered by the first value `path` selects (numbers as numbers; missing ones last). */
-export function sortBy(objects: AnyResource[], path: string): AnyResource[] {
+export async function sortBy(objects: AnyResource[], path: string): Promise<AnyResource[]> {
+  const { select, show } = await import("./jsonpath.ts");
   const keyed = objects.map((o) => ({ o, v: select(path, o)[0] }));
   keyed.sort((a, b) => {
     if (a.v === undefined || b.v === undefined) return a.v === undefined ? (b.v === undefined ? 0 : 1) : -1;

@@ -1,10 +1,6 @@
 /** What commands run against: the store, the libvirt connections, and where output goes. */
-import { hostname } from "node:os";
-import { join } from "node:path";
 import type { AnyResource } from "../api/types.ts";
 import { Libvirt } from "../libvirt/libvirt.ts";
-import { TransferDisplay } from "./progress.ts";
-import type { TransferProgress } from "../box/transfer.ts";
 import { DEFAULT_URI, ProcessVirsh, type VirshRunner } from "../libvirt/virsh.ts";
 import { SessionVirsh } from "../libvirt/session_virsh.ts";
 import {
@@ -14,23 +10,15 @@ import {
   type LvConfig,
   selectConnection,
 } from "../config/config.ts";
-import { explainSshFailure, type JumpHost, prepareTransport } from "../config/ssh_transport.ts";
+import { joinPath as join } from "../config/join_path.ts";
+import type { JumpHost, Transport } from "../config/ssh_transport.ts";
+import { isSshUri } from "../config/ssh_uri.ts";
 import { openStore, selectStoreUrl, storePath } from "./open_store.ts";
+import { type Output, stdOutput } from "./output.ts";
 import type { StoreUrl } from "../config/store_url.ts";
 import type { Store } from "../store/store.ts";
 
-export { storePath };
-
-export interface Output {
-  /** Results (resources, tables): stdout. */
-  out(text: string): void;
-  /** Progress and warnings: stderr. */
-  err(text: string): void;
-  /** A byte transfer's progress (box download, upload) for `who` ("box/debian"); absent: not shown. */
-  transfer?(who: string, progress: TransferProgress): void;
-  /** The width of the terminal stderr is, when it is one (live status lines); absent: not a terminal. */
-  terminalColumns?(): number;
-}
+export { type Output, stdOutput, storePath };
 
 export interface Runtime {
   home: string;
@@ -112,22 +100,6 @@ export async function openSelectedStore(url: StoreUrl, config: LvConfig): Promis
   return await openStore(url, { password: Deno.env.get("LV_STORE_PASSWORD") ?? config.storePassword });
 }
 
-/** stdout and stderr; transfers as bars redrawn in place when stderr is a terminal, else as plain lines. */
-export function stdOutput(): Output {
-  const enc = new TextEncoder();
-  const display = new TransferDisplay({
-    write: (t) => Deno.stderr.writeSync(enc.encode(t)),
-    tty: Deno.stderr.isTerminal(),
-    columns: () => Deno.stderr.isTerminal() ? Deno.consoleSize().columns : 80,
-  });
-  return {
-    out: (t) => Deno.stdout.writeSync(enc.encode(t)),
-    err: (t) => display.print(t),
-    transfer: (who, p) => display.update(who, p),
-    ...(Deno.stderr.isTerminal() ? { terminalColumns: () => Deno.consoleSize().columns } : {}),
-  };
-}
-
 /**
  * Opens the store and selects the connection. The config file is read first, so a bad config or an unknown
  * context fails before anything is opened.
@@ -150,6 +122,10 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
   const bare: Connection = connection.context === undefined
     ? connection
     : { uri: options.connect ?? Deno.env.get("LV_CONNECT") ?? DEFAULT_URI };
+  // The ssh machinery (and node:crypto with it) loads only when a connection may go through ssh.
+  const ssh = config.contexts.length > 0 || isSshUri(connection.uri) || isSshUri(bare.uri)
+    ? await import("../config/ssh_transport.ts")
+    : undefined;
   const open = new Map<string, { libvirt: Libvirt; jump?: JumpHost; connectUri: string }>();
   const sessions: SessionVirsh[] = [];
   const side = (context: string | undefined) => {
@@ -161,9 +137,9 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
         : context === connection.context
         ? connection
         : contextConnection(config, context, path);
-      const transport = prepareTransport(home, c);
+      const transport: Transport = ssh ? ssh.prepareTransport(home, c) : { connectUri: c.uri };
       const jump = transport.jump;
-      const explain = jump && ((stderr: string) => explainSshFailure(stderr, jump));
+      const explain = jump && ssh && ((stderr: string) => ssh.explainSshFailure(stderr, jump));
       // One long-lived virsh per connection (bench/session.ts: an observation pass 6x faster locally, 15x
       // over ssh); LV_VIRSH=process runs a process per command as before.
       const virsh = options.virsh ??
@@ -191,7 +167,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     contexts: config.contexts.map((c) => c.name),
     virshUriFor: (obj) => side(contextOf(obj)).connectUri,
     output: options.output ?? stdOutput(),
-    holder: `${hostname()}:${Deno.pid}`,
+    holder: `${Deno.hostname()}:${Deno.pid}`,
     boxServerUrl: config.boxServerUrl,
     close: async () => {
       await Promise.all(sessions.map((v) => v.close()));

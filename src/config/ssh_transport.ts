@@ -10,10 +10,13 @@
  * The same wrapper is the ProxyCommand that reaches guests on a remote host (rsync, `lv ssh-config`).
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { joinPath as join } from "./join_path.ts";
+import { isSshUri } from "./ssh_uri.ts";
 import type { Connection } from "./config.ts";
 import { shellQuote } from "./shell_quote.ts";
 import { writeFileAtomic } from "./write_file.ts";
+
+export { isRemoteUri, isSshUri } from "./ssh_uri.ts";
 
 /** The libvirt host as an SSH jump host for reaching guests on its private networks. */
 export interface JumpHost {
@@ -43,20 +46,6 @@ export function resolveKeyFile(path: string): string {
   const home = Deno.env.get("HOME") ?? "/root";
   if (path.startsWith("~/")) return join(home, path.slice(2));
   return path.startsWith("/") ? path : join(home, ".ssh", path);
-}
-
-/** Whether a URI reaches libvirt through ssh. */
-export function isSshUri(uri: string): boolean {
-  return /^[a-z0-9]+\+ssh:\/\//i.test(uri);
-}
-
-/** Whether a URI names another machine (preflight checks, error hints). */
-export function isRemoteUri(uri: string): boolean {
-  try {
-    return new URL(uri).hostname !== "";
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -95,3 +95,11 @@ export function storeUrlProblem(text: string): string | undefined {
     return `${(e as Error).message}; got ${JSON.stringify(text)}`;
   }
 }
+
+/** A store URL that cannot be used (a usage error). */
+export class StoreUrlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreUrlError";
+  }
+}

@@ -1,6 +1,8 @@
 /**
  * The guest's part of a Domain, in order: find its address, log in (pin the host key), insert lv's key, set
  * the hostname, configure static interfaces on networks without DHCP, sync folders, run provisioners. The
+ * first-boot steps read what they need in one batch, then the key goes in (as the login user) while the
+ * hostname and network are set as root in one sudo batch: four round trips and two logins on a first boot. The
  * steps live in src/guest/; this module decides which are due and what status they leave. Work is keyed by
  * the libvirt domain id (new at every start), so an unchanged running guest costs no SSH connection at all.
  */
@@ -13,14 +15,16 @@ import { syncFolders } from "../guest/folders/folders.ts";
 import { HostKeyMismatchError } from "../guest/host_key.ts";
 import { runHostCommand } from "../guest/host_command.ts";
 import { insertedKeyPath, privateKeyPath } from "../guest/key_files.ts";
-import { configureStatic, familyName } from "../guest/network/families.ts";
+import { configureStatic } from "../guest/network/families.ts";
 import { seedHostKey } from "../guest/cloud_init/seed_keys.ts";
 import { waitForCloudInit } from "../guest/steps/cloud_init_wait.ts";
 import { staticInterfaces } from "../guest/network/static_interfaces.ts";
 import { runProvisioners } from "../guest/provisioners/provisioners.ts";
-import type { GuestDriver, GuestSession } from "../guest/session.ts";
+import type { GuestDriver, GuestSession, GuestTarget } from "../guest/session.ts";
 import type { GuestPeer, GuestStepContext } from "../guest/step_context.ts";
-import { setHostname } from "../guest/steps/hostname.ts";
+import { hostnameOps } from "../guest/steps/hostname.ts";
+import { readGuestFacts } from "../guest/steps/guest_facts.ts";
+import { runStepBatch } from "../guest/session.ts";
 import { insertDomainKey } from "../guest/steps/insert_key.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import type { DomainXmlInterface } from "../libvirt/xml/domain_xml.ts";
@@ -51,6 +55,21 @@ export interface GuestResult {
   /** Path of the key lv generated and installed (insertKey). */
   sshKey?: string;
 }
+
+/**
+ * How soon a pass waiting for the guest's address or its sshd comes again: a pass costs a few commands on
+ * lv's virsh session (~1 ms each), so the lease is seen within half a second of dnsmasq handing it out.
+ */
+export const GUEST_POLL_MS = 500;
+
+/**
+ * Connect attempts in one pass once the address is known: an sshd not listening yet refuses at once, so lv
+ * tries again every SSH_RETRY.intervalMs and logs in within ~0.25 s of sshd listening. At most `attempts`,
+ * and none started after `budgetMs` (a host that is not up answers only after the ARP timeout, ~3 s).
+ */
+export const SSH_RETRY = { attempts: 7, intervalMs: 250, budgetMs: 2000 };
+/** Connect failures worth another attempt soon: nothing listens yet, or the guest's network is not up yet. */
+const NOT_LISTENING = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET/;
 
 /** Whether the guest needs lv's attention: only then is it worth an SSH connection. */
 export function guestWorkPending(dom: Domain, domId: string): boolean {
@@ -92,7 +111,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
     ready: false,
     reason,
     message: `${message} (waiting since ${guest.since})`,
-    requeueAfterMs: 3000,
+    requeueAfterMs: reason === "WaitingForAddress" || reason === "WaitingForSsh" ? GUEST_POLL_MS : 3000,
     guest,
   });
   const keyFile = await privateKeyPath(ctx.home, ctx.store, dom);
@@ -118,16 +137,17 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   const sshHostKey = session.hostKey;
   let sshKey: string | undefined;
   try {
-    if (!dom.status.sshHostKey) {
-      await step.event(
-        "SshReady",
-        `SSH answers on ${address}; host key pinned (${sshHostKey.split(" ")[0]})`,
-      );
+    const pinned = `SSH answers on ${address}; host key pinned (${sshHostKey.split(" ")[0]})`;
+    if (!dom.status.sshHostKey) await step.event("SshReady", pinned);
+    const inserted = (file: string) => sshKey = step.keyFile = file;
+    let keyDue = keyInsertionDue(input, keyFile);
+    const cloudInitDue = !!dom.spec.cloudInit && guest.cloudInitDone !== input.domId;
+    if (keyDue && cloudInitDue) {
+      // cloud-init may still be writing the guest: only the key goes in before it is done.
+      inserted(await insertDomainKey(step, keyFile));
+      keyDue = false;
     }
-    if (dom.spec.ssh.insertKey && !dom.spec.ssh.privateKey && keyFile !== insertedKeyPath(ctx.home, dom)) {
-      sshKey = step.keyFile = await insertDomainKey(step, keyFile);
-    }
-    if (dom.spec.cloudInit && guest.cloudInitDone !== input.domId) {
+    if (cloudInitDue) {
       const cloudInit = await waitForCloudInit(session, { since: guest.since, now: ctx.now() });
       if (cloudInit.failure) {
         guest.failure = cloudInit.failure;
@@ -139,7 +159,7 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
       guest.cloudInitDone = input.domId;
       await step.event("CloudInitDone", "cloud-init finished");
     }
-    guest.os ??= await familyName(session);
+    await firstBootSteps(input, step, guest, keyDue ? { oldKeyFile: keyFile, inserted } : undefined);
     const failure = await runSteps(input, step, guest);
     if (failure) {
       guest.failure = failure;
@@ -160,14 +180,36 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   return { ready: true, reason: "Running", message: `SSH on ${address}`, guest, sshHostKey, sshKey };
 }
 
-/** Logs in to the guest with the Domain's key; its host key pinned (the seed's for a cloud image). */
+/** Whether lv's own key replaces the one it logs in with now (ssh.insertKey, the box's key in use). */
+function keyInsertionDue({ dom, ctx }: GuestInput, keyFile: string): boolean {
+  return dom.spec.ssh.insertKey && !dom.spec.ssh.privateKey && keyFile !== insertedKeyPath(ctx.home, dom);
+}
+
+/**
+ * Logs in to the guest with the Domain's key; its host key pinned (the seed's for a cloud image). A refused
+ * connection (sshd not up yet) is tried again within SSH_RETRY's bounds before the pass gives up.
+ */
 async function connectGuest(
   input: GuestInput,
   driver: GuestDriver,
   { address, keyFile }: { address: string; keyFile: string },
 ): Promise<GuestSession> {
+  const target = await guestTarget(input, address, keyFile);
+  const deadline = Date.now() + SSH_RETRY.budgetMs;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await driver.connect(target);
+    } catch (e) {
+      const last = attempt >= SSH_RETRY.attempts || Date.now() + SSH_RETRY.intervalMs > deadline;
+      if (last || !NOT_LISTENING.test(String((e as Error).message))) throw e;
+      await new Promise((resolve) => setTimeout(resolve, SSH_RETRY.intervalMs));
+    }
+  }
+}
+
+async function guestTarget(input: GuestInput, address: string, keyFile: string): Promise<GuestTarget> {
   const { dom, ctx } = input;
-  return await driver.connect({
+  return {
     host: address,
     port: dom.spec.ssh.port,
     user: dom.spec.ssh.user,
@@ -178,7 +220,7 @@ async function connectGuest(
     forwardAgent: dom.spec.ssh.forwardAgent,
     timeoutMs: 8000,
     via: input.jump,
-  });
+  };
 }
 
 /** What the steps get: the session, the Domain, and this host's side (events, files, commands). */
@@ -220,33 +262,67 @@ async function peerGuests(ctx: ControllerContext, dom: Domain): Promise<GuestPee
 }
 
 /**
- * Hostname, static interfaces, folders and provisioners, each when due, recording in `guest` what was done.
- * Returns a provisioner's failure; rejects when a step fails.
+ * The first-boot work, few round trips: what the key, hostname and network steps read, in one batch; then
+ * lv's key inserted (as the login user, proven by a second login) while the hostname (one sudo batch) and
+ * the static interfaces are set as root. Records in `guest` what was done; rejects with the first step's
+ * failure once both have ended.
+ */
+async function firstBootSteps(
+  input: GuestInput,
+  step: GuestStepContext,
+  guest: GuestStatus,
+  key?: { oldKeyFile: string; inserted: (file: string) => void },
+): Promise<void> {
+  const { dom, session } = step;
+  // The static interfaces are due until configured for this domain id (passes that only waited for SSH on
+  // this boot do not count).
+  const newBoot = guestStatusOf(dom.status).booted !== input.domId;
+  const hostname = dom.spec.hostname ?? dom.metadata.name;
+  const statics = staticInterfaces(dom, input.nics, input.networks);
+  const staticsDue = JSON.stringify(statics) !== (guest.staticConfig ?? "[]") ||
+    newBoot && statics.length > 0;
+  const facts = await readGuestFacts(session, {
+    hostname: guest.hostname !== hostname,
+    authorizedKeys: !!key,
+    family: !guest.os,
+  });
+  guest.os ??= facts.family;
+  const asUser = async () => {
+    if (key) key.inserted(await insertDomainKey(step, key.oldKeyFile, facts.authorizedKeys));
+  };
+  const asRoot = async () => {
+    if (facts.hostname) {
+      await runStepBatch(session, "hostname", hostnameOps(facts.hostname, hostname), { sudo: true });
+      guest.hostname = hostname;
+    }
+    if (!staticsDue) return;
+    if (statics.length > 0) guest.os = await configureStatic(session, statics, guest.os);
+    guest.staticConfig = JSON.stringify(statics);
+  };
+  const [user, root] = await Promise.allSettled([asUser(), asRoot()]);
+  if (facts.hostname && guest.hostname === hostname) {
+    await step.event("Hostname", `hostname set to ${hostname}`);
+  }
+  if (staticsDue && statics.length > 0 && root.status === "fulfilled") {
+    const list = statics.map((s) => `${s.address}/${s.prefix} on ${s.mac}`).join(", ");
+    await step.event("Networks", `static ${list} configured`);
+  }
+  for (const r of [user, root]) if (r.status === "rejected") throw r.reason;
+}
+
+/**
+ * Folders and provisioners, each when due, recording in `guest` what was done. Returns a provisioner's
+ * failure; rejects when a step fails.
  */
 async function runSteps(
   input: GuestInput,
   step: GuestStepContext,
   guest: GuestStatus,
 ): Promise<{ reason: string; message: string } | undefined> {
-  const { dom, session } = step;
-  // The per-boot work (static interfaces, folders, run: always provisioners) is due until it has completed
-  // for this domain id: passes that only waited for SSH on this boot do not count.
+  const { dom } = step;
+  // The per-boot work (folders, run: always provisioners) is due until it has completed for this domain
+  // id: passes that only waited for SSH on this boot do not count.
   const newBoot = guestStatusOf(dom.status).booted !== input.domId;
-  const hostname = dom.spec.hostname ?? dom.metadata.name;
-  if (guest.hostname !== hostname) {
-    await setHostname(session, hostname);
-    guest.hostname = hostname;
-    await step.event("Hostname", `hostname set to ${hostname}`);
-  }
-  const statics = staticInterfaces(dom, input.nics, input.networks);
-  if (JSON.stringify(statics) !== (guest.staticConfig ?? "[]") || newBoot && statics.length > 0) {
-    if (statics.length > 0) guest.os = await configureStatic(session, statics, guest.os);
-    guest.staticConfig = JSON.stringify(statics);
-    if (statics.length > 0) {
-      const list = statics.map((s) => `${s.address}/${s.prefix} on ${s.mac}`).join(", ");
-      await step.event("Networks", `static ${list} configured`);
-    }
-  }
   const rsyncRequest = dom.metadata.annotations[RSYNC_ANNOTATION];
   const folders = JSON.stringify(dom.spec.syncedFolders);
   if (newBoot || folders !== guest.synced || (rsyncRequest && rsyncRequest !== guest.rsyncRequest)) {

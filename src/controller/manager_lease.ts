@@ -102,8 +102,9 @@ export async function driveUntil(
   options: { timeoutMs: number; pollMs?: number; manager?: ManagerOptions; onTick?: () => Promise<void> },
 ): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
+  const pause = new CheckPause(options.pollMs ?? 200);
   const keeper = contextControllers(host, drivableContexts(host), {
-    manager: options.manager,
+    manager: { ...options.manager, onReconciled: () => pause.wake() },
     quiet: true,
     waiting: (name, other) =>
       host.output.err(
@@ -114,6 +115,7 @@ export async function driveUntil(
   let outage: string | undefined;
   try {
     while (true) {
+      const checkStarted = performance.now();
       try {
         if (await until()) return true;
         await options.onTick?.();
@@ -129,11 +131,43 @@ export async function driveUntil(
         outage = e.message;
       }
       if (Date.now() >= deadline) return false;
-      await new Promise((r) =>
-        setTimeout(r, Math.min(options.pollMs ?? 200, Math.max(0, deadline - Date.now())))
-      );
+      await pause.sleep(Math.max(0, deadline - Date.now()), performance.now() - checkStarted);
     }
   } finally {
     await keeper.release();
+  }
+}
+
+/**
+ * The wait between two checks of driveUntil: pollMs, cut short when this process's controllers finish a
+ * reconcile (what the command waits on may be done), but never to less than 10 times what the last check
+ * took, so checking many objects stays a small share of the CPU.
+ */
+export class CheckPause {
+  #wake?: () => void;
+  constructor(readonly pollMs: number) {}
+
+  sleep(maxMs: number, lastCheckMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const started = performance.now();
+      const earliest = 10 * lastCheckMs;
+      let due = Math.min(this.pollMs, maxMs);
+      let timer = setTimeout(done, due);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        const at = Math.max(performance.now() - started, earliest);
+        if (at >= due) return;
+        clearTimeout(timer);
+        due = at;
+        timer = setTimeout(done, Math.max(0, at - (performance.now() - started)));
+      };
+    }).finally(() => this.#wake = undefined);
+  }
+
+  wake(): void {
+    this.#wake?.();
   }
 }

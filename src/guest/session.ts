@@ -61,6 +61,37 @@ export interface PutFileOptions {
   sudo?: boolean;
 }
 
+/**
+ * One operation of a batch: what `run`, `putFile`, `readFile` and `listDir` do, as data (the run's argv is
+ * passed as it is; put writes `content` with `mode`, default 0644, and `owner`).
+ */
+export type GuestOp =
+  | { run: string[]; stdin?: string }
+  | { put: string; content: string; mode?: number; owner?: string }
+  | { read: string }
+  | { list: string };
+
+/** What one operation of a batch gave. */
+export interface GuestOpResult {
+  /** False when an earlier operation of a batch with `stopOnFailure` failed: this one was not run. */
+  ran: boolean;
+  /** A run operation's exit code and output. */
+  run?: RunResult;
+  /** A read operation's text; undefined when there is no such file. */
+  text?: string;
+  /** A list operation's names; undefined when there is no such directory. */
+  names?: string[];
+  /** Why a put, read or list failed, in the words putFile, readFile and listDir reject with. */
+  error?: string;
+}
+
+export interface BatchOptions {
+  /** Every operation as root, through one `sudo -n` for the whole batch. */
+  sudo?: boolean;
+  /** A failed operation (a run's non-zero exit, a put, read or list error) ends the batch there. */
+  stopOnFailure?: boolean;
+}
+
 /** One login to a guest. Every operation rejects when the connection is lost. */
 export interface GuestSession {
   /** The host key the guest presented ("ssh-ed25519 AAAA..."): pinned by the caller after first contact. */
@@ -81,6 +112,13 @@ export interface GuestSession {
   readFile(path: string, options?: { sudo?: boolean }): Promise<string | undefined>;
   /** The names in a directory (no "." or ".."), or undefined when there is no such directory. Changes nothing. */
   listDir(path: string): Promise<string[] | undefined>;
+  /**
+   * Runs the operations in order in ONE command on the guest (one round trip instead of one each), each doing
+   * what its single method does, and resolves with a result per operation (failures included: see
+   * `checkBatch`). With `sudo` all of them run as root. Rejects when the connection is lost or the batch
+   * cannot start at all (sudo refused: "cannot run as root in the guest: ...").
+   */
+  batch(ops: GuestOp[], options?: BatchOptions): Promise<GuestOpResult[]>;
   /** Ends the login; further calls reject. Idempotent. */
   close(): void;
 }
@@ -103,4 +141,48 @@ export async function check(
     );
   }
   return r.stdout;
+}
+
+/** Whether a batch's operation failed (a run's non-zero exit, a put/read/list error). */
+export function opFailed(result: GuestOpResult): boolean {
+  return result.error !== undefined || (result.run !== undefined && result.run.code !== 0);
+}
+
+/** A short name of an operation for messages: "hostname web", "write /etc/hosts". */
+export function opName(op: GuestOp): string {
+  if ("run" in op) return op.run.join(" ");
+  if ("put" in op) return `write ${op.put}`;
+  if ("read" in op) return `read ${op.read}`;
+  return `list ${op.list}`;
+}
+
+/**
+ * Runs a step's batch of writes (none: no round trip) and rejects at its first failure, or when the batch
+ * cannot start (sudo refused), the message naming `step`.
+ */
+export async function runStepBatch(
+  session: GuestSession,
+  step: string,
+  ops: GuestOp[],
+  options: BatchOptions = {},
+): Promise<GuestOpResult[]> {
+  if (ops.length === 0) return [];
+  const results = await session.batch(ops, { ...options, stopOnFailure: true }).catch((e: Error) => {
+    throw new Error(`${step}: ${e.message}`, { cause: e });
+  });
+  return checkBatch(step, ops, results);
+}
+
+/**
+ * Rejects at the batch's first failed operation, the message naming `step` (the guest step: "hostname"),
+ * the operation and the guest's words. Returns the results when every operation ran and succeeded.
+ */
+export function checkBatch(step: string, ops: GuestOp[], results: GuestOpResult[]): GuestOpResult[] {
+  results.forEach((r, i) => {
+    if (!opFailed(r)) return;
+    const why = r.error ??
+      `${opName(ops[i])}: exit code ${r.run!.code}: ${tail(r.run!.stderr || r.run!.stdout, 5)}`;
+    throw new Error(`${step}: ${why}`);
+  });
+  return results;
 }

@@ -1,17 +1,22 @@
 /**
  * The guest driver over SSH (ssh_client.ts, npm:ssh2): host key trusted on first use then pinned, the jump
- * through a remote libvirt host, each operation one command on the open connection.
+ * through a remote libvirt host, each operation one command on the open connection, a batch one sh script
+ * (ssh_batch.ts).
  */
 import { GuestConnection } from "./ssh_client.ts";
 import { shellQuote } from "./shell.ts";
 import {
+  type BatchOptions,
   type GuestDriver,
+  type GuestOp,
+  type GuestOpResult,
   type GuestSession,
   type GuestTarget,
   type PutFileOptions,
   tail,
 } from "./session.ts";
 import type { RunOptions, RunResult } from "./session.ts";
+import { type BatchCommand, batchScript, newBoundary, parseBatchOutput } from "./ssh_batch.ts";
 
 /** Exit code the read and list scripts give for "no such file": told apart from every other failure. */
 const MISSING = 66;
@@ -27,6 +32,36 @@ const LIST_SCRIPT = `if [ ! -d "$1" ]; then exit ${MISSING}; fi; exec ls -1A -- 
 
 function commandLine(argv: string[], sudo?: boolean): string {
   return [...(sudo ? ["sudo", "-n"] : []), ...argv].map(shellQuote).join(" ");
+}
+
+/** The command an operation runs (the put, read and list scripts above). */
+export function opCommand(op: GuestOp): BatchCommand {
+  if ("run" in op) return { argv: op.run, stdin: op.stdin };
+  if ("put" in op) {
+    const mode = (op.mode ?? 0o644).toString(8);
+    return { argv: ["sh", "-c", PUT_SCRIPT, "sh", op.put, mode, op.owner ?? ""], stdin: op.content };
+  }
+  if ("read" in op) return { argv: ["sh", "-c", READ_SCRIPT, "sh", op.read] };
+  return { argv: ["sh", "-c", LIST_SCRIPT, "sh", op.list] };
+}
+
+/** What an operation's command gave, as the operation's result. */
+export function opResult(op: GuestOp, r: RunResult | undefined): GuestOpResult {
+  if (!r) return { ran: false };
+  if ("run" in op) return { ran: true, run: r };
+  const why = tail(r.stderr || r.stdout, 3);
+  if ("put" in op) {
+    return r.code === 0 ? { ran: true } : { ran: true, error: `cannot write ${op.put} in the guest: ${why}` };
+  }
+  if ("read" in op) {
+    if (r.code === MISSING) return { ran: true };
+    return r.code === 0
+      ? { ran: true, text: r.stdout }
+      : { ran: true, error: `cannot read ${op.read} in the guest: ${why}` };
+  }
+  if (r.code === MISSING) return { ran: true };
+  if (r.code !== 0) return { ran: true, error: `cannot list ${op.list} in the guest: ${why}` };
+  return { ran: true, names: r.stdout.split("\n").filter((name) => name !== "") };
 }
 
 /** A session over one SSH connection (anything with GuestConnection's exec, hostKey and close). */
@@ -46,24 +81,41 @@ export class SshGuestSession implements GuestSession {
   }
 
   async putFile(path: string, content: string, options: PutFileOptions = {}): Promise<void> {
-    const mode = (options.mode ?? 0o644).toString(8);
-    const argv = ["sh", "-c", PUT_SCRIPT, "sh", path, mode, options.owner ?? ""];
-    const r = await this.run(argv, { sudo: options.sudo, stdin: content });
-    if (r.code !== 0) throw new Error(`cannot write ${path} in the guest: ${tail(r.stderr || r.stdout, 3)}`);
+    const op = { put: path, content, mode: options.mode, owner: options.owner };
+    const r = opResult(op, await this.#one(op, options.sudo));
+    if (r.error) throw new Error(r.error);
   }
 
   async readFile(path: string, options: { sudo?: boolean } = {}): Promise<string | undefined> {
-    const r = await this.run(["sh", "-c", READ_SCRIPT, "sh", path], options);
-    if (r.code === MISSING) return undefined;
-    if (r.code !== 0) throw new Error(`cannot read ${path} in the guest: ${tail(r.stderr, 3)}`);
-    return r.stdout;
+    const r = opResult({ read: path }, await this.#one({ read: path }, options.sudo));
+    if (r.error) throw new Error(r.error);
+    return r.text;
   }
 
   async listDir(path: string): Promise<string[] | undefined> {
-    const r = await this.run(["sh", "-c", LIST_SCRIPT, "sh", path]);
-    if (r.code === MISSING) return undefined;
-    if (r.code !== 0) throw new Error(`cannot list ${path} in the guest: ${tail(r.stderr, 3)}`);
-    return r.stdout.split("\n").filter((name) => name !== "");
+    const r = opResult({ list: path }, await this.#one({ list: path }));
+    if (r.error) throw new Error(r.error);
+    return r.names;
+  }
+
+  async batch(ops: GuestOp[], options: BatchOptions = {}): Promise<GuestOpResult[]> {
+    if (ops.length === 0) return [];
+    const boundary = newBoundary();
+    const script = batchScript(ops.map(opCommand), { boundary, stopOnFailure: options.stopOnFailure });
+    const r = await this.run(["sh", "-s"], { sudo: options.sudo, stdin: script });
+    if (!r.stdout.includes(`${boundary}:0:out`)) {
+      const who = options.sudo ? "as root" : "a batch of commands";
+      throw new Error(
+        `cannot run ${who} in the guest: exit code ${r.code}: ${tail(r.stderr || r.stdout, 3)}`,
+      );
+    }
+    const raw = parseBatchOutput(r.stdout, boundary, ops.length);
+    return ops.map((op, i) => opResult(op, raw[i]));
+  }
+
+  #one(op: GuestOp, sudo?: boolean): Promise<RunResult> {
+    const c = opCommand(op);
+    return this.run(c.argv, { sudo, stdin: c.stdin });
   }
 
   close(): void {

@@ -4,7 +4,6 @@
  * in it, SQLite's -wal and -shm included, gets the group) and the file is mode 0660; SQLite gives its -wal
  * and -shm files the database file's mode (and, as root, its owner), so every member can open them too.
  */
-import { dirname } from "node:path";
 
 /** The file is the group's, and this user may not use it (or cannot create it). */
 export class StoreAccessError extends Error {
@@ -67,7 +66,7 @@ function prepareDirectory(dir: string, gid: number): void {
  * (`lv doctor` checks it).
  */
 export function prepareSharedStore(path: string, options: SharedStoreOptions): void {
-  const dir = dirname(path);
+  const dir = parentDir(path);
   const root = Deno.uid() === 0;
   const gid = groupId(options.group, options.groupFile);
   if (root) {
@@ -106,4 +105,13 @@ export function prepareSharedStore(path: string, options: SharedStoreOptions): v
     if (e instanceof Deno.errors.PermissionDenied) throw denied(path, options, "permission denied");
     throw e;
   }
+}
+
+/**
+ * The directory a file path is in (node:path's dirname for a file's path), here because every command opens
+ * the store: a `node:` import would start Node's compatibility layer on each (tests/unit/startup_imports_test.ts).
+ */
+function parentDir(path: string): string {
+  const i = path.replace(/\/+$/, "").lastIndexOf("/");
+  return i > 0 ? path.slice(0, i) : i === 0 ? "/" : ".";
 }

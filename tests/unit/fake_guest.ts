@@ -14,14 +14,8 @@ import { dirname, join as hostJoin, relative } from "node:path";
 import { HostKeyMismatchError } from "../../src/guest/host_key.ts";
 import type { HostCommand } from "../../src/guest/host_command.ts";
 import { publicKeyBlob } from "../../src/guest/key_files.ts";
-import type {
-  GuestDriver,
-  GuestSession,
-  GuestTarget,
-  PutFileOptions,
-  RunOptions,
-  RunResult,
-} from "../../src/guest/session.ts";
+import type { GuestDriver, GuestSession, GuestTarget, RunResult } from "../../src/guest/session.ts";
+import { FakeSession } from "./fake_guest_session.ts";
 import { type Command, COMMANDS, fail, ok } from "./fake_guest_commands.ts";
 
 export interface FakeFile {
@@ -36,11 +30,16 @@ export interface FakeUser {
   sudo: "nopasswd" | "password" | "none";
 }
 
-/** One thing done to the guest: a command (argv as run, sudo included) or a file operation. */
+/**
+ * One thing done to the guest: a command (argv as run, sudo included), a file operation, or a batch (one
+ * round trip; argv names its operations, each logged after it with `inBatch`).
+ */
 export interface FakeGuestOp {
   user: string;
-  op: "run" | "put" | "read" | "list";
+  op: "run" | "put" | "read" | "list" | "batch";
   argv: string[];
+  /** Done inside a batch: no round trip of its own. */
+  inBatch?: boolean;
 }
 
 /** Who runs a command, with what environment. */
@@ -57,6 +56,10 @@ export class FakeGuest {
   addresses = new Set(["10.123.0.50"]);
   /** False: every connect fails as an unreachable host does. */
   reachable = true;
+  /** The next this many connects are refused, as before the guest's sshd listens. */
+  refuseConnects = 0;
+  /** Connect attempts, refused ones included. */
+  connects = 0;
   files = new Map<string, FakeFile>();
   dirs = new Set<string>(["/", "/etc", "/tmp", "/home", "/sys/class/net", "/etc/systemd/network"]);
   users = new Map<string, FakeUser>();
@@ -137,6 +140,11 @@ export class FakeGuest {
     return this.files.get(path)?.content;
   }
 
+  /** Round trips to the guest: every operation but those inside a batch (a batch is one). */
+  roundTrips(): number {
+    return this.log.filter((o) => !o.inBatch).length;
+  }
+
   /** The commands run (op "run"), as argv joined by spaces. */
   commands(): string[] {
     return this.log.filter((o) => o.op === "run").map((o) => o.argv.join(" "));
@@ -159,7 +167,10 @@ export class FakeGuest {
   };
 
   async #connect(target: GuestTarget): Promise<GuestSession> {
-    if (!this.reachable || !this.addresses.has(target.host)) {
+    this.connects++;
+    const refused = this.refuseConnects > 0;
+    if (refused) this.refuseConnects--;
+    if (!this.reachable || refused || !this.addresses.has(target.host)) {
       throw new Error(`connect ECONNREFUSED ${target.host}:${target.port}`);
     }
     if (target.pinnedHostKey && target.pinnedHostKey !== this.hostKey) {
@@ -263,81 +274,4 @@ function globMatch(glob: string, name: string): boolean {
     `^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`,
   );
   return re.test(name);
-}
-
-/** One login; each operation is logged, then done as the user (or root with sudo). */
-class FakeSession implements GuestSession {
-  #closed = false;
-  constructor(readonly guest: FakeGuest, readonly user: string) {}
-
-  get hostKey(): string {
-    return this.guest.hostKey;
-  }
-
-  #use(op: FakeGuestOp["op"], argv: string[]): void {
-    if (this.#closed) throw new Error("the connection is closed");
-    this.guest.log.push({ user: this.user, op, argv });
-  }
-
-  #as(sudo?: boolean): Caller | RunResult {
-    const caller = { user: this.user, root: false, env: {} };
-    if (!sudo) return caller;
-    const r = this.guest.exec(["sudo", "-n", "true"], caller);
-    return r.code === 0 ? { ...caller, root: true } : r;
-  }
-
-  run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
-    this.#use("run", options.sudo ? ["sudo", "-n", ...argv] : argv);
-    const r = this.guest.exec(options.sudo ? ["sudo", "-n", ...argv] : argv, {
-      user: this.user,
-      root: false,
-      env: {},
-    }, options.stdin);
-    if (r.stdout) options.onStdout?.(r.stdout);
-    if (r.stderr) options.onStderr?.(r.stderr);
-    return Promise.resolve(r);
-  }
-
-  putFile(path: string, content: string, options: PutFileOptions = {}): Promise<void> {
-    this.#use("put", [path]);
-    const caller = this.#as(options.sudo);
-    const full = this.guest.path(this.user, path);
-    const why = "code" in caller
-      ? caller.stderr.trim()
-      : !this.guest.dirs.has(dirname(full))
-      ? `sh: 1: cannot create ${path}.lv-new: Directory nonexistent`
-      : !this.guest.mayWrite(caller, full)
-      ? `sh: 1: cannot create ${path}.lv-new: Permission denied`
-      : options.owner && !caller.root
-      ? `chown: changing ownership of '${path}.lv-new': Operation not permitted`
-      : undefined;
-    if (why) return Promise.reject(new Error(`cannot write ${path} in the guest: ${why}`));
-    const owner = options.owner ?? ((caller as Caller).root ? "root" : this.user);
-    this.guest.files.set(full, { content, mode: options.mode ?? 0o644, owner });
-    return Promise.resolve();
-  }
-
-  readFile(path: string, options: { sudo?: boolean } = {}): Promise<string | undefined> {
-    this.#use("read", [path]);
-    const caller = this.#as(options.sudo);
-    if ("code" in caller) {
-      return Promise.reject(new Error(`cannot read ${path} in the guest: ${caller.stderr}`));
-    }
-    return Promise.resolve(this.guest.files.get(this.guest.path(this.user, path))?.content);
-  }
-
-  listDir(path: string): Promise<string[] | undefined> {
-    this.#use("list", [path]);
-    const dir = this.guest.path(this.user, path).replace(/\/$/, "");
-    if (!this.guest.dirs.has(dir)) return Promise.resolve(undefined);
-    const names = new Set<string>();
-    for (const p of [...this.guest.files.keys(), ...this.guest.dirs]) {
-      if (p.startsWith(`${dir}/`)) names.add(p.slice(dir.length + 1).split("/")[0]);
-    }
-    return Promise.resolve([...names].sort());
-  }
-
-  close(): void {
-    this.#closed = true;
-  }
 }

@@ -10,7 +10,9 @@ import { guestFixture, withFixture } from "./guest_fixture.ts";
 
 Deno.test("setHostname sets /etc/hostname, the running name and the 127.0.1.1 line; again it only reads", async () => {
   await withFixture(undefined, async (f) => {
+    const trips = f.guest.roundTrips();
     await setHostname(f.ctx.session, "web");
+    assert.equal(f.guest.roundTrips() - trips, 2, "one batch reading, one sudo batch writing");
     assert.equal(f.guest.hostname, "web");
     assert.equal(f.guest.read("/etc/hostname"), "web\n");
     assert.equal(f.guest.read("/etc/hosts"), "127.0.0.1 localhost\n127.0.1.1 web\n::1 localhost\n");
@@ -19,8 +21,8 @@ Deno.test("setHostname sets /etc/hostname, the running name and the 127.0.1.1 li
     await setHostname(f.ctx.session, "web");
     assert.deepEqual(
       f.guest.log.slice(ops).map((o) => o.op),
-      ["run", "read"],
-      "idempotent: read, nothing written",
+      ["batch", "run", "read"],
+      "idempotent: one batch reading, nothing written",
     );
   });
 });
@@ -60,7 +62,13 @@ Deno.test("configureStatic writes lv's networkd files, reloads, reconfigures onl
       mode: 0o644,
       owner: "root",
     });
+    const trips = f.guest.roundTrips();
     await configureStatic(f.ctx.session, [ETH1, ETH2]);
+    assert.equal(
+      f.guest.roundTrips() - trips,
+      5,
+      "detection, lv's files listed, interface names (2), one sudo batch writing and reconfiguring",
+    );
     assert.equal(f.guest.read("/etc/systemd/network/05-lv-525400aabb01.network"), networkdConfig(ETH1));
     assert.match(
       f.guest.read("/etc/systemd/network/05-lv-525400aabb02.network")!,

@@ -120,6 +120,22 @@ Deno.test("Manager reconciles two objects concurrently but one key never twice a
   });
 });
 
+Deno.test("Manager's worker pool: ten independent objects, at most `workers` at once and that many reached", async () => {
+  const rec = new Recorder("Network", 30);
+  await withManager([rec], async (h, m) => {
+    const names = Array.from({ length: 10 }, (_, i) => `n${i}`);
+    for (const n of names) await h.store.create(net(n));
+    await m.start();
+    await until(() => new Set(rec.seen.map((s) => s.key)).size === 10, 5000, "a pass over each object");
+    assert.equal(
+      rec.maxTotal,
+      3,
+      "the bound (3 workers) held, and was used: independent objects run concurrently",
+    );
+    assert.equal(rec.maxPerKey, 1, "one object never reconciled twice at once");
+  }, { ...FAST_MANAGER, workers: 3 });
+});
+
 Deno.test("Manager with one worker reconciles one object at a time", async () => {
   const rec = new Recorder("Network", 10);
   await withManager([rec], async (h, m) => {

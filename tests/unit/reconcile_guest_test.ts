@@ -8,6 +8,7 @@ import { PROVISION_ANNOTATION } from "../../src/api/requests.ts";
 import type { AnyResource, Domain, Kind } from "../../src/api/types.ts";
 import { generateKeyPair, insertedKeyPath, publicKeyBlob } from "../../src/guest/key_files.ts";
 import { writeStatus } from "../../src/controller/object_ops.ts";
+import { GUEST_POLL_MS, SSH_RETRY } from "../../src/controller/guest.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import { FakeGuest } from "./fake_guest.ts";
 import { shell } from "./guest_fixture.ts";
@@ -155,7 +156,7 @@ Deno.test("a failing guest step: Ready=False GuestSetupFailed naming it, and tri
     assert.equal(ready(dom)?.reason, "GuestSetupFailed");
     assert.match(
       ready(dom)!.message,
-      /^cannot write \/etc\/hostname in the guest: sudo: a password is required \(waiting since /,
+      /^hostname: cannot run as root in the guest: exit code 1: sudo: a password is required \(waiting since /,
     );
     guest.users.get("vagrant")!.sudo = "nopasswd";
     await converge(h, ALL);
@@ -186,8 +187,39 @@ Deno.test("a guest that does not answer SSH: WaitingForSsh, requeued", async () 
     const dom = await mustGet<Domain>(h, "Domain", "web");
     assert.equal(ready(dom)?.reason, "WaitingForSsh");
     assert.match(ready(dom)!.message, /^ssh vagrant@10\.123\.0\.50:22: connect ECONNREFUSED/);
-    assert.equal(r?.requeueAfterMs, 3000);
+    assert.equal(r?.requeueAfterMs, GUEST_POLL_MS);
+    assert.ok(
+      guest.connects > 1 && guest.connects <= SSH_RETRY.attempts,
+      `${guest.connects} connects: a refused connect is tried again within the pass, a bounded number of times`,
+    );
   });
+});
+
+Deno.test("an sshd that starts listening while lv retries: logged in within the same pass", async () => {
+  await withGuest(async (h, guest) => {
+    guest.refuseConnects = 3;
+    await passOk(h, "Domain", "web");
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.status, "True", ready(dom)?.message);
+    assert.equal(guest.connects, 4);
+  });
+});
+
+Deno.test("a lease not seen yet: WaitingForAddress, looked at again within GUEST_POLL_MS", async () => {
+  const h = await newHarness({ defaultPool: true });
+  try {
+    const all = basicExample();
+    (all["Domain/web"] as Domain).spec.communicator = "ssh";
+    (all["Domain/web"] as Domain).spec.ssh.privateKey = `${h.home}/box_key`;
+    await Deno.writeTextFile(`${h.home}/box_key`, (await generateKeyPair("box")).private, { mode: 0o600 });
+    await createAll(h, Object.values(all) as AnyResource[]);
+    await converge(h, ALL);
+    const r = await passOk(h, "Domain", "web");
+    assert.equal(ready(await mustGet<Domain>(h, "Domain", "web"))?.reason, "WaitingForAddress");
+    assert.equal(r?.requeueAfterMs, GUEST_POLL_MS);
+  } finally {
+    await h.close();
+  }
 });
 
 Deno.test("insertKey: the box's key replaced once by the domain's own; later passes log in with it", async () => {
@@ -215,6 +247,31 @@ Deno.test("insertKey: the box's key replaced once by the domain's own; later pas
       );
       const again = (await h.store.events(key("Domain", "web"))).filter((e) => e.reason === "KeyInserted");
       assert.equal(again.length, 1);
+    },
+    undefined,
+    { boxKey: true },
+  );
+});
+
+Deno.test("a first boot costs two logins and four round trips: facts, key added, key proven then old key removed, one sudo batch", async () => {
+  await withGuest(
+    async (h, guest) => {
+      await converge(h, ALL);
+      const dom = await mustGet<Domain>(h, "Domain", "web");
+      assert.equal(ready(dom)?.status, "True", ready(dom)?.message);
+      assert.deepEqual(guest.logins, ["vagrant", "vagrant"], "the session, and the login proving lv's key");
+      const trips = guest.log.filter((o) => !o.inBatch);
+      assert.deepEqual(
+        trips.map((o) => o.op),
+        ["batch", "batch", "batch", "put"],
+        trips.map((o) => `${o.op} ${o.argv.join(" | ")}`).join("\n"),
+      );
+      const sudoBatches = guest.log.filter((o) => o.inBatch && o.argv[0] === "sudo");
+      assert.deepEqual(sudoBatches.map((o) => o.argv.join(" ")), ["sudo -n hostname web"], "one sudo batch");
+      assert.equal(guest.hostname, "web");
+      assert.equal(guestOf(dom).os, "systemd-networkd");
+      const reasons = (await h.store.events(key("Domain", "web"))).map((e) => e.reason);
+      for (const r of ["SshReady", "KeyInserted", "Hostname"]) assert.ok(reasons.includes(r), r);
     },
     undefined,
     { boxKey: true },

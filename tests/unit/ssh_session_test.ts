@@ -85,3 +85,73 @@ Deno.test("SshGuestSession.run passes argv words unexpanded, sudo as sudo -n, an
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("SshGuestSession.batch: one command for every operation, each answered as its single method answers", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lv-ssh-session-" });
+  try {
+    const conn = localShell(home);
+    const s = new SshGuestSession(conn);
+    await Deno.mkdir(`${home}/d`);
+    const text = 'it\'s "quoted" $HOME `x` % \\ 100%s é\n\n';
+    const results = await s.batch([
+      { run: ["mkdir", "-p", "-m", "700", ".ssh"] },
+      { put: ".ssh/authorized_keys", content: text, mode: 0o600 },
+      { read: ".ssh/authorized_keys" },
+      { read: "no such file" },
+      { list: "d" },
+      { list: "nowhere" },
+      { run: ["sh", "-c", 'cat; echo "err $1" >&2; exit 3', "sh", "arg"], stdin: "in\n" },
+      { put: "nowhere/x", content: "x" },
+      { run: ["printf", "no newline"] },
+    ]);
+    assert.equal(conn.commands.length, 1, "one round trip");
+    assert.equal(await Deno.readTextFile(`${home}/.ssh/authorized_keys`), text);
+    assert.equal((await Deno.stat(`${home}/.ssh/authorized_keys`)).mode! & 0o777, 0o600);
+    assert.deepEqual(results.slice(0, 6), [
+      { ran: true, run: { code: 0, stdout: "", stderr: "" } },
+      { ran: true },
+      { ran: true, text },
+      { ran: true },
+      { ran: true, names: [] },
+      { ran: true },
+    ]);
+    assert.deepEqual(results[6], { ran: true, run: { code: 3, stdout: "in\n", stderr: "err arg\n" } });
+    assert.match(results[7].error!, /^cannot write nowhere\/x in the guest: /);
+    assert.deepEqual(results[8], { ran: true, run: { code: 0, stdout: "no newline", stderr: "" } });
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("SshGuestSession.batch with stopOnFailure runs nothing after the first failure; sudo is one sudo -n", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lv-ssh-session-" });
+  try {
+    const conn = localShell(home);
+    const s = new SshGuestSession(conn);
+    const results = await s.batch([
+      { put: "a", content: "a" },
+      { run: ["false"] },
+      { put: "b", content: "b" },
+    ], { stopOnFailure: true });
+    assert.deepEqual(results.map((r) => r.ran), [true, true, false]);
+    assert.equal(await Deno.readTextFile(`${home}/a`), "a");
+    await assert.rejects(Deno.stat(`${home}/b`), Deno.errors.NotFound);
+    // A guest whose sudo asks a password: the batch never starts, and says so.
+    const lines: string[] = [];
+    const refusing = new SshGuestSession({
+      hostKey: "ssh-ed25519 AAAA",
+      close() {},
+      exec: (line: string) => {
+        lines.push(line);
+        return Promise.resolve({ code: 1, stdout: "", stderr: "sudo: a password is required\n" });
+      },
+    });
+    await assert.rejects(
+      refusing.batch([{ run: ["true"] }], { sudo: true }),
+      /^Error: cannot run as root in the guest: exit code 1: sudo: a password is required$/,
+    );
+    assert.deepEqual(lines, ["sudo -n sh -s"]);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});

@@ -109,11 +109,10 @@ listing, then each change as it happens; lv get events lists every object's even
     }
     if (flags.for) throw new UsageError("--for is a flag of lv get events");
     const { parseOutput } = await import("../output_format.ts");
-    const output = parseOutput(flags.output);
+    const output = await parseOutput(flags.output);
     const targets = parseTargets(args);
     const selector = parseSelector(flags.selector);
     const { get } = await import("../get.ts");
-    const { watch } = await import("../get_watch.ts");
     const all = flags["all-namespaces"];
     const options = {
       output,
@@ -127,7 +126,9 @@ listing, then each change as it happens; lv get events lists every object's even
     };
     await withRuntime((rt) =>
       flags.watch || flags["watch-only"]
-        ? watch(rt, targets, { ...options, watchOnly: flags["watch-only"] })
+        ? import("../get_watch.ts").then(({ watch }) =>
+          watch(rt, targets, { ...options, watchOnly: flags["watch-only"] })
+        )
         : get(rt, targets, options)
     );
   },

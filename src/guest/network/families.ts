@@ -2,7 +2,7 @@
  * The guest OS families lv configures static addresses for, in the order they are tried. A new family is a
  * file beside networkd.ts implementing NetworkFamily, and one entry here.
  */
-import type { GuestSession } from "../session.ts";
+import type { GuestOp, GuestOpResult, GuestSession } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
 import { ifupdown } from "./ifupdown.ts";
 import { netplan } from "./netplan.ts";
@@ -16,23 +16,30 @@ export const NETWORK_FAMILIES: NetworkFamily[] = [networkmanager, netplan, netwo
 /** status.guest.os of a guest whose family lv could not tell. */
 export const UNKNOWN_FAMILY = "unknown";
 
-/** The first family the guest uses; rejects naming what it looked for when the guest uses none. */
-export async function detectFamily(
-  session: GuestSession,
-  families: NetworkFamily[] = NETWORK_FAMILIES,
-): Promise<NetworkFamily> {
-  for (const family of families) {
-    if (await family.detect(session)) return family;
+/** Every family's probe, in order: one batch (see familyFromProbes). */
+export const FAMILY_PROBES: GuestOp[] = NETWORK_FAMILIES.flatMap((f) => f.probe);
+
+/** The first family the results of FAMILY_PROBES (in its order) match, or undefined. */
+export function familyFromProbes(results: GuestOpResult[]): NetworkFamily | undefined {
+  let at = 0;
+  for (const family of NETWORK_FAMILIES) {
+    const mine = results.slice(at, at += family.probe.length);
+    if (family.matches(mine)) return family;
   }
-  const known = families.map((f) => `${f.name} (${f.looksFor})`).join(", ");
+  return undefined;
+}
+
+/**
+ * The first family the guest uses, found in one round trip; rejects naming what it looked for when the
+ * guest uses none.
+ */
+export async function detectFamily(session: GuestSession): Promise<NetworkFamily> {
+  const family = familyFromProbes(await session.batch(FAMILY_PROBES));
+  if (family) return family;
+  const known = NETWORK_FAMILIES.map((f) => `${f.name} (${f.looksFor})`).join(", ");
   throw new Error(
     `the guest runs none of the network configurations lv knows; looked for ${known}: lv configures static addresses only with one of those`,
   );
-}
-
-/** The guest's family name for status.guest.os: detected, or UNKNOWN_FAMILY. Changes nothing in the guest. */
-export async function familyName(session: GuestSession): Promise<string> {
-  return await detectFamily(session).then((f) => f.name, () => UNKNOWN_FAMILY);
 }
 
 /**

@@ -2,7 +2,7 @@
  * A guest OS family's way of configuring static addresses (systemd-networkd, ifupdown, netplan,
  * NetworkManager...). One file a family; families.ts lists them.
  */
-import type { GuestSession } from "../session.ts";
+import type { GuestOp, GuestOpResult, GuestSession } from "../session.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
 export interface NetworkFamily {
@@ -10,8 +10,13 @@ export interface NetworkFamily {
   name: string;
   /** What detect looks for, named when no family is found: "an active systemd-networkd service". */
   looksFor: string;
-  /** Whether the guest configures its network this way. Changes nothing in the guest. */
-  detect(session: GuestSession): Promise<boolean>;
+  /**
+   * What detection reads (commands and reads that change nothing in the guest): every family's in one batch
+   * (families.ts), so finding the family costs one round trip.
+   */
+  probe: GuestOp[];
+  /** Whether the guest configures its network this way, from the results of `probe` (in its order). */
+  matches(results: GuestOpResult[]): boolean;
   /**
    * Makes the guest's static addresses exactly `interfaces` (as root): lv's own configuration written, a
    * file lv wrote before for an interface no longer listed removed, nothing else touched, and only the listed

@@ -35,11 +35,8 @@ export const ifupdown: NetworkFamily = {
   name: "ifupdown",
   looksFor: "/etc/network/interfaces and ifup",
 
-  async detect(session) {
-    const main = await session.readFile(MAIN);
-    if (main === undefined) return false;
-    return (await session.run(["test", "-x", "/sbin/ifup"])).code === 0;
-  },
+  probe: [{ read: MAIN }, { run: ["test", "-x", "/sbin/ifup"] }],
+  matches: ([main, ifup]) => main.text !== undefined && ifup.run?.code === 0,
 
   async configure(session, interfaces) {
     const main = await session.readFile(MAIN) ?? "";

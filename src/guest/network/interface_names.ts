@@ -1,13 +1,15 @@
 /** The guest's network interface names by MAC address, from /sys/class/net. */
 import type { GuestSession } from "../session.ts";
 
-/** Interface names keyed by MAC address (lower case, colons). Changes nothing in the guest. */
+/** Interface names keyed by MAC address (lower case, colons), in two round trips. Changes nothing in the guest. */
 export async function interfaceNames(session: GuestSession): Promise<Map<string, string>> {
   const names = new Map<string, string>();
-  for (const name of await session.listDir("/sys/class/net") ?? []) {
-    const mac = await session.readFile(`/sys/class/net/${name}/address`);
+  const listed = await session.listDir("/sys/class/net") ?? [];
+  const macs = await session.batch(listed.map((name) => ({ read: `/sys/class/net/${name}/address` })));
+  listed.forEach((name, i) => {
+    const mac = macs[i].text;
     if (mac) names.set(mac.trim().toLowerCase(), name);
-  }
+  });
   return names;
 }
 

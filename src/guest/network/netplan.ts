@@ -30,10 +30,8 @@ export const netplan: NetworkFamily = {
   name: "netplan",
   looksFor: "/etc/netplan and the netplan command",
 
-  async detect(session) {
-    if (await session.listDir("/etc/netplan") === undefined) return false;
-    return (await session.run(["test", "-x", "/usr/sbin/netplan"])).code === 0;
-  },
+  probe: [{ list: "/etc/netplan" }, { run: ["test", "-x", "/usr/sbin/netplan"] }],
+  matches: ([dir, netplan]) => dir.names !== undefined && netplan.run?.code === 0,
 
   async configure(session, interfaces) {
     const before = await session.readFile(NETPLAN_FILE, { sudo: true });

@@ -1,7 +1,7 @@
 /** Static addresses with systemd-networkd: one /etc/systemd/network/05-lv-MAC.network per interface. */
-import { check } from "../session.ts";
+import { type GuestOp, runStepBatch } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
-import { serviceActive } from "./service_active.ts";
+import { serviceActive, serviceActiveProbe } from "./service_active.ts";
 import { interfaceNames } from "./interface_names.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
@@ -23,23 +23,23 @@ export const networkd: NetworkFamily = {
   name: "systemd-networkd",
   looksFor: "an active systemd-networkd service",
 
-  detect: (session) => serviceActive(session, "systemd-networkd"),
+  probe: [serviceActiveProbe("systemd-networkd")],
+  matches: ([active]) => serviceActive(active),
 
   async configure(session, interfaces) {
     const wanted = new Map(interfaces.map((ifc) => [networkdFileName(ifc), ifc]));
     const stale = (await session.listDir(DIR) ?? [])
       .filter((name) => name.startsWith(PREFIX) && name.endsWith(".network") && !wanted.has(name));
-    if (stale.length > 0) {
-      await check(session, ["rm", "-f", ...stale.map((n) => `${DIR}/${n}`)], { sudo: true });
-    }
-    for (const [name, ifc] of wanted) {
-      await session.putFile(`${DIR}/${name}`, networkdConfig(ifc), { sudo: true, mode: 0o644 });
-    }
-    await check(session, ["networkctl", "reload"], { sudo: true });
     const names = await interfaceNames(session);
+    // One sudo batch: lv's files, the reload, then only the listed interfaces reconfigured.
+    const ops: GuestOp[] = [];
+    if (stale.length > 0) ops.push({ run: ["rm", "-f", ...stale.map((n) => `${DIR}/${n}`)] });
+    for (const [name, ifc] of wanted) ops.push({ put: `${DIR}/${name}`, content: networkdConfig(ifc) });
+    ops.push({ run: ["networkctl", "reload"] });
     for (const ifc of interfaces) {
       const name = names.get(ifc.mac.toLowerCase());
-      if (name) await check(session, ["networkctl", "reconfigure", name], { sudo: true });
+      if (name) ops.push({ run: ["networkctl", "reconfigure", name] });
     }
+    await runStepBatch(session, "systemd-networkd", ops, { sudo: true });
   },
 };

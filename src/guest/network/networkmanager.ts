@@ -4,9 +4,9 @@
  * nmcli and brought up. Only profiles named lv-* are added, changed, brought up or deleted: the guest's
  * other connections (the one SSH runs over among them) are never touched, also when a command fails.
  */
-import { check, type GuestSession } from "../session.ts";
+import { check, type GuestOp, type GuestSession, runStepBatch } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
-import { serviceActive } from "./service_active.ts";
+import { serviceActive, serviceActiveProbe } from "./service_active.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
 const PREFIX = "lv-";
@@ -41,32 +41,33 @@ export const networkmanager: NetworkFamily = {
   name: "NetworkManager",
   looksFor: "an active NetworkManager service",
 
-  detect: (session) => serviceActive(session, "NetworkManager"),
+  probe: [serviceActiveProbe("NetworkManager")],
+  matches: ([active]) => serviceActive(active),
 
   async configure(session, interfaces) {
     const names = (await nmcli(session, ["-g", "NAME", "connection", "show"], "nmcli connection show"))
       .split("\n").map((n) => n.trim()).filter((n) => n.startsWith(PREFIX));
     const wanted = new Map(interfaces.map((ifc) => [nmProfileName(ifc), ifc]));
-    for (const name of names) {
-      if (!wanted.has(name)) {
-        await nmcli(session, ["connection", "delete", name], `nmcli connection delete ${name}`);
-      }
-    }
+    // One sudo batch, ending at the first nmcli that fails (named in the message).
+    const ops: GuestOp[] = names.filter((name) => !wanted.has(name))
+      .map((name) => ({ run: ["nmcli", "connection", "delete", name] }));
     for (const [name, ifc] of wanted) {
-      if (names.includes(name)) {
-        await nmcli(
-          session,
-          ["connection", "modify", name, ...nmSettings(ifc)],
-          `nmcli connection modify ${name}`,
-        );
-      } else {
-        await nmcli(
-          session,
-          ["connection", "add", "type", "ethernet", "con-name", name, "ifname", "*", ...nmSettings(ifc)],
-          `nmcli connection add ${name}`,
-        );
-      }
-      await nmcli(session, ["connection", "up", name], `nmcli connection up ${name}`);
+      ops.push({
+        run: names.includes(name) ? ["nmcli", "connection", "modify", name, ...nmSettings(ifc)] : [
+          "nmcli",
+          "connection",
+          "add",
+          "type",
+          "ethernet",
+          "con-name",
+          name,
+          "ifname",
+          "*",
+          ...nmSettings(ifc),
+        ],
+      });
+      ops.push({ run: ["nmcli", "connection", "up", name] });
     }
+    await runStepBatch(session, "NetworkManager", ops, { sudo: true });
   },
 };

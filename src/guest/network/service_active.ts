@@ -1,7 +1,12 @@
 /** Whether a systemd unit is active in the guest (`systemctl is-active`). Changes nothing in the guest. */
-import type { GuestSession } from "../session.ts";
+import type { GuestOp, GuestOpResult } from "../session.ts";
 
-export async function serviceActive(session: GuestSession, unit: string): Promise<boolean> {
-  const r = await session.run(["systemctl", "is-active", unit]);
-  return /^active/m.test(r.stdout);
+/** The probe asking whether `unit` is active. */
+export function serviceActiveProbe(unit: string): GuestOp {
+  return { run: ["systemctl", "is-active", unit] };
+}
+
+/** Whether the probe's answer says active. */
+export function serviceActive(result: GuestOpResult): boolean {
+  return /^active/m.test(result.run?.stdout ?? "");
 }

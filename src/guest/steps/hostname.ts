@@ -1,5 +1,5 @@
 /** The guest's hostname: /etc/hostname, the running name, and the 127.0.1.1 line of /etc/hosts (as Debian has it). */
-import { check, type GuestSession } from "../session.ts";
+import { checkBatch, type GuestOp, type GuestOpResult, type GuestSession, runStepBatch } from "../session.ts";
 
 /** /etc/hosts with every 127.0.1.1 line naming `hostname`, or such a line added. */
 export function hostsWithName(hosts: string, hostname: string): string {
@@ -8,17 +8,33 @@ export function hostsWithName(hosts: string, hostname: string): string {
   return `${hosts}${hosts && !hosts.endsWith("\n") ? "\n" : ""}${line}\n`;
 }
 
+/** What the step reads (as the login user; changes nothing): the running name and /etc/hosts. */
+export const HOSTNAME_PROBE: GuestOp[] = [{ run: ["hostname"] }, { read: "/etc/hosts" }];
+
+/** The guest's name and /etc/hosts from the results of HOSTNAME_PROBE; rejects naming the step on a failure. */
+export function hostnameFacts(results: GuestOpResult[]): { current: string; hosts: string } {
+  checkBatch("hostname", HOSTNAME_PROBE, results);
+  return { current: results[0].run!.stdout.trim(), hosts: results[1].text ?? "" };
+}
+
 /**
- * Sets the guest's hostname (as root): /etc/hostname and the running name when they differ, and the
- * 127.0.1.1 line of /etc/hosts. Idempotent: a guest that has the name already is only read.
+ * What makes the guest named `hostname` (to run as root, stopping at the first failure): /etc/hostname and
+ * the running name when they differ, the 127.0.1.1 line of /etc/hosts when it differs. None when the guest
+ * has the name already (the step is idempotent: a second run only reads).
  */
-export async function setHostname(session: GuestSession, hostname: string): Promise<void> {
-  const current = (await check(session, ["hostname"])).trim();
-  if (current !== hostname) {
-    await session.putFile("/etc/hostname", `${hostname}\n`, { sudo: true, mode: 0o644 });
-    await check(session, ["hostname", hostname], { sudo: true });
+export function hostnameOps(facts: { current: string; hosts: string }, hostname: string): GuestOp[] {
+  const ops: GuestOp[] = [];
+  if (facts.current !== hostname) {
+    ops.push({ put: "/etc/hostname", content: `${hostname}\n`, mode: 0o644 });
+    ops.push({ run: ["hostname", hostname] });
   }
-  const hosts = await session.readFile("/etc/hosts") ?? "";
-  const next = hostsWithName(hosts, hostname);
-  if (next !== hosts) await session.putFile("/etc/hosts", next, { sudo: true, mode: 0o644 });
+  const next = hostsWithName(facts.hosts, hostname);
+  if (next !== facts.hosts) ops.push({ put: "/etc/hosts", content: next, mode: 0o644 });
+  return ops;
+}
+
+/** Sets the guest's hostname on its own: one batch reading, one sudo batch writing (none when it is set). */
+export async function setHostname(session: GuestSession, hostname: string): Promise<void> {
+  const ops = hostnameOps(hostnameFacts(await session.batch(HOSTNAME_PROBE)), hostname);
+  await runStepBatch(session, "hostname", ops, { sudo: true });
 }

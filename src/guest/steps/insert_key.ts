@@ -3,7 +3,7 @@
  * ~/.ssh/authorized_keys.
  */
 import { generateKeyPair, type KeyPair, publicKeyBlob, saveInsertedKey } from "../key_files.ts";
-import { check, type GuestSession } from "../session.ts";
+import { type GuestOp, type GuestSession, runStepBatch } from "../session.ts";
 import { privateKeysIn } from "../vagrant_insecure_key.ts";
 import type { GuestStepContext } from "../step_context.ts";
 
@@ -18,7 +18,12 @@ export interface InsertKeyOptions {
   proveLogin(privateKey: string): Promise<void>;
   /** Keeps the new private key on this host (it is what lv logs in with from then on); returns its path. */
   save(privateKey: string): string;
+  /** authorized_keys as the caller read it already (AUTHORIZED_KEYS_PROBE; "" when missing): not read again. */
+  authorizedKeys?: string;
 }
+
+/** What the step reads (changes nothing): the login user's authorized_keys. */
+export const AUTHORIZED_KEYS_PROBE: GuestOp = { read: AUTHORIZED_KEYS };
 
 /** authorized_keys text without the lines that carry any of `blobs`. */
 export function withoutKeys(text: string, blobs: string[]): string {
@@ -32,19 +37,21 @@ export function withoutKeys(text: string, blobs: string[]): string {
  * any point leaves lv a key that works (the saved one is found first, see privateKeyPath). Each write
  * replaces authorized_keys whole (0600, in ~/.ssh 0700). Returns the saved key's path. Running it again
  * adds another new key and removes the old one again: the caller runs it while lv still logs in with the
- * box's key only.
+ * box's key only. Two round trips (~/.ssh and the added key in one batch; the removal) besides the proving
+ * login, and a read unless `authorizedKeys` is given.
  */
 export async function insertKey(session: GuestSession, options: InsertKeyOptions): Promise<string> {
-  await check(session, ["mkdir", "-p", "-m", "700", ".ssh"], { what: "cannot install lv's key" });
-  const before = await session.readFile(AUTHORIZED_KEYS) ?? "";
+  const before = options.authorizedKeys ?? await session.readFile(AUTHORIZED_KEYS) ?? "";
   const added = `${before}${before && !before.endsWith("\n") ? "\n" : ""}${options.pair.public.trim()}\n`;
-  await session.putFile(AUTHORIZED_KEYS, added, { mode: 0o600 });
+  await runStepBatch(session, "cannot install lv's key", [
+    { run: ["mkdir", "-p", "-m", "700", ".ssh"] },
+    { put: AUTHORIZED_KEYS, content: added, mode: 0o600 },
+  ]);
   await options.proveLogin(options.pair.private);
-  // Proven: from here on lv logs in with it, then the box's key goes.
+  // Proven: from here on lv logs in with it, then the box's key goes (nothing else writes the file meanwhile).
   const file = options.save(options.pair.private);
-  const current = await session.readFile(AUTHORIZED_KEYS) ?? "";
-  const removed = withoutKeys(current, options.oldPublicBlobs);
-  if (removed !== current) await session.putFile(AUTHORIZED_KEYS, removed, { mode: 0o600 });
+  const removed = withoutKeys(added, options.oldPublicBlobs);
+  if (removed !== added) await session.putFile(AUTHORIZED_KEYS, removed, { mode: 0o600 });
   return file;
 }
 
@@ -52,9 +59,14 @@ export async function insertKey(session: GuestSession, options: InsertKeyOptions
  * insertKey for the Domain: a new ed25519 key, proven by a second login (same pinned host key, same jump),
  * saved 0600 under $LV_HOME/keys, replacing the key in `oldKeyFile`. Returns the new key's path.
  */
-export async function insertDomainKey(ctx: GuestStepContext, oldKeyFile: string): Promise<string> {
+export async function insertDomainKey(
+  ctx: GuestStepContext,
+  oldKeyFile: string,
+  authorizedKeys?: string,
+): Promise<string> {
   const { dom } = ctx;
   const file = await insertKey(ctx.session, {
+    authorizedKeys,
     pair: await generateKeyPair(`lv ${dom.metadata.name}`),
     oldPublicBlobs: await Promise.all(privateKeysIn(await Deno.readTextFile(oldKeyFile)).map(publicKeyBlob)),
     proveLogin: async (privateKey) => {

@@ -1,0 +1,90 @@
+/**
+ * A batch of guest commands as one POSIX sh script (GuestSession.batch over SSH): the script is sent on the
+ * shell's standard input (no length limit on a command line), each command's input is printed into it by
+ * printf from octal escapes (no base64 or heredoc needed in the guest), and each command's exit code, output
+ * and error output come back framed by a random boundary on the script's standard output.
+ */
+import { shellQuote } from "./shell.ts";
+import type { RunResult } from "./session.ts";
+
+/** One command of a batch: argv and what it reads on its standard input (nothing: /dev/null). */
+export interface BatchCommand {
+  argv: string[];
+  stdin?: string;
+}
+
+/** A printf format printing exactly `text` (UTF-8): every byte but a few plain ones as an octal escape. */
+export function printfFormat(text: string): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(text)) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9 _.,:=+@\/-]/.test(c) ? c : `\\${byte.toString(8).padStart(3, "0")}`;
+  }
+  return out;
+}
+
+/** A random boundary: no command's output contains it by chance. */
+export function newBoundary(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `lv-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/**
+ * The script: for command i it prints "B:i:out\n", the command's output, "\nB:i:code:N\n", its error output,
+ * "\nB:i:end\n". With `stopOnFailure` it ends after the first command exiting non-zero.
+ */
+export function batchScript(
+  commands: BatchCommand[],
+  options: { boundary: string; stopOnFailure?: boolean },
+): string {
+  const b = options.boundary;
+  const lines = [
+    "e=$(mktemp) || exit 70",
+    "trap 'rm -f \"$e\"' EXIT",
+  ];
+  commands.forEach((c, i) => {
+    const command = c.argv.map(shellQuote).join(" ");
+    const input = c.stdin === undefined
+      ? `${command} </dev/null`
+      : `printf '${printfFormat(c.stdin)}' | ${command}`;
+    lines.push(
+      `printf '%s\\n' '${b}:${i}:out'`,
+      `{ ${input}; } 2>"$e"`,
+      "c=$?",
+      `printf '\\n%s:%d\\n' '${b}:${i}:code' "$c"`,
+      'cat "$e"',
+      `printf '\\n%s\\n' '${b}:${i}:end'`,
+    );
+    if (options.stopOnFailure) lines.push('[ "$c" -eq 0 ] || exit 0');
+  });
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The results of a batch script's output, one per command: undefined for a command that did not run (after
+ * a failure with stopOnFailure, or the script stopped).
+ */
+export function parseBatchOutput(stdout: string, boundary: string, count: number): (RunResult | undefined)[] {
+  const results: (RunResult | undefined)[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const head = `${boundary}:${i}:out\n`;
+    const start = stdout.indexOf(head, at);
+    const codeMark = `\n${boundary}:${i}:code:`;
+    const codeAt = start < 0 ? -1 : stdout.indexOf(codeMark, start + head.length);
+    const end = `\n${boundary}:${i}:end\n`;
+    const endAt = codeAt < 0 ? -1 : stdout.indexOf(end, codeAt);
+    if (endAt < 0) {
+      results.push(undefined);
+      continue;
+    }
+    const codeLineEnd = stdout.indexOf("\n", codeAt + codeMark.length);
+    results.push({
+      code: Number(stdout.slice(codeAt + codeMark.length, codeLineEnd)),
+      stdout: stdout.slice(start + head.length, codeAt),
+      stderr: stdout.slice(codeLineEnd + 1, endAt),
+    });
+    at = endAt + end.length;
+  }
+  return results;
+}

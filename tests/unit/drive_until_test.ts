@@ -1,0 +1,63 @@
+/**
+ * driveUntil() looks at what it waits on when its controllers finish a reconcile, not only every pollMs:
+ * the manager reports each reconcile, and the pause between checks ends on it.
+ */
+import assert from "node:assert/strict";
+import { readiness } from "../../src/cli/await_objects.ts";
+import { planApply } from "../../src/cli/apply_plan.ts";
+import { CheckPause, driveUntil } from "../../src/controller/manager_lease.ts";
+import { parseManifests } from "../../src/manifest/parse.ts";
+import { keyOf } from "../../src/store/store.ts";
+import { newCliHarness } from "./cli_harness.ts";
+
+const DOMAIN = `apiVersion: lv.dev/v1alpha1
+kind: Domain
+metadata:
+  name: quick
+spec:
+  communicator: none
+  state: Stopped
+  memory: 64
+`;
+
+/** Resolves with whether `p` settled before `ms` (a guard so that a broken wake fails instead of hanging). */
+async function settles(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const guard = new Promise<false>((r) => timer = setTimeout(() => r(false), ms));
+  const settled = await Promise.race([p.then(() => true), guard]);
+  clearTimeout(timer);
+  return settled;
+}
+
+Deno.test("CheckPause: a wake ends the pause at once after a cheap check", async () => {
+  const pause = new CheckPause(3_600_000);
+  const slept = pause.sleep(3_600_000, 0);
+  pause.wake();
+  assert.equal(await settles(slept, 10_000), true, "the pause ran its hour");
+});
+
+Deno.test("CheckPause: without a wake the pause lasts pollMs", async () => {
+  const pause = new CheckPause(3_600_000);
+  const slept = pause.sleep(50, 0);
+  assert.equal(await settles(slept, 10_000), true);
+  const long = pause.sleep(3_600_000, 0);
+  assert.equal(await settles(long, 100), false, "a pause ended with nothing to end it");
+  pause.wake();
+  await long;
+});
+
+Deno.test("driveUntil() sees an object its controllers made Ready", async () => {
+  const h = await newCliHarness();
+  try {
+    const { resources, problems } = parseManifests(DOMAIN, "quick.yaml");
+    assert.deepEqual(problems, []);
+    const obj = planApply(resources[0], undefined).next;
+    await h.rt.store.create(obj);
+    const done = await driveUntil(h.rt, async () => {
+      return readiness(await h.rt.store.get(keyOf(obj))) === "done";
+    }, { timeoutMs: 20_000 });
+    assert.equal(done, true);
+  } finally {
+    await h.close();
+  }
+});

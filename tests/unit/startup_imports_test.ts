@@ -1,0 +1,63 @@
+/**
+ * What every command loads before it runs (mod.ts's static imports) and what `lv get` adds (the runtime, the
+ * listing): no npm package and no `node:` module but sqlite, whose loading costs 10-35 ms of each start
+ * (Node's compatibility layer; bench item 2). Read from `deno info --json`: dynamic imports are not followed.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+interface Info {
+  roots: string[];
+  redirects?: Record<string, string>;
+  modules: { specifier: string; dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[] }[];
+}
+
+/** Every specifier `entries` reach through static imports. */
+async function staticClosure(entries: string[]): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", entry],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const info: Info = JSON.parse(new TextDecoder().decode(out.stdout));
+    const modules = new Map(info.modules.map((m) => [m.specifier, m]));
+    const stack = [...info.roots];
+    while (stack.length > 0) {
+      const popped = stack.pop()!;
+      const s = info.redirects?.[popped] ?? popped;
+      if (seen.has(s)) continue;
+      seen.add(s);
+      for (const d of modules.get(s)?.dependencies ?? []) {
+        if (d.code && !d.isDynamic) stack.push(d.code.specifier);
+      }
+    }
+  }
+  return seen;
+}
+
+function outside(specifiers: Set<string>, allowed: string[]): string[] {
+  return [...specifiers].filter((s) => /^(node|npm):/.test(s) && !allowed.some((a) => s.startsWith(a)));
+}
+
+Deno.test("mod.ts loads no npm package and no node: module before a command runs", async () => {
+  const closure = await staticClosure(["mod.ts"]);
+  assert.ok([...closure].some((s) => s.endsWith("/src/cli/commands.ts")), "the walk reached the commands");
+  assert.deepEqual(outside(closure, []), []);
+});
+
+Deno.test("lv get's modules add only node:sqlite", async () => {
+  const closure = await staticClosure([
+    "src/cli/runtime.ts",
+    "src/cli/get.ts",
+    "src/cli/commands/get.ts",
+    "src/cli/output_format.ts",
+  ]);
+  assert.ok([...closure].some((s) => s.endsWith("/src/store/sqlite_store.ts")), "the walk reached the store");
+  assert.deepEqual(outside(closure, ["node:sqlite"]), []);
+});
