@@ -56,6 +56,14 @@ export const DEFAULT_PROVISIONER = "shell";
 export const DEFAULT_PRIVILEGED = true;
 /** Domain.provision[].run. */
 export const DEFAULT_PROVISION_RUN = "once";
+/** Domain.provision[].provisioningPath (ansible_local; Vagrant's). */
+export const DEFAULT_ANSIBLE_LOCAL_PATH = "/vagrant";
+/** Domain.provision[].manifestFile (puppet; Vagrant's). */
+export const DEFAULT_PUPPET_MANIFEST = "default.pp";
+/** Domain.provision[].logLevel (salt). */
+export const DEFAULT_SALT_LOG_LEVEL = "warning";
+/** Domain.provision[].containers[].restart (docker, podman; Vagrant's). */
+export const DEFAULT_CONTAINER_RESTART = "always";
 /** Domain.syncedFolders[].type. */
 export const DEFAULT_SYNCED_FOLDER_TYPE = "rsync";
 

@@ -23,9 +23,6 @@ import {
   DEFAULT_NIC_MODEL,
   DEFAULT_POOL,
   DEFAULT_PREFIX,
-  DEFAULT_PRIVILEGED,
-  DEFAULT_PROVISION_RUN,
-  DEFAULT_PROVISIONER,
   DEFAULT_SSH_PORT,
   DEFAULT_SSH_USER,
   DEFAULT_STATE,
@@ -38,9 +35,9 @@ import { LIST_KEYS } from "./list_keys.ts";
 import { closest } from "./problem.ts";
 import { DISK_OPTION_FIELDS, DOMAIN_MACHINE_FIELDS, UNOWNED_INTERFACE_FIELDS } from "./schema_machine.ts";
 import { FORWARDED_PORTS } from "./schema_forwarded_ports.ts";
+import { PROVISIONER } from "./schema_provision.ts";
 import { GiB, MiB, QUANTITY_PATTERN, TiB } from "./quantity.ts";
 import {
-  type AnsibleProvisioner,
   API_VERSION,
   type BoxSpec,
   type DhcpHost,
@@ -52,7 +49,6 @@ import {
   type DomainSpec,
   type DomainSsh,
   type DomainState,
-  type FileProvisioner,
   type FolderAccessMode,
   type InterfaceLinkState,
   type Kind,
@@ -61,8 +57,6 @@ import {
   type NetworkMode,
   type NetworkSpec,
   type ObjectMeta,
-  type Provisioner,
-  type ShellProvisioner,
   type SyncedFolder,
   type VolumeSpec,
 } from "./types.ts";
@@ -528,86 +522,6 @@ const SSH = obj<DomainSsh>(
     forwardX11: bool("Forward X11.", { default: false, vagrant: "ssh.forward_x11" }),
   },
   { default: {} },
-);
-
-/** The fields of every provisioner type (validation checks which belong to which type). */
-type ProvisionerFields =
-  & Omit<ShellProvisioner, "type">
-  & Omit<FileProvisioner, "type">
-  & Omit<AnsibleProvisioner, "type">
-  & { type: Provisioner["type"] };
-
-const STRING_MAP = (description: string, vagrant: string): Field => ({
-  type: "map",
-  description,
-  keys: "env-name",
-  values: str("Value.", { allowEmpty: true, multiline: true }),
-  default: {},
-  vagrant,
-});
-
-const PROVISIONER = obj<ProvisionerFields>(
-  "A provisioner run in the guest over SSH. shell: give exactly one of inline and path; file: give source and destination.",
-  {
-    type: oneOf(
-      "Provisioner type: shell (a script run in the guest), file (a host file or directory copied into the guest as the SSH user) or ansible (ansible-playbook run on this host against the guest, with an inventory lv writes under $LV_HOME/ansible).",
-      ["shell", "file", "ansible"] as const satisfies readonly Provisioner["type"][],
-      { default: DEFAULT_PROVISIONER, vagrant: "type" },
-    ),
-    inline: str("shell: script text to run.", { multiline: true, vagrant: "inline" }),
-    path: str("shell: path of a script on the host, uploaded and run.", {
-      format: "host-path",
-      vagrant: "path",
-    }),
-    source: str(
-      "file: a file or directory on the host, relative to the manifest; it must exist when applied. A directory's contents are copied into destination.",
-      { format: "host-path", vagrant: "source" },
-    ),
-    destination: str(
-      "file: absolute path in the guest (the file, or the directory a source directory's contents go into; made if missing). The SSH user must be able to write it.",
-      { format: "guest-path", vagrant: "destination" },
-    ),
-    playbook: str("ansible: a playbook on the host, relative to the manifest; it must exist when applied.", {
-      format: "host-path",
-      vagrant: "playbook",
-    }),
-    extraVars: STRING_MAP("ansible: variables passed with --extra-vars.", "extra_vars"),
-    limit: str("ansible: --limit pattern.", { vagrant: "limit" }),
-    tags: list("ansible: only the tasks with these tags (--tags).", str("A tag."), { vagrant: "tags" }),
-    verbose: bool("ansible: run ansible-playbook with -v.", { default: false, vagrant: "verbose" }),
-    groups: list("ansible: inventory groups the guest is in.", str("A group name.", { format: "env-name" }), {
-      vagrant: "groups",
-    }),
-    hostVars: STRING_MAP("ansible: inventory variables of the guest.", "host_vars"),
-    args: list(
-      "shell: arguments passed to the script.",
-      str("An argument.", { allowEmpty: true, multiline: true }),
-      { vagrant: "args" },
-    ),
-    env: {
-      type: "map",
-      description: "shell: environment variables for the script.",
-      keys: "env-name",
-      values: str("Value.", { allowEmpty: true, multiline: true }),
-      default: {},
-      vagrant: "env",
-    },
-    privileged: bool("shell: run as root (with sudo).", {
-      default: DEFAULT_PRIVILEGED,
-      vagrant: "privileged",
-    }),
-    run: oneOf(
-      "once: on the first boot, and again on `lv provision`; always: on every boot.",
-      ["once", "always"] as const satisfies readonly ShellProvisioner["run"][],
-      {
-        default: DEFAULT_PROVISION_RUN,
-        vagrant: "run",
-      },
-    ),
-    name: str("Name shown in progress output.", { maxLength: 253, vagrant: "name" }),
-  },
-  // shell's "at least one of inline and path", and which fields go with which type: validate_provision.ts
-  { atMostOne: [["inline", "path"]] },
 );
 
 const SYNCED_FOLDER = obj<SyncedFolder>(

@@ -9,22 +9,41 @@
 import type { PathSegment, ProblemCollector } from "./problem.ts";
 import type { DomainSpec, Provisioner } from "./types.ts";
 import type { Loose } from "./loose.ts";
+import { PROVISIONER } from "./schema_provision.ts";
 
+const ANSIBLE = ["playbook", "extraVars", "limit", "tags", "verbose", "groups", "hostVars"];
+const CONTAINERS = ["images", "containers"];
 const FIELDS: Record<Provisioner["type"], readonly string[]> = {
   shell: ["inline", "path", "args", "env", "privileged"],
   file: ["source", "destination"],
-  ansible: ["playbook", "extraVars", "limit", "tags", "verbose", "groups", "hostVars"],
+  ansible: ANSIBLE,
+  ansible_local: [...ANSIBLE, "provisioningPath", "install"],
+  puppet: ["manifestsPath", "manifestFile", "modulePath", "facter", "options"],
+  salt: ["statesPath", "minionConfig", "states", "pillar", "logLevel", "saltCallArgs"],
+  docker: CONTAINERS,
+  podman: CONTAINERS,
 };
 const REQUIRED: Record<Provisioner["type"], readonly string[]> = {
   shell: [],
   file: ["source", "destination"],
   ansible: ["playbook"],
+  ansible_local: ["playbook"],
+  puppet: ["manifestsPath"],
+  salt: [],
+  docker: [],
+  podman: [],
 };
+/** Each type's field names, and the types a name belongs to (for "applies only to type: ..."). */
+const OWNERS = new Map<string, string[]>();
+for (const [type, names] of Object.entries(FIELDS)) {
+  for (const name of names) OWNERS.set(name, [...(OWNERS.get(name) ?? []), type]);
+}
 
-/** Given, as far as a walked value tells: defaults (empty list or map, false, privileged) are not. */
+/** Given, as far as a walked value tells: defaults (empty list or map, false, privileged, the field's) are not. */
 function given(p: Record<string, unknown>, name: string): boolean {
   const v = p[name];
   if (v === undefined || v === false || name === "privileged") return false;
+  if (v === PROVISIONER.fields[name]?.default) return false;
   if (Array.isArray(v)) return v.length > 0;
   return typeof v !== "object" || v === null || Object.keys(v).length > 0;
 }
@@ -36,14 +55,12 @@ export function checkProvisioners(spec: Loose<DomainSpec>, r: ProblemCollector):
     const type = p?.type as Provisioner["type"] | undefined;
     if (p === undefined || type === undefined || !Object.hasOwn(FIELDS, type)) return; // the walk reported it
     const path: PathSegment[] = ["spec", "provision", i];
-    for (const [other, names] of Object.entries(FIELDS)) {
-      if (other === type) continue;
-      for (const name of names) {
-        if (given(p, name)) {
-          r.report([...path, name], { message: `applies only to type: ${other}`, key: true });
-        }
-        delete p[name]; // the defaults walked in
+    for (const [name, owners] of OWNERS) {
+      if (owners.includes(type)) continue;
+      if (given(p, name)) {
+        r.report([...path, name], { message: `applies only to type: ${owners.join(", ")}`, key: true });
       }
+      delete p[name]; // the defaults walked in
     }
     for (const name of REQUIRED[type]) {
       if (p[name] === undefined) {

@@ -21,7 +21,7 @@ import { waitForCloudInit } from "../guest/steps/cloud_init_wait.ts";
 import { staticInterfaces } from "../guest/network/static_interfaces.ts";
 import { runProvisioners } from "../guest/provisioners/provisioners.ts";
 import type { GuestDriver, GuestSession, GuestTarget } from "../guest/session.ts";
-import type { GuestStepContext } from "../guest/step_context.ts";
+import type { GuestPeer, GuestStepContext } from "../guest/step_context.ts";
 import { hostnameOps } from "../guest/steps/hostname.ts";
 import { readGuestFacts } from "../guest/steps/guest_facts.ts";
 import { runStepBatch } from "../guest/session.ts";
@@ -246,10 +246,24 @@ function stepContext(
         Object.keys(parseDomainXml(await input.lv.domLiveXml(dom.metadata.name)).filesystems)
           .map((key) => key.slice(1, -1)),
       ),
+    peers: () => peerGuests(ctx, dom),
     runHost: ctx.runHost ?? runHostCommand,
     event: (reason, message) => ctx.event(dom, "Normal", reason, message),
     progress: (chunk, prefix) => ctx.progress?.(dom, chunk, prefix),
   };
+}
+
+/** The other Domains of dom's namespace, each as lv reaches its guest (ansible's inventory). */
+async function peerGuests(ctx: ControllerContext, dom: Domain): Promise<GuestPeer[]> {
+  const all = await ctx.store.list("Domain", { namespace: dom.metadata.namespace }) as Domain[];
+  return await Promise.all(
+    all.filter((d) => d.metadata.uid !== dom.metadata.uid).map(async (d) => ({
+      dom: d,
+      address: guestStatusOf(d.status).address,
+      keyFile: await privateKeyPath(ctx.home, ctx.store, d),
+      jump: ctx.jumpFor?.(d),
+    })),
+  );
 }
 
 /**

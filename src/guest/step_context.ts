@@ -4,6 +4,17 @@ import type { JumpHost } from "../config/ssh_transport.ts";
 import type { HostCommand } from "./host_command.ts";
 import type { GuestDriver, GuestSession } from "./session.ts";
 
+/** Another Domain's guest as lv reaches it (ansible's inventory of several Domains). */
+export interface GuestPeer {
+  dom: Domain;
+  /** The address lv reached its SSH on, once it has. */
+  address?: string;
+  /** The private key file lv logs in to it with. */
+  keyFile?: string;
+  /** The libvirt host to jump through when its libvirt is remote. */
+  jump?: JumpHost;
+}
+
 export interface GuestStepContext {
   session: GuestSession;
   /** The driver the session came from: a step may log in again (to prove a key). */
@@ -21,6 +32,8 @@ export interface GuestStepContext {
   hostAddress?: string;
   /** The mount tags of the 9p and virtiofs devices the running domain has now (its live definition). */
   liveMountTags(): Promise<Set<string>>;
+  /** The other Domains of this Domain's namespace (none known: only this one). */
+  peers?(): Promise<GuestPeer[]>;
   /** Runs a command on this host (rsync, exportfs). */
   runHost: HostCommand;
   /** Records an event on the Domain (shown as progress). */

@@ -27,6 +27,14 @@ export function absolutize(obj: AnyResource, baseDir: string): void {
       if (p.type === "shell" && p.path) p.path = abs(p.path);
       if (p.type === "file") p.source = abs(p.source);
       if (p.type === "ansible") p.playbook = abs(p.playbook);
+      if (p.type === "puppet") {
+        p.manifestsPath = abs(p.manifestsPath);
+        if (p.modulePath) p.modulePath = abs(p.modulePath);
+      }
+      if (p.type === "salt") {
+        if (p.statesPath) p.statesPath = abs(p.statesPath);
+        if (p.minionConfig) p.minionConfig = abs(p.minionConfig);
+      }
     }
     for (const f of obj.spec.syncedFolders) f.source = abs(f.source);
     const userData = obj.spec.cloudInit?.userData;

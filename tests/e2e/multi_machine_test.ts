@@ -1,10 +1,12 @@
 /**
  * examples/multi-machine.yaml end to end: two guests with per-domain settings; static addresses on a network
- * without DHCP written into the guests over SSH; the guests reach each other there.
+ * without DHCP written into the guests over SSH; the guests reach each other there; provisioners: a file
+ * provisioner with a directory, one ansible playbook from the host with one inventory of both guests (groups,
+ * host vars, extra vars, db's limit: all), and ansible_local on a guest without ansible (a clear condition).
  */
 import assert from "node:assert/strict";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
-import { Lv, requireLab, testBoxDir, virsh, virshNames } from "../integration/helpers.ts";
+import { Lv, requireLab, ROOT, testBoxDir, virsh, virshNames } from "../integration/helpers.ts";
 
 const MULTI = "examples/multi-machine.yaml";
 
@@ -43,6 +45,45 @@ Deno.test("examples/multi-machine.yaml: two VMs, per-domain settings, static IPs
           await sshOut("web", "ssh-keyscan -T 10 -t ed25519 10.40.0.20"),
           /^10\.40\.0\.20 ssh-ed25519 /m,
         );
+      },
+    );
+
+    await t.step(
+      "provisioners: a directory copied; one ansible inventory of both guests with their host vars; limit: all",
+      async () => {
+        assert.equal(await sshOut("web", "cat conf/app.conf"), "listen 8080\n");
+        // db's run (limit: all) reached web with the inventory of both: web's host var, db in databases.
+        assert.equal(await sshOut("web", "cat ansible-from-db.txt"), "web frontend databases=db\n");
+        assert.equal(await sshOut("db", "cat ansible-from-db.txt"), "db database databases=db\n");
+        // web's own run is limited to web (Vagrant's default); whether db was in its inventory yet is timing.
+        assert.match(await sshOut("web", "cat ansible-from-web.txt"), /^web frontend databases=(db)?\n$/);
+        assert.equal(await sshOut("db", "ls ansible-from-*"), "ansible-from-db.txt\n");
+      },
+    );
+
+    await t.step(
+      "ansible_local on a guest without ansible: Ready=False ProvisionerToolMissing, not a hang",
+      async () => {
+        const dir = await Deno.makeTempDir({ prefix: "lv-multi-" });
+        try {
+          const file = `${dir}/multi.yaml`;
+          const text = (await Deno.readTextFile(`${ROOT}${MULTI}`))
+            .replaceAll(": multi-machine-files/", `: ${ROOT}examples/multi-machine-files/`) +
+            "    - type: ansible_local\n      name: local\n      playbook: site.yml\n      provisioningPath: /tmp\n";
+          await Deno.writeTextFile(file, text);
+          await lv.ok(["apply", "-f", file, "--timeout=5m"]);
+          const r = await lv.run(["provision", "db", "--timeout=5m"]);
+          assert.notEqual(r.code, 0, `provision succeeded:\n${r.stdout}${r.stderr}`);
+          const db = JSON.parse((await lv.ok(["get", "domain", "db", "-o", "json"])).stdout);
+          const ready = db.status.conditions.find((c: { type: string }) => c.type === "Ready");
+          assert.deepEqual([ready.status, ready.reason], ["False", "ProvisionerToolMissing"]);
+          assert.equal(
+            ready.message,
+            "local: ansible-playbook is not installed in the guest of domain/db; use a box that has it or set install: true",
+          );
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
       },
     );
 

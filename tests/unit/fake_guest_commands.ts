@@ -114,6 +114,14 @@ export const COMMANDS: Record<string, Command> = {
   env(guest, args, caller, stdin) {
     const env = { ...caller.env };
     let i = 0;
+    if (args[0] === "-C") {
+      // coreutils' --chdir: the directory must exist.
+      if (!guest.dirs.has(args[1])) {
+        return fail(125, `env: cannot change directory to '${args[1]}': No such file or directory`);
+      }
+      env.PWD = args[1];
+      i = 2;
+    }
     for (; i < args.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(args[i]); i++) {
       const eq = args[i].indexOf("=");
       env[args[i].slice(0, eq)] = args[i].slice(eq + 1);

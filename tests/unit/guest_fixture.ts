@@ -5,7 +5,13 @@
  */
 import { isDeviceFolder } from "../../src/api/validate_folders.ts";
 import { mountTag } from "../../src/libvirt/xml/domain_filesystem_xml.ts";
-import type { Domain, ShellProvisioner } from "../../src/api/types.ts";
+import type {
+  AnsibleLocalProvisioner,
+  AnsiblePlayOptions,
+  AnsibleProvisioner,
+  Domain,
+  ShellProvisioner,
+} from "../../src/api/types.ts";
 import { generateKeyPair, type KeyPair } from "../../src/guest/key_files.ts";
 import type { GuestStepContext } from "../../src/guest/step_context.ts";
 import { FakeGuest } from "./fake_guest.ts";
@@ -95,6 +101,27 @@ export async function guestFixture(edit?: (dom: Domain) => void): Promise<GuestF
 /** A shell provisioner with the defaults validation gives (privileged, run: once). */
 export function shell(p: Partial<ShellProvisioner>): ShellProvisioner {
   return { type: "shell", args: [], env: {}, privileged: true, run: "once", ...p };
+}
+
+/** What validation gives ansible and ansible_local when none of their play options is set. */
+const PLAY: AnsiblePlayOptions = { extraVars: {}, tags: [], verbose: false, groups: [], hostVars: {} };
+
+/** An ansible provisioner of /srv/site.yml with the defaults validation gives. */
+export function ansible(p: Partial<AnsibleProvisioner>): AnsibleProvisioner {
+  return { type: "ansible", playbook: "/srv/site.yml", ...PLAY, run: "once", ...p };
+}
+
+/** An ansible_local provisioner of site.yml in /vagrant with the defaults validation gives. */
+export function ansibleLocal(p: Partial<AnsibleLocalProvisioner>): AnsibleLocalProvisioner {
+  return {
+    type: "ansible_local",
+    playbook: "site.yml",
+    provisioningPath: "/vagrant",
+    ...PLAY,
+    install: false,
+    run: "once",
+    ...p,
+  };
 }
 
 /** Runs `fn` on a new fixture and removes its home after. */

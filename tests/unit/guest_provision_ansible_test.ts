@@ -1,24 +1,14 @@
 /** The ansible provisioner: its inventory and argv (host side, through the fake's runHost), failures, validation. */
 import assert from "node:assert/strict";
 import { formatProblem } from "../../src/api/problem.ts";
-import type { AnsibleProvisioner, Domain } from "../../src/api/types.ts";
+import type { Domain } from "../../src/api/types.ts";
 import { runProvisioners } from "../../src/guest/provisioners/provisioners.ts";
 import { absolutize } from "../../src/manifest/absolutize.ts";
 import { hostPathProblems } from "../../src/manifest/host_paths.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
-import { guestFixture, provisionManifest as manifest } from "./guest_fixture.ts";
-
-const ansible = (p: Partial<AnsibleProvisioner>): AnsibleProvisioner => ({
-  type: "ansible",
-  playbook: "/srv/site.yml",
-  extraVars: {},
-  tags: [],
-  verbose: false,
-  groups: [],
-  hostVars: {},
-  run: "once",
-  ...p,
-});
+import type { GuestPeer } from "../../src/guest/step_context.ts";
+import { ansible, guestFixture, provisionManifest as manifest } from "./guest_fixture.ts";
+import { example } from "./harness.ts";
 
 Deno.test("ansible runs ansible-playbook on the host with an inventory of the guest: address, user, key, pinned host key, groups, host vars", async () => {
   const f = await guestFixture((d) =>
@@ -86,10 +76,13 @@ Deno.test("ansible through a remote libvirt host: its ProxyCommand in the invent
       inv.all.hosts.web.ansible_ssh_common_args,
       /^-o 'ProxyCommand=ssh -W %h:%p lab' -o IdentitiesOnly=yes/,
     );
+    // As Vagrant: the play is limited to this Domain unless limit says otherwise.
     assert.deepEqual(f.guest.hostLog[0], [
       "ansible-playbook",
       "--inventory",
       `${f.home}/ansible/uid-web.json`,
+      "--limit",
+      "web",
       "/srv/site.yml",
     ]);
   } finally {
@@ -145,7 +138,7 @@ Deno.test("an ansible playbook is relative to the manifest and must exist; other
     );
     assert.deepEqual(mixed.problems.map(formatProblem), [
       `${dir}/c.yaml:9:7: spec.provision[0].inline: applies only to type: shell`,
-      `${dir}/c.yaml:11:7: spec.provision[1].tags: applies only to type: ansible`,
+      `${dir}/c.yaml:11:7: spec.provision[1].tags: applies only to type: ansible, ansible_local`,
     ]);
 
     const shell = parseManifests(manifest("    - inline: echo hi\n"), `${dir}/d.yaml`);
@@ -173,6 +166,87 @@ Deno.test("ansible on a host without ansible-playbook rejects naming the program
       runProvisioners(f.ctx, true),
       /^Error: site: cannot run ansible-playbook on this host: Failed to spawn 'ansible-playbook'/,
     );
+  } finally {
+    await f.close();
+  }
+});
+
+/** Another Domain of the namespace, as the controller hands it to a step (ctx.peers). */
+function peer(
+  name: string,
+  options: { provision: Domain["spec"]["provision"]; address?: string; state?: "Running" | "Stopped" },
+): GuestPeer {
+  const dom = structuredClone(example<Domain>("Domain", "web"));
+  dom.metadata.name = name;
+  dom.metadata.uid = `uid-${name}`;
+  dom.spec.provision = options.provision;
+  dom.spec.state = options.state ?? "Running";
+  dom.status.sshHostKey = options.address ? `ssh-ed25519 AAAA${name}` : undefined;
+  return { dom, address: options.address, keyFile: `/keys/${name}` };
+}
+
+Deno.test("several Domains running one playbook share one inventory: each host, its groups and vars; the play limited to this Domain", async () => {
+  const f = await guestFixture((d) =>
+    d.spec.provision = [ansible({ groups: ["web", "app"], hostVars: { http_port: "80" } })]
+  );
+  try {
+    f.ctx.peers = () =>
+      Promise.resolve([
+        peer("db", {
+          address: "10.123.0.51",
+          provision: [
+            { type: "shell", inline: "true", args: [], env: {}, privileged: true, run: "once" },
+            ansible({ groups: ["databases", "app"], hostVars: { pg_version: "15" } }),
+          ],
+        }),
+        peer("other", { address: "10.123.0.52", provision: [ansible({ playbook: "/srv/other.yml" })] }),
+        peer("off", { address: "10.123.0.53", state: "Stopped", provision: [ansible({})] }),
+        peer("late", { provision: [ansible({ groups: ["databases"] })] }),
+      ]);
+    assert.equal(await runProvisioners(f.ctx, true), undefined);
+    const inv = JSON.parse(await Deno.readTextFile(`${f.home}/ansible/uid-web.json`));
+    assert.deepEqual(
+      Object.keys(inv.all.hosts),
+      ["web", "db"],
+      "the same playbook's running, reached guests",
+    );
+    const db = inv.all.hosts.db;
+    assert.equal(db.ansible_host, "10.123.0.51");
+    assert.equal(db.ansible_ssh_private_key_file, "/keys/db");
+    assert.equal(db.pg_version, "15");
+    assert.equal(inv.all.hosts.web.http_port, "80");
+    assert.match(db.ansible_ssh_common_args, new RegExp(`UserKnownHostsFile=${f.home}/known_hosts/uid-db `));
+    assert.equal(await Deno.readTextFile(`${f.home}/known_hosts/uid-db`), "lv-db ssh-ed25519 AAAAdb\n");
+    assert.deepEqual(inv.all.children, {
+      web: { hosts: { web: {} } },
+      app: { hosts: { web: {}, db: {} } },
+      databases: { hosts: { db: {} } },
+    });
+    assert.deepEqual(f.guest.hostLog[0].slice(3, 5), ["--limit", "web"]);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("limit: all waits for every Domain of the playbook lv has not reached yet, then runs on all", async () => {
+  const f = await guestFixture((d) => d.spec.provision = [ansible({ limit: "all", name: "site" })]);
+  try {
+    const late = peer("db", { provision: [ansible({})] });
+    f.ctx.peers = () => Promise.resolve([late]);
+    await assert.rejects(
+      runProvisioners(f.ctx, true),
+      /^Error: site: waiting for domain\/db to answer on SSH: the inventory of \/srv\/site\.yml \(limit all\) needs them$/,
+    );
+    assert.equal(f.guest.hostLog.length, 0, "nothing ran");
+    assert.deepEqual(f.events, [], "no Provisioning event while waiting");
+
+    late.address = "10.123.0.51";
+    late.dom.status.sshHostKey = "ssh-ed25519 AAAAdb";
+    late.keyFile = "/keys/db";
+    assert.equal(await runProvisioners(f.ctx, true), undefined);
+    const inv = JSON.parse(await Deno.readTextFile(`${f.home}/ansible/uid-web.json`));
+    assert.deepEqual(Object.keys(inv.all.hosts), ["web", "db"]);
+    assert.deepEqual(f.guest.hostLog[0].slice(3, 5), ["--limit", "all"]);
   } finally {
     await f.close();
   }

@@ -7,10 +7,16 @@ import { posix } from "node:path";
 import type { FileProvisioner } from "../../api/types.ts";
 import { knownHostsFile } from "../known_hosts.ts";
 import { rsyncShell, type RsyncTarget } from "../folders/rsync.ts";
+import type { RunResult } from "../session.ts";
+import type { GuestStepContext } from "../step_context.ts";
 import type { ProvisionerType } from "./provisioner.ts";
 
 /** The rsync command copying `p.source` (a directory's contents when `dir`) to `p.destination`. */
-export function fileArgv(p: FileProvisioner, dir: boolean, to: RsyncTarget): string[] {
+export function fileArgv(
+  p: Pick<FileProvisioner, "source" | "destination">,
+  dir: boolean,
+  to: RsyncTarget,
+): string[] {
   const source = dir && !p.source.endsWith("/") ? `${p.source}/` : p.source;
   return [
     "rsync",
@@ -25,22 +31,32 @@ export function fileArgv(p: FileProvisioner, dir: boolean, to: RsyncTarget): str
   ];
 }
 
+/**
+ * Copies the host file or directory `source` to `destination` in the guest as the SSH user (a directory's
+ * contents into it, made if missing), output streamed under `label`. Resolves with rsync's (or mkdir's)
+ * result; rejects when the source cannot be read.
+ */
+export async function copyToGuest(
+  ctx: GuestStepContext,
+  p: Pick<FileProvisioner, "source" | "destination">,
+  label: string,
+): Promise<RunResult> {
+  const info = await Deno.stat(p.source).catch((e) => {
+    throw new Error(`${label}: cannot read ${p.source} on this host: ${e.message}`);
+  });
+  const dir = info.isDirectory;
+  const prefix = `domain/${ctx.dom.metadata.name}: ${label}: `;
+  const stream = (chunk: string) => ctx.progress(chunk, prefix);
+  const made = await ctx.session.run(["mkdir", "-p", dir ? p.destination : posix.dirname(p.destination)], {
+    onStderr: stream,
+  });
+  if (made.code !== 0) return made;
+  const knownHosts = knownHostsFile(ctx.home, ctx.dom, ctx.session.hostKey);
+  const to = { dom: ctx.dom, address: ctx.address, keyFile: ctx.keyFile, knownHosts, jump: ctx.jump };
+  return await ctx.runHost(fileArgv(p, dir, to), { onStdout: stream, onStderr: stream });
+}
+
 export const fileProvisioner: ProvisionerType<FileProvisioner> = {
   summary: (p) => `file: ${p.source} to ${p.destination}`,
-
-  async run(ctx, p, label) {
-    const info = await Deno.stat(p.source).catch((e) => {
-      throw new Error(`${label}: cannot read ${p.source} on this host: ${e.message}`);
-    });
-    const dir = info.isDirectory;
-    const prefix = `domain/${ctx.dom.metadata.name}: ${label}: `;
-    const stream = (chunk: string) => ctx.progress(chunk, prefix);
-    const made = await ctx.session.run(["mkdir", "-p", dir ? p.destination : posix.dirname(p.destination)], {
-      onStderr: stream,
-    });
-    if (made.code !== 0) return made;
-    const knownHosts = knownHostsFile(ctx.home, ctx.dom, ctx.session.hostKey);
-    const to = { dom: ctx.dom, address: ctx.address, keyFile: ctx.keyFile, knownHosts, jump: ctx.jump };
-    return await ctx.runHost(fileArgv(p, dir, to), { onStdout: stream, onStderr: stream });
-  },
+  run: (ctx, p, label) => copyToGuest(ctx, p, label),
 };

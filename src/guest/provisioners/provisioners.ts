@@ -4,9 +4,13 @@
  */
 import { tail } from "../session.ts";
 import type { GuestStepContext } from "../step_context.ts";
-import type { AnyProvisioner, ProvisionerType } from "./provisioner.ts";
+import { type AnyProvisioner, type ProvisionerType, ToolMissingError } from "./provisioner.ts";
 import { ansibleProvisioner } from "./ansible.ts";
+import { ansibleLocalProvisioner } from "./ansible_local.ts";
+import { dockerProvisioner, podmanProvisioner } from "./containers.ts";
 import { fileProvisioner } from "./file.ts";
+import { puppetProvisioner } from "./puppet.ts";
+import { saltProvisioner } from "./salt.ts";
 import { shellProvisioner } from "./shell.ts";
 
 export const PROVISIONERS: {
@@ -15,6 +19,11 @@ export const PROVISIONERS: {
   shell: shellProvisioner,
   file: fileProvisioner,
   ansible: ansibleProvisioner,
+  ansible_local: ansibleLocalProvisioner,
+  puppet: puppetProvisioner,
+  salt: saltProvisioner,
+  docker: dockerProvisioner,
+  podman: podmanProvisioner,
 };
 
 /** The type of `p`, typed for `p` (TypeScript cannot correlate the table's entry with the union by itself). */
@@ -25,7 +34,8 @@ function typeOf<P extends AnyProvisioner>(p: P): ProvisionerType<P> {
 /**
  * Runs the Domain's provisioners in spec order: all of them, or (`all` false) only the `run: always` ones.
  * Stops at the first that exits non-zero and returns the failure (reason ProvisionFailed, the exit code
- * and the output's last lines); rejects when one cannot be started.
+ * and the output's last lines; ProvisionerToolMissing when the guest lacks its program); rejects when one
+ * cannot be started, or must wait (for another Domain's guest).
  */
 export async function runProvisioners(
   ctx: GuestStepContext,
@@ -36,8 +46,16 @@ export async function runProvisioners(
     if (!all && p.run !== "always") continue;
     const label = p.name ?? `provision[${i}]`;
     const type = typeOf(p);
+    const waiting = await type.waitingFor?.(ctx, p);
+    if (waiting) throw new Error(`${label}: ${waiting}`);
     await ctx.event("Provisioning", `running ${label} (${type.summary(p)})`);
-    const r = await type.run(ctx, p, label);
+    let r;
+    try {
+      r = await type.run(ctx, p, label);
+    } catch (e) {
+      if (e instanceof ToolMissingError) return { reason: "ProvisionerToolMissing", message: e.message };
+      throw e;
+    }
     if (r.code !== 0) {
       return {
         reason: "ProvisionFailed",
