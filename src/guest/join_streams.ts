@@ -25,9 +25,12 @@ export function joinStreams(conn: Deno.Conn, channel: Duplex): Promise<void> {
     channel.once("close", done);
     channel.once("error", done);
   });
+  // Read with conn.read, not conn.readable: the readable stream closes the connection's resource at EOF, and
+  // the writes still queued towards `conn` then fail (the tail of the other direction was lost).
   const toChannel = (async () => {
-    for await (const chunk of conn.readable) {
-      if (!channel.write(Buffer.from(chunk))) await drained(channel);
+    const buf = new Uint8Array(64 * 1024);
+    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+      if (!channel.write(Buffer.from(buf.subarray(0, n)))) await drained(channel);
     }
     channel.end();
   })().catch(() => channel.destroy());
