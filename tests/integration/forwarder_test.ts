@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { banner, listening } from "./tcp_probe.ts";
 import { join } from "node:path";
-import { selfProcesses } from "../../src/guest/forwarder/forwarder_processes.ts";
 import {
   ensureForwarder,
   type ForwarderConfig,
@@ -20,20 +19,14 @@ import { type ForwardTarget, sshTunnelOpener } from "../../src/guest/forwarder/s
 import { GuestConnection } from "../../src/guest/ssh_client.ts";
 import { download, upload } from "../../src/guest/copy_files.ts";
 import { sftpFiles } from "../../src/guest/sftp_files.ts";
-import { requireLab, ROOT, run, waitFor } from "./helpers.ts";
+import { exists, requireLab, ROOT, run, waitFor } from "./helpers.ts";
+import { checkoutForwarders } from "../unit/forwarder_fixture.ts";
 import { validateResource } from "../../src/api/validate.ts";
 import { openStore, selectStoreUrl } from "../../src/cli/open_store.ts";
 import { writeStatus } from "../../src/controller/object_ops.ts";
 
 const SSHD_PORT = 2022;
-const processes = selfProcesses([
-  Deno.execPath(),
-  "run",
-  "-A",
-  "--config",
-  `${ROOT}deno.json`,
-  `${ROOT}mod.ts`,
-]);
+const processes = checkoutForwarders();
 
 interface Sshd {
   dir: string;
@@ -45,15 +38,6 @@ interface Sshd {
 async function sh(cmd: string, ...args: string[]): Promise<void> {
   const r = await run(cmd, args);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr}`);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Processes whose parent is `pid`, and theirs (sshd's per-connection processes), by PID. */

@@ -151,3 +151,13 @@ spec:
   gracefulHaltTimeout: 1
 `;
 }
+
+/** Whether anything is at `path` (a file, directory or /proc entry). */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

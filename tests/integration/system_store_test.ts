@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { disklessDomain, requireLab, ROOT, type Run, run, virsh } from "./helpers.ts";
+import { disklessDomain, exists, requireLab, ROOT, type Run, run, virsh } from "./helpers.ts";
 import { streaming } from "./streaming.ts";
 
 const STORE_DIR = "/var/lib/lv";
@@ -273,12 +273,3 @@ Deno.test("qemu:///system: users of group libvirt share the system store; others
     Deno.removeSync(root.home, { recursive: true });
   }
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -4,7 +4,8 @@
  * kill -9 seen as dead and started again; stopped with nothing left running or listening.
  */
 import assert from "node:assert/strict";
-import { ForwarderStartError, selfProcesses } from "../../src/guest/forwarder/forwarder_processes.ts";
+import { ForwarderStartError } from "../../src/guest/forwarder/forwarder_processes.ts";
+import { checkoutForwarders, freePort } from "./forwarder_fixture.ts";
 import {
   deadForwarders,
   ensureForwarder,
@@ -13,22 +14,7 @@ import {
   stopForwarder,
 } from "../../src/guest/forwarder/forwarder_supervisor.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const processes = selfProcesses([
-  Deno.execPath(),
-  "run",
-  "-A",
-  "--config",
-  `${ROOT}deno.json`,
-  `${ROOT}mod.ts`,
-]);
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+const processes = checkoutForwarders();
 
 function config(home: string, port: number): ForwarderConfig {
   const uid = `uid-${crypto.randomUUID()}`;

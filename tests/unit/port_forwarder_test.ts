@@ -22,13 +22,7 @@ import {
   stopForwarder,
 } from "../../src/guest/forwarder/forwarder_supervisor.ts";
 import { FakeForwarders } from "./fake_forwarders.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort } from "./forwarder_fixture.ts";
 
 function fwd(host: number, guest = 22): ForwardedPort {
   return { host, guest, hostIp: "127.0.0.1", protocol: "tcp" };
