@@ -20,8 +20,10 @@ export interface GuestStatus {
   os?: string;
   /** The domain id for which cloud-init had finished (spec.cloudInit). */
   cloudInitDone?: string;
-  /** Address lv reaches SSH on. */
+  /** Address lv reaches SSH on (with `port`, the SSH endpoint: api/ssh_endpoint.ts). */
   address?: string;
+  /** The host port forwarded to the guest's sshd (a rootless session's user-mode network); else spec.ssh.port. */
+  port?: number;
   /** metadata.generation this was done for. */
   generation?: number;
   /** A provisioner failed for this generation and request: reported until they change. */

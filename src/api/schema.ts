@@ -667,7 +667,7 @@ const DOMAIN_SPEC = obj<DomainSpec>("Desired state of a Domain: a virtual machin
     vagrant: "machine_virtual_size",
   },
   managementNetwork: str(
-    'The existing libvirt network of the management interface lv adds to a Domain that talks SSH (communicator ssh) and declares no interfaces; "none" adds none. lv attaches to it as to a libvirtNetwork and never changes it.',
+    "The existing libvirt network of the management interface lv adds to a Domain that talks SSH (communicator ssh) and declares no interfaces; \"none\" adds none. lv attaches to it as to a libvirtNetwork and never changes it. On qemu:///session (no libvirt networks) the management interface is QEMU's user-mode network instead, with the guest's SSH forwarded from a free port on 127.0.0.1 (status.guest.port).",
     {
       format: "libvirt-name",
       defaultText: "the context's defaultNetwork, else \"default\" (libvirt's own network)",

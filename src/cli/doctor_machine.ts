@@ -5,10 +5,8 @@ import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
 import type { Check } from "./doctor.ts";
 import type { Runtime } from "./runtime.ts";
 
-/** Whether a URI is a rootless session (the user's own libvirtd; QEMU runs as the user). */
-export function isSession(uri: string): boolean {
-  return /^qemu(\+\w+)?:\/\/[^/]*\/session/.test(uri);
-}
+export { isSessionUri as isSession } from "../libvirt/session_uri.ts";
+import { isSessionUri as isSession } from "../libvirt/session_uri.ts";
 
 /** Which kind of libvirt connection applies: system (root libvirtd) or session (rootless). */
 export function modeCheck(uri: string): Check {
@@ -17,20 +15,35 @@ export function modeCheck(uri: string): Check {
       name: "mode",
       ok: "warn",
       detail:
-        `${uri}: rootless session: QEMU runs as you, pools are created under ~/.local/share/lv; it has no libvirt networks (lv's Networks and the management interface need qemu:///system)`,
+        `${uri}: rootless session: QEMU runs as you, pools are created under ~/.local/share/lv; the management interface is QEMU's user-mode network with the guest's SSH forwarded to a port on 127.0.0.1; no libvirt networks (lv's Networks and libvirtNetwork need qemu:///system)`,
       fix:
-        "Domains with communicator: none and no interfaces, or interfaces: [{bridge: virbr0}] through qemu-bridge-helper (see bridge helper)",
+        "interfaces: [{bridge: virbr0}] reach a host bridge through qemu-bridge-helper (see bridge helper)",
     };
   }
   return { name: "mode", ok: true, detail: `${uri}: system libvirtd (root)` };
 }
 
-/** Where Debian's QEMU keeps the bridge helper and its access list. */
-export const BRIDGE_HELPER = { helper: "/usr/lib/qemu/qemu-bridge-helper", conf: "/etc/qemu/bridge.conf" };
+/** Where Debian's QEMU keeps the bridge helper and its access list, and the TUN device it opens. */
+export const BRIDGE_HELPER = {
+  helper: "/usr/lib/qemu/qemu-bridge-helper",
+  conf: "/etc/qemu/bridge.conf",
+  tun: "/dev/net/tun",
+};
+
+/** Whether this user may open the TUN device (the helper opens it as the caller, with CAP_NET_ADMIN only). */
+function tunUsable(path: string): boolean {
+  try {
+    Deno.openSync(path, { read: true, write: true }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * qemu-bridge-helper, which attaches a rootless session's `bridge:` interfaces to a host bridge: it must be
- * setuid root, and /etc/qemu/bridge.conf must allow the bridge (`allow virbr0`, or `allow all`).
+ * setuid root, /etc/qemu/bridge.conf must allow the bridge (`allow virbr0`, or `allow all`), and the user
+ * must be able to open /dev/net/tun (the helper gives up root but CAP_NET_ADMIN before opening it).
  */
 export async function bridgeHelperCheck(paths = BRIDGE_HELPER): Promise<Check> {
   const name = "bridge helper";
@@ -55,6 +68,10 @@ export async function bridgeHelperCheck(paths = BRIDGE_HELPER): Promise<Check> {
   if (allowed.length === 0) {
     missing.push(`${paths.conf} allows no bridge`);
     fixes.push(`echo 'allow virbr0' | sudo tee -a ${paths.conf}`);
+  }
+  if (!tunUsable(paths.tun)) {
+    missing.push(`cannot open ${paths.tun} as you`);
+    fixes.push(`sudo chmod 0666 ${paths.tun}`);
   }
   if (missing.length > 0) {
     return {

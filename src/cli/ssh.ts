@@ -1,6 +1,6 @@
 /** lv ssh NAME [-- command...] and lv ssh-config NAME: reach a guest with the pinned host key. */
 import type { Domain } from "../api/types.ts";
-import { guestStatusOf } from "../api/guest_status.ts";
+import { type SshEndpoint, sshEndpointOf } from "../api/ssh_endpoint.ts";
 import { privateKeyPath } from "../guest/key_files.ts";
 import { hostAlias, knownHostsFile } from "../guest/known_hosts.ts";
 import { GuestConnection, type X11Forward } from "../guest/ssh_client.ts";
@@ -11,7 +11,7 @@ import type { Runtime } from "./runtime.ts";
 
 interface Reach {
   dom: Domain;
-  address: string;
+  endpoint: SshEndpoint;
   hostKey: string;
   keyFile: string;
 }
@@ -19,9 +19,9 @@ interface Reach {
 async function reach(rt: Runtime, name: string, namespace: string): Promise<Reach> {
   const dom = await rt.store.get({ kind: "Domain", namespace, name }) as Domain | undefined;
   if (!dom) throw new CommandFailed(`domain/${name} not found`);
-  const address = guestStatusOf(dom.status).address;
+  const endpoint = sshEndpointOf(dom);
   const hostKey = dom.status.sshHostKey;
-  if (dom.status.state !== "running" || !address || !hostKey) {
+  if (dom.status.state !== "running" || !endpoint || !hostKey) {
     throw new CommandFailed(
       `domain/${name} has not answered SSH yet (${
         describeCondition(dom)
@@ -30,7 +30,7 @@ async function reach(rt: Runtime, name: string, namespace: string): Promise<Reac
   }
   const keyFile = await privateKeyPath(rt.home, rt.store, dom);
   if (!keyFile) throw new CommandFailed(`domain/${name} has no SSH private key: set spec.ssh.privateKey`);
-  return { dom, address, hostKey, keyFile };
+  return { dom, endpoint, hostKey, keyFile };
 }
 
 /** An SSH connection to the running guest of domain `name`, its host key pinned (lv ssh, lv cp). */
@@ -41,8 +41,8 @@ export async function connectGuest(
 ): Promise<{ conn: GuestConnection; dom: Domain }> {
   const r = await reach(rt, name, namespace);
   const conn = await GuestConnection.connect({
-    host: r.address,
-    port: r.dom.spec.ssh.port,
+    host: r.endpoint.host,
+    port: r.endpoint.port,
     user: r.dom.spec.ssh.user,
     privateKey: await Deno.readTextFile(r.keyFile),
     pinnedHostKey: r.hostKey,
@@ -114,9 +114,9 @@ export async function sshConfig(rt: Runtime, names: string[], namespace: string)
     rt.output.out(
       [
         `Host ${name}`,
-        `  HostName ${r.address}`,
+        `  HostName ${r.endpoint.host}`,
         `  User ${r.dom.spec.ssh.user}`,
-        `  Port ${r.dom.spec.ssh.port}`,
+        `  Port ${r.endpoint.port}`,
         `  IdentityFile ${r.keyFile}`,
         `  IdentitiesOnly yes`,
         `  UserKnownHostsFile ${knownHosts}`,

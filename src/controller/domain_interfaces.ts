@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { DEFAULT_MANAGEMENT_NETWORK, DEFAULT_NIC_MODEL, NO_MANAGEMENT_NETWORK } from "../api/defaults.ts";
 import type { Domain } from "../api/types.ts";
+import { isSessionUri } from "../libvirt/session_uri.ts";
 import type { DomainXmlInterface } from "../libvirt/xml/domain_xml.ts";
 
 /** A stable MAC for an interface without one: derived from the domain's uid, so it never changes. */
@@ -24,11 +25,23 @@ export function managementNetwork(dom: Domain): string | undefined {
   return name === NO_MANAGEMENT_NETWORK ? undefined : name;
 }
 
-/** The interfaces as libvirt gets them, MACs filled in; the management interface when there is one. */
-export function domainInterfaces(dom: Domain): DomainXmlInterface[] {
+/**
+ * The interfaces as libvirt gets them, MACs filled in; the management interface when there is one: on the
+ * management network, or, given `userNetPort` (a rootless session, which has no libvirt networks), on QEMU's
+ * user-mode network with the guest's SSH port forwarded from 127.0.0.1:userNetPort.
+ */
+export function domainInterfaces(dom: Domain, userNetPort?: number): DomainXmlInterface[] {
   const management = managementNetwork(dom);
   if (management !== undefined) {
-    return [{ network: management, mac: generatedMac(dom.metadata.uid, 0), model: DEFAULT_NIC_MODEL }];
+    const mac = generatedMac(dom.metadata.uid, 0);
+    if (userNetPort !== undefined) {
+      return [{
+        userNet: { hostPort: userNetPort, guestPort: dom.spec.ssh.port },
+        mac,
+        model: DEFAULT_NIC_MODEL,
+      }];
+    }
+    return [{ network: management, mac, model: DEFAULT_NIC_MODEL }];
   }
   return dom.spec.interfaces.map((nic, i) => ({
     network: nic.network ?? nic.libvirtNetwork,
@@ -45,8 +58,9 @@ export function domainInterfaces(dom: Domain): DomainXmlInterface[] {
  * The libvirt networks lv does not own that the Domain attaches to (libvirtNetwork interfaces and the
  * management network): they must exist and be active before the domain is defined.
  */
-export function unownedNetworks(dom: Domain): string[] {
+export function unownedNetworks(dom: Domain, uri: string): string[] {
   const management = managementNetwork(dom);
+  if (management !== undefined && isSessionUri(uri)) return []; // user-mode networking instead
   const names = management !== undefined
     ? [management]
     : dom.spec.interfaces.flatMap((nic) => nic.libvirtNetwork !== undefined ? [nic.libvirtNetwork] : []);

@@ -9,6 +9,7 @@
 import type { GuestStatus } from "../api/guest_status.ts";
 import { guestStatusOf } from "../api/guest_status.ts";
 import { PROVISION_ANNOTATION, RSYNC_ANNOTATION } from "../api/requests.ts";
+import { sshEndpointOf } from "../api/ssh_endpoint.ts";
 import type { Domain, DomainInterfaceStatus, Network } from "../api/types.ts";
 import type { JumpHost } from "../config/ssh_transport.ts";
 import { syncFolders } from "../guest/folders/folders.ts";
@@ -122,18 +123,20 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   const found = await guestAddress(input);
   if (!found.address) return waiting("WaitingForAddress", found.message);
   const address = guest.address = found.address;
+  const port = found.port ?? dom.spec.ssh.port;
+  guest.port = port === dom.spec.ssh.port ? undefined : port;
   const driver: GuestDriver = ctx.guestDriver ?? (await import("../guest/ssh_session.ts")).sshGuestDriver;
   let session: GuestSession;
   try {
-    session = await connectGuest(input, driver, { address, keyFile });
+    session = await connectGuest(input, driver, { address, port, keyFile });
   } catch (e) {
     if (e instanceof HostKeyMismatchError) {
       return { ready: false, failed: true, reason: "HostKeyChanged", message: e.message, guest };
     }
-    const message = `ssh ${dom.spec.ssh.user}@${address}:${dom.spec.ssh.port}: ${(e as Error).message}`;
+    const message = `ssh ${dom.spec.ssh.user}@${address}:${port}: ${(e as Error).message}`;
     return waiting("WaitingForSsh", message);
   }
-  const step = stepContext(input, { driver, session, address, keyFile });
+  const step = stepContext(input, { driver, session, address, port, keyFile });
   const sshHostKey = session.hostKey;
   let sshKey: string | undefined;
   try {
@@ -177,7 +180,8 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
   }
   guest.ready = true;
   guest.booted = input.domId;
-  return { ready: true, reason: "Running", message: `SSH on ${address}`, guest, sshHostKey, sshKey };
+  const where = port === dom.spec.ssh.port ? address : `${address}:${port}`;
+  return { ready: true, reason: "Running", message: `SSH on ${where}`, guest, sshHostKey, sshKey };
 }
 
 /** Whether lv's own key replaces the one it logs in with now (ssh.insertKey, the box's key in use). */
@@ -192,9 +196,9 @@ function keyInsertionDue({ dom, ctx }: GuestInput, keyFile: string): boolean {
 async function connectGuest(
   input: GuestInput,
   driver: GuestDriver,
-  { address, keyFile }: { address: string; keyFile: string },
+  login: { address: string; port: number; keyFile: string },
 ): Promise<GuestSession> {
-  const target = await guestTarget(input, address, keyFile);
+  const target = await guestTarget(input, login);
   const deadline = Date.now() + SSH_RETRY.budgetMs;
   for (let attempt = 1;; attempt++) {
     try {
@@ -207,11 +211,14 @@ async function connectGuest(
   }
 }
 
-async function guestTarget(input: GuestInput, address: string, keyFile: string): Promise<GuestTarget> {
+async function guestTarget(
+  input: GuestInput,
+  { address, port, keyFile }: { address: string; port: number; keyFile: string },
+): Promise<GuestTarget> {
   const { dom, ctx } = input;
   return {
     host: address,
-    port: dom.spec.ssh.port,
+    port,
     user: dom.spec.ssh.user,
     privateKey: await Deno.readTextFile(keyFile),
     // A cloud image's host key is the one lv put in its seed: pinned before first contact.
@@ -226,10 +233,10 @@ async function guestTarget(input: GuestInput, address: string, keyFile: string):
 /** What the steps get: the session, the Domain, and this host's side (events, files, commands). */
 function stepContext(
   input: GuestInput,
-  login: { driver: GuestDriver; session: GuestSession; address: string; keyFile: string },
+  login: { driver: GuestDriver; session: GuestSession; address: string; port: number; keyFile: string },
 ): GuestStepContext {
   const { ctx, dom } = input;
-  const { driver, session, address, keyFile } = login;
+  const { driver, session, address, port, keyFile } = login;
   const i = input.interfaces.findIndex((nic) => nic.ips.some((a) => a.address === address));
   const network = i >= 0 ? input.nics[i]?.network : undefined;
   return {
@@ -237,6 +244,7 @@ function stepContext(
     driver,
     dom,
     address,
+    port,
     keyFile,
     home: ctx.home,
     jump: input.jump,
@@ -259,7 +267,8 @@ async function peerGuests(ctx: ControllerContext, dom: Domain): Promise<GuestPee
   return await Promise.all(
     all.filter((d) => d.metadata.uid !== dom.metadata.uid).map(async (d) => ({
       dom: d,
-      address: guestStatusOf(d.status).address,
+      address: sshEndpointOf(d)?.host,
+      port: sshEndpointOf(d)?.port,
       keyFile: await privateKeyPath(ctx.home, ctx.store, d),
       jump: ctx.jumpFor?.(d),
     })),

@@ -1,4 +1,4 @@
-/** The address lv reaches a guest's SSH on. */
+/** The SSH endpoint (address and port) lv reaches a guest's sshd on. */
 import type { Domain, DomainInterfaceStatus, Network } from "../api/types.ts";
 import { staticInterfaces } from "../guest/network/static_interfaces.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
@@ -16,12 +16,17 @@ export interface AddressSources {
 }
 
 /**
- * The first interface's DHCP lease, then what libvirt reports (lease, guest agent) for one of the Domain's
- * MACs, then the first static ip. Without one, `message` says what was tried.
+ * A user-mode management interface's forward (127.0.0.1 and the host port; a rootless session), else the
+ * first interface's DHCP lease, then what libvirt reports (lease, guest agent) for one of the Domain's
+ * MACs, then the first static ip; their port is spec.ssh.port. Without one, `message` says what was tried.
  */
-export async function guestAddress(input: AddressSources): Promise<{ address?: string; message: string }> {
+export async function guestAddress(
+  input: AddressSources,
+): Promise<{ address?: string; port?: number; message: string }> {
+  const forwarded = input.nics.find((n) => n.userNet !== undefined)?.userNet;
+  if (forwarded) return { address: "127.0.0.1", port: forwarded.hostPort, message: "" };
   const tried = ["net-dhcp-leases"];
-  const found = (address: string) => ({ address, message: "" });
+  const found = (address: string) => ({ address, port: input.dom.spec.ssh.port, message: "" });
   for (const i of input.interfaces) {
     const lease = i.ips.find((a) => a.source === "lease");
     if (lease) return found(lease.address);

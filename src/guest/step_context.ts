@@ -9,6 +9,8 @@ export interface GuestPeer {
   dom: Domain;
   /** The address lv reached its SSH on, once it has. */
   address?: string;
+  /** The port with it (spec.ssh.port, or the forwarded host port). */
+  port?: number;
   /** The private key file lv logs in to it with. */
   keyFile?: string;
   /** The libvirt host to jump through when its libvirt is remote. */
@@ -22,6 +24,8 @@ export interface GuestStepContext {
   dom: Domain;
   /** The address lv reaches the guest's SSH on. */
   address: string;
+  /** The port with it: spec.ssh.port, or the host port forwarded to it (api/ssh_endpoint.ts). */
+  port: number;
   /** The private key file lv logs in with now (for plain OpenSSH: rsync). */
   keyFile: string;
   /** $LV_HOME. */

@@ -44,7 +44,8 @@ Deno.test("lv doctor: the pool lv would create, UEFI and swtpm, and the connecti
 
 Deno.test("bridgeHelperCheck() says what a rootless session lacks for bridge: interfaces", async (t) => {
   const dir = await Deno.makeTempDir();
-  const paths = { helper: `${dir}/qemu-bridge-helper`, conf: `${dir}/bridge.conf` };
+  const paths = { helper: `${dir}/qemu-bridge-helper`, conf: `${dir}/bridge.conf`, tun: `${dir}/tun` };
+  await Deno.writeTextFile(paths.tun, ""); // a stand-in this user can open
   try {
     await t.step("no helper: the package that has it", async () => {
       const c = await bridgeHelperCheck(paths);
@@ -72,6 +73,12 @@ Deno.test("bridgeHelperCheck() says what a rootless session lacks for bridge: in
       } else {
         assert.match(c.detail, /is not setuid root/, "setuid, but not root's");
       }
+    });
+    await t.step("a TUN device this user cannot open: the mode to give it", async () => {
+      const c = await bridgeHelperCheck({ ...paths, tun: `${dir}/no-such-tun` });
+      assert.equal(c.ok, "warn");
+      assert.match(c.detail, new RegExp(`cannot open ${dir}/no-such-tun as you`));
+      assert.match(c.fix ?? "", new RegExp(`sudo chmod 0666 ${dir}/no-such-tun`));
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

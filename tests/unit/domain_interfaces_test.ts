@@ -16,18 +16,33 @@ Deno.test("managementNetwork() gives a Domain that talks SSH and declares no int
       mac: generatedMac("uid-web", 0),
       model: "virtio",
     }]);
-    assert.deepEqual(unownedNetworks(dom), ["default"]);
+    assert.deepEqual(unownedNetworks(dom, "qemu:///system"), ["default"]);
   });
   await t.step("spec.managementNetwork (or the context's defaultNetwork lv apply put there)", () => {
     const dom = domainResource("web", { managementNetwork: "mgmt" });
     assert.equal(managementNetwork(dom), "mgmt");
     assert.equal(domainInterfaces(dom)[0].network, "mgmt");
   });
+  await t.step("a rootless session: QEMU's user-mode network, SSH forwarded from the given host port", () => {
+    const dom = domainResource("web");
+    assert.deepEqual(domainInterfaces(dom, 40022), [{
+      userNet: { hostPort: 40022, guestPort: 22 },
+      mac: generatedMac("uid-web", 0),
+      model: "virtio",
+    }]);
+    assert.deepEqual(unownedNetworks(dom, "qemu:///session"), [], "no libvirt network needed");
+    const declared = domainResource("web", { interfaces: [{ bridge: "br0", model: "virtio" }] });
+    assert.deepEqual(
+      domainInterfaces(declared, 40022).map((n) => n.bridge),
+      ["br0"],
+      "declared ones as given",
+    );
+  });
   await t.step("none opts out", () => {
     const dom = domainResource("web", { managementNetwork: "none" });
     assert.equal(managementNetwork(dom), undefined);
     assert.deepEqual(domainInterfaces(dom), []);
-    assert.deepEqual(unownedNetworks(dom), []);
+    assert.deepEqual(unownedNetworks(dom, "qemu:///system"), []);
   });
   await t.step("communicator none gets none", () => {
     assert.deepEqual(domainInterfaces(domainResource("web", { communicator: "none" })), []);
@@ -36,7 +51,11 @@ Deno.test("managementNetwork() gives a Domain that talks SSH and declares no int
     const dom = domainResource("web", { interfaces: [{ network: "lab", model: "virtio" }] });
     assert.equal(managementNetwork(dom), undefined);
     assert.deepEqual(domainInterfaces(dom).map((n) => n.network), ["lab"]);
-    assert.deepEqual(unownedNetworks(dom), [], "a Network lv manages is not an unowned network");
+    assert.deepEqual(
+      unownedNetworks(dom, "qemu:///system"),
+      [],
+      "a Network lv manages is not an unowned network",
+    );
   });
 });
 
@@ -74,5 +93,5 @@ Deno.test("domainInterfaces() attaches libvirtNetwork and bridge interfaces", ()
       model: "virtio",
     },
   ]);
-  assert.deepEqual(unownedNetworks(dom), ["default"]);
+  assert.deepEqual(unownedNetworks(dom, "qemu:///system"), ["default"]);
 });

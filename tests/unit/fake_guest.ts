@@ -54,6 +54,8 @@ export class FakeGuest {
   hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZha2UgaG9zdCBrZXkgb2YgdGhlIGZha2UgZ3Vlc3Q=";
   /** Addresses the guest answers SSH on. */
   addresses = new Set(["10.123.0.50"]);
+  /** The port it answers on there (a forwarded host port behind user-mode networking). */
+  sshPort = 22;
   /** False: every connect fails as an unreachable host does. */
   reachable = true;
   /** The next this many connects are refused, as before the guest's sshd listens. */
@@ -173,7 +175,7 @@ export class FakeGuest {
     this.connects++;
     const refused = this.refuseConnects > 0;
     if (refused) this.refuseConnects--;
-    if (!this.reachable || refused || !this.addresses.has(target.host)) {
+    if (!this.reachable || refused || !this.addresses.has(target.host) || target.port !== this.sshPort) {
       throw new Error(`connect ECONNREFUSED ${target.host}:${target.port}`);
     }
     if (target.pinnedHostKey && target.pinnedHostKey !== this.hostKey) {

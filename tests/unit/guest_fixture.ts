@@ -72,6 +72,7 @@ export async function guestFixture(edit?: (dom: Domain) => void): Promise<GuestF
     driver: guest.driver,
     dom,
     address,
+    port: dom.spec.ssh.port,
     keyFile,
     home,
     hostAddress: "10.123.0.1",

@@ -24,6 +24,7 @@ Deno.test("rsyncArgv: archive, delete, sudo rsync, ssh with the pinned key file 
     const argv = rsyncArgv(folder({ source: "/src/app", exclude: ["*.tmp", ".git"] }), {
       dom: f.dom,
       address: "10.123.0.50",
+      port: 22,
       keyFile: "/home/me/.lv/keys/uid-web",
       knownHosts: "/home/me/.lv/known_hosts/uid-web",
     });
@@ -58,6 +59,7 @@ Deno.test("rsyncArgv through a remote libvirt host: a ProxyCommand first, quoted
     const argv = rsyncArgv(folder({ source: "/src/app/" }), {
       dom: f.dom,
       address: "10.123.0.50",
+      port: 22,
       keyFile: "/k",
       knownHosts: "/kh",
       jump,

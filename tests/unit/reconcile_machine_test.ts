@@ -8,6 +8,7 @@ import {
   basicExample,
   converge,
   createAll,
+  editSpec,
   type Harness,
   key,
   mustGet,
@@ -52,13 +53,27 @@ Deno.test("domainReconciler: an SSH domain without interfaces gets the managemen
   });
 });
 
-Deno.test("domainReconciler: on a rootless session the missing management network says how to attach instead", async () => {
+Deno.test("domainReconciler: on a rootless session the management interface is QEMU's user-mode network", async () => {
   await withDomain({ state: "Stopped" }, async (h) => {
-    const r = await pass(h, "Domain", "web");
-    assert.ok(r.error instanceof WaitingError && r.error.reason === "NetworkNotFound", `${r.error}`);
-    assert.match(
-      r.error.message,
-      /a rootless session has no libvirt networks: .*interfaces: \[\{bridge: virbr0\}\]/,
+    await converge(h, [["Domain", "web"]]);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    const nics = parseDomainXml(h.fake.domainXml("web", { inactive: true })).interfaces;
+    assert.deepEqual(nics.map((i) => [i.type, i.network, i.mac]), [[
+      "user",
+      undefined,
+      generatedMac(dom.metadata.uid, 0),
+    ]]);
+    const [hostPort, guestPort] = (nics[0].forward ?? "").split("-").map(Number);
+    assert.ok(hostPort > 1024 && guestPort === 22, `forward ${nics[0].forward}`);
+    assert.deepEqual(h.fake.mutations().filter((c) => c[0].startsWith("net-")), [], "no libvirt network");
+    await editSpec(h, "Domain", "web", (d) => (d as Domain).spec.memory = 256);
+    await converge(h, [["Domain", "web"]]);
+    const again = parseDomainXml(h.fake.domainXml("web", { inactive: true }));
+    assert.equal(again.memoryMiB, 256, "redefined");
+    assert.equal(
+      again.interfaces[0].forward,
+      nics[0].forward,
+      "the same forwarded port after a redefinition",
     );
   }, { uri: "qemu:///session" });
 });

@@ -260,7 +260,7 @@ Deno.test("domainXml() refuses interfaces without exactly one of network and dev
   for (const nic of [{ mac: "52:54:00:aa:bb:01", model: "virtio" }, { ...NAT_NIC, dev: "eth0" }]) {
     assert.throws(
       () => domainXml(domainResource("a"), { driver: "qemu", disks: [], interfaces: [nic] }),
-      /interfaces\[0\]: needs exactly one of network, bridge or dev/,
+      /interfaces\[0\]: needs exactly one of network, bridge, dev or userNet/,
     );
   }
 });

@@ -122,7 +122,7 @@ export async function checkMachineSupport(lv: Libvirt, dom: Domain, driver: Doma
 
 /** The libvirt networks lv does not own that the Domain attaches to: each must exist and be active. */
 export async function checkUnownedNetworks(lv: Libvirt, dom: Domain): Promise<void> {
-  for (const name of unownedNetworks(dom)) {
+  for (const name of unownedNetworks(dom, lv.uri)) {
     const net = await lv.netGet(name);
     if (!net) {
       const session = /\/session\b/.test(lv.uri)

@@ -19,6 +19,7 @@ import { observeInterfaces } from "./interfaces.ts";
 import { beforeStart, cleanupMachine, observeGraphics, prepareMachine } from "./machine.ts";
 import { deleteSeed, dropOldSeed, ensureSeed } from "./cloud_init_seed.ts";
 import { ensureOwnedVolumes } from "./owned_volumes.ts";
+import { userNetPort } from "./user_net_port.ts";
 import { decidePower, GRACEFUL_HALT_SECONDS } from "./power.ts";
 import { applyPower } from "./power_actions.ts";
 import { type DomainObservations, fillDomainStatus, stateMatches } from "./status.ts";
@@ -53,7 +54,7 @@ async function reconcileNormal(dom: Domain, ctx: ControllerContext): Promise<Rec
   }
 
   const boxDiskVolumes = await ensureOwnedVolumes(ctx, dom);
-  const nics = domainInterfaces(dom);
+  const nics = domainInterfaces(dom, userNetPort(dom, lv.uri, existing));
   const disks = await resolveDisks(ctx, dom, boxDiskVolumes);
   const networks = await readyNetworks(ctx, dom, nics);
   const machine = await prepareMachine(ctx, dom, await resolveDriver(lv, dom));

@@ -9,6 +9,8 @@ import type { FolderType } from "./folder_type.ts";
 export interface RsyncTarget {
   dom: Domain;
   address: string;
+  /** The SSH port with `address` (api/ssh_endpoint.ts). */
+  port: number;
   keyFile: string;
   knownHosts: string;
   jump?: JumpHost;
@@ -17,7 +19,7 @@ export interface RsyncTarget {
 /** rsync's `-e` command: OpenSSH with the pinned host key, through the libvirt host when it is remote. */
 export function rsyncShell(to: RsyncTarget): string {
   const { dom } = to;
-  return ["ssh", ...opensshOptions(to.keyFile, to.knownHosts, hostAlias(dom), dom.spec.ssh.port, to.jump)]
+  return ["ssh", ...opensshOptions(to.keyFile, to.knownHosts, hostAlias(dom), to.port, to.jump)]
     .map(shellQuote).join(" ");
 }
 
@@ -45,7 +47,14 @@ export const rsyncFolders: FolderType = {
     if (folders.length === 0) return;
     const { dom } = ctx;
     const knownHosts = knownHostsFile(ctx.home, dom, ctx.session.hostKey);
-    const to = { dom, address: ctx.address, keyFile: ctx.keyFile, knownHosts, jump: ctx.jump };
+    const to = {
+      dom,
+      address: ctx.address,
+      port: ctx.port,
+      keyFile: ctx.keyFile,
+      knownHosts,
+      jump: ctx.jump,
+    };
     for (const folder of folders) {
       await check(ctx.session, ["mkdir", "-p", folder.target], { sudo: true });
       await check(ctx.session, ["chown", dom.spec.ssh.user, folder.target], { sudo: true });

@@ -1,5 +1,5 @@
 /** A Domain's forwarder config from what lv knows of its guest: address, pinned host key, login key. */
-import { guestStatusOf } from "../../api/guest_status.ts";
+import { sshEndpointOf } from "../../api/ssh_endpoint.ts";
 import type { Domain, ForwardedPort } from "../../api/types.ts";
 import type { JumpHost } from "../../config/ssh_transport.ts";
 import type { Store } from "../../store/store.ts";
@@ -14,9 +14,9 @@ export async function forwarderConfig(
   dom: Domain,
   where: { home: string; store: Store; jump?: JumpHost; ports?: ForwardedPort[] },
 ): Promise<ForwarderConfig | undefined> {
-  const address = guestStatusOf(dom.status).address;
+  const endpoint = sshEndpointOf(dom);
   const hostKey = dom.status.sshHostKey;
-  if (!address || !hostKey) return undefined;
+  if (!endpoint || !hostKey) return undefined;
   const keyFile = await privateKeyPath(where.home, where.store, dom);
   if (!keyFile) return undefined;
   return {
@@ -25,8 +25,8 @@ export async function forwarderConfig(
     namespace: dom.metadata.namespace,
     ports: where.ports ?? dom.spec.forwardedPorts ?? [],
     target: {
-      host: address,
-      port: dom.spec.ssh.port,
+      host: endpoint.host,
+      port: endpoint.port,
       user: dom.spec.ssh.user,
       keyFile,
       hostKey,

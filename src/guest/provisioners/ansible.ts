@@ -19,6 +19,8 @@ import type { ProvisionerType } from "./provisioner.ts";
 export interface InventoryHost {
   dom: Domain;
   address: string;
+  /** The SSH port with `address` (api/ssh_endpoint.ts). */
+  port: number;
   keyFile: string;
   /** The known_hosts file holding its pinned host key. */
   knownHosts: string;
@@ -32,13 +34,13 @@ export function ansibleInventory(hosts: InventoryHost[]): unknown {
   const children: Record<string, { hosts: Record<string, object> }> = {};
   const entries = hosts.map((h) => {
     const { dom } = h;
-    const ssh = opensshOptions(h.keyFile, h.knownHosts, hostAlias(dom), dom.spec.ssh.port, h.jump);
+    const ssh = opensshOptions(h.keyFile, h.knownHosts, hostAlias(dom), h.port, h.jump);
     // -p and -i are ansible_port and the key file: ansible passes these options to sftp and scp too.
     const common = ssh.filter((_, i) => !["-p", "-i"].includes(ssh[i]) && !["-p", "-i"].includes(ssh[i - 1]));
     for (const g of h.groups) (children[g] ??= { hosts: {} }).hosts[dom.metadata.name] = {};
     return [dom.metadata.name, {
       ansible_host: h.address,
-      ansible_port: dom.spec.ssh.port,
+      ansible_port: h.port,
       ansible_user: dom.spec.ssh.user,
       ansible_ssh_private_key_file: h.keyFile,
       ansible_ssh_common_args: common.map(shellQuote).join(" "),
@@ -89,6 +91,7 @@ async function inventoryHosts(ctx: GuestStepContext, p: AnsibleProvisioner): Pro
   const self: InventoryHost = {
     dom: ctx.dom,
     address: ctx.address,
+    port: ctx.port,
     keyFile: ctx.keyFile,
     knownHosts: knownHostsFile(ctx.home, ctx.dom, ctx.session.hostKey),
     jump: ctx.jump,
@@ -98,6 +101,7 @@ async function inventoryHosts(ctx: GuestStepContext, p: AnsibleProvisioner): Pro
   const others = (await samePlaybook(ctx, p)).filter(({ peer }) => reachable(peer)).map(({ peer, p: q }) => ({
     dom: peer.dom,
     address: peer.address!,
+    port: peer.port ?? peer.dom.spec.ssh.port,
     keyFile: peer.keyFile!,
     knownHosts: knownHostsFile(ctx.home, peer.dom, peer.dom.status.sshHostKey!),
     jump: peer.jump,

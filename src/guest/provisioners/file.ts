@@ -52,7 +52,14 @@ export async function copyToGuest(
   });
   if (made.code !== 0) return made;
   const knownHosts = knownHostsFile(ctx.home, ctx.dom, ctx.session.hostKey);
-  const to = { dom: ctx.dom, address: ctx.address, keyFile: ctx.keyFile, knownHosts, jump: ctx.jump };
+  const to = {
+    dom: ctx.dom,
+    address: ctx.address,
+    port: ctx.port,
+    keyFile: ctx.keyFile,
+    knownHosts,
+    jump: ctx.jump,
+  };
   return await ctx.runHost(fileArgv(p, dir, to), { onStdout: stream, onStderr: stream });
 }
 

@@ -72,7 +72,7 @@ export async function insertDomainKey(
     proveLogin: async (privateKey) => {
       const check = await ctx.driver.connect({
         host: ctx.address,
-        port: dom.spec.ssh.port,
+        port: ctx.port,
         user: dom.spec.ssh.user,
         privateKey,
         pinnedHostKey: ctx.session.hostKey,

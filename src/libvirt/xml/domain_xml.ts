@@ -44,6 +44,7 @@ import { el, renderXml, type XmlElement } from "./escape.ts";
 import { lvMetadata, type LvOwner, ownerFor, ownerOfNode } from "./lv_metadata.ts";
 import { attrOf, childOf, childrenOf, parseXml, textAt, type XmlNode, XmlParseError } from "./parse_xml.ts";
 import { scaledToBytes } from "./scaled_integer.ts";
+import { parseUserNet, QEMU_NAMESPACE, userNetElement } from "./user_net_xml.ts";
 
 /** A disk as the domain XML needs it: the Volume resolved to a host path. */
 export interface DomainXmlDisk {
@@ -62,7 +63,11 @@ export interface DomainXmlDisk {
   serial?: string;
 }
 
-/** A NIC: on a libvirt network (`network`), a host bridge (`bridge`), or a public macvtap on a host device (`dev`). */
+/**
+ * A NIC: on a libvirt network (`network`), a host bridge (`bridge`), a public macvtap on a host device
+ * (`dev`), or QEMU's user-mode network with the guest's SSH forwarded to 127.0.0.1 (`userNet`, a rootless
+ * session's management interface; user_net_xml.ts).
+ */
 export interface DomainXmlInterface {
   /** libvirt network name (lv's or not): `<interface type='network'>`. */
   network?: string;
@@ -72,6 +77,8 @@ export interface DomainXmlInterface {
   dev?: string;
   /** macvtap mode for `dev`. Default bridge. */
   mode?: MacvtapMode;
+  /** User-mode network: guest TCP `guestPort` forwarded from 127.0.0.1:`hostPort` on the libvirt host. */
+  userNet?: { hostPort: number; guestPort: number };
   mac: string;
   /** NIC model, e.g. virtio, e1000. */
   model: string;
@@ -120,6 +127,8 @@ export interface DomainXmlInterfaceState {
   model: string;
   /** `<link state>`: up unless libvirt says down. */
   linkState: InterfaceLinkState;
+  /** type user: the forwarded ports, `HOST-GUEST`. */
+  forward?: string;
 }
 
 /** A domain as libvirt describes it. */
@@ -163,8 +172,10 @@ function diskElement(disk: DomainXmlDisk): XmlElement {
 }
 
 function interfaceElement(nic: DomainXmlInterface, index: number): XmlElement {
-  const given = [nic.network, nic.bridge, nic.dev].filter((v) => v !== undefined).length;
-  if (given !== 1) throw new TypeError(`interfaces[${index}]: needs exactly one of network, bridge or dev`);
+  const given = [nic.network, nic.bridge, nic.dev, nic.userNet].filter((v) => v !== undefined).length;
+  if (given !== 1) {
+    throw new TypeError(`interfaces[${index}]: needs exactly one of network, bridge, dev or userNet`);
+  }
   const source = nic.network !== undefined
     ? el("source", { network: nic.network })
     : nic.bridge !== undefined
@@ -202,9 +213,11 @@ export function domainXml(dom: Domain, options: DomainXmlOptions): string {
   const maxVcpus = positiveInteger(options.maxVcpus ?? spec.maxVcpus ?? cpus, "maxVcpus");
   if (maxMemory < memory) throw new RangeError(`maxMemoryMiB ${maxMemory} is below spec.memory ${memory}`);
   if (maxVcpus < cpus) throw new RangeError(`maxVcpus ${maxVcpus} is below spec.cpus ${cpus}`);
+  const userNics = options.interfaces.filter((nic) => nic.userNet !== undefined);
+  if (userNics.length > 1) throw new TypeError("interfaces: at most one userNet interface");
   const root = el(
     "domain",
-    { type: options.driver },
+    { type: options.driver, "xmlns:qemu": userNics.length > 0 ? QEMU_NAMESPACE : undefined },
     el("name", {}, dom.metadata.name),
     options.uuid !== undefined && el("uuid", {}, options.uuid),
     lvMetadata(ownerFor(dom)),
@@ -229,13 +242,16 @@ export function domainXml(dom: Domain, options: DomainXmlOptions): string {
       options.emulator !== undefined && el("emulator", {}, options.emulator),
       ...options.disks.map(diskElement),
       ...(options.cdroms ?? []).map(cdromElement),
-      ...options.interfaces.map(interfaceElement),
+      ...options.interfaces.filter((nic) => nic.userNet === undefined).map(interfaceElement),
       ...filesystemElements(spec.syncedFolders),
       ...serialElements(options.serialLog),
       (options.guestAgent ?? true) &&
         el("channel", { type: "unix" }, el("target", { type: "virtio", name: AGENT_CHANNEL })),
       ...displayElements(dom, options.graphicsPassword),
       ...extraDeviceElements(dom),
+    ),
+    ...userNics.map((nic) =>
+      userNetElement({ mac: nic.mac, ...nic.userNet! }, options.machine ?? dom.spec.machineType ?? "pc")
     ),
   );
   return renderXml(root);
@@ -324,6 +340,11 @@ export function parseDomainXml(xml: string): DomainXmlState {
       .map(parseDisk),
     interfaces: childrenOf(devices, "interface").map(parseInterface),
   };
+  const userNet = parseUserNet(root);
+  if (userNet) {
+    const forward = `${userNet.hostPort}-${userNet.guestPort}`;
+    state.interfaces.push({ type: "user", mac: userNet.mac, model: "virtio", linkState: "up", forward });
+  }
   const uuid = textAt(root, "uuid");
   if (uuid !== undefined) state.uuid = uuid.trim();
   const owner = ownerOfNode(root);
@@ -362,6 +383,7 @@ function comparable(state: DomainXmlState): Record<string, unknown> {
       mode: nic.mode,
       model: nic.model,
       linkState: nic.linkState,
+      forward: nic.forward,
     };
   }
   return {

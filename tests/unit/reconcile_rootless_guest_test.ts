@@ -1,0 +1,45 @@
+/**
+ * An SSH Domain on a rootless session: its management interface is QEMU's user-mode network, and lv reaches
+ * the guest at the SSH endpoint 127.0.0.1:PORT (the forwarded host port), recorded in status.guest and used
+ * by lv ssh-config. The fake guest answers only on that address and port.
+ */
+import assert from "node:assert/strict";
+import type { GuestStatus } from "../../src/api/guest_status.ts";
+import { sshEndpointOf } from "../../src/api/ssh_endpoint.ts";
+import type { Domain } from "../../src/api/types.ts";
+import { generateKeyPair } from "../../src/guest/key_files.ts";
+import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
+import { FakeGuest } from "./fake_guest.ts";
+import { converge, createAll, mustGet, newHarness } from "./harness.ts";
+import { domainResource } from "./xml_fixtures.ts";
+
+Deno.test("domainReconciler on qemu:///session: SSH through the forwarded port, the endpoint in status", async () => {
+  const h = await newHarness({ defaultPool: true, fake: { uri: "qemu:///session" } });
+  const guest = new FakeGuest();
+  try {
+    const pair = await generateKeyPair("box");
+    await Deno.writeTextFile(`${h.home}/box_key`, pair.private, { mode: 0o600 });
+    guest.authorize("vagrant", pair.public);
+    h.ctx.guestDriver = guest.driver;
+    h.ctx.runHost = guest.runHost;
+    const dom = domainResource("web", { driver: "qemu" });
+    dom.metadata.uid = "";
+    dom.spec.ssh.privateKey = `${h.home}/box_key`;
+    dom.spec.ssh.insertKey = false;
+    await createAll(h, [dom]);
+    await converge(h, [["Domain", "web"]]);
+    const forward = parseDomainXml(h.fake.domainXml("web", { inactive: true })).interfaces[0].forward ?? "";
+    const port = Number(forward.split("-")[0]);
+    guest.addresses = new Set(["127.0.0.1"]);
+    guest.sshPort = port;
+    await converge(h, [["Domain", "web"]]);
+    const got = await mustGet<Domain>(h, "Domain", "web");
+    const status = got.status.guest as GuestStatus;
+    assert.equal(status.ready, true, JSON.stringify(got.status.conditions));
+    assert.deepEqual([status.address, status.port], ["127.0.0.1", port]);
+    assert.deepEqual(sshEndpointOf(got), { host: "127.0.0.1", port });
+    assert.equal(guest.hostname, "web", "the hostname step ran over the forwarded port");
+  } finally {
+    await h.close();
+  }
+});
