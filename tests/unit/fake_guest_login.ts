@@ -2,6 +2,7 @@
 import { generateKeyPair } from "../../src/guest/key_files.ts";
 import type { GuestSession } from "../../src/guest/session.ts";
 import type { FakeGuest } from "./fake_guest.ts";
+import type { Harness } from "./harness.ts";
 
 const key = generateKeyPair("box");
 
@@ -15,4 +16,18 @@ export async function loginTo(guest: FakeGuest): Promise<GuestSession> {
     user: "vagrant",
     privateKey: pair.private,
   });
+}
+
+/**
+ * Makes `guest` the guest the harness's controller reaches (its driver and host commands), with a box key
+ * authorized for vagrant written to `$home/box_key`; returns that file.
+ */
+export async function attachGuest(h: Harness, guest: FakeGuest): Promise<string> {
+  const pair = await generateKeyPair("box");
+  const file = `${h.home}/box_key`;
+  await Deno.writeTextFile(file, pair.private, { mode: 0o600 });
+  guest.authorize("vagrant", pair.public);
+  h.ctx.guestDriver = guest.driver;
+  h.ctx.runHost = guest.runHost;
+  return file;
 }

@@ -11,6 +11,7 @@ import { writeStatus } from "../../src/controller/object_ops.ts";
 import { GUEST_POLL_MS, SSH_RETRY } from "../../src/controller/guest.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import { FakeGuest } from "./fake_guest.ts";
+import { attachGuest } from "./fake_guest_login.ts";
 import { shell } from "./guest_fixture.ts";
 import { FakeForwarders } from "./fake_forwarders.ts";
 import { getCondition } from "../../src/api/conditions.ts";
@@ -52,11 +53,7 @@ async function withGuest(
   const guest = new FakeGuest();
   if (options.forwarders) h.ctx.forwarders = options.forwarders;
   try {
-    const pair = await generateKeyPair("box");
-    await Deno.writeTextFile(`${h.home}/box_key`, pair.private, { mode: 0o600 });
-    guest.authorize("vagrant", pair.public);
-    h.ctx.guestDriver = guest.driver;
-    h.ctx.runHost = guest.runHost;
+    await attachGuest(h, guest);
     const all = basicExample();
     const dom = all["Domain/web"] as Domain;
     dom.spec.communicator = "ssh";

@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import type { GuestStatus } from "../../src/api/guest_status.ts";
 import { sshEndpointOf } from "../../src/api/ssh_endpoint.ts";
 import type { Domain } from "../../src/api/types.ts";
-import { generateKeyPair } from "../../src/guest/key_files.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import { FakeGuest } from "./fake_guest.ts";
+import { attachGuest } from "./fake_guest_login.ts";
 import { converge, createAll, mustGet, newHarness } from "./harness.ts";
 import { domainResource } from "./xml_fixtures.ts";
 
@@ -17,14 +17,10 @@ Deno.test("domainReconciler on qemu:///session: SSH through the forwarded port, 
   const h = await newHarness({ defaultPool: true, fake: { uri: "qemu:///session" } });
   const guest = new FakeGuest();
   try {
-    const pair = await generateKeyPair("box");
-    await Deno.writeTextFile(`${h.home}/box_key`, pair.private, { mode: 0o600 });
-    guest.authorize("vagrant", pair.public);
-    h.ctx.guestDriver = guest.driver;
-    h.ctx.runHost = guest.runHost;
+    const boxKey = await attachGuest(h, guest);
     const dom = domainResource("web", { driver: "qemu" });
     dom.metadata.uid = "";
-    dom.spec.ssh.privateKey = `${h.home}/box_key`;
+    dom.spec.ssh.privateKey = boxKey;
     dom.spec.ssh.insertKey = false;
     await createAll(h, [dom]);
     await converge(h, [["Domain", "web"]]);
