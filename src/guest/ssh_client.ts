@@ -107,7 +107,8 @@ export class GuestConnection {
         ...extra,
       };
       client.once("ready", () => resolve(new GuestConnection(client, presented, jump)));
-      client.once("error", (e: Error) => {
+      // "on": a connection a port forward accepted before the guest's sshd listens errors more than once.
+      client.on("error", (e: Error) => {
         client.end();
         reject(mismatch ?? e);
       });

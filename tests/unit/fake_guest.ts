@@ -60,6 +60,8 @@ export class FakeGuest {
   reachable = true;
   /** The next this many connects are refused, as before the guest's sshd listens. */
   refuseConnects = 0;
+  /** What a refused connect says; a user-mode network's port forward accepts and drops it, as ssh2 reports. */
+  refusedWith?: "Connection lost before handshake";
   /** Connect attempts, refused ones included. */
   connects = 0;
   files = new Map<string, FakeFile>();
@@ -175,6 +177,7 @@ export class FakeGuest {
     this.connects++;
     const refused = this.refuseConnects > 0;
     if (refused) this.refuseConnects--;
+    if (refused && this.refusedWith) throw new Error(this.refusedWith);
     if (!this.reachable || refused || !this.addresses.has(target.host) || target.port !== this.sshPort) {
       throw new Error(`connect ECONNREFUSED ${target.host}:${target.port}`);
     }

@@ -10,7 +10,7 @@ import type { Domain } from "../../src/api/types.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import { FakeGuest } from "./fake_guest.ts";
 import { attachGuest } from "./fake_guest_login.ts";
-import { converge, createAll, mustGet, newHarness } from "./harness.ts";
+import { converge, createAll, mustGet, newHarness, passOk } from "./harness.ts";
 import { domainResource } from "./xml_fixtures.ts";
 
 Deno.test("domainReconciler on qemu:///session: SSH through the forwarded port, the endpoint in status", async () => {
@@ -28,6 +28,12 @@ Deno.test("domainReconciler on qemu:///session: SSH through the forwarded port, 
     const port = Number(forward.split("-")[0]);
     guest.addresses = new Set(["127.0.0.1"]);
     guest.sshPort = port;
+    // The forward accepts before the guest's sshd listens: retried within the pass like a refused connect.
+    guest.refuseConnects = 2;
+    guest.refusedWith = "Connection lost before handshake";
+    const before = guest.connects;
+    await passOk(h, "Domain", "web");
+    assert.equal(guest.connects - before, 3, "two dropped connects, then the login, in one pass");
     await converge(h, [["Domain", "web"]]);
     const got = await mustGet<Domain>(h, "Domain", "web");
     const status = got.status.guest as GuestStatus;
