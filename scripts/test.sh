@@ -4,6 +4,12 @@
 # namespace, which has no network), or taken from its cache.
 #
 #   scripts/test.sh [deno test args...]     e.g. scripts/test.sh tests/unit/
+#
+# With no arguments it runs every layer in two labs at once: unit and integration tests in one (streamed),
+# end-to-end tests (TCG guest boots, most of the time) in the other (written to a file, streamed once the
+# first is done), then one Deno-style summary line over both. Type checking: once, before the labs start
+# (deno check mod.ts lib.ts tests/), or not at all when LV_TEST_NO_CHECK=1 says the caller has just done it
+# (.ci/run, deno task ok).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
@@ -26,4 +32,62 @@ fi
 case " ${*:-tests/} " in
   *" tests/ "* | *" tests "* | *e2e*) scripts/build_test_box.sh --all >/dev/null ;;
 esac
-exec scripts/lab.sh -- deno test -A --no-check=remote "${@:-tests/}"
+if [ $# -gt 0 ]; then
+  check=--no-check=remote
+  [ "${LV_TEST_NO_CHECK:-}" != 1 ] || check=--no-check
+  exec scripts/lab.sh -- deno test -A "$check" "$@"
+fi
+
+# ---- every layer: two labs at once
+
+# field REGEX LOG: the number REGEX captures in LOG's Deno summary line
+# ("ok | 713 passed (1413 steps) | 0 failed (42m26s)"), 0 when absent.
+field() {
+  local n
+  n=$(sed 's/\x1b\[[0-9;]*m//g' "$2" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1 |
+    sed -nE "s/.*$1.*/\1/p")
+  echo "${n:-0}"
+}
+# steps N: Deno's " (N steps)" after a count, nothing for none.
+steps() { if [ "$1" = 0 ]; then :; elif [ "$1" = 1 ]; then echo " (1 step)"; else echo " ($1 steps)"; fi; }
+# summarize LOG RC LOG RC: one summary line over both runs, as Deno writes it; a run that failed without
+# saying which test failed (the lab did not come up, deno crashed) counts one failed test. Status 1 if any failed.
+summarize() {
+  local passed=0 psteps=0 failed=0 fsteps=0 ignored=0 rc=0 f
+  while [ $# -gt 0 ]; do
+    passed=$((passed + $(field '\| ([0-9]+) passed' "$1")))
+    psteps=$((psteps + $(field 'passed \(([0-9]+) steps?\)' "$1")))
+    f=$(field '\| ([0-9]+) failed' "$1")
+    if [ "$2" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+    failed=$((failed + f))
+    fsteps=$((fsteps + $(field 'failed \(([0-9]+) steps?\)' "$1")))
+    ignored=$((ignored + $(field '\| ([0-9]+) ignored' "$1")))
+    [ "$2" = 0 ] || rc=1
+    shift 2
+  done
+  local secs=$((SECONDS - start)) status=ok extra=""
+  [ "$rc" = 0 ] || status=FAILED
+  [ "$ignored" = 0 ] || extra=" | $ignored ignored"
+  echo "$status | $passed passed$(steps "$psteps") | $failed failed$(steps "$fsteps")$extra" \
+    "($((secs / 60))m$((secs % 60))s)"
+  return "$rc"
+}
+start=$SECONDS
+out=$(mktemp -d /var/tmp/lv-test.XXXXXX)
+e2e_pid=
+stop_e2e() { [ -z "$e2e_pid" ] || kill "$e2e_pid" 2>/dev/null || true; }
+trap 'stop_e2e; exit 130' INT TERM
+trap 'rm -rf "$out"' EXIT
+scripts/lab.sh -- deno test -A --no-check tests/e2e/ >"$out/e2e.log" 2>&1 &
+e2e_pid=$!
+echo "== unit and integration tests (end-to-end tests run meanwhile in a second lab; their output follows)"
+set +e
+scripts/lab.sh -- deno test -A --no-check tests/unit/ tests/integration/ 2>&1 | tee "$out/first.log"
+rc_first=${PIPESTATUS[0]}
+set -e
+echo "== end-to-end tests (started with the unit and integration tests)"
+tail -n +1 -f --pid="$e2e_pid" "$out/e2e.log"
+rc_e2e=0
+wait "$e2e_pid" || rc_e2e=$?
+e2e_pid=
+summarize "$out/first.log" "$rc_first" "$out/e2e.log" "$rc_e2e"
