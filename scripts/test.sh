@@ -6,13 +6,32 @@
 #   scripts/test.sh [deno test args...]     e.g. scripts/test.sh tests/unit/
 #
 # With no arguments it runs every layer in two labs at once: unit and integration tests in one (streamed),
-# end-to-end tests (TCG guest boots, most of the time) in the other (written to a file, streamed once the
-# first is done), then one Deno-style summary line over both. Type checking: once, before the labs start
+# end-to-end test files (TCG guest boots, most of the time) in the other (written to a file, streamed once
+# the first is done); the first lab then takes end-to-end files too, each file going to the lab free first.
+# One Deno-style summary line counts every deno test of both. Type checking: once, before the labs start
 # (deno check mod.ts lib.ts tests/), or not at all when LV_TEST_NO_CHECK=1 says the caller has just done it
 # (.ci/run, deno task ok).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
+
+# Inside a lab, one of the two lanes of a run of every layer (below): deno test ARGS (if any), then the
+# end-to-end test files of the queue directory LV_TEST_QUEUE, one at a time, each taken by the lane that is
+# free first (mv to LV_TEST_QUEUE.taken claims it). Exit status 1 if any deno test failed.
+if [ -n "${LV_TEST_QUEUE:-}" ]; then
+  rc=0
+  [ $# -eq 0 ] || deno test -A --no-check "$@" || rc=1
+  while true; do
+    file=
+    for entry in "$LV_TEST_QUEUE"/*; do
+      mv "$entry" "$LV_TEST_QUEUE.taken/" 2>/dev/null || continue
+      file=$(cat "$LV_TEST_QUEUE.taken/${entry##*/}")
+      break
+    done
+    [ -n "$file" ] || exit "$rc"
+    deno test -A --no-check "$file" || rc=1
+  done
+fi
 # What the tests use, installed when missing (a fresh machine needs only scripts/setup.sh and this).
 # shellcheck source=packages.sh
 source scripts/packages.sh
@@ -40,13 +59,11 @@ fi
 
 # ---- every layer: two labs at once
 
-# field REGEX LOG: the number REGEX captures in LOG's Deno summary line
-# ("ok | 713 passed (1413 steps) | 0 failed (42m26s)"), 0 when absent.
+# field REGEX LOG: the sum of the numbers REGEX captures in LOG's Deno summary lines
+# ("ok | 713 passed (1413 steps) | 0 failed (42m26s)", one per deno test), 0 when absent.
 field() {
-  local n
-  n=$(sed 's/\x1b\[[0-9;]*m//g' "$2" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1 |
-    sed -nE "s/.*$1.*/\1/p")
-  echo "${n:-0}"
+  sed 's/\x1b\[[0-9;]*m//g' "$2" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | sed -nE "s/.*$1.*/\1/p" |
+    awk '{ n += $1 } END { print n + 0 }'
 }
 # steps N: Deno's " (N steps)" after a count, nothing for none.
 steps() { if [ "$1" = 0 ]; then :; elif [ "$1" = 1 ]; then echo " (1 step)"; else echo " ($1 steps)"; fi; }
@@ -74,20 +91,26 @@ summarize() {
 }
 start=$SECONDS
 out=$(mktemp -d /var/tmp/lv-test.XXXXXX)
-e2e_pid=
-stop_e2e() { [ -z "$e2e_pid" ] || kill "$e2e_pid" 2>/dev/null || true; }
-trap 'stop_e2e; exit 130' INT TERM
+mkdir "$out/queue" "$out/queue.taken"
+# The end-to-end files, in name order (the longest, guest_families, comes early enough not to be last).
+n=100
+for file in tests/e2e/**/*_test.ts; do echo "$file" >"$out/queue/$n" && n=$((n + 1)); done
+second_pid=
+stop_second() { [ -z "$second_pid" ] || kill "$second_pid" 2>/dev/null || true; }
+trap 'stop_second; exit 130' INT TERM
 trap 'rm -rf "$out"' EXIT
-scripts/lab.sh -- deno test -A --no-check tests/e2e/ >"$out/e2e.log" 2>&1 &
-e2e_pid=$!
-echo "== unit and integration tests (end-to-end tests run meanwhile in a second lab; their output follows)"
+LV_TEST_QUEUE="$out/queue" scripts/lab.sh -- "scripts/${0##*/}" >"$out/second.log" 2>&1 &
+second_pid=$!
+echo "== lab 1: unit and integration tests, then end-to-end test files as they come free (lab 2, at once:" \
+  "end-to-end test files; its output follows)"
 set +e
-scripts/lab.sh -- deno test -A --no-check tests/unit/ tests/integration/ 2>&1 | tee "$out/first.log"
+LV_TEST_QUEUE="$out/queue" scripts/lab.sh -- "scripts/${0##*/}" tests/unit/ tests/integration/ 2>&1 |
+  tee "$out/first.log"
 rc_first=${PIPESTATUS[0]}
 set -e
-echo "== end-to-end tests (started with the unit and integration tests)"
-tail -n +1 -f --pid="$e2e_pid" "$out/e2e.log"
-rc_e2e=0
-wait "$e2e_pid" || rc_e2e=$?
-e2e_pid=
-summarize "$out/first.log" "$rc_first" "$out/e2e.log" "$rc_e2e"
+echo "== lab 2: end-to-end test files (started with lab 1)"
+tail -n +1 -f --pid="$second_pid" "$out/second.log"
+rc_second=0
+wait "$second_pid" || rc_second=$?
+second_pid=
+summarize "$out/first.log" "$rc_first" "$out/second.log" "$rc_second"
