@@ -66,3 +66,10 @@ Deno.test("lv get's modules add only node:sqlite", async () => {
   assert.ok([...closure].some((s) => s.endsWith("/src/store/sqlite_store.ts")), "the walk reached the store");
   assert.deepEqual(outside(closure, ["node:sqlite"]), []);
 });
+
+Deno.test("lv apply loads the controllers and the XML library only when it has to wait (not for a no-op)", async () => {
+  const closure = await staticClosure(["src/cli/apply.ts", "src/cli/commands/apply.ts"]);
+  assert.ok([...closure].some((s) => s.endsWith("/src/manifest/parse.ts")), "the walk reached the parser");
+  assert.deepEqual([...closure].filter((s) => /\/src\/controller\/|fast-xml-parser|ssh2/.test(s)), []);
+  assert.deepEqual(outside(closure, ["npm:/yaml@", "node:path"]), []);
+});
