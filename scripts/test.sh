@@ -7,7 +7,8 @@
 #
 # With no arguments it runs every layer in two labs at once: unit and integration tests in one (streamed),
 # end-to-end test files (TCG guest boots, most of the time) in the other (written to a file, streamed once
-# the first is done); the first lab then takes end-to-end files too, each file going to the lab free first.
+# the first is done); the first then takes end-to-end files too (in a fresh lab), each file going to the lab
+# free first.
 # One Deno-style summary line counts every deno test of both. Type checking: once, before the labs start
 # (deno check mod.ts lib.ts tests/), or not at all when LV_TEST_NO_CHECK=1 says the caller has just done it
 # (.ci/run, deno task ok).
@@ -15,12 +16,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
 
-# Inside a lab, one of the two lanes of a run of every layer (below): deno test ARGS (if any), then the
-# end-to-end test files of the queue directory LV_TEST_QUEUE, one at a time, each taken by the lane that is
-# free first (mv to LV_TEST_QUEUE.taken claims it). Exit status 1 if any deno test failed.
+# Inside a lab, for a run of every layer (below): the end-to-end test files of the queue directory
+# LV_TEST_QUEUE, one at a time, each taken by the lab that is free first (mv to LV_TEST_QUEUE.taken claims
+# it). Exit status 1 if any deno test failed.
 if [ -n "${LV_TEST_QUEUE:-}" ]; then
   rc=0
-  [ $# -eq 0 ] || deno test -A --no-check "$@" || rc=1
   while true; do
     file=
     for entry in "$LV_TEST_QUEUE"/*; do
@@ -107,9 +107,16 @@ LV_TEST_QUEUE="$out/queue" scripts/lab.sh -- "scripts/${0##*/}" >"$out/second.lo
 second_pid=$!
 echo "== lab 1: unit and integration tests, then end-to-end test files as they come free (lab 2, at once:" \
   "end-to-end test files; its output follows)"
+# Lab 1: unit and integration tests; then, in a fresh lab (as lab 2's, which has run end-to-end files only),
+# the end-to-end files lab 2 has not taken yet.
+first_lane() {
+  local rc=0
+  scripts/lab.sh -- deno test -A --no-check tests/unit/ tests/integration/ || rc=1
+  LV_TEST_QUEUE="$out/queue" scripts/lab.sh -- "scripts/${0##*/}" || rc=1
+  return "$rc"
+}
 set +e
-LV_TEST_QUEUE="$out/queue" scripts/lab.sh -- "scripts/${0##*/}" tests/unit/ tests/integration/ 2>&1 |
-  tee "$out/first.log"
+first_lane 2>&1 | tee "$out/first.log"
 rc_first=${PIPESTATUS[0]}
 set -e
 echo "== lab 2: end-to-end test files (started with lab 1)"
