@@ -107,7 +107,7 @@ Deno.test("a missing libvirt network is a condition, never created", async () =>
   });
 });
 
-Deno.test("q35 with efi: NVRAM made from the template and removed with the domain; tpm state likewise; the cloud-init seed on SATA", async () => {
+Deno.test("q35 with efi: NVRAM made from the template and removed with the domain; tpm state likewise; the cloud-init seed on virtio-scsi", async () => {
   await withLv(async (lv, apply) => {
     const file = await apply(
       "uefi",
@@ -125,10 +125,11 @@ cloudInit: {}`,
     assert.match(dom.machine ?? "", /^pc-q35-/);
     assert.equal(dom.firmware, "efi");
     assert.equal(dom.tpm, "tpm-tis/2.0");
-    // q35 has no IDE: libvirt refuses an IDE CD-ROM there, so the seed goes on SATA.
+    // q35 has no IDE (libvirt refuses an IDE CD-ROM there) and Debian's cloud kernel no AHCI: virtio-scsi.
     assert.deepEqual(dom.cdroms.map((c) => [c.bus, c.device, c.path.includes("uefi-cidata-")]), [
-      ["sata", "sda", true],
+      ["scsi", "sda", true],
     ]);
+    assert.match(xml, /<controller type=["']scsi["'] index=["']0["'] model=["']virtio-scsi["']/);
     const nvram = /<nvram[^>]*>([^<]+)<\/nvram>/.exec(xml)?.[1];
     assert.ok(nvram, `no nvram in\n${xml}`);
     assert.ok(existsSync(nvram), `${nvram} exists while the domain is defined`);

@@ -71,7 +71,7 @@ Deno.test("a Domain with cloudInit gets a seed volume it attaches as a read-only
   });
 });
 
-Deno.test("on q35 (no IDE) the seed is a SATA CD-ROM after the user's CD-ROMs, and libvirt takes it", async () => {
+Deno.test("on q35 (no IDE) the seed is a virtio-scsi CD-ROM after the user's CD-ROMs, and libvirt takes it", async () => {
   const iso = await Deno.makeTempFile({ suffix: ".iso" });
   const h = await newHarness({ defaultPool: true });
   try {
@@ -86,7 +86,7 @@ Deno.test("on q35 (no IDE) the seed is a SATA CD-ROM after the user's CD-ROMs, a
     const xml = parseDomainXml(h.fake.domainXml("web", { inactive: true }));
     assert.deepEqual(xml.cdroms.map((c) => [c.path, c.device, c.bus]), [
       [iso, "sda", "sata"],
-      [`/var/lib/libvirt/images/${seed}`, "sdb", "sata"],
+      [`/var/lib/libvirt/images/${seed}`, "sdb", "scsi"],
     ]);
     const mark = h.fake.mark();
     await converge(h, ALL);
@@ -97,13 +97,13 @@ Deno.test("on q35 (no IDE) the seed is a SATA CD-ROM after the user's CD-ROMs, a
   }
 });
 
-Deno.test("seedDevice() is IDE hdc on pc (the next free IDE name when taken) and the next free SATA name on q35", async (t) => {
+Deno.test("seedDevice() is IDE hdc on pc (the next free IDE name when taken) and the next free virtio-scsi name on q35", async (t) => {
   const cases: [string | undefined, string[], string][] = [
     [undefined, [], "ide/hdc"],
     ["pc", ["vda", "hdc"], "ide/hdd"],
-    ["pc-i440fx-7.2", ["hda", "hdb", "hdc", "hdd", "sda"], "sata/sdb"],
-    ["q35", ["vda"], "sata/sda"],
-    ["pc-q35-7.2", ["sda", "sdb", "sdd"], "sata/sdc"],
+    ["pc-i440fx-7.2", ["hda", "hdb", "hdc", "hdd", "sda"], "scsi/sdb"],
+    ["q35", ["vda"], "scsi/sda"],
+    ["pc-q35-7.2", ["sda", "sdb", "sdd"], "scsi/sdc"],
   ];
   for (const [machine, taken, want] of cases) {
     await t.step(`${machine ?? "(default)"} with ${taken.join(",") || "nothing"} taken: ${want}`, () => {

@@ -118,6 +118,17 @@ const CASES: [string, Partial<DomainSpec>, Partial<DomainXmlOptions>, RegExp[], 
     },
   ],
   [
+    "a cdrom on the scsi bus gets a virtio-scsi controller",
+    { machineType: "q35" },
+    {
+      cdroms: [{ path: "/srv/seed.iso", format: "raw", device: "sda", bus: "scsi" }],
+    },
+    [/<controller type="scsi" index="0" model="virtio-scsi"\/>/, /<target dev="sda" bus="scsi"\/>/],
+    {
+      cdroms: [{ path: "/srv/seed.iso", format: "raw", device: "sda", bus: "scsi" }],
+    },
+  ],
+  [
     "disk options",
     {},
     {

@@ -6,7 +6,7 @@
  * the previous seed volume is deleted once the definition no longer names it. status.cloudInitSeed records
  * the volume uploaded whole: only that one is trusted, and only that one is deleted with the Domain.
  */
-import { DEFAULT_CDROM_BUS, deviceName } from "../../api/defaults.ts";
+import { deviceName } from "../../api/defaults.ts";
 import type { Domain, Network } from "../../api/types.ts";
 import { isQ35 } from "../../api/validate_machine.ts";
 import { seedContent, type SeedInterface } from "../../guest/cloud_init/seed_content.ts";
@@ -35,8 +35,9 @@ const IDE_SEED_DEVICES = ["hdc", "hdd", "hda", "hdb"];
 
 /**
  * Target of the seed CD-ROM: on pc the first free IDE name from hdc (as it always was); on q35, which has no
- * IDE, and on pc when all four IDE names are taken, a SATA drive as user `cdroms` get, with the first `sd`
- * name no disk or CD-ROM of the domain (`taken`) uses.
+ * IDE, and on pc when all four IDE names are taken, a virtio-scsi CD-ROM with the first `sd` name no disk or
+ * CD-ROM of the domain (`taken`) uses. Not SATA: Debian's cloud kernel has no AHCI driver (a q35 guest never
+ * saw a SATA seed), while virtio_scsi and sr_mod are in every Debian kernel.
  */
 export function seedDevice(
   machineType: string | undefined,
@@ -47,7 +48,7 @@ export function seedDevice(
   if (ide !== undefined) return { device: ide, bus: "ide", format: "raw" };
   let i = 0;
   while (used.has(deviceName("sd", i))) i++;
-  return { device: deviceName("sd", i), bus: DEFAULT_CDROM_BUS, format: "raw" };
+  return { device: deviceName("sd", i), bus: "scsi", format: "raw" };
 }
 
 /** spec.cloudInit.userData with a file path read; a #cloud-config file that is not a YAML mapping is terminal. */

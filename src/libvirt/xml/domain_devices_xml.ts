@@ -83,6 +83,17 @@ export function displayElements(dom: Domain, password?: string): XmlElement[] {
   return out;
 }
 
+/**
+ * The SCSI controller of a domain with a disk or CD-ROM on the scsi bus: virtio-scsi (vagrant-libvirt's
+ * disk_controller_model default). Left to libvirt, x86 gets an LSI controller, which Debian's cloud kernel
+ * has no driver for.
+ */
+export function scsiControllerElements(buses: Iterable<string>): XmlElement[] {
+  return [...buses].includes("scsi")
+    ? [el("controller", { type: "scsi", index: 0, model: "virtio-scsi" })]
+    : [];
+}
+
 /** A read-only CD-ROM drive. */
 export function cdromElement(cd: DomainXmlCdrom): XmlElement {
   return el(

@@ -26,6 +26,7 @@ import {
   type DomainXmlCdrom,
   extraDeviceElements,
   parseDevices,
+  scsiControllerElements,
   serialElements,
 } from "./domain_devices_xml.ts";
 import {
@@ -242,6 +243,7 @@ export function domainXml(dom: Domain, options: DomainXmlOptions): string {
       options.emulator !== undefined && el("emulator", {}, options.emulator),
       ...options.disks.map(diskElement),
       ...(options.cdroms ?? []).map(cdromElement),
+      ...scsiControllerElements([...options.disks, ...options.cdroms ?? []].map((d) => d.bus)),
       ...options.interfaces.filter((nic) => nic.userNet === undefined).map(interfaceElement),
       ...filesystemElements(spec.syncedFolders),
       ...serialElements(options.serialLog),
