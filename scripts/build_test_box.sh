@@ -13,6 +13,7 @@
 #                   systemd-networkd masked; net.ifnames=0 as Debian's own vagrant boxes
 #   networkmanager  NetworkManager (its automatic DHCP profiles), systemd-networkd masked
 #   netplan         netplan.io rendering to systemd-networkd (/etc/netplan/01-lv-test-box.yaml: DHCP on eth0)
+#                   and ansible-core (netplan already needs python3): ansible_local and ansible's modules run
 #   cloud           a cloud image: cloud-init (NoCloud datasource), no user, no key; debian12-cloud.qcow2 only
 # A variant other than networkd goes to ${LV_TEST_BOX_CACHE}/<hash>-<variant>/ (current-<variant> points at it).
 #
@@ -91,7 +92,7 @@ extra_append=""
 case "$box_variant" in
   ifupdown) extra_packages=(ifupdown isc-dhcp-client); extra_append=" net.ifnames=0" ;;
   networkmanager) extra_packages=(network-manager) ;;
-  netplan) extra_packages=(netplan.io); extra_append=" net.ifnames=0" ;;
+  netplan) extra_packages=(netplan.io ansible-core); extra_append=" net.ifnames=0" ;;
   cloud) extra_packages=(cloud-init) ;;
 esac
 

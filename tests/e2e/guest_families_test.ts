@@ -4,7 +4,9 @@
  * each, shared by every check): the family detected and recorded in status.guest.os, the hostname, a static
  * address on a network without DHCP reached from another guest; a `#!/bin/bash` provisioner on a guest whose
  * /bin/sh is dash; the cloud image with `cloudInit: {}` (static address from network-config) and
- * examples/cloud-image.yaml (user data that writes a file).
+ * examples/cloud-image.yaml (user data that writes a file); on the netplan variant (it has python3 and
+ * ansible-core), an ansible_local playbook uploaded by a file provisioner and a host ansible playbook with
+ * real modules (copy, become), each with a host var.
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
@@ -47,7 +49,34 @@ words=(shebang honoured)
 if [[ -n "$BASH_VERSION" ]]; then echo "\${words[*]} by bash" > /var/tmp/lv-shebang; fi
 `;
 
+/** A playbook writing `{{ greeting }} from HOST` to `dest` with the copy module (python3 in the guest). */
+const playbook = (dest: string, become: boolean) =>
+  stringify([{
+    hosts: "all",
+    gather_facts: false,
+    become,
+    tasks: [{ copy: { content: "{{ greeting }} from {{ inventory_hostname }}\n", dest } }],
+  }]);
+
+/** The netplan guest's provisioners: ansible_local on a playbook a file provisioner uploads; ansible from here. */
+function ansibleProvisioners(dir: string): unknown[] {
+  Deno.mkdirSync(`${dir}/local`);
+  Deno.writeTextFileSync(`${dir}/local/site.yml`, playbook("/home/vagrant/ansible-local.txt", false));
+  Deno.writeTextFileSync(`${dir}/host.yml`, playbook("/etc/lv-ansible-host.txt", true));
+  return [
+    { type: "file", source: `${dir}/local`, destination: "/home/vagrant/playbooks" },
+    {
+      type: "ansible_local",
+      playbook: "site.yml",
+      provisioningPath: "/home/vagrant/playbooks",
+      hostVars: { greeting: "hello-local" },
+    },
+    { type: "ansible", playbook: `${dir}/host.yml`, hostVars: { greeting: "hello-host" } },
+  ];
+}
+
 async function manifest(): Promise<string> {
+  const dir = Deno.makeTempDirSync({ prefix: "lv-families-" });
   const docs: unknown[] = [];
   for (const v of ["ifupdown", "networkmanager", "netplan", "cloud"]) {
     docs.push({
@@ -82,6 +111,7 @@ async function manifest(): Promise<string> {
         memory: 512,
         interfaces: [{ network: "fam-nat" }, { network: "fam-backend", ip: g.ip }],
         ...(g.box === "ifupdown" ? { provision: [{ type: "shell", inline: BASH_SCRIPT }] } : {}),
+        ...(g.box === "netplan" ? { provision: ansibleProvisioners(dir) } : {}),
       },
     });
   }
@@ -97,7 +127,6 @@ async function manifest(): Promise<string> {
       cloudInit: {},
     },
   });
-  const dir = Deno.makeTempDirSync({ prefix: "lv-families-" });
   const file = `${dir}/families.yaml`;
   Deno.writeTextFileSync(file, docs.map((d) => stringify(d)).join("---\n"));
   return file;
@@ -152,6 +181,15 @@ Deno.test("guest OS families and cloud images: hostname, static addresses, cloud
         (await sshOut("fam-ifupdown", "cat /var/tmp/lv-shebang")).trim(),
         "shebang honoured by bash",
       );
+    });
+
+    await t.step("ansible_local in the guest and ansible from the host, each with its host var", async () => {
+      assert.equal(await sshOut("fam-netplan", "cat ansible-local.txt"), "hello-local from fam-netplan\n");
+      assert.equal(
+        await sshOut("fam-netplan", "cat /etc/lv-ansible-host.txt"),
+        "hello-host from fam-netplan\n",
+      );
+      assert.equal((await sshOut("fam-netplan", "stat -c %U /etc/lv-ansible-host.txt")).trim(), "root");
     });
 
     await t.step(
