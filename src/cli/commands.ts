@@ -1,8 +1,7 @@
 /**
  * Every command of lv, in the order `lv help` and the README list them. A new command: a declaration in
- * src/cli/commands/ (see command.ts), added here, then `deno task readme`.
+ * src/cli/commands/ (see command.ts), added here and in command_loaders.ts, then `deno task readme`.
  */
-import denoJson from "../../deno.json" with { type: "json" };
 import { closest } from "../api/problem.ts";
 import { type Command, defineCommand } from "./command.ts";
 import { applyCommand } from "./commands/apply.ts";
@@ -27,28 +26,11 @@ import { statusCommand } from "./commands/status.ts";
 import { verbCommands } from "./commands/verbs.ts";
 import { waitCommand } from "./commands/wait.ts";
 import { crdsCommand, storeCommand } from "./commands/store.ts";
+import { versionCommand } from "./commands/version.ts";
 import { UsageError } from "./errors.ts";
 import { helpText, usageText } from "./help.ts";
 
-export const VERSION: string = denoJson.version;
-
-const versionCommand = defineCommand({
-  name: "version",
-  summary: "print lv's and libvirt's versions",
-  usage: ["version"],
-  description: "Prints lv's version and the libvirt daemon's.",
-  flags: {},
-  async run({ output, withRuntime }) {
-    output.out(`lv ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`);
-    await withRuntime(async (rt) => {
-      try {
-        output.out(`libvirt ${rt.libvirt.uri}: ${(await rt.libvirt.version()).split("\n").join("; ")}\n`);
-      } catch (e) {
-        output.out(`libvirt ${rt.libvirt.uri}: not reachable (${(e as Error).message})\n`);
-      }
-    });
-  },
-});
+export { VERSION } from "./version.ts";
 
 const helpCommand = defineCommand({
   name: "help",

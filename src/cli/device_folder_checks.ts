@@ -5,7 +5,7 @@
 import { formatProblem, positionOf } from "../api/problem.ts";
 import type { AnyResource } from "../api/types.ts";
 import { isDeviceFolder } from "../api/validate_folders.ts";
-import { isRemoteUri } from "../config/ssh_transport.ts";
+import { isRemoteUri } from "../config/ssh_uri.ts";
 import { refString } from "../store/store.ts";
 import { InvalidInputError } from "./errors.ts";
 

@@ -65,7 +65,7 @@ export async function diff(rt: Runtime, options: DiffOptions): Promise<boolean> 
     specDefaults: contextDefaults(rt.connection),
     recursive: options.recursive,
   });
-  const { stringify } = await import("yaml");
+  const { stringify } = await import("./yaml_stringify.ts");
   let changed = false;
   for (const obj of resources) {
     const text = await diffOne(rt, obj, (v) => stringify(v));

@@ -116,7 +116,7 @@ async function check(
 export async function edit(rt: Runtime, key: ObjectKey, options: EditOptions): Promise<void> {
   const live = await rt.store.get(key);
   if (!live) throw new CommandFailed(`${refString(key)} not found`);
-  const { stringify } = await import("yaml");
+  const { stringify } = await import("./yaml_stringify.ts");
   const original = stringify(diffView(live));
   const dir = await Deno.makeTempDir({ prefix: "lv-edit-" });
   const file = join(dir, `${key.kind.toLowerCase()}-${key.name}.yaml`);

@@ -5,16 +5,17 @@ import { VirshError } from "../libvirt/virsh.ts";
 import { ConfigError } from "../config/config.ts";
 import { checkArgCount } from "./arg_count.ts";
 import { type Command, type Flags, type Invocation, parseCommandLine } from "./command.ts";
-import { COMMANDS, findCommand, VERSION } from "./commands.ts";
+import { loadCommand } from "./command_loaders.ts";
+import { VERSION } from "./version.ts";
 import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
 import { hoistGlobalFlags } from "./global_flags.ts";
-import { helpText, usageText } from "./help.ts";
 import { type Output, stdOutput } from "./output.ts";
 import type { Runtime } from "./runtime.ts";
 import { StoreUrlError } from "../config/store_url.ts";
 import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
-// Each command's module is imported when it runs (string literals: `deno compile` still bundles them), so
-// `lv get` does not load the controllers, ssh2 or the YAML library.
+// Only the declaration of the command named is loaded (command_loaders.ts), and its implementation when it
+// runs (string literals: `deno compile` still bundles them), so `lv get` does not load the other commands,
+// the controllers, ssh2 or the YAML library.
 
 export { VERSION };
 
@@ -26,6 +27,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       throw new UsageError("no command given", "run 'lv help' for the list of commands");
     }
     if (!word || word === "--help" || word === "-h") {
+      const [{ helpText }, { COMMANDS }] = await Promise.all([import("./help.ts"), import("./commands.ts")]);
       output.out(helpText(COMMANDS));
       return 0;
     }
@@ -45,10 +47,10 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
         "run 'lv help' for the list of commands",
       );
     }
-    const command = findCommand(word);
+    const command = await loadCommand(word);
     const { flags, args, rest: after, given } = parseCommandLine(command, rest);
     if (flags.help) {
-      output.out(usageText(command));
+      output.out((await import("./help.ts")).usageText(command));
       return 0;
     }
     checkSubcommand(command, args[0], given);

@@ -226,5 +226,5 @@ export async function printObjects(
   const items = objects.map((o) => canonicalInput(o.kind, o));
   const doc = single && items.length === 1 ? items[0] : { apiVersion: "v1", kind: "List", items };
   if (format === "json") return JSON.stringify(doc, null, 2) + "\n";
-  return (await import("yaml")).stringify(doc); // loaded only for yaml: a table needs no YAML library
+  return (await import("./yaml_stringify.ts")).stringify(doc); // loaded only for yaml: a table needs no YAML library
 }

@@ -117,12 +117,16 @@ export class Manager {
    */
   async #enqueueRelatedAll(changed: { key: ObjectKey; statusOnly: boolean }[]): Promise<void> {
     const keys = new Set<string>();
+    // Namespaces an object left: what it referenced is gone from the store with it, so every object being
+    // deleted there is queued (one may be waiting for this user of it to go; else it waits out its retry).
+    const removedFrom = new Set<string>();
     for (const { key, statusOnly } of changed) {
       keys.add(keyString(key));
       if (statusOnly) continue;
       this.queue.add(keyString(key));
       const obj = await this.#ctx.store.get(key);
       if (obj) { for (const ref of referencesOf(obj)) this.queue.add(keyString(ref)); }
+      else removedFrom.add(key.namespace);
     }
     for (const namespace of new Set(changed.map((c) => c.key.namespace))) {
       for (const kind of KINDS) {
@@ -130,7 +134,8 @@ export class Manager {
           const owned = other.metadata.ownerReferences.some((o) =>
             keys.has(keyString({ kind: o.kind, namespace, name: o.name }))
           );
-          if (owned || referencesOf(other).some((r) => keys.has(keyString(r)))) {
+          const waiting = removedFrom.has(namespace) && other.metadata.deletionTimestamp !== undefined;
+          if (owned || waiting || referencesOf(other).some((r) => keys.has(keyString(r)))) {
             this.queue.add(keyString(objKey(other)));
           }
         }

@@ -48,7 +48,7 @@ export interface KeyPair {
  * thrown away and another made.
  */
 export async function generateKeyPair(comment: string): Promise<KeyPair> {
-  const { utils } = await import("ssh2");
+  const { utils } = await import("./ssh2_utils.ts");
   for (;;) {
     const pair = utils.generateKeyPairSync("ed25519", { comment });
     if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) {
@@ -59,7 +59,7 @@ export async function generateKeyPair(comment: string): Promise<KeyPair> {
 
 /** The base64 public key blob of a private key's text, as it stands in authorized_keys. */
 export async function publicKeyBlob(privateKey: string): Promise<string> {
-  const { utils } = await import("ssh2");
+  const { utils } = await import("./ssh2_utils.ts");
   const key = utils.parseKey(privateKey);
   if (key instanceof Error) throw new Error(`not an SSH private key: ${key.message}`);
   const blob = (Array.isArray(key) ? key[0] : key).getPublicSSH();

@@ -3,6 +3,7 @@
  * files written over the same connection.
  */
 import { Buffer } from "node:buffer";
+import "./ssh2_globals.ts";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import type { JumpHost } from "../config/ssh_transport.ts";
 import { privateKeysIn } from "./vagrant_insecure_key.ts";

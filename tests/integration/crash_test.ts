@@ -104,14 +104,21 @@ Deno.test("kill -9 of lv apply at each stage: apply again converges, delete remo
   let reference: Record<string, unknown> | undefined;
   const timings: string[] = [];
 
-  /** A fresh lv home for one step; whatever the step leaves is removed afterwards. */
+  /**
+   * A fresh lv home for one step; whatever a failed step leaves is removed afterwards (a step that passed
+   * checked that nothing is left: assertClean).
+   */
   const withLv = async (fn: (lv: Lv) => Promise<void>) => {
     const lv = new Lv();
+    let passed = false;
     try {
       await fn(lv);
+      passed = true;
     } finally {
-      await lv.run(["delete", "-f", manifest, "--ignore-not-found", "--timeout=60s"]);
-      await scrubBasic();
+      if (!passed) {
+        await lv.run(["delete", "-f", manifest, "--ignore-not-found", "--timeout=60s"]);
+        await scrubBasic();
+      }
       // A pool a crash left half made (not running, or not autostarted) would fail the next steps' comparison
       // with the reference: lv makes a new one.
       const pool = await virsh("pool-info", "default").catch(() => "");

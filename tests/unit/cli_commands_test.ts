@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parseCommandLine } from "../../src/cli/command.ts";
+import { COMMAND_LOADERS, loadCommand } from "../../src/cli/command_loaders.ts";
 import { COMMANDS, findCommand } from "../../src/cli/commands.ts";
 import { commandsTable, replaceCommandsTable } from "../../src/cli/commands_table.ts";
 import { UsageError } from "../../src/cli/errors.ts";
@@ -35,13 +36,33 @@ async function staticClosure(entry: string): Promise<string[]> {
   return [...seen];
 }
 
-Deno.test("the CLI entry loads no controller, ssh2, YAML or XML library before a command runs", async () => {
+Deno.test("the CLI entry loads no command declaration, controller, ssh2, YAML or XML library before a command runs", async () => {
   const loaded = await staticClosure("src/cli/main.ts");
-  assert.ok(loaded.some((s) => s.endsWith("/src/cli/commands/get.ts")), "the declarations are loaded");
+  assert.ok(loaded.some((s) => s.endsWith("/src/cli/command.ts")), "the walk reached the parser");
   const heavy = loaded.filter((s) =>
-    /\/src\/controller\/|ssh2|yaml|fast-xml-parser|\/src\/guest\/ssh_client/.test(s)
+    /\/src\/cli\/commands(\.ts|\/)|\/src\/controller\/|ssh2|yaml|fast-xml-parser|\/src\/guest\/ssh_client/
+      .test(s)
   );
   assert.deepEqual(heavy, []);
+});
+
+Deno.test("command_loaders.ts loads each command of the table by its name and aliases, and nothing else", async () => {
+  const names = COMMANDS.flatMap((c) => [c.name, ...c.aliases ?? []]);
+  assert.deepEqual(Object.keys(COMMAND_LOADERS).sort(), [...names].sort());
+  for (const command of COMMANDS) {
+    for (const name of [command.name, ...command.aliases ?? []]) {
+      assert.equal(await loadCommand(name), command);
+    }
+  }
+});
+
+Deno.test("an unknown command word still gets the table's suggestion", async () => {
+  await assert.rejects(loadCommand("gett"), (e) => {
+    assert.ok(e instanceof UsageError);
+    assert.equal(e.message, 'unknown command "gett"');
+    assert.match(e.hint ?? "", /did you mean 'lv get'\?/);
+    return true;
+  });
 });
 
 Deno.test("README's commands table is the one the declarations generate (deno task readme)", () => {

@@ -3,7 +3,7 @@
  * the manager reports each reconcile, and the pause between checks ends on it.
  */
 import assert from "node:assert/strict";
-import { readiness } from "../../src/cli/await_objects.ts";
+import { awaitObjects, readiness } from "../../src/cli/await_objects.ts";
 import { planApply } from "../../src/cli/apply_plan.ts";
 import { CheckPause, driveUntil } from "../../src/controller/manager_lease.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
@@ -57,6 +57,31 @@ Deno.test("driveUntil() sees an object its controllers made Ready", async () => 
       return readiness(await h.rt.store.get(keyOf(obj))) === "done";
     }, { timeoutMs: 20_000 });
     assert.equal(done, true);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("awaitObjects() drives the controllers while an object is pending, and starts none once all are settled", async () => {
+  const h = await newCliHarness();
+  try {
+    const { resources } = parseManifests(DOMAIN, "quick.yaml");
+    const obj = planApply(resources[0], undefined).next;
+    await h.rt.store.create(obj);
+    const store = h.rt.store;
+    const acquire = store.acquireLease.bind(store);
+    let leases = 0;
+    store.acquireLease = (...args) => {
+      leases++;
+      return acquire(...args);
+    };
+    const options = { timeoutMs: 20_000, what: "be Ready", progress: false };
+    await awaitObjects(h.rt, [keyOf(obj)], readiness, options);
+    assert.ok(leases > 0, "the pending Domain was waited on without its controllers");
+    assert.equal(readiness(await store.get(keyOf(obj))), "done");
+    leases = 0;
+    await awaitObjects(h.rt, [keyOf(obj)], readiness, options); // a no-op apply's wait
+    assert.equal(leases, 0, "a settled object started the controllers");
   } finally {
     await h.close();
   }

@@ -8,7 +8,7 @@ import {
   WaitingError,
 } from "../../src/controller/context.ts";
 import { Manager } from "../../src/controller/manager.ts";
-import { setReady } from "../../src/controller/object_ops.ts";
+import { ensureFinalizer, removeFinalizer, setReady } from "../../src/controller/object_ops.ts";
 import { SqliteStore } from "../../src/store/sqlite_store.ts";
 import { ConflictError, keyOf, keyString } from "../../src/store/store.ts";
 import { example, FAST_MANAGER, type Harness, key, newHarness, ready } from "./harness.ts";
@@ -202,6 +202,40 @@ Deno.test("Manager: a WaitingError sets Ready=False with its reason and phase Pe
     await until(() => calls >= 3, 3000, "the retry after retryAfterMs");
     const events = await h.store.events(key("Network", "a"));
     assert.ok(!events.some((e) => e.type === "Warning"));
+  });
+});
+
+Deno.test("Manager: an object being deleted that waits for a user to go is queued as soon as the user is gone", async () => {
+  // Waits as blockingReferrers does, with a retry far beyond the test's patience: only the manager's
+  // reaction to the Domain's removal can finish the Network's deletion in time.
+  const nets: Reconciler = {
+    kind: "Network",
+    reconcile: async (obj, ctx) => {
+      if (await ensureFinalizer(ctx.store, obj)) return;
+      if (!obj.metadata.deletionTimestamp) return;
+      if (await ctx.store.get(key("Domain", "web"))) {
+        throw new WaitingError("InUse", "network is still used by domain/web", 60_000);
+      }
+      await removeFinalizer(ctx.store, obj);
+    },
+  };
+  await withManager([nets, new Recorder("Domain", 0)], async (h, m) => {
+    await h.store.create(net("basic-net"));
+    const dom = example("Domain", "web");
+    dom.spec = { ...dom.spec, box: undefined, disks: [] } as typeof dom.spec;
+    await h.store.create(dom);
+    await m.start();
+    await until(async () =>
+      (await h.store.get(key("Network", "basic-net")))?.metadata.finalizers.length === 1
+    );
+    await h.store.delete(key("Network", "basic-net"));
+    await until(async () => ready(await h.store.get(key("Network", "basic-net")))?.reason === "InUse");
+    await h.store.delete(key("Domain", "web"));
+    await until(
+      async () => (await h.store.get(key("Network", "basic-net"))) === undefined,
+      3000,
+      "the Network's deletion to finish once the Domain is gone",
+    );
   });
 });
 

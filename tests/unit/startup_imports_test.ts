@@ -47,8 +47,13 @@ function outside(specifiers: Set<string>, allowed: string[]): string[] {
 
 Deno.test("mod.ts loads no npm package and no node: module before a command runs", async () => {
   const closure = await staticClosure(["mod.ts"]);
-  assert.ok([...closure].some((s) => s.endsWith("/src/cli/commands.ts")), "the walk reached the commands");
+  assert.ok(
+    [...closure].some((s) => s.endsWith("/src/cli/command_loaders.ts")),
+    "the walk reached the commands",
+  );
   assert.deepEqual(outside(closure, []), []);
+  // Only the declaration of the command named loads (command_loaders.ts), not the whole table.
+  assert.deepEqual([...closure].filter((s) => /\/src\/cli\/commands(\.ts|\/)/.test(s)), []);
 });
 
 Deno.test("lv get's modules add only node:sqlite", async () => {
@@ -60,4 +65,11 @@ Deno.test("lv get's modules add only node:sqlite", async () => {
   ]);
   assert.ok([...closure].some((s) => s.endsWith("/src/store/sqlite_store.ts")), "the walk reached the store");
   assert.deepEqual(outside(closure, ["node:sqlite"]), []);
+});
+
+Deno.test("lv apply loads the controllers and the XML library only when it has to wait (not for a no-op)", async () => {
+  const closure = await staticClosure(["src/cli/apply.ts", "src/cli/commands/apply.ts"]);
+  assert.ok([...closure].some((s) => s.endsWith("/src/manifest/parse.ts")), "the walk reached the parser");
+  assert.deepEqual([...closure].filter((s) => /\/src\/controller\/|fast-xml-parser|ssh2/.test(s)), []);
+  assert.deepEqual(outside(closure, ["npm:/yaml@", "node:path"]), []);
 });

@@ -22,6 +22,7 @@ import type {
   Volume,
 } from "../../src/api/types.ts";
 import { validateResource } from "../../src/api/validate.ts";
+import { copyDefault } from "../../src/api/validate_fields.ts";
 import { prefixFromNetmask } from "../../src/api/validate_ipv4.ts";
 import { NO_LOOKUP, validateReferences } from "../../src/api/validate_references.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
@@ -731,4 +732,32 @@ spec:
   const doc = types.split("export interface DomainInterface {")[1].split("network?: string;")[0];
   assert.doesNotMatch(doc, /lv does not manage/, "the doc comment must not promise unmanaged networks");
   assert.match(doc, /Network resource/);
+});
+
+Deno.test("defaults are copied into each resource: changing one's labels or interfaces changes no other's", () => {
+  const doc = {
+    apiVersion: "lv.dev/v1alpha1",
+    kind: "Domain",
+    metadata: { name: "a" },
+    spec: { memory: 64 },
+  };
+  const [a, b] = [validateResource(structuredClone(doc)), validateResource(structuredClone(doc))];
+  assert.deepEqual([a.problems, b.problems], [[], []]);
+  const [ra, rb] = [a.resource as Domain, b.resource as Domain];
+  assert.deepEqual(ra.metadata.labels, {});
+  ra.metadata.labels.x = "y";
+  (ra.spec.interfaces as unknown[]).push({});
+  assert.deepEqual(rb.metadata.labels, {});
+  assert.deepEqual(rb.spec.interfaces, []);
+  assert.deepEqual(validateResource(structuredClone(doc)).resource, rb);
+});
+
+Deno.test("copyDefault copies plain data deeply and other objects through structuredClone", () => {
+  const value = { a: [1, { b: "c" }], d: null, e: new Date(0) };
+  const copy = copyDefault(value);
+  assert.deepEqual(copy, value);
+  assert.notEqual(copy.a, value.a);
+  assert.notEqual(copy.a[1], value.a[1]);
+  assert.notEqual(copy.e, value.e);
+  assert.equal(copyDefault("x"), "x");
 });

@@ -39,7 +39,7 @@ same field table as 'lv explain' and 'lv schema', with structural schemas.`,
   examples: ["lv crds | kubectl apply -f -"],
   async run({ output }) {
     const { crds } = await import("../../api/crds.ts");
-    const { stringify } = await import("yaml");
+    const { stringify } = await import("../yaml_stringify.ts");
     output.out(crds().map((c) => stringify(c)).join("---\n"));
   },
 });

@@ -38,7 +38,7 @@ async function keyAt(file: string, comment: string): Promise<string> {
 
 /** "type base64" of a private key's public half. */
 async function publicLine(privateKey: string, file: string): Promise<string> {
-  const { utils } = await import("ssh2");
+  const { utils } = await import("../ssh2_utils.ts");
   const parsed = utils.parseKey(privateKey);
   if (parsed instanceof Error) throw new Error(`${file}: not an SSH private key: ${parsed.message}`);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
