@@ -13,6 +13,11 @@
 #                   systemd-networkd masked; net.ifnames=0 as Debian's own vagrant boxes
 #   networkmanager  NetworkManager (its automatic DHCP profiles), systemd-networkd masked
 #   netplan         netplan.io rendering to systemd-networkd (/etc/netplan/01-lv-test-box.yaml: DHCP on eth0)
+#                   and ansible-core (netplan already needs python3): ansible_local and ansible's modules run;
+#                   puppet (its agent service masked: only `puppet apply` runs); Debian's generic kernel
+#                   (linux-image-amd64, which has 9p, unlike the cloud kernel) in place of the cloud kernel, its
+#                   initrd with only the modules that find the root disk and its module tree without the drivers
+#                   a VM never has (GPU, media, wireless, sound...)
 #   cloud           a cloud image: cloud-init (NoCloud datasource), no user, no key; debian12-cloud.qcow2 only
 # A variant other than networkd goes to ${LV_TEST_BOX_CACHE}/<hash>-<variant>/ (current-<variant> points at it).
 #
@@ -91,7 +96,7 @@ extra_append=""
 case "$box_variant" in
   ifupdown) extra_packages=(ifupdown isc-dhcp-client); extra_append=" net.ifnames=0" ;;
   networkmanager) extra_packages=(network-manager) ;;
-  netplan) extra_packages=(netplan.io); extra_append=" net.ifnames=0" ;;
+  netplan) extra_packages=(netplan.io ansible-core puppet linux-image-amd64); extra_append=" net.ifnames=0" ;;
   cloud) extra_packages=(cloud-init) ;;
 esac
 
@@ -258,9 +263,32 @@ else
   mv -f "$rootfs_tar.tmp.$$" "$rootfs_tar"
 fi
 
+# A variant with Debian's generic kernel (it has 9p; the cloud kernel has not) keeps only that kernel: the cloud
+# kernel goes, the generic one loses the drivers a VM never has and gets an initrd with only the modules that
+# find the root disk (MODULES=most made it several times larger, and an initrd is read and unpacked under TCG).
+generic_kernel_only() {
+  local kdir
+  mkdir -p "$rootfs/etc/initramfs-tools/conf.d"
+  echo MODULES=list >"$rootfs/etc/initramfs-tools/conf.d/lv-test-box.conf"
+  printf '%s\n' virtio_pci virtio_blk virtio_scsi sd_mod ahci ext4 crc32c_generic >>"$rootfs/etc/initramfs-tools/modules"
+  # shellcheck disable=SC2046 # one word per package name
+  DEBIAN_FRONTEND=noninteractive chroot "$rootfs" apt-get purge -y -qq \
+    $(chroot "$rootfs" dpkg-query -W -f '${Package}\n' 'linux-image-*cloud-amd64') >>"$work/apt.log" 2>&1 ||
+    die "removing the cloud kernel failed"
+  for kdir in "$rootfs"/lib/modules/*; do
+    [ -d "$kdir/kernel" ] || continue
+    (cd "$kdir/kernel" && rm -rf drivers/gpu drivers/media drivers/net/wireless drivers/infiniband drivers/staging \
+      drivers/bluetooth drivers/iio drivers/isdn sound net/bluetooth net/wireless net/mac80211)
+    chroot "$rootfs" depmod "$(basename "$kdir")"
+  done
+  chroot "$rootfs" update-initramfs -u -k all >>"$work/apt.log" 2>&1 || die "update-initramfs failed"
+}
+
 # ---- a variant's packages, on top of that root file system (cached the same way, keyed by base and packages)
 if [ ${#extra_packages[@]} -gt 0 ]; then
-  extra_key=$(printf '%s\n' "$pkg_key" "${extra_packages[@]}" | LC_ALL=C sort | sha256sum | cut -c1-16)
+  kernel_step=""
+  case " ${extra_packages[*]} " in *" linux-image-amd64 "*) kernel_step=$(declare -f generic_kernel_only) ;; esac
+  extra_key=$(printf '%s\n' "$pkg_key" "${extra_packages[@]}" "$kernel_step" | LC_ALL=C sort | sha256sum | cut -c1-16)
   variant_tar="$cache/rootfs/$suite-$variant-$box_variant-$extra_key.$ext"
   if [ -s "$variant_tar" ]; then
     rm -rf "$rootfs" && mkdir -p "$rootfs"
@@ -284,6 +312,7 @@ if [ ${#extra_packages[@]} -gt 0 ]; then
       tail -n 30 "$work/apt.log" >&2
       die "installing ${extra_packages[*]} failed"
     fi
+    if [ -n "$kernel_step" ]; then generic_kernel_only; fi
     for m in dev/pts dev sys proc; do umount "$rootfs/$m"; done
     rm -f "$rootfs/usr/sbin/policy-rc.d"
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
@@ -413,6 +442,11 @@ ExecStart=/bin/sh -c 'for t in ed25519 ecdsa; do f=/etc/ssh/ssh_host_$${t}_key; 
 WantedBy=multi-user.target ssh.service
 EOF
 chroot "$rootfs" systemctl enable ssh-host-keys.service >/dev/null 2>&1
+fi
+
+# puppet's agent would look for a puppet server at every boot: only `puppet apply` runs in the test box.
+if [ -e "$rootfs/lib/systemd/system/puppet.service" ]; then
+  chroot "$rootfs" systemctl mask puppet.service >/dev/null 2>&1
 fi
 
 # Fewer units that take CPU from a guest running under TCG.

@@ -109,7 +109,7 @@ export const PROVISIONER = obj<ProvisionerFields>(
     ),
     extraVars: STRING_MAP("ansible, ansible_local: variables passed with --extra-vars.", "extra_vars"),
     limit: str(
-      "ansible, ansible_local: --limit pattern; default this Domain's name (as Vagrant), `all` for every host of the inventory (lv waits until each has an address).",
+      "ansible, ansible_local: --limit pattern; default this Domain's name (as Vagrant), `all` for every host of the inventory (lv waits until each answers on SSH: Ready=False ProvisionWaiting names those it waits for).",
       { vagrant: "limit" },
     ),
     tags: list("ansible, ansible_local: only the tasks with these tags (--tags).", str("A tag."), {

@@ -12,6 +12,7 @@ import { contextDefaults } from "../config/config.ts";
 import { ConflictError, keyOf, type ObjectKey, refString } from "../store/store.ts";
 import { awaitObjects, readiness } from "./await_objects.ts";
 import { changeEffects, networkInUse, refuseChanges } from "./change_effects.ts";
+import { refuseRemoteDeviceFolders } from "./device_folder_checks.ts";
 import { diffView } from "./diff.ts";
 import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
 import { loadManifests } from "./manifests.ts";
@@ -101,6 +102,7 @@ async function check(
   next.metadata.annotations = { ...obj.metadata.annotations };
   if (record !== undefined) next.metadata.annotations[LAST_APPLIED_ANNOTATION] = record;
   try {
+    refuseRemoteDeviceFolders([obj], (o) => rt.libvirtFor(o).uri);
     const inUse = live.kind === "Network" && await networkInUse(rt.store, live);
     refuseChanges(obj, changeEffects(live, next, inUse), { force: false });
   } catch (e) {

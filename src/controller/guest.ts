@@ -21,6 +21,7 @@ import { seedHostKey } from "../guest/cloud_init/seed_keys.ts";
 import { waitForCloudInit } from "../guest/steps/cloud_init_wait.ts";
 import { staticInterfaces } from "../guest/network/static_interfaces.ts";
 import { runProvisioners } from "../guest/provisioners/provisioners.ts";
+import { ProvisionWaitingError } from "../guest/provisioners/provisioner.ts";
 import type { GuestDriver, GuestSession, GuestTarget } from "../guest/session.ts";
 import type { GuestPeer, GuestStepContext } from "../guest/step_context.ts";
 import { hostnameOps } from "../guest/steps/hostname.ts";
@@ -170,6 +171,9 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
       return { ready: false, failed: true, ...failure, guest, sshHostKey, sshKey };
     }
   } catch (e) {
+    if (e instanceof ProvisionWaitingError) {
+      return { ...waiting("ProvisionWaiting", e.message), sshHostKey, sshKey };
+    }
     return {
       ...waiting("GuestSetupFailed", (e as Error).message),
       sshHostKey,

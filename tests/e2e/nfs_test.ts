@@ -8,7 +8,8 @@
  * - rsync with `lv rsync --watch`: a file written on the host after the first sync reaches the guest.
  * - 9p, added to the running domain: a next-boot change (RestartRequired, the device in the persistent
  *   definition, the fstab line written, the mount pending). The test box's kernel is Debian's cloud kernel,
- *   which has no 9p, so the 9p mount itself is not booted here (unit tests cover its commands).
+ *   which has no 9p, so the 9p mount itself is booted in guest_families_test (the netplan variant has
+ *   Debian's generic kernel).
  */
 import assert from "node:assert/strict";
 import { Lv, requireLab, ROOT, run, testBoxDir, virsh, waitFor } from "../integration/helpers.ts";

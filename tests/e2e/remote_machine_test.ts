@@ -2,7 +2,8 @@
  * The README's "A remote hypervisor" commands, run as written (but for the host's address): lv runs in a
  * workstation network namespace that reaches the lab (libvirtd, the guest's network) only through the lab's
  * sshd. The box is uploaded over qemu+ssh, the guest is provisioned and synced through the libvirt host as a
- * jump host, and `lv ssh` and plain OpenSSH with `lv ssh-config` reach it the same way.
+ * jump host, and `lv ssh` and plain OpenSSH with `lv ssh-config` reach it the same way; machine.yaml's forwarded
+ * port listens on the workstation and reaches the guest's sshd through the host, and is gone after delete.
  */
 import assert from "node:assert/strict";
 import { Lv, requireLab, ROOT, run, testBoxDir, virshNames } from "../integration/helpers.ts";
@@ -16,6 +17,28 @@ export function remoteCommands(readme: string): string[] {
   const block = /```sh\n([\s\S]*?)```/.exec(section)![1];
   return block.split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter((l) => l)
     .flatMap((l) => l.split(" ; "));
+}
+
+/** The host key of `type` answering on 127.0.0.1:2222 (machine.yaml's forwarded port) in the workstation's namespace. */
+async function forwardedHostKey(
+  netns: string,
+  type = "ed25519",
+): Promise<{ code: number; key: string; stderr: string }> {
+  const r = await run("ip", [
+    "netns",
+    "exec",
+    netns,
+    "ssh-keyscan",
+    "-T",
+    "20",
+    "-p",
+    "2222",
+    "-t",
+    type.replace(/^ssh-/, ""),
+    "127.0.0.1",
+  ]);
+  const line = r.stdout.split("\n").find((l) => l.startsWith("[127.0.0.1]:2222 "));
+  return { code: r.code, key: line ? line.split(" ").slice(1, 3).join(" ") : "", stderr: r.stderr };
 }
 
 Deno.test("README's remote hypervisor: examples/machine.yaml on an ssh-reached host, guests through it", async (t) => {
@@ -77,6 +100,20 @@ Deno.test("README's remote hypervisor: examples/machine.yaml on an ssh-reached h
       assert.equal((await lv.run([...sshLine, "--", "exit 4"])).code, 4);
     });
 
+    await t.step(
+      "the forwarded port (127.0.0.1:2222 on the workstation) reaches the guest's sshd through the host",
+      async () => {
+        const dom = JSON.parse((await lv.ok(["get", "domain", "test-vm", "-o", "json"])).stdout);
+        const forwarded = dom.status.conditions.find((c: { type: string }) => c.type === "PortsForwarded");
+        assert.equal(forwarded?.status, "True", JSON.stringify(forwarded));
+        // The guest's own host key answers on the workstation's port (the workstation has no route to the
+        // guest, and the libvirt host's sshd has another key): the forwarder tunnels through the host.
+        const scan = await forwardedHostKey(host.netns, dom.status.sshHostKey.split(" ")[0]);
+        assert.equal(scan.code, 0, scan.stderr);
+        assert.equal(scan.key, dom.status.sshHostKey);
+      },
+    );
+
     await t.step("ssh-config: plain OpenSSH with a ProxyCommand through the host", async () => {
       const config = `${lv.home}/ssh_config`;
       const text = (await lv.ok(["ssh-config", "test-vm"])).stdout;
@@ -99,6 +136,8 @@ Deno.test("README's remote hypervisor: examples/machine.yaml on an ssh-reached h
       assert.deepEqual(await virshNames("domains"), before.domains);
       assert.deepEqual(await virshNames("networks"), before.networks);
       assert.deepEqual(await virshNames("volumes"), before.volumes);
+      assert.equal((await forwardedHostKey(host.netns)).key, "", "the forwarded port is closed");
+      assert.deepEqual([...Deno.readDirSync(`${lv.home}/forwarders`)], [], "no forwarder left");
     });
   } finally {
     await host.stop();

@@ -318,3 +318,40 @@ Deno.test("lv get -o yaml prints machineVirtualSize so that it applies again unc
     assert.deepEqual([again.code, again.stdout], [0, "domain/web unchanged\n"], again.stderr);
   });
 });
+
+Deno.test("lv edit refuses a 9p folder on a Domain whose libvirt is remote, at the edited file's line, as apply does", async () => {
+  await withLab(async (lab) => {
+    const web = lab.write("web.yaml", WEB);
+    assert.equal((await lab.lv("apply", "-f", web, "--wait=false")).code, 0);
+    const head = await lab.head();
+    await withEditor(
+      editorScript(
+        lab,
+        "s/^  syncedFolders: \\[\\]$/  syncedFolders: [{source: \\/srv, target: \\/srv, type: 9p}]/",
+      ),
+      async () => {
+        const r = await lab.lv(
+          "--connect",
+          "qemu+ssh://lab.invalid/system",
+          "edit",
+          "domain",
+          "web",
+          "--wait=false",
+        );
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(
+          r.stderr,
+          /domain-web\.yaml:\d+:\d+: spec\.syncedFolders\[0\]\.type: domain\/web: a 9p folder needs libvirt on this machine; qemu\+ssh:\/\/lab\.invalid\/system is on another host/,
+        );
+        const reopened = Deno.readTextFileSync(join(lab.dir, "seen.1"));
+        assert.match(reopened, /^# error: .*a 9p folder needs libvirt on this machine/m);
+        const kept = /the edit is kept in (\S+)/.exec(r.stderr);
+        assert.ok(kept);
+        await Deno.remove(join(kept[1], ".."), { recursive: true });
+      },
+    );
+    assert.equal(await lab.head(), head, "nothing written");
+    const local = await lab.lv("get", "domain", "web", "-o", "json");
+    assert.deepEqual(JSON.parse(local.stdout).spec.syncedFolders, []);
+  });
+});

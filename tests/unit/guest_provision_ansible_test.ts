@@ -235,7 +235,7 @@ Deno.test("limit: all waits for every Domain of the playbook lv has not reached 
     f.ctx.peers = () => Promise.resolve([late]);
     await assert.rejects(
       runProvisioners(f.ctx, true),
-      /^Error: site: waiting for domain\/db to answer on SSH: the inventory of \/srv\/site\.yml \(limit all\) needs them$/,
+      /^ProvisionWaitingError: site: waiting for domain\/db to answer on SSH: the inventory of \/srv\/site\.yml \(limit all\) needs them$/,
     );
     assert.equal(f.guest.hostLog.length, 0, "nothing ran");
     assert.deepEqual(f.events, [], "no Provisioning event while waiting");

@@ -12,7 +12,7 @@ import { GUEST_POLL_MS, SSH_RETRY } from "../../src/controller/guest.ts";
 import { parseDomainXml } from "../../src/libvirt/xml/domain_xml.ts";
 import { FakeGuest } from "./fake_guest.ts";
 import { attachGuest } from "./fake_guest_login.ts";
-import { shell } from "./guest_fixture.ts";
+import { ansible, shell } from "./guest_fixture.ts";
 import { FakeForwarders } from "./fake_forwarders.ts";
 import { getCondition } from "../../src/api/conditions.ts";
 import { ForwarderStartError } from "../../src/guest/forwarder/forwarder_processes.ts";
@@ -165,6 +165,24 @@ Deno.test("a failing guest step: Ready=False GuestSetupFailed naming it, and tri
     await converge(h, ALL);
     assert.equal(ready(await mustGet<Domain>(h, "Domain", "web"))?.status, "True");
   });
+});
+
+Deno.test("ansible with limit: all waiting for another Domain: Ready=False ProvisionWaiting naming it, not a failure", async () => {
+  await withGuest(async (h) => {
+    const db = structuredClone(basicExample()["Domain/web"]) as Domain;
+    db.metadata.name = "db";
+    db.spec.communicator = "ssh";
+    db.spec.provision = [ansible({})];
+    await createAll(h, [db]);
+    await converge(h, ALL);
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.reason, "ProvisionWaiting");
+    assert.match(
+      ready(dom)!.message,
+      /^provision\[0\]: waiting for domain\/db to answer on SSH: the inventory of \/srv\/site\.yml \(limit all\) needs them/,
+    );
+    assert.equal(guestOf(dom).failure, undefined);
+  }, (d) => d.spec.provision = [ansible({ limit: "all" })]);
 });
 
 Deno.test("a guest presenting another host key than the pinned one: HostKeyChanged, terminal", async () => {

@@ -31,3 +31,14 @@ export class ToolMissingError extends Error {
     this.name = "ToolMissingError";
   }
 }
+
+/**
+ * A provisioner must wait for other Domains' guests (ansible with `limit` naming them): Ready=False
+ * ProvisionWaiting, the message naming them, and tried again; not a failure.
+ */
+export class ProvisionWaitingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProvisionWaitingError";
+  }
+}

@@ -4,7 +4,12 @@
  */
 import { tail } from "../session.ts";
 import type { GuestStepContext } from "../step_context.ts";
-import { type AnyProvisioner, type ProvisionerType, ToolMissingError } from "./provisioner.ts";
+import {
+  type AnyProvisioner,
+  type ProvisionerType,
+  ProvisionWaitingError,
+  ToolMissingError,
+} from "./provisioner.ts";
 import { ansibleProvisioner } from "./ansible.ts";
 import { ansibleLocalProvisioner } from "./ansible_local.ts";
 import { dockerProvisioner, podmanProvisioner } from "./containers.ts";
@@ -35,7 +40,7 @@ function typeOf<P extends AnyProvisioner>(p: P): ProvisionerType<P> {
  * Runs the Domain's provisioners in spec order: all of them, or (`all` false) only the `run: always` ones.
  * Stops at the first that exits non-zero and returns the failure (reason ProvisionFailed, the exit code
  * and the output's last lines; ProvisionerToolMissing when the guest lacks its program); rejects when one
- * cannot be started, or must wait (for another Domain's guest).
+ * cannot be started, or (a ProvisionWaitingError) must wait for another Domain's guest.
  */
 export async function runProvisioners(
   ctx: GuestStepContext,
@@ -47,7 +52,7 @@ export async function runProvisioners(
     const label = p.name ?? `provision[${i}]`;
     const type = typeOf(p);
     const waiting = await type.waitingFor?.(ctx, p);
-    if (waiting) throw new Error(`${label}: ${waiting}`);
+    if (waiting) throw new ProvisionWaitingError(`${label}: ${waiting}`);
     await ctx.event("Provisioning", `running ${label} (${type.summary(p)})`);
     let r;
     try {
