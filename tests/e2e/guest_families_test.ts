@@ -3,8 +3,9 @@
  * scripts/build_test_box.sh (ifupdown, NetworkManager, netplan) and its cloud image, all at once (one boot
  * each, shared by every check): the family detected and recorded in status.guest.os, the hostname, a static
  * address on a network without DHCP reached from another guest; a `#!/bin/bash` provisioner on a guest whose
- * /bin/sh is dash; the cloud image with `cloudInit: {}` on q35 (its seed a virtio-scsi CD-ROM; static address from network-config) and
- * examples/cloud-image.yaml (user data that writes a file), both from that example's Box (one import); on the
+ * /bin/sh is dash; the cloud image with `cloudInit: {}` on q35 (its seed a virtio-scsi CD-ROM; static address
+ * from network-config) and examples/cloud-image.yaml (user data that writes a file), both from that example's
+ * Box (one import); on the
  * netplan variant (python3, ansible-core, puppet, and Debian's generic kernel, which has 9p): an ansible_local
  * playbook uploaded by a file provisioner, a host ansible playbook with real modules (copy, become), each with
  * a host var, a puppet manifest with a fact, and a 9p folder mounted by lv (fstab) that carries files both
