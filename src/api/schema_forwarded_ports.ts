@@ -6,7 +6,7 @@
  */
 
 import { DEFAULT_FORWARD_HOST_IP, type ForwardedPort } from "./forwarded_port.ts";
-import { int, list, obj, oneOf, str } from "./schema.ts";
+import { int, list, obj, oneOf, str } from "./field_types.ts";
 
 const PORT_MAX = 65535;
 

@@ -21,7 +21,7 @@ import {
   DEFAULT_WATCHDOG_ACTION,
   DEFAULT_WATCHDOG_MODEL,
 } from "./defaults.ts";
-import { bool, type FieldsOf, int, list, obj, oneOf, str } from "./schema.ts";
+import { bool, type FieldsOf, int, list, obj, oneOf, str } from "./field_types.ts";
 import type {
   BootDevice,
   CpuFeaturePolicy,

@@ -14,7 +14,7 @@ import {
   DEFAULT_PUPPET_MANIFEST,
   DEFAULT_SALT_LOG_LEVEL,
 } from "./defaults.ts";
-import { bool, type Field, list, obj, oneOf, str } from "./schema.ts";
+import { bool, type Field, list, obj, oneOf, str } from "./field_types.ts";
 import type {
   AnsibleLocalProvisioner,
   AnsibleProvisioner,

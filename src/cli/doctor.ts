@@ -4,14 +4,8 @@ import { isLocal } from "../controller/domain/serial_log.ts";
 import { VirshError } from "../libvirt/virsh.ts";
 import { CommandFailed } from "./errors.ts";
 import { renderTable } from "./printers.ts";
+import type { Check } from "./doctor_check.ts";
 import type { Runtime } from "./runtime.ts";
-
-export interface Check {
-  name: string;
-  ok: boolean | "warn";
-  detail: string;
-  fix?: string;
-}
 
 async function onPath(cmd: string): Promise<boolean> {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {

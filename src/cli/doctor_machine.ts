@@ -2,7 +2,7 @@
 import { poolPathFor } from "../controller/pool_paths.ts";
 import { parseDomainCapabilities } from "../libvirt/xml/capabilities_xml.ts";
 import { parsePoolXml } from "../libvirt/xml/pool_xml.ts";
-import type { Check } from "./doctor.ts";
+import type { Check } from "./doctor_check.ts";
 import type { Runtime } from "./runtime.ts";
 
 export { isSessionUri as isSession } from "../libvirt/session_uri.ts";

@@ -8,7 +8,7 @@ import { KINDS } from "../api/types.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { storePath } from "./open_store.ts";
 import { groupId, SHARED_FILE_MODE } from "../store/shared_store_file.ts";
-import type { Check } from "./doctor.ts";
+import type { Check } from "./doctor_check.ts";
 import type { Runtime } from "./runtime.ts";
 
 export async function storeChecks(rt: Runtime): Promise<Check[]> {
