@@ -270,13 +270,16 @@ function stepContext(
 async function peerGuests(ctx: ControllerContext, dom: Domain): Promise<GuestPeer[]> {
   const all = await ctx.store.list("Domain", { namespace: dom.metadata.namespace }) as Domain[];
   return await Promise.all(
-    all.filter((d) => d.metadata.uid !== dom.metadata.uid).map(async (d) => ({
-      dom: d,
-      address: sshEndpointOf(d)?.host,
-      port: sshEndpointOf(d)?.port,
-      keyFile: await privateKeyPath(ctx.home, ctx.store, d),
-      jump: ctx.jumpFor?.(d),
-    })),
+    all.filter((d) => d.metadata.uid !== dom.metadata.uid).map(async (d) => {
+      const endpoint = sshEndpointOf(d);
+      return {
+        dom: d,
+        address: endpoint?.host,
+        port: endpoint?.port,
+        keyFile: await privateKeyPath(ctx.home, ctx.store, d),
+        jump: ctx.jumpFor?.(d),
+      };
+    }),
   );
 }
 
