@@ -6,7 +6,14 @@ import { setCondition } from "../api/conditions.ts";
 import { referencesOf } from "../api/references.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
 import { VirshError } from "../libvirt/virsh.ts";
-import { type Change, ConflictError, keyString, type ObjectKey, type Watch } from "../store/store.ts";
+import {
+  type Change,
+  ConflictError,
+  keyString,
+  type ObjectKey,
+  refString,
+  type Watch,
+} from "../store/store.ts";
 import {
   type ControllerContext,
   type Reconciler,
@@ -90,6 +97,11 @@ export class Manager {
     clearInterval(this.#resync);
     this.queue.close();
     await Promise.all(this.#running);
+  }
+
+  /** The objects being reconciled now ("domain/web"). */
+  inFlight(): string[] {
+    return this.queue.active.map((key) => refString(parseKey(key)));
   }
 
   async enqueueAll(): Promise<void> {

@@ -59,10 +59,10 @@ export function contextControllers(
   host: ContextHost,
   contexts: (string | undefined)[],
   options: ContextControllersOptions = {},
-): LeaseKeeper {
+): LeaseKeeper & { inFlight(): string[] } {
   const byLease = new Map(contexts.map((c) => [controllerLease(c), c]));
   const managers = new Map<string, Manager>();
-  return new LeaseKeeper([...byLease.keys()], {
+  const keeper = new LeaseKeeper([...byLease.keys()], {
     store: host.store,
     holder: host.holder,
     ttlMs: options.ttlMs ?? LEASE_TTL_MS,
@@ -83,7 +83,17 @@ export function contextControllers(
       managers.delete(name);
     },
   });
+  /** The objects being reconciled now ("domain/web"). */
+  const inFlight = () => [...managers.values()].flatMap((m) => m.inFlight());
+  return Object.assign(keeper, { inFlight });
 }
+
+/**
+ * How long a command whose wait ended lets the reconciles still running finish before it exits without
+ * them. Leaving one is what a kill of lv does, which every controller step survives: the next lv command
+ * (or `lv controller`) takes the object up again.
+ */
+export const STOP_GRACE_MS = 30_000;
 
 /** Every context this process can drive: the config file's, and objects without a context. */
 export function drivableContexts(host: ContextHost): (string | undefined)[] {
@@ -99,7 +109,14 @@ export function drivableContexts(host: ContextHost): (string | undefined)[] {
 export async function driveUntil(
   host: ContextHost,
   until: () => Promise<boolean>,
-  options: { timeoutMs: number; pollMs?: number; manager?: ManagerOptions; onTick?: () => Promise<void> },
+  options: {
+    timeoutMs: number;
+    pollMs?: number;
+    manager?: ManagerOptions;
+    onTick?: () => Promise<void>;
+    /** Default {@linkcode STOP_GRACE_MS}. */
+    stopGraceMs?: number;
+  },
 ): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
   const pause = new CheckPause(options.pollMs ?? 200);
@@ -134,7 +151,18 @@ export async function driveUntil(
       await pause.sleep(Math.max(0, deadline - Date.now()), performance.now() - checkStarted);
     }
   } finally {
-    await keeper.release();
+    const graceMs = options.stopGraceMs ?? STOP_GRACE_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<"late">((r) => timer = setTimeout(() => r("late"), graceMs));
+    const stopped = await Promise.race([keeper.release(), grace]);
+    clearTimeout(timer);
+    if (stopped === "late") {
+      host.output.err(
+        `lv: ${keeper.inFlight().join(", ")} still reconciling ${
+          graceMs / 1000
+        } s after the wait ended; left to the next lv command\n`,
+      );
+    }
   }
 }
 

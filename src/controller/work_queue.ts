@@ -98,6 +98,11 @@ export class WorkQueue {
     if (this.#dirty.delete(key)) this.add(key);
   }
 
+  /** Keys being processed now. */
+  get active(): string[] {
+    return [...this.#active];
+  }
+
   /** Keys waiting, being processed, or scheduled. */
   get size(): number {
     return this.#ready.length + this.#active.size + this.#timers.size;

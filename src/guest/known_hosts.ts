@@ -55,5 +55,10 @@ export function opensshOptions(
     `HostKeyAlias=${alias}`,
     "-o",
     "BatchMode=yes",
+    // A guest that stops answering ends the transfer (rsync, ansible) instead of hanging it.
+    "-o",
+    "ConnectTimeout=30",
+    "-o",
+    "ServerAliveInterval=30",
   ];
 }

@@ -22,7 +22,7 @@ export interface GuestTarget {
   forwardAgent?: boolean;
   /** Connect timeout. */
   timeoutMs?: number;
-  /** Send SSH keepalives this often (long-lived connections: forwarded ports); default none. */
+  /** Send SSH keepalives this often; 3 unanswered drop the connection. Default 30 s (ssh_client.ts). */
   keepaliveMs?: number;
   /** Reach the guest through this host (the remote libvirt host), as ssh -J does. */
   via?: JumpHost;

@@ -12,6 +12,12 @@ import type { GuestTarget } from "./session.ts";
 import { joinStreams } from "./join_streams.ts";
 import type { SftpSession } from "./sftp_files.ts";
 
+/**
+ * Keepalive interval of a guest connection unless the caller asks for another: a guest silent for 3 of them
+ * (90 s, longer than a TCG guest under load ever pauses) is taken as gone.
+ */
+export const GUEST_KEEPALIVE_MS = 30_000;
+
 /** One private key, or an auth list trying each key of a file that holds several. */
 function keyAuth(target: GuestTarget): Partial<ConnectConfig> {
   const keys = privateKeysIn(target.privateKey);
@@ -93,8 +99,10 @@ export class GuestConnection {
         // A key file may hold several keys (Vagrant's insecure ones): each is tried, as ssh -i does.
         ...keyAuth(target),
         readyTimeout: target.timeoutMs ?? 10_000,
-        // A dropped connection (a guest reset, a cut network) is noticed after 3 unanswered keepalives.
-        ...(target.keepaliveMs ? { keepaliveInterval: target.keepaliveMs, keepaliveCountMax: 3 } : {}),
+        // A dropped connection (a guest reset, a cut network) is noticed after 3 unanswered keepalives: a
+        // command running over it then fails instead of waiting forever.
+        keepaliveInterval: target.keepaliveMs ?? GUEST_KEEPALIVE_MS,
+        keepaliveCountMax: 3,
         agent: target.forwardAgent ? Deno.env.get("SSH_AUTH_SOCK") : undefined,
         agentForward: !!target.forwardAgent && !!Deno.env.get("SSH_AUTH_SOCK"),
         hostVerifier: (key: Buffer) => {

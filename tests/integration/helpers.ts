@@ -1,5 +1,6 @@
 /** Helpers for tests that drive the real lv CLI against the lab's real libvirtd. */
 import { fileURLToPath } from "node:url";
+import { parseDuration } from "../../src/cli/duration.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -28,12 +29,26 @@ export interface Run {
   stderr: string;
 }
 
-const dec = new TextDecoder();
+/** How long a command may run in a test when the caller names no limit. */
+export const RUN_TIMEOUT_MS = 15 * 60_000;
 
+/**
+ * Runs a command and collects its output. Never hangs a test: a command still running after `timeoutMs`
+ * (default {@linkcode RUN_TIMEOUT_MS}) is killed with everything it started, and one that exited while a
+ * process it started still holds its output open is reported; either way the error shows the output so
+ * far and the processes involved.
+ */
 export async function run(
   cmd: string,
   args: string[],
-  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    stdin?: string;
+    cwd?: string;
+    timeoutMs?: number;
+    /** How long its output may stay open after it exited. Default 20 s. */
+    pipeGraceMs?: number;
+  } = {},
 ): Promise<Run> {
   const child = new Deno.Command(cmd, {
     args,
@@ -43,13 +58,79 @@ export async function run(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const out = { stdout: "", stderr: "" };
+  const collect = async (stream: ReadableStream<Uint8Array>, into: "stdout" | "stderr") => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) out[into] += chunk;
+  };
+  const pipes = Promise.all([collect(child.stdout, "stdout"), collect(child.stderr, "stderr")]);
   if (options.stdin !== undefined) {
     const w = child.stdin.getWriter();
     await w.write(new TextEncoder().encode(options.stdin));
     await w.close();
   }
-  const out = await child.output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  const what = [cmd, ...args].join(" ");
+  const limit = options.timeoutMs ?? RUN_TIMEOUT_MS;
+  const status = await within(child.status, limit);
+  if (!status) {
+    const tree = descendants(child.pid);
+    for (const p of [child.pid, ...tree.map((t) => t.pid)]) {
+      try {
+        Deno.kill(p, "SIGKILL");
+      } catch { /* gone */ }
+    }
+    await within(pipes, 5_000);
+    throw new Error(
+      `${what}: still running after ${limit / 1000}s; killed it and what it started:\n` +
+        `${tree.map((t) => `  ${t.pid} ${t.args}`).join("\n") || "  (no child processes)"}\n` +
+        `stdout so far:\n${out.stdout}\nstderr so far:\n${out.stderr}`,
+    );
+  }
+  const grace = options.pipeGraceMs ?? 20_000;
+  if (!await within(pipes, grace)) {
+    throw new Error(
+      `${what}: exited ${status.code}, but a process it started still holds its output open after ${
+        grace / 1000
+      } s\n` +
+        `stdout:\n${out.stdout}\nstderr:\n${out.stderr}`,
+    );
+  }
+  return { code: status.code, ...out };
+}
+
+/** `p`'s value, or undefined when it does not settle within `ms`. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), ms))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The processes under `pid` (children, their children, ...), from /proc. */
+function descendants(pid: number): { pid: number; args: string }[] {
+  const parent = new Map<number, number>();
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      parent.set(Number(e.name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch { /* gone */ }
+  }
+  const found: { pid: number; args: string }[] = [];
+  const walk = (p: number) => {
+    for (const [child, ppid] of parent) {
+      if (ppid !== p) continue;
+      let args = "";
+      try {
+        args = Deno.readTextFileSync(`/proc/${child}/cmdline`).replaceAll("\0", " ").trim();
+      } catch { /* gone */ }
+      found.push({ pid: child, args });
+      walk(child);
+    }
+  };
+  walk(pid);
+  return found;
 }
 
 /** An lv home (store, caches) of the test's own, and a way to run lv with it. */
@@ -66,12 +147,15 @@ export class Lv {
     this.env = env(this.home);
   }
 
+  /** Runs lv; one that outlives its own --timeout by 3 minutes (or runs 15 without one) is killed and fails. */
   async run(args: string[], options: { stdin?: string; cwd?: string } = {}): Promise<Run> {
     const argv = [...this.prefix, Deno.execPath(), "run", "-A", `${ROOT}mod.ts`, ...args];
+    const own = args.map((a) => a.match(/^--timeout=(.+)$/)?.[1]).find((t) => t !== undefined);
     return await run(argv[0], argv.slice(1), {
       env: { ...this.env, LV_HOME: this.home, LV_VIRSH_LOG: this.virshLog },
       stdin: options.stdin,
       cwd: options.cwd ?? ROOT,
+      timeoutMs: own === undefined ? RUN_TIMEOUT_MS : (parseDuration(own) ?? 0) + 3 * 60_000,
     });
   }
 

@@ -62,6 +62,36 @@ Deno.test("driveUntil() sees an object its controllers made Ready", async () => 
   }
 });
 
+Deno.test("driveUntil() ends at its deadline although a reconcile never returns, and names it", async () => {
+  const h = await newCliHarness();
+  try {
+    const { resources } = parseManifests(DOMAIN, "quick.yaml");
+    const obj = planApply(resources[0], undefined).next;
+    await h.rt.store.create(obj);
+    let stuck = false;
+    h.fake.beforeCall = (args) => {
+      if (args[0] !== "define") return Promise.resolve();
+      stuck = true;
+      return new Promise(() => {}); // a call that never answers (a guest or host gone silent)
+    };
+    let err = "";
+    h.rt.output.err = (text) => err += text;
+    const done = driveUntil(h.rt, async () => readiness(await h.rt.store.get(keyOf(obj))) === "done", {
+      timeoutMs: 500,
+      stopGraceMs: 200,
+    });
+    assert.equal(await settles(done, 10_000), true, "driveUntil waited on the stuck reconcile");
+    assert.equal(await done, false);
+    assert.ok(stuck, "the reconcile never reached the stuck call");
+    assert.match(
+      err,
+      /lv: domain\/quick still reconciling 0\.2 s after the wait ended; left to the next lv command/,
+    );
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("awaitObjects() drives the controllers while an object is pending, and starts none once all are settled", async () => {
   const h = await newCliHarness();
   try {

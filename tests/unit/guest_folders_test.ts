@@ -34,7 +34,7 @@ Deno.test("rsyncArgv: archive, delete, sudo rsync, ssh with the pinned key file 
     ];
     const ssh = "ssh -p 22 -i /home/me/.lv/keys/uid-web -o IdentitiesOnly=yes " +
       "-o UserKnownHostsFile=/home/me/.lv/known_hosts/uid-web -o StrictHostKeyChecking=yes " +
-      "-o HostKeyAlias=lv-web -o BatchMode=yes";
+      "-o HostKeyAlias=lv-web -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=30";
     const excludes = ["--exclude=*.tmp", "--exclude=.git"];
     assert.deepEqual(argv, [
       "rsync",

@@ -46,7 +46,7 @@ Deno.test("ansible runs ansible-playbook on the host with an inventory of the gu
     assert.equal(host.role, "front end");
     assert.equal(
       host.ansible_ssh_common_args,
-      `-o IdentitiesOnly=yes -o UserKnownHostsFile=${f.home}/known_hosts/uid-web -o StrictHostKeyChecking=yes -o HostKeyAlias=lv-web -o BatchMode=yes`,
+      `-o IdentitiesOnly=yes -o UserKnownHostsFile=${f.home}/known_hosts/uid-web -o StrictHostKeyChecking=yes -o HostKeyAlias=lv-web -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=30`,
     );
     assert.equal(await Deno.readTextFile(`${f.home}/known_hosts/uid-web`), `lv-web ${f.guest.hostKey}\n`);
     assert.deepEqual(inv.all.children, { webservers: { hosts: { web: {} } } });
