@@ -164,13 +164,19 @@ export class VirshSession {
     });
   }
 
-  /** Ends the session (SIGTERM: virsh writes no history then) and waits until it has. */
+  /** Ends the session (SIGTERM: virsh writes no history then; SIGKILL 5 s later) and waits until it has. */
   async close(): Promise<void> {
     this.kill("SIGTERM", "the session was closed");
     try {
       this.#child.ref(); // waited for now
     } catch { /* ended */ }
-    await this.#ended;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), 5_000));
+    if (await Promise.race([this.#ended, late]) === "late") {
+      this.kill("SIGKILL", "it did not end on SIGTERM");
+      await this.#ended;
+    }
+    clearTimeout(timer);
     await this.#writer.close().catch(() => {});
   }
 }

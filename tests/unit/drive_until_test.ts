@@ -85,7 +85,7 @@ Deno.test("driveUntil() ends at its deadline although a reconcile never returns,
     assert.ok(stuck, "the reconcile never reached the stuck call");
     assert.match(
       err,
-      /lv: domain\/quick still reconciling 0\.2 s after the wait ended; left to the next lv command/,
+      /lv: domain\/quick still reconciling 0\.2 s after its controllers were told to stop; left to the next lv command/,
     );
   } finally {
     await h.close();
