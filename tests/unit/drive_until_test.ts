@@ -92,6 +92,26 @@ Deno.test("driveUntil() ends at its deadline although a reconcile never returns,
   }
 });
 
+Deno.test("awaitObjects(): an object that settles while the controllers stop at the deadline is not a timeout", async () => {
+  const h = await newCliHarness();
+  try {
+    const { resources } = parseManifests(DOMAIN, "quick.yaml");
+    const obj = planApply(resources[0], undefined).next;
+    await h.rt.store.create(obj);
+    const store = h.rt.store;
+    const release = store.releaseLease.bind(store);
+    let released = false;
+    store.releaseLease = (...args) => {
+      released = true; // the wait's deadline passed: its controllers are stopping
+      return release(...args);
+    };
+    const verdict = () => released ? "done" as const : "pending" as const;
+    await awaitObjects(h.rt, [keyOf(obj)], verdict, { timeoutMs: 300, what: "be Ready", progress: false });
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("awaitObjects() drives the controllers while an object is pending, and starts none once all are settled", async () => {
   const h = await newCliHarness();
   try {
