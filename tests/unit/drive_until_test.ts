@@ -8,7 +8,8 @@ import { planApply } from "../../src/cli/apply_plan.ts";
 import { CheckPause, driveUntil } from "../../src/controller/manager_lease.ts";
 import { parseManifests } from "../../src/manifest/parse.ts";
 import { keyOf } from "../../src/store/store.ts";
-import { newCliHarness } from "./cli_harness.ts";
+import type { AnyResource } from "../../src/api/types.ts";
+import { type CliHarness, newCliHarness } from "./cli_harness.ts";
 
 const DOMAIN = `apiVersion: lv.dev/v1alpha1
 kind: Domain
@@ -19,6 +20,19 @@ spec:
   state: Stopped
   memory: 64
 `;
+
+/** A CLI harness with the DOMAIN above in its store (not reconciled yet). */
+async function withQuickDomain(fn: (h: CliHarness, obj: AnyResource) => Promise<void>): Promise<void> {
+  const h = await newCliHarness();
+  try {
+    const { resources } = parseManifests(DOMAIN, "quick.yaml");
+    const obj = planApply(resources[0], undefined).next;
+    await h.rt.store.create(obj);
+    await fn(h, obj);
+  } finally {
+    await h.close();
+  }
+}
 
 /** Resolves with whether `p` settled before `ms` (a guard so that a broken wake fails instead of hanging). */
 async function settles(p: Promise<unknown>, ms: number): Promise<boolean> {
@@ -63,11 +77,7 @@ Deno.test("driveUntil() sees an object its controllers made Ready", async () => 
 });
 
 Deno.test("driveUntil() ends at its deadline although a reconcile never returns, and names it", async () => {
-  const h = await newCliHarness();
-  try {
-    const { resources } = parseManifests(DOMAIN, "quick.yaml");
-    const obj = planApply(resources[0], undefined).next;
-    await h.rt.store.create(obj);
+  await withQuickDomain(async (h, obj) => {
     let stuck = false;
     h.fake.beforeCall = (args) => {
       if (args[0] !== "define") return Promise.resolve();
@@ -87,17 +97,11 @@ Deno.test("driveUntil() ends at its deadline although a reconcile never returns,
       err,
       /lv: domain\/quick still reconciling 0\.2 s after its controllers were told to stop; left to the next lv command/,
     );
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("awaitObjects(): an object that settles while the controllers stop at the deadline is not a timeout", async () => {
-  const h = await newCliHarness();
-  try {
-    const { resources } = parseManifests(DOMAIN, "quick.yaml");
-    const obj = planApply(resources[0], undefined).next;
-    await h.rt.store.create(obj);
+  await withQuickDomain(async (h, obj) => {
     const store = h.rt.store;
     const release = store.releaseLease.bind(store);
     let released = false;
@@ -107,17 +111,11 @@ Deno.test("awaitObjects(): an object that settles while the controllers stop at 
     };
     const verdict = () => released ? "done" as const : "pending" as const;
     await awaitObjects(h.rt, [keyOf(obj)], verdict, { timeoutMs: 300, what: "be Ready", progress: false });
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("awaitObjects() drives the controllers while an object is pending, and starts none once all are settled", async () => {
-  const h = await newCliHarness();
-  try {
-    const { resources } = parseManifests(DOMAIN, "quick.yaml");
-    const obj = planApply(resources[0], undefined).next;
-    await h.rt.store.create(obj);
+  await withQuickDomain(async (h, obj) => {
     const store = h.rt.store;
     const acquire = store.acquireLease.bind(store);
     let leases = 0;
@@ -132,7 +130,5 @@ Deno.test("awaitObjects() drives the controllers while an object is pending, and
     leases = 0;
     await awaitObjects(h.rt, [keyOf(obj)], readiness, options); // a no-op apply's wait
     assert.equal(leases, 0, "a settled object started the controllers");
-  } finally {
-    await h.close();
-  }
+  });
 });
