@@ -170,6 +170,7 @@ async function oneSize(deps: ScaleBenchDeps, n: number): Promise<void> {
     ratio.push(g.ms / v.ms);
     noop.push(noopRun.ms / 1000);
   }
+  const imports = await boxBeside(deps, lv);
   const pass = await controllerPasses(lv, prefix, n);
   const size = storeMiB(lv.home);
   deps.details[`scale${n}`] = { createS: created.ms / 1000, ...pass, storeMiB: size };
@@ -212,8 +213,28 @@ async function oneSize(deps: ScaleBenchDeps, n: number): Promise<void> {
   });
   deps.row({ item: ITEM, what: `lv controller: RSS, ${label}`, unit: "MiB", samples: [pass.rssMiB] });
   deps.row({ item: ITEM, what: `store file, ${label}`, unit: "MiB", samples: [size] });
+  deps.row({ item: ITEM, what: `lv apply of a tiny Box beside ${label}`, unit: "s", samples: imports });
   deps.log(`scale ${n}: get ${median(get).toFixed(0)} ms vs virsh list ${median(list).toFixed(0)} ms`);
   await lv.ok(["delete", "-f", file, "--timeout=30m"], { timeoutMs: 40 * 60_000 });
+}
+
+/**
+ * A Box (examples/tiny.img) applied and deleted beside the domains, deps.runs times: the seconds each apply
+ * took. The apply drives every controller; the awaited Box is queued first, not after the domains.
+ */
+async function boxBeside(deps: ScaleBenchDeps, lv: ReturnType<ScaleBenchDeps["lv"]>): Promise<number[]> {
+  const file = `${lv.home}/tiny-box.yaml`;
+  const image = new URL("../examples/tiny.img", import.meta.url).pathname;
+  Deno.writeTextFileSync(
+    file,
+    `apiVersion: lv.dev/v1alpha1\nkind: Box\nmetadata:\n  name: tiny\nspec:\n  source: ${image}\n`,
+  );
+  const seconds: number[] = [];
+  for (let r = 0; r < deps.runs; r++) {
+    seconds.push((await lv.ok(["apply", "-f", file, "--timeout=5m"])).ms / 1000);
+    await lv.ok(["delete", "-f", file, "--timeout=5m"]);
+  }
+  return seconds;
 }
 
 export async function itemScale(deps: ScaleBenchDeps): Promise<void> {

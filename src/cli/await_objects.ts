@@ -90,6 +90,7 @@ export async function awaitObjects(
     await (await import("../controller/manager_lease.ts")).driveUntil(rt, settled, {
       timeoutMs: options.timeoutMs,
       onTick: showEvents,
+      manager: { first: keys },
     }) || await settled();
   await showEvents();
   if (failed.length > 0) throw new CommandFailed(failed.join("\n"));

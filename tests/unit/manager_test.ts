@@ -146,6 +146,16 @@ Deno.test("Manager with one worker reconciles one object at a time", async () =>
   }, { ...FAST_MANAGER, workers: 1 });
 });
 
+Deno.test("Manager queues its `first` objects before the rest of the store", async () => {
+  const rec = new Recorder("Network", 1);
+  await withManager([rec], async (h, m) => {
+    for (const n of ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "awaited"]) await h.store.create(net(n));
+    await m.start();
+    await until(() => rec.seen.length >= 11);
+    assert.equal(rec.seen[0].key, keyString(key("Network", "awaited")));
+  }, { ...FAST_MANAGER, workers: 1, first: [key("Network", "awaited")] });
+});
+
 Deno.test("Manager picks up a change written by another store handle on the same file", async () => {
   const rec = new Recorder("Network", 0);
   await withManager([rec], async (h, m) => {
