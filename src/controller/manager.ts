@@ -42,8 +42,8 @@ export interface ManagerOptions {
   /** Called after each reconcile: a command waiting on its objects looks at them then, not at its next poll. */
   onReconciled?: () => void;
   /**
-   * Objects queued before the rest at start: what a command waits on, so it is not reconciled after every
-   * other object in the store (a Box imported beside 500 converged Domains).
+   * Objects queued before the rest, at start and whenever queued again: what a command waits on, so none of
+   * its passes waits behind every other object in the store (a Box imported beside 500 Domains).
    */
   first?: ObjectKey[];
 }
@@ -87,10 +87,8 @@ export class Manager {
   /** Queues every object, then follows the store's changes (a store watch). */
   async start(): Promise<void> {
     const since = await this.#ctx.store.head();
-    for (const key of this.#first) {
-      const obj = await this.#ctx.store.get(key);
-      if (obj && this.#only(obj)) this.queue.add(keyString(key));
-    }
+    this.queue.prioritize(this.#first.map(keyString));
+    for (const key of this.#first) this.queue.add(keyString(key));
     await this.enqueueAll();
     for (let i = 0; i < this.#options.workers; i++) this.#running.push(this.#work());
     this.#watch = this.#ctx.store.watch(since, (changes) => this.#changed(changes), {

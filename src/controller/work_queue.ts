@@ -17,6 +17,7 @@ export class WorkQueue {
   #queued = new Set<string>();
   #active = new Set<string>();
   #dirty = new Set<string>();
+  #urgent = new Set<string>();
   #failures = new Map<string, number>();
   #timers = new Map<string, { at: number; id: ReturnType<typeof setTimeout> }>();
   #waiters: (() => void)[] = [];
@@ -40,8 +41,17 @@ export class WorkQueue {
     }
     if (this.#queued.has(key)) return;
     this.#queued.add(key);
-    this.#ready.push(key);
+    if (this.#urgent.has(key)) this.#ready.unshift(key);
+    else this.#ready.push(key);
     this.#wake();
+  }
+
+  /**
+   * Keys handed out before the others whenever they are added (now, after a delay or a backoff): what a
+   * command waits on, so each of its passes does not wait behind every other key.
+   */
+  prioritize(keys: Iterable<string>): void {
+    for (const key of keys) this.#urgent.add(key);
   }
 
   /** Adds a key after delayMs (an earlier pending add wins). */

@@ -37,6 +37,20 @@ Deno.test("WorkQueue.get() hands out keys in order and an added key only once", 
   }
 });
 
+Deno.test("WorkQueue.prioritize(): those keys go before the others whenever they are added", async () => {
+  const q = new WorkQueue();
+  q.prioritize(["awaited"]);
+  for (const k of ["a", "b", "awaited", "c"]) q.add(k);
+  assert.equal(await q.get(), "awaited");
+  q.done("awaited");
+  assert.equal(await q.get(), "a");
+  q.add("awaited"); // queued again (a status write, a requeue): still first
+  assert.equal(await q.get(), "awaited");
+  q.done("awaited");
+  q.done("a");
+  assert.equal(await q.get(), "b");
+});
+
 Deno.test("WorkQueue never hands a key to two workers at once", async () => {
   const q = new WorkQueue();
   const w = new Worker(q);
