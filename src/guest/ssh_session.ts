@@ -36,7 +36,7 @@ function commandLine(argv: string[], sudo?: boolean): string {
 
 /** The command an operation runs (the put, read and list scripts above). */
 export function opCommand(op: GuestOp): BatchCommand {
-  if ("run" in op) return { argv: op.run, stdin: op.stdin };
+  if ("run" in op) return { argv: op.run, stdin: op.stdin, mayFail: op.mayFail };
   if ("put" in op) {
     const mode = (op.mode ?? 0o644).toString(8);
     return { argv: ["sh", "-c", PUT_SCRIPT, "sh", op.put, mode, op.owner ?? ""], stdin: op.content };
