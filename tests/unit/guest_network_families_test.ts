@@ -204,3 +204,20 @@ Deno.test("NetworkManager: a failing nmcli connection up is reported and leaves 
   );
   assert.deepEqual(state.profiles.filter((p) => p.name !== "lv-525400aabb02"), before);
 });
+
+Deno.test("ifupdown: an ifdown that fails (the interface was down) does not stop the rest: the stale file goes", async () => {
+  const { guest, session } = await login();
+  const state = asIfupdownGuest(guest);
+  await configureStatic(session, [ETH1, ETH2], "ifupdown");
+  guest.failNext("ifdown", { code: 1, stderr: "ifdown: interface eth2 not configured\n" });
+  const trips = guest.roundTrips();
+  await configureStatic(session, [ETH1], "ifupdown");
+  assert.equal(guest.roundTrips() - trips, 3, "the survey, the reads as root, the writes as root");
+  assert.equal(guest.read("/etc/network/interfaces.d/lv-525400aabb02"), undefined);
+  assert.deepEqual(guest.commands().slice(-3), [
+    "sudo -n ifdown eth2",
+    "sudo -n rm -f /etc/network/interfaces.d/lv-525400aabb02",
+    "sudo -n ifup eth1",
+  ]);
+  assert.equal(state.up.get("eth1"), "10.9.0.5/24");
+});
