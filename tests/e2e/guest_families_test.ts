@@ -188,7 +188,7 @@ Deno.test("guest OS families and cloud images: hostname, static addresses, cloud
   const deleteAll = ["delete", "-f", file, "-f", CLOUD_EXAMPLE, "--timeout=5m"];
   try {
     await t.step("apply brings every variant and both cloud guests up (in parallel)", async () => {
-      const r = await lv.ok(["apply", "-f", file, "-f", CLOUD_EXAMPLE, "--timeout=20m"]);
+      const r = await lv.ok(["apply", "-f", file, "-f", CLOUD_EXAMPLE, "--timeout=30m"]);
       assert.match(r.stderr, /domain\/fam-nm: Networks: static 10\.61\.0\.12\/24 on 52:54:00/);
       assert.match(r.stdout, /domain\/cloud-vm created/);
       assert.match(
