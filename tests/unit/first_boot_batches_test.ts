@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { GuestStatus } from "../../src/api/guest_status.ts";
-import type { AnyResource, Domain, Kind } from "../../src/api/types.ts";
+import type { AnyResource, Domain } from "../../src/api/types.ts";
 import { writeStatus } from "../../src/controller/object_ops.ts";
 import { ifupdownStanza } from "../../src/guest/network/ifupdown.ts";
 import { NETPLAN_FILE, netplanConfig } from "../../src/guest/network/netplan.ts";
@@ -16,6 +16,7 @@ import { FakeGuest } from "./fake_guest.ts";
 import { attachGuest } from "./fake_guest_login.ts";
 import { asIfupdownGuest, asNetplanGuest, asNetworkManagerGuest } from "./fake_guest_network.ts";
 import {
+  BASIC_OBJECTS,
   basicExample,
   converge,
   createAll,
@@ -26,13 +27,7 @@ import {
   ready,
 } from "./harness.ts";
 
-const ALL: [Kind, string][] = [
-  ["Box", "tiny"],
-  ["Network", "basic-net"],
-  ["Volume", "web-data"],
-  ["Domain", "web"],
-  ["Volume", "web"],
-];
+const ALL = BASIC_OBJECTS;
 const ETH1: StaticInterface = { mac: "52:54:00:aa:bb:01", address: "10.9.0.5", prefix: 24 };
 const ETH2: StaticInterface = { mac: "52:54:00:aa:bb:02", address: "10.9.1.5", prefix: 16 };
 

@@ -1,6 +1,6 @@
 /** The guest OS families' static network configuration (ifupdown, netplan, NetworkManager) on the fake guest. */
 import assert from "node:assert/strict";
-import { configureStatic } from "../../src/guest/network/configure_static.ts";
+import { configureStatic } from "../../src/guest/steps/configure_static.ts";
 import { detectFamily } from "../../src/guest/network/families.ts";
 import { ifupdownStanza } from "../../src/guest/network/ifupdown.ts";
 import { NETPLAN_FILE, netplanConfig } from "../../src/guest/network/netplan.ts";

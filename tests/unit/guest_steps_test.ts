@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { HostKeyMismatchError } from "../../src/guest/host_key.ts";
 import { generateKeyPair, insertedKeyPath, publicKeyBlob } from "../../src/guest/key_files.ts";
-import { configureStatic } from "../../src/guest/network/configure_static.ts";
+import { configureStatic } from "../../src/guest/steps/configure_static.ts";
 import { networkdConfig } from "../../src/guest/network/networkd.ts";
 import { setHostname } from "../../src/guest/steps/hostname.ts";
 import { insertDomainKey, insertKey } from "../../src/guest/steps/insert_key.ts";

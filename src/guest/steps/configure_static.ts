@@ -4,9 +4,9 @@
  */
 import { GuestReads } from "../guest_reads.ts";
 import type { GuestSession } from "../session.ts";
-import { runRootSteps } from "../steps/root_steps.ts";
-import { detectFamily, familyNamed } from "./families.ts";
-import type { StaticInterface } from "./static_interfaces.ts";
+import { runRootSteps } from "./root_steps.ts";
+import { detectFamily, familyNamed } from "../network/families.ts";
+import type { StaticInterface } from "../network/static_interfaces.ts";
 
 /**
  * Makes the guest's static addresses exactly `interfaces` with its family: the one named `os`
