@@ -3,8 +3,9 @@
  * the hostname, configure static interfaces on networks without DHCP, sync folders, run provisioners. The
  * first-boot steps read what they need in one batch, then the key goes in (as the login user) while the
  * hostname and network are set as root in two sudo batches: at most five round trips and two logins on a
- * first boot, whatever the network family. The steps live in src/guest/; this module decides which are due and what status they leave. Work is keyed by
- * the libvirt domain id (new at every start), so an unchanged running guest costs no SSH connection at all.
+ * first boot, whatever the network family. The steps live in src/guest/; this module decides which are due
+ * and what status they leave. Work is keyed by the libvirt domain id (new at every start), so an unchanged
+ * running guest costs no SSH connection at all.
  */
 import type { GuestStatus } from "../api/guest_status.ts";
 import { guestStatusOf } from "../api/guest_status.ts";
