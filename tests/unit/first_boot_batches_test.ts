@@ -263,3 +263,30 @@ Deno.test("first boot, a guest running no family lv knows: the hostname set, the
     assert.equal(guest.hostname, "web");
   }, (guest) => guest.activeServices.clear());
 });
+
+Deno.test("the next boot, family known: its survey, reads and writes only (netplan: a read when nothing changed)", async () => {
+  const cases: [string, (g: FakeGuest) => unknown, string[]][] = [
+    ["systemd-networkd", () => {}, ["list", "read", "write"]],
+    ["ifupdown", asIfupdownGuest, ["list", "read", "ifup"]],
+    ["netplan", asNetplanGuest, ["read"]],
+    ["NetworkManager", asNetworkManagerGuest, ["nmcli", "nmcli"]],
+  ];
+  for (const [name, make, trips] of cases) {
+    await firstBoot(make, async (h, guest) => {
+      await readyDomain(h);
+      h.fake.setDomainState("web", "shut off", "destroyed");
+      await converge(h, ALL);
+      const mark = guest.log.length;
+      await converge(h, ALL);
+      assert.equal(guest.log.length, mark, `${name}: a converged guest costs no round trip`);
+      const dom = await readyDomain(h);
+      assert.equal((dom.status.guest as GuestStatus).os, name);
+      const boot = tripsOf(guest).slice(5);
+      assert.deepEqual(
+        boot.map((t) => t.split(": ")[1].split(" ")[0]),
+        trips,
+        `${name}:\n${boot.join("\n")}`,
+      );
+    });
+  }
+});
