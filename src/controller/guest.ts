@@ -288,7 +288,7 @@ async function peerGuests(ctx: ControllerContext, dom: Domain): Promise<GuestPee
  * The first-boot work, few round trips: what the key, hostname and network steps read, in one batch (the
  * facts, with the network family's survey); then lv's key inserted (as the login user, proven by a second
  * login) while, as root, the hostname is written with what the network family reads in one sudo batch and
- * the family's writes follow in another (root_steps.ts). Records in `guest` what was done; rejects with the
+ * the family's writes follow in another once lv's key is in (root_steps.ts). Records in `guest` what was done; rejects with the
  * first step's failure once both have ended.
  */
 async function firstBootSteps(
@@ -317,8 +317,10 @@ async function firstBootSteps(
   const asUser = async () => {
     if (key) key.inserted(await insertDomainKey(step, key.oldKeyFile, facts.authorizedKeys));
   };
+  const keyDone = asUser();
   const asRoot = async () => {
     const done = await runRootSteps(session, {
+      writesAfter: keyDone,
       hostname: facts.hostname ? hostnameOps(facts.hostname, hostname) : undefined,
       network: networkDue
         ? { family: familyNamed(guest.os), interfaces: statics, known: facts.known }
@@ -328,7 +330,7 @@ async function firstBootSteps(
     if (done.error) throw done.error;
     if (staticsDue) guest.staticConfig = JSON.stringify(statics);
   };
-  const [user, root] = await Promise.allSettled([asUser(), asRoot()]);
+  const [user, root] = await Promise.allSettled([keyDone, asRoot()]);
   if (facts.hostname && guest.hostname === hostname) {
     await step.event("Hostname", `hostname set to ${hostname}`);
   }

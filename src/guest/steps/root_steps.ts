@@ -15,6 +15,11 @@ export interface RootWork {
   hostname?: GuestOp[];
   /** The static interfaces to configure with `family` (undefined: the guest runs none lv knows). */
   network?: { family?: NetworkFamily; interfaces: StaticInterface[]; known: GuestReads };
+  /**
+   * The network's writes wait for this (the login proving lv's key: a new login should not race the guest
+   * reconfiguring its network, ifup, nmcli up or netplan apply, on a slow guest).
+   */
+  writesAfter?: Promise<unknown>;
 }
 
 export interface RootDone {
@@ -51,6 +56,7 @@ export async function runRootSteps(session: GuestSession, work: RootWork): Promi
   } catch (e) {
     return { ...done, error: new Error(`${network.family.name}: ${(e as Error).message}`, { cause: e }) };
   }
+  if (plan.ops.length > 0) await work.writesAfter?.catch(() => {});
   const second = await runStepsBatch(session, [plan], { sudo: true });
   return { ...done, network: second.done.has(plan.step), error: second.error };
 }
