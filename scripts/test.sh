@@ -8,7 +8,7 @@
 # With no arguments it runs every layer in two labs at once: unit and integration tests in one (streamed),
 # end-to-end test files (TCG guest boots, most of the time) in the other (written to a file, streamed once
 # the first is done); the first then takes end-to-end files too (in a fresh lab), each file going to the lab
-# free first.
+# free first. The boxes only end-to-end files boot are built while the first runs unit and integration tests.
 # One Deno-style summary line counts every deno test of both. Type checking: once, before the labs start
 # (deno check mod.ts lib.ts tests/), or not at all when LV_TEST_NO_CHECK=1 says the caller has just done it
 # (.ci/run, deno task ok).
@@ -39,19 +39,22 @@ install_missing test.sh "${LV_PACKAGES[@]}" "${LV_TEST_PACKAGES[@]}"
 deno cache --quiet mod.ts tests/**/*.ts
 LV_TEST_BOX_DIR=$(scripts/build_test_box.sh | tail -n 1)
 export LV_TEST_BOX_DIR
-# The box as stock public boxes are (Vagrant's insecure key, no vagrant_key), for the test that boots it.
-insecure=$([ $# -eq 0 ] && echo 1 || echo 0)
-for arg in "$@"; do case "$arg" in *vagrant_box_test.ts | tests | tests/ | tests/e2e | tests/e2e/) insecure=1 ;; esac; done
-if [ "$insecure" = 1 ]; then
-  LV_TEST_INSECURE_BOX_DIR=$(scripts/build_insecure_test_box.sh | tail -n 1)
-  export LV_TEST_INSECURE_BOX_DIR
-fi
-# The guest OS family variants (and the cloud image) for the end-to-end tests: built only when those run
-# (tests/e2e/guest_families_test.ts finds them with build_test_box.sh --variant V --print-dir).
-case " ${*:-tests/} " in
-  *" tests/ "* | *" tests "* | *e2e*) scripts/build_test_box.sh --all >/dev/null ;;
-esac
 if [ $# -gt 0 ]; then
+  # The box as stock public boxes are (Vagrant's insecure key, no vagrant_key), for the test that boots it.
+  for arg in "$@"; do
+    case "$arg" in
+      *vagrant_box_test.ts | tests | tests/ | tests/e2e | tests/e2e/)
+        LV_TEST_INSECURE_BOX_DIR=$(scripts/build_insecure_test_box.sh | tail -n 1)
+        export LV_TEST_INSECURE_BOX_DIR
+        break
+        ;;
+    esac
+  done
+  # The guest OS family variants (and the cloud image) for the end-to-end tests: built only when those run
+  # (tests/e2e/guest_families_test.ts finds them with build_test_box.sh --variant V --print-dir).
+  case " $* " in
+    *" tests/ "* | *" tests "* | *e2e*) scripts/build_test_box.sh --all >/dev/null ;;
+  esac
   check=--no-check=remote
   [ "${LV_TEST_NO_CHECK:-}" != 1 ] || check=--no-check
   exec scripts/lab.sh -- deno test -A "$check" "$@"
@@ -99,11 +102,35 @@ for file in tests/e2e/guest_families_test.ts tests/e2e/machine_test.ts tests/e2e
   [ -f "$file" ] && ! grep -qxF "$file" "$out"/queue/* 2>/dev/null || continue
   echo "$file" >"$out/queue/$n" && n=$((n + 1))
 done
+# The boxes only end-to-end files boot (the stock-style box, the guest OS family variants) are built beside
+# lab 1's unit and integration tests, which need only the test box (on a clean machine that saves the
+# ~8 minutes they take); each end-to-end lane waits for them (e2e_lane).
+(
+  set +e
+  dir=$(scripts/build_insecure_test_box.sh | tail -n 1) && echo "$dir" >"$out/insecure_dir" &&
+    scripts/build_test_box.sh --all >/dev/null
+  echo $? >"$out/builds.rc"
+) >"$out/builds.log" 2>&1 &
+builds_pid=$!
+# e2e_lane: once the boxes are built, becomes (exec) a fresh lab taking end-to-end files from the queue;
+# fails, showing the builds' log, when a build failed.
+e2e_lane() {
+  while [ ! -s "$out/builds.rc" ]; do sleep 1; done
+  if [ "$(cat "$out/builds.rc")" != 0 ]; then
+    echo "test.sh: building the end-to-end boxes failed:" && cat "$out/builds.log"
+    return 1
+  fi
+  LV_TEST_INSECURE_BOX_DIR=$(cat "$out/insecure_dir") LV_TEST_QUEUE="$out/queue" \
+    exec scripts/lab.sh -- "scripts/${0##*/}"
+}
 second_pid=
-stop_second() { [ -z "$second_pid" ] || kill "$second_pid" 2>/dev/null || true; }
+stop_second() {
+  [ -z "$second_pid" ] || kill "$second_pid" 2>/dev/null || true
+  kill "$builds_pid" 2>/dev/null || true
+}
 trap 'stop_second; exit 130' INT TERM
 trap 'rm -rf "$out"' EXIT
-LV_TEST_QUEUE="$out/queue" scripts/lab.sh -- "scripts/${0##*/}" >"$out/second.log" 2>&1 &
+e2e_lane >"$out/second.log" 2>&1 &
 second_pid=$!
 echo "== lab 1: unit and integration tests, then end-to-end test files as they come free (lab 2, at once:" \
   "end-to-end test files; its output follows)"
@@ -112,7 +139,7 @@ echo "== lab 1: unit and integration tests, then end-to-end test files as they c
 first_lane() {
   local rc=0
   scripts/lab.sh -- deno test -A --no-check tests/unit/ tests/integration/ || rc=1
-  LV_TEST_QUEUE="$out/queue" scripts/lab.sh -- "scripts/${0##*/}" || rc=1
+  (e2e_lane) || rc=1
   return "$rc"
 }
 set +e

@@ -85,11 +85,12 @@ export async function awaitObjects(
     return failed.length > 0 || !pending;
   };
   // Already settled (a no-op apply of converged objects): the controllers are not even loaded (bench item 9).
+  // Looked at once more after the deadline: what settled while the controllers stopped is not a timeout.
   const finished = await settled() ||
     await (await import("../controller/manager_lease.ts")).driveUntil(rt, settled, {
       timeoutMs: options.timeoutMs,
       onTick: showEvents,
-    });
+    }) || await settled();
   await showEvents();
   if (failed.length > 0) throw new CommandFailed(failed.join("\n"));
   if (!finished) {

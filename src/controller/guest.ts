@@ -72,8 +72,10 @@ export const GUEST_POLL_MS = 500;
  */
 export const SSH_RETRY = { attempts: 7, intervalMs: 250, budgetMs: 2000 };
 /** Connect failures worth another attempt soon: nothing listens yet, or the guest's network is not up yet. */
-// The last: a user-mode network's port forward accepts, then drops, connections until the guest's sshd listens.
-const NOT_LISTENING = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|Connection lost before handshake/;
+// "Connection lost before handshake": a user-mode network's port forward accepts, then drops, connections
+// until the guest's sshd listens; "closed before login": an sshd restarting at first boot (ssh_client.ts).
+const NOT_LISTENING =
+  /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|Connection lost before handshake|connection closed before login/;
 
 /** Whether the guest needs lv's attention: only then is it worth an SSH connection. */
 export function guestWorkPending(dom: Domain, domId: string): boolean {

@@ -91,12 +91,22 @@ export class Manager {
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops taking work and waits for the reconciles running, at most `graceMs` when given; resolves with
+   * whether they all finished (else {@linkcode inFlight} names the ones left running).
+   */
+  async stop(graceMs?: number): Promise<boolean> {
     this.#stopped = true;
     await this.#watch?.close();
     clearInterval(this.#resync);
     this.queue.close();
-    await Promise.all(this.#running);
+    const finished = Promise.all(this.#running).then(() => true);
+    if (graceMs === undefined) return await finished;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((r) => timer = setTimeout(() => r(false), graceMs));
+    const result = await Promise.race([finished, late]);
+    clearTimeout(timer);
+    return result;
   }
 
   /** The objects being reconciled now ("domain/web"). */

@@ -42,7 +42,16 @@ export function leaseLabel(name: string): string {
   return name === controllerLease(undefined) ? "objects without a context" : `context ${name.slice(11)}`;
 }
 
+/**
+ * How long controllers told to stop (the command's wait ended, the lease was lost, SIGTERM) let the
+ * reconciles still running finish before leaving them. Leaving one is what a kill of lv does, which every
+ * controller step survives: the next lv command (or `lv controller`) takes the object up again.
+ */
+export const STOP_GRACE_MS = 30_000;
+
 export interface ContextControllersOptions {
+  /** Default {@linkcode STOP_GRACE_MS}. */
+  stopGraceMs?: number;
   manager?: ManagerOptions;
   ttlMs?: number;
   /** Do not print events as they happen (apply prints its own progress). */
@@ -59,10 +68,10 @@ export function contextControllers(
   host: ContextHost,
   contexts: (string | undefined)[],
   options: ContextControllersOptions = {},
-): LeaseKeeper & { inFlight(): string[] } {
+): LeaseKeeper {
   const byLease = new Map(contexts.map((c) => [controllerLease(c), c]));
   const managers = new Map<string, Manager>();
-  const keeper = new LeaseKeeper([...byLease.keys()], {
+  return new LeaseKeeper([...byLease.keys()], {
     store: host.store,
     holder: host.holder,
     ttlMs: options.ttlMs ?? LEASE_TTL_MS,
@@ -79,21 +88,19 @@ export function contextControllers(
       await manager.start();
     },
     lost: async (name) => {
-      await managers.get(name)?.stop();
+      const manager = managers.get(name);
       managers.delete(name);
+      const graceMs = options.stopGraceMs ?? STOP_GRACE_MS;
+      if (manager && !await manager.stop(graceMs)) {
+        host.output.err(
+          `lv: ${manager.inFlight().join(", ")} still reconciling ${
+            graceMs / 1000
+          } s after its controllers were told to stop; left to the next lv command\n`,
+        );
+      }
     },
   });
-  /** The objects being reconciled now ("domain/web"). */
-  const inFlight = () => [...managers.values()].flatMap((m) => m.inFlight());
-  return Object.assign(keeper, { inFlight });
 }
-
-/**
- * How long a command whose wait ended lets the reconciles still running finish before it exits without
- * them. Leaving one is what a kill of lv does, which every controller step survives: the next lv command
- * (or `lv controller`) takes the object up again.
- */
-export const STOP_GRACE_MS = 30_000;
 
 /** Every context this process can drive: the config file's, and objects without a context. */
 export function drivableContexts(host: ContextHost): (string | undefined)[] {
@@ -122,6 +129,7 @@ export async function driveUntil(
   const pause = new CheckPause(options.pollMs ?? 200);
   const keeper = contextControllers(host, drivableContexts(host), {
     manager: { ...options.manager, onReconciled: () => pause.wake() },
+    stopGraceMs: options.stopGraceMs,
     quiet: true,
     waiting: (name, other) =>
       host.output.err(
@@ -151,18 +159,7 @@ export async function driveUntil(
       await pause.sleep(Math.max(0, deadline - Date.now()), performance.now() - checkStarted);
     }
   } finally {
-    const graceMs = options.stopGraceMs ?? STOP_GRACE_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<"late">((r) => timer = setTimeout(() => r("late"), graceMs));
-    const stopped = await Promise.race([keeper.release(), grace]);
-    clearTimeout(timer);
-    if (stopped === "late") {
-      host.output.err(
-        `lv: ${keeper.inFlight().join(", ")} still reconciling ${
-          graceMs / 1000
-        } s after the wait ended; left to the next lv command\n`,
-      );
-    }
+    await keeper.release();
   }
 }
 

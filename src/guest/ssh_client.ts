@@ -18,6 +18,8 @@ import type { SftpSession } from "./sftp_files.ts";
  */
 export const GUEST_KEEPALIVE_MS = 30_000;
 
+const CLOSED_BEFORE_LOGIN = "the connection closed before login";
+
 /** One private key, or an auth list trying each key of a file that holds several. */
 function keyAuth(target: GuestTarget): Partial<ConnectConfig> {
   const keys = privateKeysIn(target.privateKey);
@@ -121,6 +123,9 @@ export class GuestConnection {
         client.end();
         reject(mismatch ?? e);
       });
+      // An sshd that closes after its version line (restarting at first boot, MaxStartups) gives no error
+      // and stops the ready timer: without this the login would wait forever. After "ready" it does nothing.
+      client.once("close", () => reject(mismatch ?? new Error(CLOSED_BEFORE_LOGIN)));
       if (jump) client.once("close", () => jump.end());
       client.connect(config);
     });
@@ -149,7 +154,13 @@ export class GuestConnection {
           channel.on("exit", (c: number | null) => {
             if (typeof c === "number") code = c;
           });
-          channel.on("close", () => resolve({ code, stdout, stderr }));
+          // A connection that drops (keepalives unanswered, the guest reset) ends the command with an error.
+          const lost = () => reject(new Error("the SSH connection closed while a command ran"));
+          this.#client.once("close", lost);
+          channel.on("close", () => {
+            this.#client.off("close", lost);
+            resolve({ code, stdout, stderr });
+          });
           if (options.stdin !== undefined) channel.end(options.stdin);
           else channel.end();
         },
@@ -269,11 +280,14 @@ function connectJump(via: JumpHost, timeoutMs: number): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     let mismatch: Error | undefined;
+    const failed = (message: string) =>
+      reject(mismatch ?? new Error(`jump host ${via.user}@${via.host}:${via.port}: ${message}`));
     client.once("ready", () => resolve(client));
     client.once("error", (e: Error) => {
       client.end();
-      reject(mismatch ?? new Error(`jump host ${via.user}@${via.host}:${via.port}: ${e.message}`));
+      failed(e.message);
     });
+    client.once("close", () => failed(CLOSED_BEFORE_LOGIN));
     client.connect({
       host: via.host,
       port: via.port,

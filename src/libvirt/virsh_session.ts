@@ -164,13 +164,28 @@ export class VirshSession {
     });
   }
 
-  /** Ends the session (SIGTERM: virsh writes no history then) and waits until it has. */
+  /** Whether the process ended (and its output was read) within `ms`. */
+  async #endsWithin(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((r) => timer = setTimeout(() => r(false), ms));
+    const ended = await Promise.race([this.#ended.then(() => true), late]);
+    clearTimeout(timer);
+    return ended;
+  }
+
+  /**
+   * Ends the session (SIGTERM: virsh writes no history then; SIGKILL 5 s later) and waits until it has, at
+   * most 10 s: closing never hangs the command that closes it.
+   */
   async close(): Promise<void> {
     this.kill("SIGTERM", "the session was closed");
     try {
       this.#child.ref(); // waited for now
     } catch { /* ended */ }
-    await this.#ended;
+    if (!await this.#endsWithin(5_000)) {
+      this.kill("SIGKILL", "it did not end on SIGTERM");
+      await this.#endsWithin(5_000);
+    }
     await this.#writer.close().catch(() => {});
   }
 }

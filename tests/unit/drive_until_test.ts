@@ -85,8 +85,28 @@ Deno.test("driveUntil() ends at its deadline although a reconcile never returns,
     assert.ok(stuck, "the reconcile never reached the stuck call");
     assert.match(
       err,
-      /lv: domain\/quick still reconciling 0\.2 s after the wait ended; left to the next lv command/,
+      /lv: domain\/quick still reconciling 0\.2 s after its controllers were told to stop; left to the next lv command/,
     );
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("awaitObjects(): an object that settles while the controllers stop at the deadline is not a timeout", async () => {
+  const h = await newCliHarness();
+  try {
+    const { resources } = parseManifests(DOMAIN, "quick.yaml");
+    const obj = planApply(resources[0], undefined).next;
+    await h.rt.store.create(obj);
+    const store = h.rt.store;
+    const release = store.releaseLease.bind(store);
+    let released = false;
+    store.releaseLease = (...args) => {
+      released = true; // the wait's deadline passed: its controllers are stopping
+      return release(...args);
+    };
+    const verdict = () => released ? "done" as const : "pending" as const;
+    await awaitObjects(h.rt, [keyOf(obj)], verdict, { timeoutMs: 300, what: "be Ready", progress: false });
   } finally {
     await h.close();
   }

@@ -60,8 +60,11 @@ export class FakeGuest {
   reachable = true;
   /** The next this many connects are refused, as before the guest's sshd listens. */
   refuseConnects = 0;
-  /** What a refused connect says; a user-mode network's port forward accepts and drops it, as ssh2 reports. */
-  refusedWith?: "Connection lost before handshake";
+  /**
+   * What a refused connect says, as lv's SSH client reports it: a user-mode network's port forward accepts and
+   * drops it; an sshd restarting at first boot closes after its version line.
+   */
+  refusedWith?: "Connection lost before handshake" | "the connection closed before login";
   /** Connect attempts, refused ones included. */
   connects = 0;
   files = new Map<string, FakeFile>();

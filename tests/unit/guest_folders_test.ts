@@ -29,7 +29,7 @@ Deno.test("rsyncArgv: archive, delete, sudo rsync, ssh with the pinned key file 
       knownHosts: "/home/me/.lv/known_hosts/uid-web",
     });
     const flags = [
-      ..."--archive --compress --delete --no-owner --no-group".split(" "),
+      ..."--archive --compress --delete --no-owner --no-group --timeout=120".split(" "),
       "--rsync-path=sudo rsync",
     ];
     const ssh = "ssh -p 22 -i /home/me/.lv/keys/uid-web -o IdentitiesOnly=yes " +
@@ -64,7 +64,10 @@ Deno.test("rsyncArgv through a remote libvirt host: a ProxyCommand first, quoted
       knownHosts: "/kh",
       jump,
     });
-    assert.equal(argv[8].split(" -p ")[0], "ssh -o 'ProxyCommand=/home/me/.lv/ssh-wrapper -W %h:%p lab'");
+    assert.equal(
+      argv[argv.indexOf("-e") + 1].split(" -p ")[0],
+      "ssh -o 'ProxyCommand=/home/me/.lv/ssh-wrapper -W %h:%p lab'",
+    );
     assert.equal(argv.at(-2), "/src/app/");
   });
 });

@@ -226,6 +226,17 @@ Deno.test("an sshd that starts listening while lv retries: logged in within the 
   });
 });
 
+Deno.test("an sshd that closes after its version line (restarting at first boot): tried again like a refusal", async () => {
+  await withGuest(async (h, guest) => {
+    guest.refuseConnects = 2;
+    guest.refusedWith = "the connection closed before login";
+    await passOk(h, "Domain", "web");
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.status, "True", ready(dom)?.message);
+    assert.equal(guest.connects, 3);
+  });
+});
+
 Deno.test("a lease not seen yet: WaitingForAddress, looked at again within GUEST_POLL_MS", async () => {
   const h = await newHarness({ defaultPool: true });
   try {

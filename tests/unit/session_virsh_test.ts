@@ -484,6 +484,22 @@ Deno.test("SessionVirsh: a session that gives no answer is killed after the time
   });
 });
 
+Deno.test("SessionVirsh: close() ends a session whose virsh ignores SIGTERM (SIGKILL after 5 s), not waiting forever", async () => {
+  await withFakeVirsh("trap '' TERM; printf 'virsh # '; exec sleep 600", async () => {
+    const session = new SessionVirsh(TEST_URI, TEST_URI, undefined, { timeoutMs: 600_000 });
+    const pending = session.run(["list"]); // the session is busy with it when the command ends
+    await waitUntil(() => session.pids.length === 1, "the session started");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const closed = await Promise.race([
+      session.close().then(() => true),
+      new Promise<false>((r) => timer = setTimeout(() => r(false), 20_000)),
+    ]);
+    clearTimeout(timer);
+    assert.equal(closed, true, "close() waited on a virsh that ignores SIGTERM");
+    assert.equal((await pending).code, 1);
+  });
+});
+
 Deno.test("SessionVirsh: a session that dies during a command fails it as unreachable; the next one gets a new session", async () => {
   // Reads the command line, echoes it like virsh's readline does, then dies.
   await withFakeVirsh(`printf 'virsh # '; read -r line; printf '%s\\n' "$line"; kill -9 $$`, async () => {

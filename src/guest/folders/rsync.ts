@@ -33,6 +33,7 @@ export function rsyncArgv(folder: SyncedFolder, to: RsyncTarget): string[] {
     "--delete",
     "--no-owner",
     "--no-group",
+    "--timeout=120", // no data either way for 2 minutes: rsync fails instead of waiting forever
     "--rsync-path=sudo rsync",
     "-e",
     rsyncShell(to),

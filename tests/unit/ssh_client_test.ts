@@ -1,0 +1,108 @@
+/**
+ * GuestConnection against servers on this machine's loopback that misbehave as a booting guest's sshd can:
+ * the login settles (fails) instead of waiting forever.
+ */
+import assert from "node:assert/strict";
+import { generateKeyPair } from "../../src/guest/key_files.ts";
+import { GuestConnection } from "../../src/guest/ssh_client.ts";
+import "../../src/guest/ssh2_globals.ts";
+import {
+  type AcceptConnection,
+  type AuthContext,
+  type Connection,
+  Server,
+  type ServerChannel,
+  type Session,
+} from "ssh2";
+
+/** A TCP server on 127.0.0.1 that sends `greeting` to each connection, reads what the client sends, and closes it. */
+function closingServer(greeting: string): { port: number; stop: () => Promise<void> } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    for await (const conn of listener) {
+      if (greeting) {
+        await conn.write(new TextEncoder().encode(greeting)).catch(() => {});
+        await conn.read(new Uint8Array(4096)).catch(() => null);
+      }
+      conn.close();
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    stop: async () => {
+      listener.close();
+      await served;
+    },
+  };
+}
+
+/** Whether `p` settles within `ms` (a hang fails the test instead of hanging it). */
+async function settles(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const guard = new Promise<false>((r) => timer = setTimeout(() => r(false), ms));
+  const done = await Promise.race([p.then(() => true, () => true), guard]);
+  clearTimeout(timer);
+  return done;
+}
+
+for (
+  const [what, greeting] of [
+    ["an sshd that closes after its version line (restarting, MaxStartups)", "SSH-2.0-OpenSSH_9.2p1\r\n"],
+    ["a port that accepts and closes at once (a forward before sshd listens)", ""],
+  ]
+) {
+  Deno.test(`GuestConnection.connect rejects on ${what}`, async () => {
+    const server = closingServer(greeting);
+    try {
+      const login = GuestConnection.connect({
+        host: "127.0.0.1",
+        port: server.port,
+        user: "vagrant",
+        privateKey: (await generateKeyPair("test")).private,
+        timeoutMs: 60_000,
+      });
+      login.catch(() => {});
+      assert.equal(await settles(login, 10_000), true, "the login never settled");
+      await assert.rejects(login, /closed|lost|ended/i);
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+Deno.test("GuestConnection.exec rejects when the connection drops while the command runs", async () => {
+  const hostKey = (await generateKeyPair("host")).private;
+  const clients: Connection[] = [];
+  let running: () => void = () => {};
+  const ran = new Promise<void>((r) => running = r);
+  const server = new Server({ hostKeys: [hostKey] }, (client: Connection) => {
+    clients.push(client);
+    client.on("authentication", (ctx: AuthContext) => ctx.accept());
+    client.on("session", (accept: AcceptConnection<Session>) => {
+      accept().on("exec", (acceptExec: AcceptConnection<ServerChannel>) => {
+        acceptExec(); // a command that never ends
+        running();
+      });
+    });
+    client.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const conn = await GuestConnection.connect({
+      host: "127.0.0.1",
+      port,
+      user: "vagrant",
+      privateKey: (await generateKeyPair("test")).private,
+    });
+    const exec = conn.exec("sleep infinity");
+    exec.catch(() => {});
+    await ran;
+    for (const c of clients) c.end(); // the guest is gone
+    assert.equal(await settles(exec, 10_000), true, "exec waited on a connection that is gone");
+    await assert.rejects(exec, /the SSH connection closed while a command ran/);
+    conn.close();
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
