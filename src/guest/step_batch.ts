@@ -11,6 +11,7 @@ import {
   type GuestOpResult,
   type GuestSession,
   opFailed,
+  opName,
   runStepBatch,
 } from "./session.ts";
 
@@ -57,8 +58,11 @@ export async function runStepsBatch(
     outcome.results.push(mine);
     if (outcome.error) continue;
     const failed = mine.findIndex((r, i) => opFailed(r, s.ops[i]));
-    if (failed < 0) outcome.done.add(s.step);
-    else outcome.error = await failure(session, s, mine, failed, options);
+    const unran = mine.findIndex((r) => !r.ran);
+    if (failed >= 0) outcome.error = await failure(session, s, mine, failed, options);
+    else if (unran >= 0) {
+      outcome.error = new Error(`${s.step}: ${opName(s.ops[unran])}: not run (the batch ended before it)`);
+    } else outcome.done.add(s.step);
   }
   return outcome;
 }

@@ -179,3 +179,19 @@ Deno.test("SshGuestSession.batch: a run with mayFail fails without ending a batc
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("SshGuestSession.batch: a read or list of nothing there does not end a batch that stops on failure", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lv-ssh-session-" });
+  try {
+    const s = new SshGuestSession(localShell(home));
+    const results = await s.batch([
+      { read: "missing" },
+      { list: "no-dir" },
+      { put: "a", content: "a" },
+      { read: "a" },
+    ], { stopOnFailure: true });
+    assert.deepEqual(results, [{ ran: true }, { ran: true }, { ran: true }, { ran: true, text: "a" }]);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
