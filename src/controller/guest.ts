@@ -2,9 +2,10 @@
  * The guest's part of a Domain, in order: find its address, log in (pin the host key), insert lv's key, set
  * the hostname, configure static interfaces on networks without DHCP, sync folders, run provisioners. The
  * first-boot steps read what they need in one batch, then the key goes in (as the login user) while the
- * hostname and network are set as root in one sudo batch: four round trips and two logins on a first boot. The
- * steps live in src/guest/; this module decides which are due and what status they leave. Work is keyed by
- * the libvirt domain id (new at every start), so an unchanged running guest costs no SSH connection at all.
+ * hostname and network are set as root in two sudo batches: at most five round trips and two logins on a
+ * first boot, whatever the network family. The steps live in src/guest/; this module decides which are due
+ * and what status they leave. Work is keyed by the libvirt domain id (new at every start), so an unchanged
+ * running guest costs no SSH connection at all.
  */
 import type { GuestStatus } from "../api/guest_status.ts";
 import { guestStatusOf } from "../api/guest_status.ts";
@@ -16,7 +17,7 @@ import { syncFolders } from "../guest/folders/folders.ts";
 import { HostKeyMismatchError } from "../guest/host_key.ts";
 import { runHostCommand } from "../guest/host_command.ts";
 import { insertedKeyPath, privateKeyPath } from "../guest/key_files.ts";
-import { configureStatic } from "../guest/network/families.ts";
+import { familyNamed, networkSurvey } from "../guest/network/families.ts";
 import { seedHostKey } from "../guest/cloud_init/seed_keys.ts";
 import { waitForCloudInit } from "../guest/steps/cloud_init_wait.ts";
 import { staticInterfaces } from "../guest/network/static_interfaces.ts";
@@ -26,7 +27,7 @@ import type { GuestDriver, GuestSession, GuestTarget } from "../guest/session.ts
 import type { GuestPeer, GuestStepContext } from "../guest/step_context.ts";
 import { hostnameOps } from "../guest/steps/hostname.ts";
 import { readGuestFacts } from "../guest/steps/guest_facts.ts";
-import { runStepBatch } from "../guest/session.ts";
+import { runRootSteps } from "../guest/steps/root_steps.ts";
 import { insertDomainKey } from "../guest/steps/insert_key.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import { type DomainXmlInterface, parseDomainXml } from "../libvirt/xml/domain_xml.ts";
@@ -286,10 +287,11 @@ async function peerGuests(ctx: ControllerContext, dom: Domain): Promise<GuestPee
 }
 
 /**
- * The first-boot work, few round trips: what the key, hostname and network steps read, in one batch; then
- * lv's key inserted (as the login user, proven by a second login) while the hostname (one sudo batch) and
- * the static interfaces are set as root. Records in `guest` what was done; rejects with the first step's
- * failure once both have ended.
+ * The first-boot work, few round trips: what the key, hostname and network steps read, in one batch (the
+ * facts, with the network family's survey); then lv's key inserted (as the login user, proven by a second
+ * login) while, as root, the hostname is written with what the network family reads in one sudo batch and
+ * the family's writes follow in another once lv's key is in (root_steps.ts). Records in `guest` what was done; rejects with the
+ * first step's failure once both have ended.
  */
 async function firstBootSteps(
   input: GuestInput,
@@ -305,29 +307,36 @@ async function firstBootSteps(
   const statics = staticInterfaces(dom, input.nics, input.networks);
   const staticsDue = JSON.stringify(statics) !== (guest.staticConfig ?? "[]") ||
     newBoot && statics.length > 0;
+  const networkDue = staticsDue && statics.length > 0;
+  const known = familyNamed(guest.os);
   const facts = await readGuestFacts(session, {
     hostname: guest.hostname !== hostname,
     authorizedKeys: !!key,
-    family: !guest.os,
+    family: !guest.os || (networkDue && !known),
+    survey: networkDue ? networkSurvey(known) : undefined,
   });
-  guest.os ??= facts.family;
+  if (facts.family && !known) guest.os = facts.family;
   const asUser = async () => {
     if (key) key.inserted(await insertDomainKey(step, key.oldKeyFile, facts.authorizedKeys));
   };
+  const keyDone = asUser();
   const asRoot = async () => {
-    if (facts.hostname) {
-      await runStepBatch(session, "hostname", hostnameOps(facts.hostname, hostname), { sudo: true });
-      guest.hostname = hostname;
-    }
-    if (!staticsDue) return;
-    if (statics.length > 0) guest.os = await configureStatic(session, statics, guest.os);
-    guest.staticConfig = JSON.stringify(statics);
+    const done = await runRootSteps(session, {
+      writesAfter: keyDone,
+      hostname: facts.hostname ? hostnameOps(facts.hostname, hostname) : undefined,
+      network: networkDue
+        ? { family: familyNamed(guest.os), interfaces: statics, known: facts.known }
+        : undefined,
+    });
+    if (done.hostname) guest.hostname = hostname;
+    if (done.error) throw done.error;
+    if (staticsDue) guest.staticConfig = JSON.stringify(statics);
   };
-  const [user, root] = await Promise.allSettled([asUser(), asRoot()]);
+  const [user, root] = await Promise.allSettled([keyDone, asRoot()]);
   if (facts.hostname && guest.hostname === hostname) {
     await step.event("Hostname", `hostname set to ${hostname}`);
   }
-  if (staticsDue && statics.length > 0 && root.status === "fulfilled") {
+  if (networkDue && root.status === "fulfilled") {
     const list = statics.map((s) => `${s.address}/${s.prefix} on ${s.mac}`).join(", ");
     await step.event("Networks", `static ${list} configured`);
   }

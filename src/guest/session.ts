@@ -65,10 +65,11 @@ export interface PutFileOptions {
 
 /**
  * One operation of a batch: what `run`, `putFile`, `readFile` and `listDir` do, as data (the run's argv is
- * passed as it is; put writes `content` with `mode`, default 0644, and `owner`).
+ * passed as it is; put writes `content` with `mode`, default 0644, and `owner`). A run with `mayFail` is
+ * not a failure whatever its exit code (a batch with `stopOnFailure` goes on): `ifdown` of what may be down.
  */
 export type GuestOp =
-  | { run: string[]; stdin?: string }
+  | { run: string[]; stdin?: string; mayFail?: boolean }
   | { put: string; content: string; mode?: number; owner?: string }
   | { read: string }
   | { list: string };
@@ -145,8 +146,9 @@ export async function check(
   return r.stdout;
 }
 
-/** Whether a batch's operation failed (a run's non-zero exit, a put/read/list error). */
-export function opFailed(result: GuestOpResult): boolean {
+/** Whether a batch's operation failed (a run's non-zero exit unless `mayFail`, a put/read/list error). */
+export function opFailed(result: GuestOpResult, op?: GuestOp): boolean {
+  if (op && "run" in op && op.mayFail) return false;
   return result.error !== undefined || (result.run !== undefined && result.run.code !== 0);
 }
 
@@ -181,7 +183,7 @@ export async function runStepBatch(
  */
 export function checkBatch(step: string, ops: GuestOp[], results: GuestOpResult[]): GuestOpResult[] {
   results.forEach((r, i) => {
-    if (!opFailed(r)) return;
+    if (!opFailed(r, ops[i])) return;
     const why = r.error ??
       `${opName(ops[i])}: exit code ${r.run!.code}: ${tail(r.run!.stderr || r.run!.stdout, 5)}`;
     throw new Error(`${step}: ${why}`);

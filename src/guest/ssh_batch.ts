@@ -7,10 +7,16 @@
 import { shellQuote } from "./shell.ts";
 import type { RunResult } from "./session.ts";
 
-/** One command of a batch: argv and what it reads on its standard input (nothing: /dev/null). */
+/**
+ * One command of a batch: argv and what it reads on its standard input (nothing: /dev/null); with `mayFail`
+ * its non-zero exit does not end a batch that stops on failure, nor do the exit codes in `okCodes` (a read's
+ * "no such file").
+ */
 export interface BatchCommand {
   argv: string[];
   stdin?: string;
+  mayFail?: boolean;
+  okCodes?: number[];
 }
 
 /** A printf format printing exactly `text` (UTF-8): every byte but a few plain ones as an octal escape. */
@@ -31,7 +37,7 @@ export function newBoundary(): string {
 
 /**
  * The script: for command i it prints "B:i:out\n", the command's output, "\nB:i:code:N\n", its error output,
- * "\nB:i:end\n". With `stopOnFailure` it ends after the first command exiting non-zero.
+ * "\nB:i:end\n". With `stopOnFailure` it ends after the first command that failed (see BatchCommand).
  */
 export function batchScript(
   commands: BatchCommand[],
@@ -55,7 +61,9 @@ export function batchScript(
       'cat "$e"',
       `printf '\\n%s\\n' '${b}:${i}:end'`,
     );
-    if (options.stopOnFailure) lines.push('[ "$c" -eq 0 ] || exit 0');
+    if (options.stopOnFailure && !c.mayFail) {
+      lines.push([0, ...c.okCodes ?? []].map((code) => `[ "$c" -eq ${code} ]`).join(" || ") + " || exit 0");
+    }
   });
   return `${lines.join("\n")}\n`;
 }

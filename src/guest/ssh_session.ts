@@ -36,13 +36,14 @@ function commandLine(argv: string[], sudo?: boolean): string {
 
 /** The command an operation runs (the put, read and list scripts above). */
 export function opCommand(op: GuestOp): BatchCommand {
-  if ("run" in op) return { argv: op.run, stdin: op.stdin };
+  if ("run" in op) return { argv: op.run, stdin: op.stdin, mayFail: op.mayFail };
   if ("put" in op) {
     const mode = (op.mode ?? 0o644).toString(8);
     return { argv: ["sh", "-c", PUT_SCRIPT, "sh", op.put, mode, op.owner ?? ""], stdin: op.content };
   }
-  if ("read" in op) return { argv: ["sh", "-c", READ_SCRIPT, "sh", op.read] };
-  return { argv: ["sh", "-c", LIST_SCRIPT, "sh", op.list] };
+  // No such file or directory is an answer, not a failure: a batch stopping on failure goes on.
+  if ("read" in op) return { argv: ["sh", "-c", READ_SCRIPT, "sh", op.read], okCodes: [MISSING] };
+  return { argv: ["sh", "-c", LIST_SCRIPT, "sh", op.list], okCodes: [MISSING] };
 }
 
 /** What an operation's command gave, as the operation's result. */

@@ -94,7 +94,7 @@ export class FakeSession implements GuestSession {
       }
       const r = this.#op(op, caller);
       results.push(r);
-      stopped = !!options.stopOnFailure && opFailed(r);
+      stopped = !!options.stopOnFailure && opFailed(r, op);
     }
     return Promise.resolve(results);
   }

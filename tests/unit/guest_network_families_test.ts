@@ -1,5 +1,6 @@
 /** The guest OS families' static network configuration (ifupdown, netplan, NetworkManager) on the fake guest. */
 import assert from "node:assert/strict";
+import { configureStatic } from "../../src/guest/steps/configure_static.ts";
 import { detectFamily } from "../../src/guest/network/families.ts";
 import { ifupdownStanza } from "../../src/guest/network/ifupdown.ts";
 import { NETPLAN_FILE, netplanConfig } from "../../src/guest/network/netplan.ts";
@@ -62,7 +63,7 @@ Deno.test("ifupdown: a stanza of lv's own per interface in interfaces.d, brought
   const { guest, session } = await login();
   const state = asIfupdownGuest(guest);
   const family = await detectFamily(session);
-  await family.configure(session, [ETH1, ETH2]);
+  await configureStatic(session, [ETH1, ETH2], family.name);
   assert.equal(guest.read("/etc/network/interfaces.d/lv-525400aabb01"), ifupdownStanza(ETH1, "eth1"));
   assert.match(
     guest.read("/etc/network/interfaces.d/lv-525400aabb02")!,
@@ -77,7 +78,7 @@ Deno.test("ifupdown: a stanza of lv's own per interface in interfaces.d, brought
   assert.equal(guest.read("/etc/network/interfaces"), IFUPDOWN_MAIN, "the box's file is untouched");
 
   const before = guest.commands().length;
-  await family.configure(session, [ETH1, ETH2]);
+  await configureStatic(session, [ETH1, ETH2], family.name);
   assert.deepEqual(
     guest.commands().slice(before),
     ["sudo -n ifup eth1", "sudo -n ifup eth2"],
@@ -85,7 +86,7 @@ Deno.test("ifupdown: a stanza of lv's own per interface in interfaces.d, brought
   );
 
   // eth2 dropped, eth1's address changed: eth2 down and its file gone, eth1 down and up with the new address.
-  await family.configure(session, [{ ...ETH1, address: "10.9.0.6" }]);
+  await configureStatic(session, [{ ...ETH1, address: "10.9.0.6" }], family.name);
   assert.equal(guest.read("/etc/network/interfaces.d/lv-525400aabb02"), undefined);
   assert.deepEqual(Object.fromEntries(state.up), { lo: "127.0.0.1/8", eth0: "dhcp", eth1: "10.9.0.6/24" });
 });
@@ -95,7 +96,7 @@ Deno.test("ifupdown: an interfaces file that does not source interfaces.d is an 
   asIfupdownGuest(guest, "auto lo\niface lo inet loopback\n\nallow-hotplug eth0\niface eth0 inet dhcp\n");
   const family = await detectFamily(session);
   await assert.rejects(
-    family.configure(session, [ETH1]),
+    configureStatic(session, [ETH1], family.name),
     /\/etc\/network\/interfaces does not read \/etc\/network\/interfaces\.d/,
   );
   assert.deepEqual(guest.log.filter((o) => o.op === "put"), []);
@@ -105,7 +106,7 @@ Deno.test("netplan: lv's own file (0600) matched by MAC, generated and applied; 
   const { guest, session } = await login();
   const state = asNetplanGuest(guest);
   const family = await detectFamily(session);
-  await family.configure(session, [ETH1]);
+  await configureStatic(session, [ETH1], family.name);
   assert.equal(guest.read(NETPLAN_FILE), netplanConfig([ETH1]));
   assert.equal(guest.files.get(NETPLAN_FILE)!.mode, 0o600);
   assert.deepEqual(Object.fromEntries(state.applied), { eth0: "dhcp", eth1: "10.9.0.5/24" });
@@ -116,10 +117,10 @@ Deno.test("netplan: lv's own file (0600) matched by MAC, generated and applied; 
   assert.equal(guest.read("/etc/netplan/01-box.yaml"), NETPLAN_BOX);
 
   const before = guest.commands().length;
-  await family.configure(session, [ETH1]);
+  await configureStatic(session, [ETH1], family.name);
   assert.deepEqual(guest.commands().slice(before), []);
 
-  await family.configure(session, []);
+  await configureStatic(session, [], family.name);
   assert.equal(guest.read(NETPLAN_FILE), undefined, "no static interface left: lv's file removed");
   assert.deepEqual(Object.fromEntries(state.applied), { eth0: "dhcp" });
 });
@@ -128,11 +129,11 @@ Deno.test("netplan: a failing netplan apply puts lv's file back and leaves the b
   const { guest, session } = await login();
   const state = asNetplanGuest(guest);
   const family = await detectFamily(session);
-  await family.configure(session, [ETH1]);
+  await configureStatic(session, [ETH1], family.name);
   const applied = Object.fromEntries(state.applied);
   state.failApply = true;
   await assert.rejects(
-    family.configure(session, [ETH1, ETH2]),
+    configureStatic(session, [ETH1, ETH2], family.name),
     /netplan apply: exit code 1: Failed to restart systemd-networkd\.service.*\(lv's \/etc\/netplan\/90-lv\.yaml put back as it was\)/s,
   );
   assert.equal(guest.read(NETPLAN_FILE), netplanConfig([ETH1]));
@@ -145,7 +146,10 @@ Deno.test("netplan: a file netplan generate rejects is put back before anything 
   const state = asNetplanGuest(guest);
   guest.files.set("/etc/netplan/02-broken.yaml", { content: "network: [\n", mode: 0o600, owner: "root" });
   const family = await detectFamily(session);
-  await assert.rejects(family.configure(session, [ETH1]), /netplan generate: exit code 1: .*02-broken\.yaml/);
+  await assert.rejects(
+    configureStatic(session, [ETH1], family.name),
+    /netplan generate: exit code 1: .*02-broken\.yaml/,
+  );
   assert.equal(guest.read(NETPLAN_FILE), undefined);
   assert.ok(!guest.commands().includes("sudo -n netplan apply"));
   assert.deepEqual(Object.fromEntries(state.applied), { eth0: "dhcp" });
@@ -156,7 +160,7 @@ Deno.test("NetworkManager: a profile lv-MAC per interface bound to the MAC and b
   const state = asNetworkManagerGuest(guest);
   const box = structuredClone(state.profiles);
   const family = await detectFamily(session);
-  await family.configure(session, [ETH1, ETH2]);
+  await configureStatic(session, [ETH1, ETH2], family.name);
   assert.deepEqual(state.profiles.slice(0, 1), box, "the box's profile is as it was, still active on eth0");
   assert.deepEqual(state.profiles.slice(1), [
     {
@@ -176,7 +180,7 @@ Deno.test("NetworkManager: a profile lv-MAC per interface bound to the MAC and b
   ]);
 
   // Again, with eth2 dropped and eth1 changed: eth1's profile modified, eth2's deleted, nothing added.
-  await family.configure(session, [{ ...ETH1, address: "10.9.0.6" }]);
+  await configureStatic(session, [{ ...ETH1, address: "10.9.0.6" }], family.name);
   assert.deepEqual(state.profiles.map((p) => [p.name, p.addresses, p.device]), [
     ["Wired connection 1", "", "eth0"],
     ["lv-525400aabb01", "10.9.0.6/24", "eth1"],
@@ -191,12 +195,29 @@ Deno.test("NetworkManager: a failing nmcli connection up is reported and leaves 
   const { guest, session } = await login();
   const state = asNetworkManagerGuest(guest);
   const family = await detectFamily(session);
-  await family.configure(session, [ETH1]);
+  await configureStatic(session, [ETH1], family.name);
   const before = structuredClone(state.profiles);
   state.failUp = true;
   await assert.rejects(
-    family.configure(session, [ETH1, ETH2]),
+    configureStatic(session, [ETH1, ETH2], family.name),
     /nmcli connection up lv-525400aabb01: exit code 4: Error: Connection activation failed/,
   );
   assert.deepEqual(state.profiles.filter((p) => p.name !== "lv-525400aabb02"), before);
+});
+
+Deno.test("ifupdown: an ifdown that fails (the interface was down) does not stop the rest: the stale file goes", async () => {
+  const { guest, session } = await login();
+  const state = asIfupdownGuest(guest);
+  await configureStatic(session, [ETH1, ETH2], "ifupdown");
+  guest.failNext("ifdown", { code: 1, stderr: "ifdown: interface eth2 not configured\n" });
+  const trips = guest.roundTrips();
+  await configureStatic(session, [ETH1], "ifupdown");
+  assert.equal(guest.roundTrips() - trips, 3, "the survey, the reads as root, the writes as root");
+  assert.equal(guest.read("/etc/network/interfaces.d/lv-525400aabb02"), undefined);
+  assert.deepEqual(guest.commands().slice(-3), [
+    "sudo -n ifdown eth2",
+    "sudo -n rm -f /etc/network/interfaces.d/lv-525400aabb02",
+    "sudo -n ifup eth1",
+  ]);
+  assert.equal(state.up.get("eth1"), "10.9.0.5/24");
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { HostKeyMismatchError } from "../../src/guest/host_key.ts";
 import { generateKeyPair, insertedKeyPath, publicKeyBlob } from "../../src/guest/key_files.ts";
-import { configureStatic } from "../../src/guest/network/families.ts";
+import { configureStatic } from "../../src/guest/steps/configure_static.ts";
 import { networkdConfig } from "../../src/guest/network/networkd.ts";
 import { setHostname } from "../../src/guest/steps/hostname.ts";
 import { insertDomainKey, insertKey } from "../../src/guest/steps/insert_key.ts";
@@ -66,8 +66,8 @@ Deno.test("configureStatic writes lv's networkd files, reloads, reconfigures onl
     await configureStatic(f.ctx.session, [ETH1, ETH2]);
     assert.equal(
       f.guest.roundTrips() - trips,
-      5,
-      "detection, lv's files listed, interface names (2), one sudo batch writing and reconfiguring",
+      4,
+      "detection, lv's files and interfaces listed, their MACs read as root, one sudo batch writing",
     );
     assert.equal(f.guest.read("/etc/systemd/network/05-lv-525400aabb01.network"), networkdConfig(ETH1));
     assert.match(

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import type { ExecOptions, ExecResult } from "../../src/guest/ssh_client.ts";
 import { SshGuestSession } from "../../src/guest/ssh_session.ts";
+import { checkBatch } from "../../src/guest/session.ts";
 
 /** Runs each command line as sshd does: `sh -c LINE` in the login's home, stdin given, then closed. */
 function localShell(home: string) {
@@ -151,6 +152,45 @@ Deno.test("SshGuestSession.batch with stopOnFailure runs nothing after the first
       /^Error: cannot run as root in the guest: exit code 1: sudo: a password is required$/,
     );
     assert.deepEqual(lines, ["sudo -n sh -s"]);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("SshGuestSession.batch: a run with mayFail fails without ending a batch that stops on failure", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lv-ssh-session-" });
+  try {
+    const s = new SshGuestSession(localShell(home));
+    const ops = [
+      { run: ["false"], mayFail: true },
+      { put: "a", content: "a" },
+      { run: ["false"] },
+      { put: "b", content: "b" },
+    ];
+    const results = await s.batch(ops, { stopOnFailure: true });
+    assert.deepEqual(results.map((r) => [r.ran, r.run?.code]), [[true, 1], [true, undefined], [true, 1], [
+      false,
+      undefined,
+    ]]);
+    assert.equal(await Deno.readTextFile(`${home}/a`), "a");
+    await assert.rejects(Deno.stat(`${home}/b`), Deno.errors.NotFound);
+    assert.throws(() => checkBatch("step", ops, results), /^Error: step: false: exit code 1/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("SshGuestSession.batch: a read or list of nothing there does not end a batch that stops on failure", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lv-ssh-session-" });
+  try {
+    const s = new SshGuestSession(localShell(home));
+    const results = await s.batch([
+      { read: "missing" },
+      { list: "no-dir" },
+      { put: "a", content: "a" },
+      { read: "a" },
+    ], { stopOnFailure: true });
+    assert.deepEqual(results, [{ ran: true }, { ran: true }, { ran: true }, { ran: true, text: "a" }]);
   } finally {
     await Deno.remove(home, { recursive: true });
   }

@@ -2,13 +2,13 @@
  * The guest OS families lv configures static addresses for, in the order they are tried. A new family is a
  * file beside networkd.ts implementing NetworkFamily, and one entry here.
  */
+import { GuestReads } from "../guest_reads.ts";
 import type { GuestOp, GuestOpResult, GuestSession } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
 import { ifupdown } from "./ifupdown.ts";
 import { netplan } from "./netplan.ts";
 import { networkd } from "./networkd.ts";
 import { networkmanager } from "./networkmanager.ts";
-import type { StaticInterface } from "./static_interfaces.ts";
 
 // NetworkManager and netplan first: NetworkManager may run beside systemd-networkd, netplan renders to it.
 export const NETWORK_FAMILIES: NetworkFamily[] = [networkmanager, netplan, networkd, ifupdown];
@@ -29,29 +29,27 @@ export function familyFromProbes(results: GuestOpResult[]): NetworkFamily | unde
   return undefined;
 }
 
-/**
- * The first family the guest uses, found in one round trip; rejects naming what it looked for when the
- * guest uses none.
- */
-export async function detectFamily(session: GuestSession): Promise<NetworkFamily> {
-  const family = familyFromProbes(await session.batch(FAMILY_PROBES));
-  if (family) return family;
+/** The family named `name` (status.guest.os), or undefined (none, or UNKNOWN_FAMILY). */
+export function familyNamed(name: string | undefined): NetworkFamily | undefined {
+  return NETWORK_FAMILIES.find((f) => f.name === name);
+}
+
+/** The failure of a guest that runs none of the families, naming what was looked for. */
+export function noFamilyError(): Error {
   const known = NETWORK_FAMILIES.map((f) => `${f.name} (${f.looksFor})`).join(", ");
-  throw new Error(
+  return new Error(
     `the guest runs none of the network configurations lv knows; looked for ${known}: lv configures static addresses only with one of those`,
   );
 }
 
-/**
- * Configures the static addresses with the guest's family (see NetworkFamily.configure): the one named
- * `os` (status.guest.os), else the one detected now; rejects naming what was looked for when none.
- */
-export async function configureStatic(
-  session: GuestSession,
-  interfaces: StaticInterface[],
-  os?: string,
-): Promise<string> {
-  const family = NETWORK_FAMILIES.find((f) => f.name === os) ?? await detectFamily(session);
-  await family.configure(session, interfaces);
-  return family.name;
+/** What `family` surveys, or every family's when it is not known yet (each operation once). */
+export function networkSurvey(family: NetworkFamily | undefined): GuestOp[] {
+  return new GuestReads().missing((family ? [family] : NETWORK_FAMILIES).flatMap((f) => f.survey));
+}
+
+/** The first family the guest uses, found in one round trip; rejects naming what it looked for when none. */
+export async function detectFamily(session: GuestSession): Promise<NetworkFamily> {
+  const family = familyFromProbes(await session.batch(FAMILY_PROBES));
+  if (family) return family;
+  throw noFamilyError();
 }

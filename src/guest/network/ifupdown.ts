@@ -3,9 +3,9 @@
  * interface (`auto NAME` + `iface NAME inet static`), brought up with ifup. Only lv's files are written or
  * removed, and only the listed interfaces (and those whose lv file goes) are taken down and up.
  */
-import { check, type GuestSession } from "../session.ts";
+import type { GuestOp } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
-import { interfaceNames, nameOf } from "./interface_names.ts";
+import { addressReads, INTERFACE_LIST, interfaceNames, nameOf } from "./interface_names.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
 const MAIN = "/etc/network/interfaces";
@@ -38,8 +38,21 @@ export const ifupdown: NetworkFamily = {
   probe: [{ read: MAIN }, { run: ["test", "-x", "/sbin/ifup"] }],
   matches: ([main, ifup]) => main.text !== undefined && ifup.run?.code === 0,
 
-  async configure(session, interfaces) {
-    const main = await session.readFile(MAIN) ?? "";
+  survey: [{ list: DIR }, INTERFACE_LIST],
+  reads(interfaces, known) {
+    const files = new Set([
+      ...(known.names(DIR) ?? []).filter((file) => file.startsWith(PREFIX)),
+      ...interfaces.map(ifupdownFileName),
+    ]);
+    return [
+      { read: MAIN },
+      ...addressReads(known),
+      ...[...files].map((file) => ({ read: `${DIR}/${file}` })),
+    ];
+  },
+
+  plan(interfaces, known) {
+    const main = known.text(MAIN) ?? "";
     if (interfaces.length > 0 && !sourcesInterfacesD(main)) {
       throw new Error(
         `${MAIN} does not read ${DIR} (no "source ${DIR}/*" line): lv writes only files of its own there, so it cannot configure ${
@@ -47,29 +60,29 @@ export const ifupdown: NetworkFamily = {
         } on this guest`,
       );
     }
-    const names = await interfaceNames(session);
+    const names = interfaceNames(known);
     const wanted = new Map(interfaces.map((ifc) => [ifupdownFileName(ifc), ifc]));
-    for (const file of await session.listDir(DIR) ?? []) {
+    const ops: GuestOp[] = [];
+    for (const file of known.names(DIR) ?? []) {
       if (!file.startsWith(PREFIX) || wanted.has(file)) continue;
-      await down(session, await session.readFile(`${DIR}/${file}`));
-      await check(session, ["rm", "-f", `${DIR}/${file}`], { sudo: true });
+      ops.push(...down(known.text(`${DIR}/${file}`)), { run: ["rm", "-f", `${DIR}/${file}`] });
     }
     for (const [file, ifc] of wanted) {
       const name = nameOf(names, ifc.mac);
       const stanza = ifupdownStanza(ifc, name);
-      const before = await session.readFile(`${DIR}/${file}`);
+      const before = known.text(`${DIR}/${file}`);
       if (before !== stanza) {
-        await down(session, before);
-        await session.putFile(`${DIR}/${file}`, stanza, { sudo: true, mode: 0o644 });
+        ops.push(...down(before), { put: `${DIR}/${file}`, content: stanza, mode: 0o644 });
       }
       // ifup of an interface already up is a no-op (exit 0).
-      await check(session, ["ifup", name], { sudo: true, what: `ifup ${name}` });
+      ops.push({ run: ["ifup", name] });
     }
+    return { step: "ifupdown", ops };
   },
 };
 
-/** Takes down the interface an lv file of before configured (it may not be up: failures are ignored). */
-async function down(session: GuestSession, stanza: string | undefined): Promise<void> {
+/** Takes down the interface an lv file of before configured (it may not be up: its failure is ignored). */
+function down(stanza: string | undefined): GuestOp[] {
   const name = /^auto (\S+)$/m.exec(stanza ?? "")?.[1];
-  if (name) await session.run(["ifdown", name], { sudo: true });
+  return name ? [{ run: ["ifdown", name], mayFail: true }] : [];
 }

@@ -1,15 +1,24 @@
 /** The guest's network interface names by MAC address, from /sys/class/net. */
-import type { GuestSession } from "../session.ts";
+import type { GuestReads } from "../guest_reads.ts";
+import type { GuestOp } from "../session.ts";
 
-/** Interface names keyed by MAC address (lower case, colons), in two round trips. Changes nothing in the guest. */
-export async function interfaceNames(session: GuestSession): Promise<Map<string, string>> {
+const NET = "/sys/class/net";
+
+/** The survey listing the interfaces (see addressReads). */
+export const INTERFACE_LIST: GuestOp = { list: NET };
+
+/** The reads of every listed interface's MAC address (INTERFACE_LIST read first). */
+export function addressReads(known: GuestReads): GuestOp[] {
+  return (known.names(NET) ?? []).map((name) => ({ read: `${NET}/${name}/address` }));
+}
+
+/** Interface names keyed by MAC address (lower case, colons), from INTERFACE_LIST and addressReads. */
+export function interfaceNames(known: GuestReads): Map<string, string> {
   const names = new Map<string, string>();
-  const listed = await session.listDir("/sys/class/net") ?? [];
-  const macs = await session.batch(listed.map((name) => ({ read: `/sys/class/net/${name}/address` })));
-  listed.forEach((name, i) => {
-    const mac = macs[i].text;
+  for (const name of known.names(NET) ?? []) {
+    const mac = known.text(`${NET}/${name}/address`);
     if (mac) names.set(mac.trim().toLowerCase(), name);
-  });
+  }
   return names;
 }
 

@@ -5,7 +5,7 @@
  * configuration and connections stay as they were.
  */
 import { stringify } from "yaml";
-import { check, type GuestSession, tail } from "../session.ts";
+import { type GuestOp, tail } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
@@ -33,28 +33,33 @@ export const netplan: NetworkFamily = {
   probe: [{ list: "/etc/netplan" }, { run: ["test", "-x", "/usr/sbin/netplan"] }],
   matches: ([dir, netplan]) => dir.names !== undefined && netplan.run?.code === 0,
 
-  async configure(session, interfaces) {
-    const before = await session.readFile(NETPLAN_FILE, { sudo: true });
+  survey: [],
+  // 0600 root: read as root.
+  reads: () => [{ read: NETPLAN_FILE }],
+
+  plan(interfaces, known) {
+    const before = known.text(NETPLAN_FILE);
     const after = interfaces.length > 0 ? netplanConfig(interfaces) : undefined;
-    if (before === after) return;
-    await write(session, after);
-    for (const step of ["generate", "apply"]) {
-      const r = await session.run(["netplan", step], { sudo: true });
-      if (r.code !== 0) {
-        await write(session, before);
-        await session.run(["netplan", "generate"], { sudo: true });
-        throw new Error(
-          `netplan ${step}: exit code ${r.code}: ${
-            tail(r.stderr || r.stdout, 5)
+    if (before === after) return { step: "netplan", ops: [] };
+    const steps = ["generate", "apply"];
+    return {
+      step: "netplan",
+      ops: [write(after), ...steps.map((step) => ({ run: ["netplan", step] }))],
+      // generate or apply failed: lv's file back as it was, generated again (its result does not matter).
+      recover: (failed, r) =>
+        failed === 0 ? undefined : {
+          undo: [write(before), { run: ["netplan", "generate"], mayFail: true }],
+          message: `netplan ${steps[failed - 1]}: exit code ${r.run!.code}: ${
+            tail(r.run!.stderr || r.run!.stdout, 5)
           } (lv's ${NETPLAN_FILE} put back as it was)`,
-        );
-      }
-    }
+        },
+    };
   },
 };
 
-/** Makes lv's file hold `content` (0600, as netplan wants), or removes it. */
-async function write(session: GuestSession, content: string | undefined): Promise<void> {
-  if (content === undefined) await check(session, ["rm", "-f", NETPLAN_FILE], { sudo: true });
-  else await session.putFile(NETPLAN_FILE, content, { sudo: true, mode: 0o600 });
+/** What makes lv's file hold `content` (0600, as netplan wants), or removes it. */
+function write(content: string | undefined): GuestOp {
+  return content === undefined
+    ? { run: ["rm", "-f", NETPLAN_FILE] }
+    : { put: NETPLAN_FILE, content, mode: 0o600 };
 }

@@ -1,8 +1,8 @@
 /** Static addresses with systemd-networkd: one /etc/systemd/network/05-lv-MAC.network per interface. */
-import { type GuestOp, runStepBatch } from "../session.ts";
+import type { GuestOp } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
 import { serviceActive, serviceActiveProbe } from "./service_active.ts";
-import { interfaceNames } from "./interface_names.ts";
+import { addressReads, INTERFACE_LIST, interfaceNames } from "./interface_names.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
 
 const DIR = "/etc/systemd/network";
@@ -26,12 +26,15 @@ export const networkd: NetworkFamily = {
   probe: [serviceActiveProbe("systemd-networkd")],
   matches: ([active]) => serviceActive(active),
 
-  async configure(session, interfaces) {
+  survey: [{ list: DIR }, INTERFACE_LIST],
+  reads: (_interfaces, known) => addressReads(known),
+
+  plan(interfaces, known) {
     const wanted = new Map(interfaces.map((ifc) => [networkdFileName(ifc), ifc]));
-    const stale = (await session.listDir(DIR) ?? [])
+    const stale = (known.names(DIR) ?? [])
       .filter((name) => name.startsWith(PREFIX) && name.endsWith(".network") && !wanted.has(name));
-    const names = await interfaceNames(session);
-    // One sudo batch: lv's files, the reload, then only the listed interfaces reconfigured.
+    const names = interfaceNames(known);
+    // lv's files, the reload, then only the listed interfaces reconfigured.
     const ops: GuestOp[] = [];
     if (stale.length > 0) ops.push({ run: ["rm", "-f", ...stale.map((n) => `${DIR}/${n}`)] });
     for (const [name, ifc] of wanted) ops.push({ put: `${DIR}/${name}`, content: networkdConfig(ifc) });
@@ -40,6 +43,6 @@ export const networkd: NetworkFamily = {
       const name = names.get(ifc.mac.toLowerCase());
       if (name) ops.push({ run: ["networkctl", "reconfigure", name] });
     }
-    await runStepBatch(session, "systemd-networkd", ops, { sudo: true });
+    return { step: "systemd-networkd", ops };
   },
 };

@@ -4,7 +4,7 @@
  * nmcli and brought up. Only profiles named lv-* are added, changed, brought up or deleted: the guest's
  * other connections (the one SSH runs over among them) are never touched, also when a command fails.
  */
-import { check, type GuestOp, type GuestSession, runStepBatch } from "../session.ts";
+import type { GuestOp } from "../session.ts";
 import type { NetworkFamily } from "./family.ts";
 import { serviceActive, serviceActiveProbe } from "./service_active.ts";
 import type { StaticInterface } from "./static_interfaces.ts";
@@ -34,8 +34,8 @@ export function nmSettings(ifc: StaticInterface): string[] {
   ];
 }
 
-const nmcli = (session: GuestSession, args: string[], what: string) =>
-  check(session, ["nmcli", ...args], { sudo: true, what });
+/** The connection profiles' names (as root: every profile, not only the user's). */
+const SHOW = ["nmcli", "-g", "NAME", "connection", "show"];
 
 export const networkmanager: NetworkFamily = {
   name: "NetworkManager",
@@ -44,11 +44,13 @@ export const networkmanager: NetworkFamily = {
   probe: [serviceActiveProbe("NetworkManager")],
   matches: ([active]) => serviceActive(active),
 
-  async configure(session, interfaces) {
-    const names = (await nmcli(session, ["-g", "NAME", "connection", "show"], "nmcli connection show"))
-      .split("\n").map((n) => n.trim()).filter((n) => n.startsWith(PREFIX));
+  survey: [],
+  reads: () => [{ run: SHOW }],
+
+  plan(interfaces, known) {
+    const names = known.run(SHOW).stdout.split("\n").map((n) => n.trim()).filter((n) => n.startsWith(PREFIX));
     const wanted = new Map(interfaces.map((ifc) => [nmProfileName(ifc), ifc]));
-    // One sudo batch, ending at the first nmcli that fails (named in the message).
+    // Ending at the first nmcli that fails (named in the message).
     const ops: GuestOp[] = names.filter((name) => !wanted.has(name))
       .map((name) => ({ run: ["nmcli", "connection", "delete", name] }));
     for (const [name, ifc] of wanted) {
@@ -68,6 +70,6 @@ export const networkmanager: NetworkFamily = {
       });
       ops.push({ run: ["nmcli", "connection", "up", name] });
     }
-    await runStepBatch(session, "NetworkManager", ops, { sudo: true });
+    return { step: "NetworkManager", ops };
   },
 };

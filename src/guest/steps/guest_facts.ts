@@ -1,7 +1,9 @@
 /**
  * What the first-boot steps read before they write, in one round trip: the hostname step's name and
- * /etc/hosts, the key step's authorized_keys, and every network family's probe. Changes nothing in the guest.
+ * /etc/hosts, the key step's authorized_keys, every network family's probe and the network family's survey
+ * (family.ts). Changes nothing in the guest.
  */
+import { GuestReads } from "../guest_reads.ts";
 import { FAMILY_PROBES, familyFromProbes, UNKNOWN_FAMILY } from "../network/families.ts";
 import type { GuestOp, GuestOpResult, GuestSession } from "../session.ts";
 import { HOSTNAME_PROBE, hostnameFacts } from "./hostname.ts";
@@ -14,24 +16,29 @@ export interface GuestFacts {
   authorizedKeys?: string;
   /** The network family's name, or UNKNOWN_FAMILY (when asked). */
   family?: string;
+  /** Every result of the batch, by operation: the network family's survey among them. */
+  known: GuestReads;
 }
 
 /** Reads the facts asked for in one batch (none asked: no round trip); rejects naming the step that failed. */
 export async function readGuestFacts(
   session: GuestSession,
-  want: { hostname?: boolean; authorizedKeys?: boolean; family?: boolean },
+  want: { hostname?: boolean; authorizedKeys?: boolean; family?: boolean; survey?: GuestOp[] },
 ): Promise<GuestFacts> {
   const parts: [keyof GuestFacts, GuestOp[]][] = [];
   if (want.hostname) parts.push(["hostname", HOSTNAME_PROBE]);
   if (want.authorizedKeys) parts.push(["authorizedKeys", [AUTHORIZED_KEYS_PROBE]]);
   if (want.family) parts.push(["family", FAMILY_PROBES]);
-  const results = await session.batch(parts.flatMap(([, ops]) => ops));
-  const facts: GuestFacts = {};
+  if (want.survey?.length) parts.push(["known", want.survey]);
+  const all = parts.flatMap(([, ops]) => ops);
+  const results = await session.batch(all);
+  const facts: GuestFacts = { known: new GuestReads().add(all, results) };
   let at = 0;
   for (const [name, ops] of parts) {
     const mine: GuestOpResult[] = results.slice(at, at += ops.length);
     if (name === "hostname") facts.hostname = hostnameFacts(mine);
     else if (name === "family") facts.family = familyFromProbes(mine)?.name ?? UNKNOWN_FAMILY;
+    else if (name === "known") continue;
     else if (mine[0].error) throw new Error(`cannot install lv's key: ${mine[0].error}`);
     else facts.authorizedKeys = mine[0].text ?? "";
   }
