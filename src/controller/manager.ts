@@ -57,7 +57,9 @@ export class Manager {
   readonly queue: WorkQueue;
   #ctx: ControllerContext;
   #reconcilers = new Map<Kind, Reconciler>();
-  #options: Required<Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs" | "only" | "debug" | "onReconciled" | "first">>;
+  #options: Required<
+    Omit<ManagerOptions, "baseDelayMs" | "maxDelayMs" | "only" | "debug" | "onReconciled" | "first">
+  >;
   #only: (obj: AnyResource) => boolean;
   #debug: (line: string) => void;
   #onReconciled: () => void;
