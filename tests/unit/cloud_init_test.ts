@@ -61,6 +61,26 @@ Deno.test("seedContent() writes network-config v2: static where lv configures an
   assert.deepEqual(parse(seedContent({ ...INPUT, networkConfig: own }).networkConfig), own);
 });
 
+Deno.test("seedContent() writes YAML 1.1 as cloud-init reads it: a MAC of digits only stays a string", () => {
+  // PyYAML (YAML 1.1) reads 52:54:00:20:14:13 unquoted as a base-60 integer: cloud-init then failed its
+  // network stage ("'int' object has no attribute 'lower'") and the guest never got its addresses.
+  const seed = seedContent({
+    ...INPUT,
+    hostname: "0:1",
+    interfaces: [{ mac: "52:54:00:20:14:13", address: "10.61.0.14", prefix: 24 }, {
+      mac: "52:54:00:12:34:56",
+    }],
+    userData: { write_files: [{ path: "/etc/x", content: "on" }] },
+  });
+  const net = parse(seed.networkConfig, { version: "1.1" });
+  const macs = Object.values(net.ethernets).map((e) =>
+    (e as { match: { macaddress: unknown } }).match.macaddress
+  );
+  assert.deepEqual(macs, ["52:54:00:20:14:13", "52:54:00:12:34:56"]);
+  assert.equal(parse(seed.metaData, { version: "1.1" })["local-hostname"], "0:1");
+  assert.equal(parse(seed.userData, { version: "1.1" }).write_files[0].content, "on");
+});
+
 Deno.test("seedContent() merges a userData mapping after lv's defaults, lv's user first", () => {
   const data = cloudConfig(
     seedContent({

@@ -54,7 +54,11 @@ export interface SeedContent {
   networkConfig: string;
 }
 
-const YAML_OPTIONS = { lineWidth: 0 } as const;
+/**
+ * cloud-init reads its seed with PyYAML, which is YAML 1.1: written as 1.1, strings that 1.1 would take for
+ * something else are quoted (a MAC of digits only is a base-60 integer there, "on" a boolean).
+ */
+const YAML_OPTIONS = { lineWidth: 0, version: "1.1" } as const;
 
 /** lv's own part of the user data: its user with its key and passwordless sudo, and the pinned host key. */
 export function defaultUserData(input: SeedInput): Record<string, unknown> {
