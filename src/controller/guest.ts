@@ -290,8 +290,8 @@ async function peerGuests(ctx: ControllerContext, dom: Domain): Promise<GuestPee
  * The first-boot work, few round trips: what the key, hostname and network steps read, in one batch (the
  * facts, with the network family's survey); then lv's key inserted (as the login user, proven by a second
  * login) while, as root, the hostname is written with what the network family reads in one sudo batch and
- * the family's writes follow in another once lv's key is in (root_steps.ts). Records in `guest` what was done; rejects with the
- * first step's failure once both have ended.
+ * the family's writes follow in another once lv's key is in (root_steps.ts). Records in `guest` what was
+ * done; rejects with the first step's failure once both have ended.
  */
 async function firstBootSteps(
   input: GuestInput,
