@@ -1005,6 +1005,8 @@ if (only.has("startup")) {
   await timed("startup", async () => {
     const empty = new Lv("startup-empty");
     const hundred = new Lv("startup-100");
+    const installed = `${WORK}/installed/lv`; // setup.sh's form of lv: its chunks and launcher
+    await execOk(`${ROOT}scripts/bundle.sh`, [`${WORK}/installed`]);
     await hundred.ok(["apply", "-f", disklessManifest("st", 100, "Stopped"), "--timeout=5m"]);
     await itemStartup({
       runs: RUNS,
@@ -1013,6 +1015,8 @@ if (only.has("startup")) {
       uri: URI,
       emptyScript: writeFile("startup-empty.ts", ""),
       lv: (home, args) => (home === "empty" ? empty : hundred).run(args),
+      installed: (home, args) =>
+        exec(installed, args, { env: { LV_HOME: (home === "empty" ? empty : hundred).home }, rss: true }),
     });
     await hundred.run(["delete", "-f", disklessManifest("st", 100, "Stopped"), "--timeout=5m"]);
   });

@@ -1,8 +1,9 @@
 /**
  * Item 8 of bench/run.ts: lv's start against Deno's own (an empty script), pair by pair: `lv --version` (no
  * store, no libvirt), `lv version` (asks libvirtd: a virsh process), `lv help`, and `lv get domains` on an empty
- * store and on one of 100 domains. Each pair runs back to back, the order alternating; the ratio of each pair is
- * kept and their median reported. Figures only.
+ * store and on one of 100 domains, from the checkout (`deno run -A mod.ts`) and as setup.sh installs lv. Each
+ * pair runs back to back, the order alternating; the ratio of each pair is kept and their median reported.
+ * Figures only.
  */
 import { exec, median, type Proc } from "./proc.ts";
 
@@ -17,6 +18,8 @@ export interface StartupBenchDeps {
   uri: string;
   /** Runs lv with a home of its own (the "100" home holds 100 stopped diskless domains). */
   lv(home: "empty" | "100", args: string[]): Promise<Proc>;
+  /** The same through setup.sh's install (scripts/bundle.sh's chunks and launcher), measured as well. */
+  installed?(home: "empty" | "100", args: string[]): Promise<Proc>;
 }
 
 const ITEM = "8 startup";
@@ -35,12 +38,16 @@ export async function itemStartup(deps: StartupBenchDeps): Promise<void> {
   const deno = () => exec(Deno.execPath(), ["run", "-A", deps.emptyScript], { cwd: deps.root, rss: true });
   const floor: number[] = [];
   const floorCpu: number[] = [];
-  for (const c of COMMANDS) {
+  const forms = [
+    { form: "", lv: deps.lv },
+    ...(deps.installed ? [{ form: " (installed)", lv: deps.installed }] : []),
+  ];
+  for (const { form, lv: run, c } of forms.flatMap((f) => COMMANDS.map((c) => ({ ...f, c })))) {
     const wall: number[] = [], ratio: number[] = [], cpuRatio: number[] = [];
     for (let r = -1; r < deps.runs; r++) { // r = -1: warm-up
       const lvFirst = r % 2 === 0;
-      const a = lvFirst ? await deps.lv(c.home, c.args) : await deno();
-      const b = lvFirst ? await deno() : await deps.lv(c.home, c.args);
+      const a = lvFirst ? await run(c.home, c.args) : await deno();
+      const b = lvFirst ? await deno() : await run(c.home, c.args);
       const [lv, d] = lvFirst ? [a, b] : [b, a];
       if (lv.code !== 0) throw new Error(`lv ${c.args.join(" ")} exited ${lv.code}: ${lv.stderr}`);
       if (r < 0) continue;
@@ -50,7 +57,7 @@ export async function itemStartup(deps: StartupBenchDeps): Promise<void> {
       floor.push(d.ms);
       if (d.cpuS !== undefined) floorCpu.push(d.cpuS * 1000);
     }
-    deps.row({ item: ITEM, what: c.what, unit: "ms", samples: wall });
+    deps.row({ item: ITEM, what: `${c.what}${form}`, unit: "ms", samples: wall });
     deps.row({
       item: ITEM,
       what: `  / deno empty script, wall (pairwise)`,

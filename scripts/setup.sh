@@ -33,14 +33,11 @@ if ! virsh -c qemu:///system version >/dev/null 2>&1; then
   for _ in $(seq 300); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
-# lv bundled under /usr/local/lib/lv and a launcher: it keeps working when this checkout moves or is deleted
-# (deno compile would need to download its runtime, which may not be reachable). In chunks, so a command
-# loads what it uses: one file puts every node: import at its top and `lv get` pays for all (bench item 8).
-rm -rf /usr/local/lib/lv
-mkdir -p /usr/local/lib/lv
-deno bundle -q --code-splitting --external '*.node' --outdir /usr/local/lib/lv mod.ts
-printf '#!/bin/sh\nexec %s run -A --no-config /usr/local/lib/lv/mod.js "$@"\n' "$(command -v deno)" >/usr/local/bin/lv
-chmod 755 /usr/local/bin/lv
+# lv bundled under /usr/local/lib/lv and its launcher: it keeps working when this checkout moves or is deleted
+# (deno compile would need to download its runtime, which may not be reachable). In chunks, so a command loads
+# what it uses (scripts/bundle.sh says how; bench item 8).
+scripts/bundle.sh /usr/local/lib/lv
+ln -sfn /usr/local/lib/lv/lv /usr/local/bin/lv
 mkdir -p /etc/bash_completion.d && lv completion bash >/etc/bash_completion.d/lv
 # zsh and fish, where they are installed: their vendor completion directories.
 [ ! -d /usr/share/zsh/vendor-completions ] || lv completion zsh >/usr/share/zsh/vendor-completions/_lv

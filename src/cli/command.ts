@@ -12,6 +12,7 @@ import { closest } from "../api/problem.ts";
 import { parseDuration } from "./duration.ts";
 import { UsageError } from "./errors.ts";
 import type { Output, Runtime } from "./runtime.ts";
+import type { Libvirt } from "../libvirt/libvirt.ts";
 
 /**
  * What a flag's value or an argument is, for help and shell completion: a path, a name lv can list, one of
@@ -123,6 +124,8 @@ export interface Invocation<F extends Flags> {
   output: Output;
   /** Opens the store and the connection the flags select, runs `fn`, closes them; `fn`'s result. */
   withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T>;
+  /** Only the selected connection's libvirt (no store), closed after `fn` (lv version). */
+  withLibvirt<T>(fn: (libvirt: Libvirt) => Promise<T>): Promise<T>;
 }
 
 export interface CommandSpec<F extends Flags = Flags> {

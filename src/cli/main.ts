@@ -11,6 +11,7 @@ import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
 import { hoistGlobalFlags } from "./global_flags.ts";
 import { type Output, stdOutput } from "./output.ts";
 import type { Runtime } from "./runtime.ts";
+import type { Libvirt } from "../libvirt/libvirt.ts";
 import { StoreUrlError } from "../config/store_url.ts";
 import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
 // Only the declaration of the command named is loaded (command_loaders.ts), and its implementation when it
@@ -61,6 +62,7 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       rest: after,
       output,
       withRuntime: (fn) => runWith(flags, output, fn),
+      withLibvirt: (fn) => libvirtWith(flags, fn),
     };
     return await command.run(invocation) ?? 0;
   } catch (e) {
@@ -85,19 +87,33 @@ function checkSubcommand(command: Command, sub: string | undefined, given: Reado
   }
 }
 
+/** The runtime's choice of connection from the global flags (lv controller's --context is a list, not one). */
+function selection(flags: Record<string, unknown>) {
+  return {
+    connect: flags.connect as string | undefined,
+    context: typeof flags.context === "string" ? flags.context : undefined,
+  };
+}
+
+async function libvirtWith<T>(
+  flags: Record<string, unknown>,
+  fn: (libvirt: Libvirt) => Promise<T>,
+): Promise<T> {
+  const { libvirt, close } = await (await import("./runtime.ts")).openLibvirt(selection(flags));
+  try {
+    return await fn(libvirt);
+  } finally {
+    await close();
+  }
+}
+
 async function runWith<T>(
   flags: Record<string, unknown>,
   output: Output,
   fn: (rt: Runtime) => Promise<T>,
 ): Promise<T> {
   const { openRuntime } = await import("./runtime.ts"); // the store and libvirt: not for help or usage errors
-  const rt = await openRuntime({
-    connect: flags.connect as string | undefined,
-    // lv controller's --context is a list of the contexts it drives, not a selection.
-    context: typeof flags.context === "string" ? flags.context : undefined,
-    store: flags.store as string | undefined,
-    output,
-  });
+  const rt = await openRuntime({ ...selection(flags), store: flags.store as string | undefined, output });
   try {
     // A forwarder of forwardedPorts killed meanwhile is started again (loaded only when there are any).
     if (hasForwarders(rt.home)) await (await import("./revive_forwarders.ts")).reviveForwarders(rt);

@@ -1,6 +1,5 @@
 /** Opens the store a command selected: etcd (shared) or the SQLite file (the default, embedded). */
 import { joinPath as join } from "../config/join_path.ts";
-import { SqliteStore } from "../store/sqlite_store.ts";
 import type { Store } from "../store/store.ts";
 import { parseStoreUrl, type SqliteUrl, type StoreUrl, StoreUrlError } from "../config/store_url.ts";
 
@@ -106,6 +105,8 @@ async function readPem(path: string | undefined, what: string): Promise<string |
  */
 export async function openStore(url: StoreUrl, options: { password?: string } = {}): Promise<Store> {
   if (url.kind === "sqlite") {
+    // node:sqlite loads here, not with the runtime: lv version opens no store.
+    const { SqliteStore } = await import("../store/sqlite_store.ts");
     return new SqliteStore(url.path, url.group ? { shared: { group: url.group } } : {});
   }
   const { EtcdStore } = await import("../store/etcd_store.ts"); // not loaded for the SQLite file

@@ -68,6 +68,8 @@ export interface RuntimeOptions {
   configPath?: string;
   output?: Output;
   virsh?: VirshRunner;
+  /** A virsh process per command instead of a session (a command that runs one: cheaper by a session's end). */
+  processPerCommand?: boolean;
 }
 
 /** The config file's contents; the YAML parser is loaded only when there is a file. */
@@ -100,11 +102,18 @@ export async function openSelectedStore(url: StoreUrl, config: LvConfig): Promis
   return await openStore(url, { password: Deno.env.get("LV_STORE_PASSWORD") ?? config.storePassword });
 }
 
-/**
- * Opens the store and selects the connection. The config file is read first, so a bad config or an unknown
- * context fails before anything is opened.
- */
-export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+/** The connection a command selected and a libvirt per context, opened when first asked for. */
+interface Connections {
+  home: string;
+  config: LvConfig;
+  connection: Connection;
+  side(context: string | undefined): { libvirt: Libvirt; jump?: JumpHost; connectUri: string };
+  /** Ends the virsh sessions started. */
+  close(): Promise<void>;
+}
+
+/** Reads the config file and selects the connection: a bad config or an unknown context fails here. */
+async function openConnections(options: RuntimeOptions): Promise<Connections> {
   const home = options.home ?? lvHome();
   const path = options.configPath ?? configPath();
   const config = await readConfig(path);
@@ -115,8 +124,6 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     path,
   );
   Deno.mkdirSync(home, { recursive: true, mode: 0o700 });
-  const storeUrl = selectedStore(config, { flag: options.store, uri: connection.uri, home: options.home });
-  const store = await openSelectedStore(storeUrl, config);
   // A resource without spec.context lives where a bare URI points (--connect, LV_CONNECT, qemu:///system),
   // whatever context is selected: switching contexts never moves existing objects.
   const bare: Connection = connection.context === undefined
@@ -143,7 +150,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
       // One long-lived virsh per connection (bench/session.ts: an observation pass 6x faster locally, 15x
       // over ssh); LV_VIRSH=process runs a process per command as before.
       const virsh = options.virsh ??
-        (Deno.env.get("LV_VIRSH") === "process"
+        (options.processPerCommand || Deno.env.get("LV_VIRSH") === "process"
           ? new ProcessVirsh(c.uri, transport.connectUri, explain)
           : new SessionVirsh(c.uri, transport.connectUri, explain));
       if (virsh instanceof SessionVirsh) sessions.push(virsh);
@@ -152,6 +159,34 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     }
     return found;
   };
+  return {
+    home,
+    config,
+    connection,
+    side,
+    close: async () => void await Promise.all(sessions.map((v) => v.close())),
+  };
+}
+
+/**
+ * The libvirt of the selected connection for one virsh command (`lv version`): a process, not a session (whose
+ * end costs more than the command), and no store (SQLite neither loaded nor opened).
+ */
+export async function openLibvirt(
+  options: RuntimeOptions = {},
+): Promise<{ libvirt: Libvirt; close(): Promise<void> }> {
+  const c = await openConnections({ ...options, processPerCommand: true });
+  return { libvirt: c.side(c.connection.context).libvirt, close: c.close };
+}
+
+/**
+ * Opens the store and selects the connection. The config file is read first, so a bad config or an unknown
+ * context fails before anything is opened.
+ */
+export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const { home, config, connection, side, close } = await openConnections(options);
+  const storeUrl = selectedStore(config, { flag: options.store, uri: connection.uri, home: options.home });
+  const store = await openSelectedStore(storeUrl, config);
   const contextOf = (obj: AnyResource) => obj.spec.context;
   return {
     home,
@@ -170,7 +205,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     holder: `${Deno.hostname()}:${Deno.pid}`,
     boxServerUrl: config.boxServerUrl,
     close: async () => {
-      await Promise.all(sessions.map((v) => v.close()));
+      await close();
       store.close();
     },
   };

@@ -9,16 +9,28 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+/** Runs `deno ARGS`, or the program ARGS[0] names when it is a path. */
 async function run(args: string[], options: { cwd: string; env?: Record<string, string> }) {
-  const out = await new Deno.Command(Deno.execPath(), { args, ...options }).output();
+  const [program, rest] = args[0].startsWith("/") ? [args[0], args.slice(1)] : [Deno.execPath(), args];
+  const out = await new Deno.Command(program, { args: rest, ...options }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
-/** `deno task bundle`'s lv.js (the release's), and setup.sh's chunks (mod.js loads each as a command needs it). */
+/** `deno task bundle`'s lv.js, run as a release would; setup.sh's chunks (scripts/bundle.sh), by its launcher. */
 const FORMS = [
-  { name: "one file, lv.js", args: (dir: string) => ["-o", `${dir}/lv.js`], entry: "lv.js" },
-  { name: "chunks, mod.js", args: (dir: string) => ["--code-splitting", "--outdir", dir], entry: "mod.js" },
+  {
+    name: "one file, lv.js",
+    build: (dir: string) =>
+      run(["bundle", "--external", "*.node", "-o", `${dir}/lv.js`, "mod.ts"], { cwd: ROOT }),
+    command: (dir: string) => [Deno.execPath(), "run", "-A", "--no-config", `${dir}/lv.js`],
+  },
+  {
+    name: "chunks, mod.js",
+    build: (dir: string, entry?: string) =>
+      run([join(ROOT, "scripts", "bundle.sh"), dir, ...(entry ? [entry] : [])], { cwd: ROOT }),
+    command: (dir: string) => [`${dir}/lv`],
+  },
 ];
 
 for (const form of FORMS) {
@@ -52,19 +64,16 @@ Deno.test("ssh2 loads in both bundles (lv makes each Domain's SSH key with it)",
       `const { generateKeyPair } = await import(${JSON.stringify(keyFiles)});\n` +
         `console.log((await generateKeyPair("probe")).public.split(" ")[0]);\n`,
     );
-    const config = ["--config", join(ROOT, "deno.json")];
-    for (
-      const [out, entry] of [[["-o", `${dir}/one/probe.js`], "one/probe.js"], [
-        ["--code-splitting", "--outdir", `${dir}/chunks`],
-        "chunks/probe.js",
-      ]]
-    ) {
-      const built = await run(["bundle", ...config, "--external", "*.node", ...out, `${dir}/probe.ts`], {
-        cwd: ROOT,
-      });
+    for (const form of FORMS) {
+      const out = `${dir}/${form === FORMS[0] ? "one" : "chunks"}`;
+      const built = form === FORMS[0]
+        ? await run(["bundle", "--external", "*.node", "-o", `${out}/lv.js`, `${dir}/probe.ts`], {
+          cwd: ROOT,
+        })
+        : await form.build(out, `${dir}/probe.ts`);
       assert.equal(built.code, 0, built.stderr);
-      const ran = await run(["run", "-A", "--no-config", `${dir}/${entry}`], { cwd: dir });
-      assert.equal(ran.stdout, "ssh-ed25519\n", `${entry}: ${ran.stderr}`);
+      const ran = await run(form.command(out), { cwd: dir });
+      assert.equal(ran.stdout, "ssh-ed25519\n", `${form.name}: ${ran.stderr}`);
     }
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -74,12 +83,11 @@ Deno.test("ssh2 loads in both bundles (lv makes each Domain's SSH key with it)",
 async function runsAway(form: (typeof FORMS)[number]) {
   const dir = Deno.makeTempDirSync({ prefix: "lv-bundle-" });
   try {
-    const built = await run(["bundle", "--external", "*.node", ...form.args(dir), "mod.ts"], {
-      cwd: ROOT,
-    });
+    const built = await form.build(dir);
     assert.equal(built.code, 0, built.stderr);
+    const [program, ...prefix] = form.command(dir);
     const lv = (...args: string[]) =>
-      run(["run", "-A", "--no-config", `${dir}/${form.entry}`, ...args], {
+      run([program, ...prefix, ...args], {
         cwd: dir,
         env: { LV_HOME: `${dir}/home`, LV_CONNECT: "test:///nowhere" },
       });
@@ -95,3 +103,37 @@ async function runsAway(form: (typeof FORMS)[number]) {
     Deno.removeSync(dir, { recursive: true });
   }
 }
+
+Deno.test("setup.sh's chunks: lv get loads only its own (no other command's, no node:module at the top)", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "lv-bundle-lazy-" });
+  try {
+    const built = await FORMS[1].build(dir);
+    assert.equal(built.code, 0, built.stderr);
+    const chunks = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".js"));
+    const top = chunks.filter((n) =>
+      /^import [^;]* from "node:module";/m.test(Deno.readTextFileSync(`${dir}/${n}`))
+    );
+    assert.deepEqual(
+      top,
+      [],
+      "a chunk imports node:module at its top: every command would start Node's layer",
+    );
+    // Deno's debug log names every file it reads (without lazy dynamic imports: all chunks, before starting).
+    const r = await run([`${dir}/lv`, "get", "domains", "-o", "name"], {
+      cwd: dir,
+      env: { LV_HOME: `${dir}/home`, LV_CONNECT: "test:///nowhere", DENO_LOG: "debug" },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const read = new Set(
+      [...r.stderr.matchAll(/fetch\S* - specifier: file:\/\/\S+\/([^/\s]+\.js)$/gm)].map((m) => m[1]),
+    );
+    assert.ok(read.has("mod.js"), `Deno's debug log changed: ${r.stderr.slice(0, 500)}`);
+    const others = [...read].filter((n) =>
+      /^(apply|reconciler|network_reconciler|controller|doctor)-/.test(n)
+    );
+    assert.deepEqual(others, [], "lv get read other commands' chunks");
+    assert.ok(read.size < chunks.length / 3, `lv get read ${read.size} of ${chunks.length} chunks`);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

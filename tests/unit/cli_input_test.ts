@@ -2,7 +2,8 @@
  * explain --recursive, usage errors exit 2, describe of nothing, lv destroy and lv status. */
 import assert from "node:assert/strict";
 import { parseDuration } from "../../src/cli/duration.ts";
-import { homeWith, lv, lvAt } from "./cli_run.ts";
+import { capture, homeWith, lv, lvAt } from "./cli_run.ts";
+import { main } from "../../src/cli/main.ts";
 import { example } from "./harness.ts";
 
 Deno.test("Go-style durations: 1m30s, 1h2m, 1.5h, 250us, plain seconds; anything else is refused", () => {
@@ -116,6 +117,29 @@ Deno.test("describe of nothing says so; status is get domains; destroy asks, ref
     const after = JSON.parse((await lvAt(home, "get", "domain", "web", "-o", "json")).stdout || "{}");
     assert.ok(after.metadata === undefined || after.metadata.deletionTimestamp, "marked for deletion");
   } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+});
+
+Deno.test("lv version asks libvirt without opening the store (none is created; an unreadable one is not read)", async () => {
+  const home = Deno.makeTempDirSync({ prefix: "lv-cli-" });
+  try {
+    Deno.env.set("LV_HOME", home);
+    Deno.env.set("LV_CONNECT", "test:///default");
+    assert.equal(await main(["version"], capture()), 0);
+    assert.deepEqual(
+      [...Deno.readDirSync(home)].map((f) => f.name),
+      [],
+      "lv version made files in the lv home",
+    );
+    Deno.writeTextFileSync(`${home}/store.db`, "not a database");
+    const o = capture();
+    assert.equal(await main(["version"], o), 0, o.stderr);
+    assert.match(o.stdout, /^lv \d+\.\d+\.\d+ .*\nlibvirt test:\/\/\/default: .*Running hypervisor: TEST/);
+    const get = await lvAt(home, "get", "domains");
+    assert.equal(get.code, 1, "a store that is not one fails the commands that read it");
+  } finally {
+    Deno.env.delete("LV_CONNECT");
     Deno.removeSync(home, { recursive: true });
   }
 });

@@ -8,13 +8,13 @@ export const versionCommand = defineCommand({
   usage: ["version"],
   description: "Prints lv's version and the libvirt daemon's.",
   flags: {},
-  async run({ output, withRuntime }) {
+  async run({ output, withLibvirt }) {
     output.out(`lv ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`);
-    await withRuntime(async (rt) => {
+    await withLibvirt(async (libvirt) => {
       try {
-        output.out(`libvirt ${rt.libvirt.uri}: ${(await rt.libvirt.version()).split("\n").join("; ")}\n`);
+        output.out(`libvirt ${libvirt.uri}: ${(await libvirt.version()).split("\n").join("; ")}\n`);
       } catch (e) {
-        output.out(`libvirt ${rt.libvirt.uri}: not reachable (${(e as Error).message})\n`);
+        output.out(`libvirt ${libvirt.uri}: not reachable (${(e as Error).message})\n`);
       }
     });
   },

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bundle.sh OUTDIR [ENTRY]: lv as JavaScript chunks in OUTDIR (mod.js and the chunks a command loads when it
+# runs) and OUTDIR/lv, the command that runs them: no checkout, deno.json or node_modules needed (setup.sh
+# installs it). ENTRY (default mod.ts) is for tests that bundle a probe of their own.
+#
+# Two things make a command load only what it uses (bench item 8; tests/unit/bundle_test.ts):
+# - the launcher passes --unstable-lazy-dynamic-imports: without it Deno reads every chunk behind a dynamic
+#   import before starting (all ~180 for `lv get`);
+# - the bundler's shared helper chunk, which every chunk imports, makes `require` for the CommonJS packages
+#   (ssh2, yaml, ...) with a top-level `import ... from "node:module"`: that starts Node's compatibility layer
+#   on every command (about Deno's whole start again). It is rewritten to make `require` on first use.
+set -euo pipefail
+out=$(realpath -m "${1:?usage: scripts/bundle.sh OUTDIR [ENTRY]}")
+entry=$(realpath "${2:-$(dirname "$0")/../mod.ts}")
+cd "$(dirname "$0")/.."
+rm -rf "$out"
+mkdir -p "$out"
+deno bundle -q --code-splitting --external '*.node' --outdir "$out" "$entry"
+helper='import { createRequire as __deno_internal_createRequire } from "node:module";
+var __require = __deno_internal_createRequire(import.meta.url);'
+lazy='var __lvRequire;
+var __require = (id) => (__lvRequire ??= globalThis.process.getBuiltinModule("node:module").createRequire(import.meta.url))(id);'
+HELPER=$helper LAZY=$lazy deno run --quiet --no-config --allow-read="$out" --allow-write="$out" --allow-env=HELPER,LAZY - "$out" <<'EOF'
+const [dir] = Deno.args;
+const [helper, lazy] = [Deno.env.get("HELPER")!, Deno.env.get("LAZY")!];
+for (const { name } of Deno.readDirSync(dir)) {
+  const path = `${dir}/${name}`;
+  const text = Deno.readTextFileSync(path);
+  if (text.includes(helper)) Deno.writeTextFileSync(path, text.replace(helper, lazy));
+  else if (/^import [^;]* from "node:module";/m.test(text)) {
+    throw new Error(`bundle.sh: ${name} imports node:module in a form this script does not know`);
+  }
+}
+EOF
+printf '#!/bin/sh\nexec %s run -A --no-config --unstable-lazy-dynamic-imports %s/%s.js "$@"\n' \
+  "$(command -v deno)" "$out" "$(basename "$entry" .ts)" >"$out/lv"
+chmod 755 "$out/lv"
