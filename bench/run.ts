@@ -2,7 +2,7 @@
  * lv's benchmarks (issue 5): lv against the virsh floor, and how its cost grows. Run inside scripts/lab.sh
  * (a private libvirtd in namespaces of its own); `deno task bench` builds the test box first and does that.
  *
- *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store,startup,scale,vagrant,timeline] [--runs=7] [--vm-runs=3]
+ *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store,startup,scale,vagrant,timeline,real] [--runs=7] [--vm-runs=3]
  *                            [--import-data=512] [--real-parallel] [--scale=10,100,500] [--keep]
  *
  * Every figure is the median of several runs; every ratio is taken pair by pair (the two sides run back to
@@ -45,9 +45,13 @@ const ITEMS = [
   "scale",
   "vagrant",
   "timeline",
+  "real",
 ] as const;
-/** vagrant only when asked for (--only=vagrant): it needs vagrant-libvirt and boots 4 guests a run. */
-const DEFAULT_ITEMS = ITEMS.filter((i) => i !== "vagrant");
+/**
+ * vagrant only when asked for (--only=vagrant): it needs vagrant-libvirt and boots 4 guests a run; real (3
+ * real guests against 1, lv and by hand) when asked for or with --real-parallel.
+ */
+const DEFAULT_ITEMS = ITEMS.filter((i) => i !== "vagrant" && i !== "real");
 type Item = typeof ITEMS[number];
 
 const { values: flags } = parseArgs({
@@ -68,6 +72,7 @@ const IMPORT_DATA_MIB = Number(flags["import-data"]);
 const only = new Set<Item>(
   flags.only ? flags.only.split(",").map((s) => s.trim() as Item) : DEFAULT_ITEMS,
 );
+if (flags["real-parallel"]) only.add("real");
 for (const i of only) {
   if (!ITEMS.includes(i)) throw new Error(`--only: unknown item ${i} (${ITEMS.join(",")})`);
 }
@@ -425,8 +430,20 @@ async function lvBoot(
   };
 }
 
-async function itemBoot(): Promise<void> {
+/** Runs `fn` with the boot set-up (lv's Box and Network, the by-hand box volume and network), then removes it. */
+async function withBootSetup(fn: (b: BootSetup) => Promise<void>): Promise<void> {
   const b = await bootSetup();
+  try {
+    await fn(b);
+  } finally {
+    await virshMaybe(["net-destroy", "floor-net"]);
+    await virshMaybe(["net-undefine", "floor-net"]);
+    await virshMaybe(["vol-delete", "--pool", "default", "floor-box"]);
+    await b.lv.run(["delete", "-f", b.baseYaml, "--timeout=3m"]);
+  }
+}
+
+async function itemBoot(b: BootSetup): Promise<void> {
   const floor: number[] = [], lv: number[] = [], ratio: number[] = [], rss: number[] = [];
   const runs: unknown[] = [];
   for (let i = 0; i < VM_RUNS; i++) {
@@ -511,11 +528,6 @@ async function itemBoot(): Promise<void> {
   row({ item: "1 boot", what: "  lv: guest sshd active", unit: "s", samples: phase("lv", "sshdActiveS") });
   row({ item: "1 boot", what: "  lv: SshReady event", unit: "s", samples: phase("lv", "sshReadyS") });
   row({ item: "6 memory", what: "peak RSS, lv apply of item 1", unit: "MiB", samples: rss });
-  await virshMaybe(["net-destroy", "floor-net"]);
-  await virshMaybe(["net-undefine", "floor-net"]);
-  await virshMaybe(["vol-delete", "--pool", "default", "floor-box"]);
-  if (flags["real-parallel"]) await realParallel(b);
-  await b.lv.run(["delete", "-f", b.baseYaml, "--timeout=3m"]);
 }
 
 /** How many real guests --real-parallel brings up at once (the issue's figure: 3). */
@@ -1067,7 +1079,13 @@ if (only.has("status")) await timed("status", itemStatus);
 if (only.has("noop")) await timed("noop", itemNoop);
 if (only.has("import")) await timed("import", itemImport);
 if (only.has("parallel")) await timed("parallel", itemParallel);
-if (only.has("boot")) await timed("boot", itemBoot);
+if (only.has("boot") || only.has("real")) {
+  await timed("boot", () =>
+    withBootSetup(async (b) => {
+      if (only.has("boot")) await itemBoot(b);
+      if (only.has("real")) await realParallel(b);
+    }));
+}
 if (only.has("store")) {
   await timed("store", () =>
     itemStore({

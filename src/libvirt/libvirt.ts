@@ -4,6 +4,7 @@
  * not) there, so reconcilers can be idempotent.
  */
 import { watchChildRead } from "./read_progress.ts";
+import { copyIntoVolume } from "./volume_copy.ts";
 import { VirshError, type VirshResult, type VirshRunner } from "./virsh.ts";
 
 export interface DomainStateInfo {
@@ -31,6 +32,8 @@ export interface VolUploadOptions {
   onProgress?: (done: number, total: number) => void;
   /** How often progress is looked at. Default 500 ms. */
   pollMs?: number;
+  /** Always through libvirtd (`vol-upload`), never copied by lv into a local volume's file. */
+  stream?: boolean;
 }
 
 export interface PoolInfo {
@@ -174,31 +177,33 @@ export class Libvirt {
   }
 
   /**
-   * Uploads a file's bytes into an existing volume (overwrites its content). With `onProgress`, reports
-   * the bytes virsh has read of the file while it runs (from /proc, see read_progress.ts), and the whole
-   * size once it succeeded.
+   * Writes a file's bytes into an existing volume (overwrites its content): copied by lv when libvirt is local
+   * and the volume's file writable here (volume_copy.ts), else `virsh vol-upload`. With `onProgress`, reports
+   * the bytes read of the file while it runs (from /proc, see read_progress.ts), and the whole size once done.
    */
   async volUpload(pool: string, name: string, file: string, options: VolUploadOptions = {}): Promise<void> {
-    const args = ["vol-upload", "--pool", pool, name, file];
-    const onProgress = options.onProgress;
-    if (!onProgress) {
-      await this.run(args, { what: `Cannot upload ${file} to volume "${name}" in pool "${pool}"` });
-      return;
+    const total = await Deno.stat(file).then((info) => info.size, () => undefined);
+    const onProgress = total === undefined ? undefined : options.onProgress;
+    const report = onProgress && ((done: number) => onProgress(Math.min(done, total!), total!));
+    report?.(0);
+    const copied = total !== undefined && !options.stream &&
+      await copyIntoVolume(this, { pool, name }, file, total, report, options.pollMs);
+    if (!copied) {
+      const watch = report && watchChildRead(
+        (argv) => argv.includes("vol-upload") && argv.includes(name) && argv.includes(file),
+        file,
+        report,
+        { pollMs: options.pollMs },
+      );
+      try {
+        await this.run(["vol-upload", "--pool", pool, name, file], {
+          what: `Cannot upload ${file} to volume "${name}" in pool "${pool}"`,
+        });
+      } finally {
+        await watch?.stop();
+      }
     }
-    const total = (await Deno.stat(file)).size;
-    onProgress(0, total);
-    const watch = watchChildRead(
-      (argv) => argv.includes("vol-upload") && argv.includes(name) && argv.includes(file),
-      file,
-      (done) => onProgress(Math.min(done, total), total),
-      { pollMs: options.pollMs },
-    );
-    try {
-      await this.run(args, { what: `Cannot upload ${file} to volume "${name}" in pool "${pool}"` });
-    } finally {
-      await watch.stop();
-    }
-    onProgress(total, total);
+    report?.(total!);
   }
 
   /**

@@ -41,6 +41,8 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   "pool-info",
   "vol-dumpxml",
   "vol-list",
+  "vol-path",
+  "vol-info",
   "vol-download",
   "net-dumpxml",
   "net-info",
@@ -780,6 +782,33 @@ export class FakeVirsh implements VirshRunner {
       );
     }
     return formatXml(root);
+  }
+
+  volPath(p: Parsed): string {
+    return `${this.getVolume(p.options.get("pool")!, p.positional[0]).vol.path}\n`;
+  }
+
+  /**
+   * As virsh 9.0 prints it; --physical puts the file's size where the allocation would be: libvirt stats the
+   * file, so a test that put a real file at the volume's path gets that file's size.
+   */
+  volInfo(p: Parsed): string {
+    const { vol } = this.getVolume(p.options.get("pool")!, p.positional[0]);
+    let physical = vol.allocation;
+    try {
+      physical = Deno.statSync(vol.path).size;
+    } catch { /* no file there: the recorded allocation */ }
+    const size = (n: number) => p.flags.has("bytes") ? `${n} bytes` : `${(n / 2 ** 20).toFixed(2)} MiB`;
+    return [
+      `Name:           ${vol.name}`,
+      "Type:           file",
+      `Capacity:       ${size(vol.capacity)}`,
+      p.flags.has("physical")
+        ? `Physical:       ${size(physical)}`
+        : `Allocation:     ${size(vol.allocation)}`,
+      "",
+      "",
+    ].join("\n");
   }
 
   volList(p: Parsed): string {
@@ -1775,6 +1804,13 @@ const COMMANDS: Record<string, CommandSpec> = {
   "pool-refresh": { args: ["pool"], run: FakeVirsh.prototype.poolRefresh },
   "vol-dumpxml": { options: ["pool"], args: ["vol"], run: FakeVirsh.prototype.volDumpXml },
   "vol-list": { options: ["pool"], flags: ["details"], args: [], run: FakeVirsh.prototype.volList },
+  "vol-path": { options: ["pool"], args: ["vol"], run: FakeVirsh.prototype.volPath },
+  "vol-info": {
+    options: ["pool"],
+    flags: ["bytes", "physical"],
+    args: ["vol"],
+    run: FakeVirsh.prototype.volInfo,
+  },
   "vol-create": {
     options: ["pool"],
     flags: ["prealloc-metadata"],
