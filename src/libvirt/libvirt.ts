@@ -32,7 +32,10 @@ export interface VolUploadOptions {
   onProgress?: (done: number, total: number) => void;
   /** How often progress is looked at. Default 500 ms. */
   pollMs?: number;
-  /** Always through libvirtd (`vol-upload`), never copied by lv into a local volume's file. */
+  /**
+   * Always through libvirtd (`vol-upload`), never copied by lv into a local volume's file. Also for every
+   * upload with LV_UPLOAD=stream in the environment.
+   */
   stream?: boolean;
 }
 
@@ -186,7 +189,8 @@ export class Libvirt {
     const onProgress = total === undefined ? undefined : options.onProgress;
     const report = onProgress && ((done: number) => onProgress(Math.min(done, total!), total!));
     report?.(0);
-    const copied = total !== undefined && !options.stream &&
+    const stream = options.stream || Deno.env.get("LV_UPLOAD") === "stream";
+    const copied = total !== undefined && !stream &&
       await copyIntoVolume(this, { pool, name }, file, total, report, options.pollMs);
     if (!copied) {
       const watch = report && watchChildRead(

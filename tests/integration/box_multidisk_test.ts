@@ -64,7 +64,19 @@ Deno.test("a 2-disk Vagrant box: a base volume and an overlay per disk; delete l
   const before = await virshNames("volumes");
   try {
     await t.step("apply uploads both disks and defines the domain with both overlays", async () => {
+      lv.virshCalls();
       const r = await lv.ok(["apply", "-f", file, "--timeout=120s"]);
+      // Local libvirt, volume files lv may write: copied by lv (volume_copy.ts), byte for byte, no stream.
+      const calls = lv.virshCalls();
+      assert.ok(
+        calls.some((c) => c[0] === "vol-path") && !calls.some((c) => c[0] === "vol-upload"),
+        `${calls}`,
+      );
+      for (const [volume, disk] of [["box-multi", "disk1.qcow2"], ["box-multi-2", "disk2.qcow2"]]) {
+        const back = join(dir, `${volume}.back`);
+        await virsh("vol-download", "--pool", "default", volume, back);
+        assert.deepEqual(await Deno.readFile(back), await Deno.readFile(join(dir, disk)), volume);
+      }
       assert.equal(r.stdout, "box/multi created\ndomain/md created\n");
       // Not a terminal: a progress line as each upload starts and ends.
       for (const v of ["box-multi", "box-multi-2"]) {
@@ -100,7 +112,7 @@ Deno.test("a 2-disk Vagrant box: a base volume and an overlay per disk; delete l
       assert.deepEqual(mutating(lv.virshCalls()), []);
     });
 
-    await t.step("vol-upload's progress is read while the real virsh runs", async () => {
+    await t.step("vol-upload's progress is read while the real virsh runs (stream: true)", async () => {
       // 96 MiB of random bytes: long enough to be seen midway at a 5 ms poll.
       const image = join(dir, "random.img");
       await must("dd", ["if=/dev/urandom", `of=${image}`, "bs=1M", "count=96", "status=none"]);
@@ -109,6 +121,7 @@ Deno.test("a 2-disk Vagrant box: a base volume and an overlay per disk; delete l
       const reports: [number, number][] = [];
       try {
         await libvirt.volUpload("default", "lv-progress-probe", image, {
+          stream: true,
           pollMs: 5,
           onProgress: (done, total) => reports.push([done, total]),
         });

@@ -53,8 +53,7 @@ const ONCE = {
   "net-define": 1,
   "net-start": 1,
   "net-autostart": 1,
-  "vol-create": 4,
-  "vol-upload": 1,
+  "vol-create": 4, // the box's bytes are copied by lv (local libvirt), no vol-upload
   "define": 1,
   "start": 1,
 };

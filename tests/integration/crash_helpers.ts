@@ -88,11 +88,11 @@ export interface LvChild {
 export function spawnLv(
   lv: Lv,
   args: string[],
-  options: { virshLog?: string; stdin?: boolean; cwd?: string } = {},
+  options: { virshLog?: string; stdin?: boolean; cwd?: string; env?: Record<string, string> } = {},
 ): LvChild {
   const child = new Deno.Command("setsid", {
     args: [Deno.execPath(), "run", "-A", `${ROOT}mod.ts`, ...args],
-    env: { ...lv.env, LV_HOME: lv.home, LV_VIRSH_LOG: options.virshLog ?? lv.virshLog },
+    env: { ...lv.env, ...options.env, LV_HOME: lv.home, LV_VIRSH_LOG: options.virshLog ?? lv.virshLog },
     cwd: options.cwd ?? ROOT,
     stdin: options.stdin ? "piped" : "null",
     stdout: "piped",

@@ -31,6 +31,8 @@ interface CrashStage extends Stage {
   lvOnly?: boolean;
   /** Run before the apply that is killed. */
   prepare?: () => Promise<void>;
+  /** lv's environment for the apply that is killed. */
+  env?: Record<string, string>;
 }
 
 /** Where the lab's default pool lives (a private directory of the lab's). */
@@ -64,8 +66,18 @@ const STAGES: CrashStage[] = [
     lvOnly: true,
   },
   { name: "vol-create (first volume being created)", reached: nth("vol-create") },
-  { name: "vol-upload (box upload in flight)", reached: nth("vol-upload") },
-  { name: "vol-upload, lv alone killed (its virsh finishes)", reached: nth("vol-upload"), lvOnly: true },
+  // lv copies the box into the volume's file itself (local libvirt): killed as the copy starts (libvirt's
+  // size of the new volume just read), and killed alone (its cp finishes).
+  { name: "box copy starting (vol-info before cp)", reached: nth("vol-info") },
+  { name: "box copy starting, lv alone killed (its cp finishes)", reached: nth("vol-info"), lvOnly: true },
+  // Streamed through libvirtd as on a remote host (LV_UPLOAD=stream).
+  { name: "vol-upload (box upload in flight)", reached: nth("vol-upload"), env: { LV_UPLOAD: "stream" } },
+  {
+    name: "vol-upload, lv alone killed (its virsh finishes)",
+    reached: nth("vol-upload"),
+    lvOnly: true,
+    env: { LV_UPLOAD: "stream" },
+  },
   { name: "net-start (network defined)", reached: nth("net-start") },
   { name: "third vol-create (the domain's overlay)", reached: nth("vol-create", 3) },
   { name: "define (domain being defined)", reached: nth("define") },
@@ -78,7 +90,7 @@ async function crashAt(lv: Lv, manifest: string, stage: CrashStage): Promise<str
     Deno.removeSync(lv.virshLog);
   } catch { /* none */ }
   await stage.prepare?.();
-  const child = spawnLv(lv, ["apply", "-f", manifest, "--timeout=120s"]);
+  const child = spawnLv(lv, ["apply", "-f", manifest, "--timeout=120s"], { env: stage.env });
   let calls: string[][];
   try {
     calls = await waitForStage(child, lv.virshLog, stage);

@@ -218,7 +218,7 @@ export async function waitFor(
 /** Commands that change libvirt (everything but reads). */
 export function mutating(calls: string[][]): string[][] {
   const reads =
-    /^(version|capabilities|domcapabilities|pool-dumpxml|pool-info|vol-dumpxml|vol-list|vol-download|net-dumpxml|net-info|net-dhcp-leases|dumpxml|domstate|domifaddr|list|net-list|pool-list|snapshot-list|snapshot-dumpxml|nodedev-list|nodedev-dumpxml)$/;
+    /^(version|capabilities|domcapabilities|pool-dumpxml|pool-info|vol-dumpxml|vol-list|vol-path|vol-info|vol-download|net-dumpxml|net-info|net-dhcp-leases|dumpxml|domstate|domifaddr|list|net-list|pool-list|snapshot-list|snapshot-dumpxml|nodedev-list|nodedev-dumpxml)$/;
   return calls.filter((c) => !reads.test(c[0]));
 }
 
