@@ -28,7 +28,7 @@ import type { GuestPeer, GuestStepContext } from "../guest/step_context.ts";
 import { hostnameOps } from "../guest/steps/hostname.ts";
 import { readGuestFacts } from "../guest/steps/guest_facts.ts";
 import { runRootSteps } from "../guest/steps/root_steps.ts";
-import { insertDomainKey } from "../guest/steps/insert_key.ts";
+import { domainKeyPair, insertDomainKey } from "../guest/steps/insert_key.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import { type DomainXmlInterface, parseDomainXml } from "../libvirt/xml/domain_xml.ts";
 import type { ControllerContext } from "./context.ts";
@@ -309,15 +309,21 @@ async function firstBootSteps(
     newBoot && statics.length > 0;
   const networkDue = staticsDue && statics.length > 0;
   const known = familyNamed(guest.os);
+  // lv's key goes in with the reads (one round trip less); it replaces the box's once a login proves it.
+  const pair = key && await domainKeyPair(dom.metadata.name);
   const facts = await readGuestFacts(session, {
     hostname: guest.hostname !== hostname,
-    authorizedKeys: !!key,
+    addKey: pair?.public,
     family: !guest.os || (networkDue && !known),
     survey: networkDue ? networkSurvey(known) : undefined,
   });
   if (facts.family && !known) guest.os = facts.family;
   const asUser = async () => {
-    if (key) key.inserted(await insertDomainKey(step, key.oldKeyFile, facts.authorizedKeys));
+    if (key && pair) {
+      key.inserted(
+        await insertDomainKey(step, key.oldKeyFile, { authorizedKeys: facts.authorizedKeys!, pair }),
+      );
+    }
   };
   const keyDone = asUser();
   const asRoot = async () => {

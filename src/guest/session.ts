@@ -70,7 +70,14 @@ export interface PutFileOptions {
  */
 export type GuestOp =
   | { run: string[]; stdin?: string; mayFail?: boolean }
-  | { put: string; content: string; mode?: number; owner?: string }
+  | {
+    put: string;
+    content: string;
+    mode?: number;
+    owner?: string;
+    /** After the file's text (a newline added first when it ends without one); the file made when missing. */
+    append?: boolean;
+  }
   | { read: string }
   | { list: string };
 

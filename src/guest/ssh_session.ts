@@ -27,6 +27,10 @@ const MISSING = 66;
  */
 const PUT_SCRIPT = 'set -e; t="$1.lv-new"; rm -f "$t"; umask 077; set -C; cat > "$t"; chmod "$2" "$t"; ' +
   'if [ -n "$3" ]; then chown "$3" "$t"; fi; mv -f "$t" "$1"';
+/** PUT_SCRIPT whose new file starts with the old one's text (ending in a newline), when there is one. */
+const APPEND_SCRIPT = 'set -e; t="$1.lv-new"; rm -f "$t"; umask 077; set -C; : > "$t"; ' +
+  'if [ -s "$1" ]; then cat -- "$1" >> "$t"; if [ -n "$(tail -c 1 -- "$t")" ]; then echo >> "$t"; fi; fi; ' +
+  'cat >> "$t"; chmod "$2" "$t"; if [ -n "$3" ]; then chown "$3" "$t"; fi; mv -f "$t" "$1"';
 const READ_SCRIPT = `if [ ! -e "$1" ]; then exit ${MISSING}; fi; exec cat -- "$1"`;
 const LIST_SCRIPT = `if [ ! -d "$1" ]; then exit ${MISSING}; fi; exec ls -1A -- "$1"`;
 
@@ -39,7 +43,8 @@ export function opCommand(op: GuestOp): BatchCommand {
   if ("run" in op) return { argv: op.run, stdin: op.stdin, mayFail: op.mayFail };
   if ("put" in op) {
     const mode = (op.mode ?? 0o644).toString(8);
-    return { argv: ["sh", "-c", PUT_SCRIPT, "sh", op.put, mode, op.owner ?? ""], stdin: op.content };
+    const script = op.append ? APPEND_SCRIPT : PUT_SCRIPT;
+    return { argv: ["sh", "-c", script, "sh", op.put, mode, op.owner ?? ""], stdin: op.content };
   }
   // No such file or directory is an answer, not a failure: a batch stopping on failure goes on.
   if ("read" in op) return { argv: ["sh", "-c", READ_SCRIPT, "sh", op.read], okCodes: [MISSING] };

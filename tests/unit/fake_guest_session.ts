@@ -117,7 +117,7 @@ export class FakeSession implements GuestSession {
     return this.#list(op.list);
   }
 
-  #put(caller: Caller, op: { put: string; content: string; mode?: number; owner?: string }): GuestOpResult {
+  #put(caller: Caller, op: Extract<GuestOp, { put: string }>): GuestOpResult {
     const path = op.put;
     const full = this.guest.path(this.user, path);
     const why = !this.guest.dirs.has(dirname(full))
@@ -129,7 +129,9 @@ export class FakeSession implements GuestSession {
       : undefined;
     if (why) return { ran: true, error: `cannot write ${path} in the guest: ${why}` };
     const owner = op.owner ?? (caller.root ? "root" : this.user);
-    this.guest.files.set(full, { content: op.content, mode: op.mode ?? 0o644, owner });
+    const old = op.append ? this.guest.files.get(full)?.content ?? "" : "";
+    const content = `${old}${old && !old.endsWith("\n") ? "\n" : ""}${op.content}`;
+    this.guest.files.set(full, { content, mode: op.mode ?? 0o644, owner });
     return { ran: true };
   }
 

@@ -94,13 +94,13 @@ async function readyDomain(h: Harness): Promise<Domain> {
 }
 
 /**
- * Five round trips whatever the family: the facts (with the family's survey), lv's key added, the hostname
+ * Four round trips whatever the family: the facts (with the family's survey) and lv's key added, the hostname
  * written with the family's reads (sudo), the box's key removed once lv's is proven, the family's writes (sudo).
  */
-function assertFiveTrips(guest: FakeGuest): void {
+function assertFourTrips(guest: FakeGuest): void {
   const trips = tripsOf(guest);
-  assert.equal(trips.length, 5, trips.join("\n"));
-  assert.deepEqual(trips.map((t) => t.split(":")[0]).sort(), ["batch", "batch", "batch", "batch", "put"]);
+  assert.equal(trips.length, 4, trips.join("\n"));
+  assert.deepEqual(trips.map((t) => t.split(":")[0]).sort(), ["batch", "batch", "batch", "put"]);
   assert.match(trips.at(-1)!, /^batch: /, "the family's writes last, once lv's key is in");
   const sudoBatches = trips.filter((t) => /^batch: write \/etc\/hostname/.test(t));
   assert.equal(sudoBatches.length, 1, "the hostname written in one batch with the family's reads");
@@ -112,10 +112,10 @@ const NM_ADD = (name: string, ifc: StaticInterface) =>
   `ipv4.method manual ipv4.addresses ${ifc.address}/${ifc.prefix} ipv6.method ignore connection.autoconnect yes ` +
   "connection.autoconnect-priority 100";
 
-Deno.test("first boot, systemd-networkd: five round trips; lv's .network files, reload, the two reconfigured", async () => {
+Deno.test("first boot, systemd-networkd: four round trips; lv's .network files, reload, the two reconfigured", async () => {
   await firstBoot(() => {}, async (h, guest) => {
     const dom = await readyDomain(h);
-    assertFiveTrips(guest);
+    assertFourTrips(guest);
     assert.equal((dom.status.guest as GuestStatus).os, "systemd-networkd");
     assert.equal(guest.hostname, "web");
     assert.deepEqual(rootCommands(guest), [
@@ -131,10 +131,10 @@ Deno.test("first boot, systemd-networkd: five round trips; lv's .network files, 
   });
 });
 
-Deno.test("first boot, ifupdown: five round trips; a stanza per interface, each brought up", async () => {
+Deno.test("first boot, ifupdown: four round trips; a stanza per interface, each brought up", async () => {
   await firstBoot(asIfupdownGuest, async (h, guest, state) => {
     await readyDomain(h);
-    assertFiveTrips(guest);
+    assertFourTrips(guest);
     assert.deepEqual(rootCommands(guest), ["hostname web", "ifup eth1", "ifup eth2"]);
     assert.deepEqual(filesUnder(guest, "/etc/network/interfaces.d"), {
       "/etc/network/interfaces.d/lv-525400aabb01": [0o644, "root", ifupdownStanza(ETH1, "eth1")],
@@ -145,10 +145,10 @@ Deno.test("first boot, ifupdown: five round trips; a stanza per interface, each 
   });
 });
 
-Deno.test("first boot, netplan: five round trips; lv's file (0600), generated and applied", async () => {
+Deno.test("first boot, netplan: four round trips; lv's file (0600), generated and applied", async () => {
   await firstBoot(asNetplanGuest, async (h, guest, state) => {
     await readyDomain(h);
-    assertFiveTrips(guest);
+    assertFourTrips(guest);
     assert.deepEqual(rootCommands(guest), ["hostname web", "netplan generate", "netplan apply"]);
     assert.deepEqual(filesUnder(guest, "/etc/netplan")[NETPLAN_FILE], [
       0o600,
@@ -163,10 +163,10 @@ Deno.test("first boot, netplan: five round trips; lv's file (0600), generated an
   });
 });
 
-Deno.test("first boot, NetworkManager: five round trips; a profile per interface added and brought up", async () => {
+Deno.test("first boot, NetworkManager: four round trips; a profile per interface added and brought up", async () => {
   await firstBoot(asNetworkManagerGuest, async (h, guest, state) => {
     await readyDomain(h);
-    assertFiveTrips(guest);
+    assertFourTrips(guest);
     assert.deepEqual(rootCommands(guest), [
       "hostname web",
       "nmcli -g NAME connection show",
@@ -282,7 +282,7 @@ Deno.test("the next boot, family known: its survey, reads and writes only (netpl
       assert.equal(guest.log.length, mark, `${name}: a converged guest costs no round trip`);
       const dom = await readyDomain(h);
       assert.equal((dom.status.guest as GuestStatus).os, name);
-      const boot = tripsOf(guest).slice(5);
+      const boot = tripsOf(guest).slice(4); // after the first boot's four
       assert.deepEqual(
         boot.map((t) => t.split(": ")[1].split(" ")[0]),
         trips,

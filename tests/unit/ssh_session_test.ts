@@ -195,3 +195,28 @@ Deno.test("SshGuestSession.batch: a read or list of nothing there does not end a
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("SshGuestSession.batch: a put with append adds to the file's text on a line of its own, else creates it", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lv-ssh-session-" });
+  try {
+    const s = new SshGuestSession(localShell(home));
+    await Deno.mkdir(`${home}/.ssh`);
+    const keys = ".ssh/authorized_keys";
+    const add = (line: string) => ({ put: keys, content: `${line}\n`, mode: 0o600, append: true });
+    const [before, created] = await s.batch([{ read: keys }, add("ssh-ed25519 AAAA first")]);
+    assert.equal(before.text, undefined);
+    assert.equal(created.error, undefined);
+    assert.equal(await Deno.readTextFile(`${home}/${keys}`), "ssh-ed25519 AAAA first\n");
+    await Deno.writeTextFile(`${home}/${keys}`, "ssh-rsa BBBB no newline at the end");
+    await Deno.chmod(`${home}/${keys}`, 0o644);
+    await s.batch([add("ssh-ed25519 CCCC second")]);
+    assert.equal(
+      await Deno.readTextFile(`${home}/${keys}`),
+      "ssh-rsa BBBB no newline at the end\nssh-ed25519 CCCC second\n",
+    );
+    assert.equal((await Deno.stat(`${home}/${keys}`)).mode! & 0o777, 0o600);
+    assert.deepEqual(await s.listDir(".ssh"), ["authorized_keys"], "no temp file left beside it");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});

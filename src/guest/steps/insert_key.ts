@@ -14,16 +14,31 @@ export interface InsertKeyOptions {
   pair: KeyPair;
   /** The base64 blobs of the keys it replaces (the box's, or Vagrant's two insecure ones), removed at the end. */
   oldPublicBlobs: string[];
+  /**
+   * The comment of the keys this step adds (`lv NAME`): other keys with it, left by an insertion cut short
+   * (its private half never saved), are removed with the old ones.
+   */
+  comment?: string;
   /** Logs in with the new private key and out again: rejects when the guest does not take it. */
   proveLogin(privateKey: string): Promise<void>;
   /** Keeps the new private key on this host (it is what lv logs in with from then on); returns its path. */
   save(privateKey: string): string;
   /** authorized_keys as the caller read it already (AUTHORIZED_KEYS_PROBE; "" when missing): not read again. */
   authorizedKeys?: string;
+  /** The caller's batch that read `authorizedKeys` added the new key too (keyAddOps): not written again. */
+  added?: boolean;
 }
 
 /** What the step reads (changes nothing): the login user's authorized_keys. */
 export const AUTHORIZED_KEYS_PROBE: GuestOp = { read: AUTHORIZED_KEYS };
+
+/** What adds `publicKey` to the login user's authorized_keys (0600, in ~/.ssh 0700), in one batch. */
+export function keyAddOps(publicKey: string): GuestOp[] {
+  return [
+    { run: ["mkdir", "-p", "-m", "700", ".ssh"] },
+    { put: AUTHORIZED_KEYS, content: `${publicKey.trim()}\n`, mode: 0o600, append: true },
+  ];
+}
 
 /** authorized_keys text without the lines that carry any of `blobs`. */
 export function withoutKeys(text: string, blobs: string[]): string {
@@ -38,36 +53,49 @@ export function withoutKeys(text: string, blobs: string[]): string {
  * replaces authorized_keys whole (0600, in ~/.ssh 0700). Returns the saved key's path. Running it again
  * adds another new key and removes the old one again: the caller runs it while lv still logs in with the
  * box's key only. Two round trips (~/.ssh and the added key in one batch; the removal) besides the proving
- * login, and a read unless `authorizedKeys` is given.
+ * login, and a read unless `authorizedKeys` is given; one when the caller's batch added the key (`added`).
  */
 export async function insertKey(session: GuestSession, options: InsertKeyOptions): Promise<string> {
   const before = options.authorizedKeys ?? await session.readFile(AUTHORIZED_KEYS) ?? "";
   const added = `${before}${before && !before.endsWith("\n") ? "\n" : ""}${options.pair.public.trim()}\n`;
-  await runStepBatch(session, "cannot install lv's key", [
-    { run: ["mkdir", "-p", "-m", "700", ".ssh"] },
-    { put: AUTHORIZED_KEYS, content: added, mode: 0o600 },
-  ]);
+  if (!options.added) await runStepBatch(session, "cannot install lv's key", keyAddOps(options.pair.public));
   await options.proveLogin(options.pair.private);
   // Proven: from here on lv logs in with it, then the box's key goes (nothing else writes the file meanwhile).
   const file = options.save(options.pair.private);
-  const removed = withoutKeys(added, options.oldPublicBlobs);
+  const stale = options.comment === undefined ? [] : added.split("\n")
+    .filter((line) =>
+      line.endsWith(` ${options.comment}`) && !options.pair.public.includes(line.split(/\s+/)[1])
+    )
+    .map((line) => line.split(/\s+/)[1]);
+  const removed = withoutKeys(added, [...options.oldPublicBlobs, ...stale]);
   if (removed !== added) await session.putFile(AUTHORIZED_KEYS, removed, { mode: 0o600 });
   return file;
 }
 
+/** The comment of domain `name`'s key in authorized_keys. */
+const domainKeyComment = (name: string) => `lv ${name}`;
+
+/** A new ed25519 key pair for domain `name` (its comment says whose). */
+export function domainKeyPair(name: string): Promise<KeyPair> {
+  return generateKeyPair(domainKeyComment(name));
+}
+
 /**
  * insertKey for the Domain: a new ed25519 key, proven by a second login (same pinned host key, same jump),
- * saved 0600 under $LV_HOME/keys, replacing the key in `oldKeyFile`. Returns the new key's path.
+ * saved 0600 under $LV_HOME/keys, replacing the key in `oldKeyFile`. Returns the new key's path. `done`: the
+ * caller's batch read authorized_keys and added `pair`'s public key (readGuestFacts' addKey).
  */
 export async function insertDomainKey(
   ctx: GuestStepContext,
   oldKeyFile: string,
-  authorizedKeys?: string,
+  done?: { authorizedKeys: string; pair: KeyPair },
 ): Promise<string> {
   const { dom } = ctx;
   const file = await insertKey(ctx.session, {
-    authorizedKeys,
-    pair: await generateKeyPair(`lv ${dom.metadata.name}`),
+    authorizedKeys: done?.authorizedKeys,
+    added: !!done,
+    pair: done?.pair ?? await domainKeyPair(dom.metadata.name),
+    comment: domainKeyComment(dom.metadata.name),
     oldPublicBlobs: await Promise.all(privateKeysIn(await Deno.readTextFile(oldKeyFile)).map(publicKeyBlob)),
     proveLogin: async (privateKey) => {
       const check = await ctx.driver.connect({
