@@ -3,8 +3,6 @@
  * src/libvirt/xml/ builds and parses it. Each method states what it does when the object already is (or is
  * not) there, so reconcilers can be idempotent.
  */
-import { watchChildRead } from "./read_progress.ts";
-import { copyIntoVolume } from "./volume_copy.ts";
 import { VirshError, type VirshResult, type VirshRunner } from "./virsh.ts";
 
 export interface DomainStateInfo {
@@ -190,6 +188,11 @@ export class Libvirt {
     const report = onProgress && ((done: number) => onProgress(Math.min(done, total!), total!));
     report?.(0);
     const stream = options.stream || Deno.env.get("LV_UPLOAD") === "stream";
+    // Loaded here: commands that upload nothing (lv get) do not load them.
+    const [{ copyIntoVolume }, { watchChildRead }] = await Promise.all([
+      import("./volume_copy.ts"),
+      import("./read_progress.ts"),
+    ]);
     const copied = total !== undefined && !stream &&
       await copyIntoVolume(this, { pool, name }, file, total, report, options.pollMs);
     if (!copied) {
