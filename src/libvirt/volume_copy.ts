@@ -10,13 +10,18 @@
  * not a plain file, a copy that failed) leaves the caller to upload the usual way, which rewrites the volume.
  */
 import { watchChildRead } from "./read_progress.ts";
-import type { Libvirt } from "./libvirt.ts";
+
+/** What the copy asks of libvirt (a `Libvirt`): its URI and virsh commands' output. */
+export interface VolumeHost {
+  readonly uri: string;
+  run(args: string[]): Promise<string>;
+}
 
 /** A libvirt on this machine (its unix socket): its volume paths are paths here. */
 const LOCAL_URI = /^qemu(\+unix)?:\/\/\/(system|session)(\?.*)?$/;
 
 /** The size libvirt reports of a volume's file (`vol-info --physical`), in bytes. */
-async function physicalSize(libvirt: Libvirt, pool: string, name: string): Promise<number | undefined> {
+async function physicalSize(libvirt: VolumeHost, pool: string, name: string): Promise<number | undefined> {
   const info = await libvirt.run(["vol-info", "--pool", pool, name, "--bytes", "--physical"]);
   const bytes = info.match(/^Physical:\s+(\d+) bytes$/m)?.[1];
   return bytes === undefined ? undefined : Number(bytes);
@@ -27,7 +32,7 @@ async function physicalSize(libvirt: Libvirt, pool: string, name: string): Promi
  * `onRead`, reports how far `cp` has read the file while it runs.
  */
 export async function copyIntoVolume(
-  libvirt: Libvirt,
+  libvirt: VolumeHost,
   target: { pool: string; name: string },
   file: string,
   size: number,
