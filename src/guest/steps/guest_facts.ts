@@ -13,7 +13,7 @@ import { AUTHORIZED_KEYS_PROBE, keyAddOps } from "./insert_key.ts";
 export interface GuestFacts {
   /** The running name and /etc/hosts (when asked). */
   hostname?: { current: string; hosts: string };
-  /** The login user's authorized_keys before `addKey` was added, "" when there was none (when asked). */
+  /** The login user's authorized_keys before `addKey` was added, "" when there was none (with addKey). */
   authorizedKeys?: string;
   /** The network family's name, or UNKNOWN_FAMILY (when asked). */
   family?: string;
@@ -24,19 +24,11 @@ export interface GuestFacts {
 /** Reads the facts asked for in one batch (none asked: no round trip); rejects naming the step that failed. */
 export async function readGuestFacts(
   session: GuestSession,
-  want: {
-    hostname?: boolean;
-    authorizedKeys?: boolean;
-    addKey?: string;
-    family?: boolean;
-    survey?: GuestOp[];
-  },
+  want: { hostname?: boolean; addKey?: string; family?: boolean; survey?: GuestOp[] },
 ): Promise<GuestFacts> {
   const parts: [keyof GuestFacts, GuestOp[]][] = [];
   if (want.hostname) parts.push(["hostname", HOSTNAME_PROBE]);
-  if (want.authorizedKeys || want.addKey) {
-    parts.push(["authorizedKeys", [AUTHORIZED_KEYS_PROBE, ...(want.addKey ? keyAddOps(want.addKey) : [])]]);
-  }
+  if (want.addKey) parts.push(["authorizedKeys", [AUTHORIZED_KEYS_PROBE, ...keyAddOps(want.addKey)]]);
   if (want.family) parts.push(["family", FAMILY_PROBES]);
   if (want.survey?.length) parts.push(["known", want.survey]);
   const all = parts.flatMap(([, ops]) => ops);
