@@ -81,6 +81,11 @@ export type GuestOp =
   | { read: string }
   | { list: string };
 
+/** The text a put with `append` leaves: `old`, a newline when it ends without one, then `text`. */
+export function appendedText(old: string, text: string): string {
+  return `${old}${old && !old.endsWith("\n") ? "\n" : ""}${text}`;
+}
+
 /** What one operation of a batch gave. */
 export interface GuestOpResult {
   /** False when an earlier operation of a batch with `stopOnFailure` failed: this one was not run. */

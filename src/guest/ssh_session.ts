@@ -22,15 +22,19 @@ import { type BatchCommand, batchScript, newBoundary, parseBatchOutput } from ".
 const MISSING = 66;
 
 /**
- * Writes stdin to a new file beside $1 (noclobber: a planted file or link fails it), sets mode $2 and owner
- * $3, then renames it over $1.
+ * Makes a new file beside $1 (noclobber: a planted file or link fails it), fills it (`fill`: from stdin),
+ * sets mode $2 and owner $3, then renames it over $1.
  */
-const PUT_SCRIPT = 'set -e; t="$1.lv-new"; rm -f "$t"; umask 077; set -C; cat > "$t"; chmod "$2" "$t"; ' +
+const putScript = (fill: string) =>
+  `set -e; t="$1.lv-new"; rm -f "$t"; umask 077; set -C; ${fill}; chmod "$2" "$t"; ` +
   'if [ -n "$3" ]; then chown "$3" "$t"; fi; mv -f "$t" "$1"';
+/** Writes stdin as the whole file. */
+const PUT_SCRIPT = putScript('cat > "$t"');
 /** PUT_SCRIPT whose new file starts with the old one's text (ending in a newline), when there is one. */
-const APPEND_SCRIPT = 'set -e; t="$1.lv-new"; rm -f "$t"; umask 077; set -C; : > "$t"; ' +
-  'if [ -s "$1" ]; then cat -- "$1" >> "$t"; if [ -n "$(tail -c 1 -- "$t")" ]; then echo >> "$t"; fi; fi; ' +
-  'cat >> "$t"; chmod "$2" "$t"; if [ -n "$3" ]; then chown "$3" "$t"; fi; mv -f "$t" "$1"';
+const APPEND_SCRIPT = putScript(
+  ': > "$t"; if [ -s "$1" ]; then cat -- "$1" >> "$t"; ' +
+    'if [ -n "$(tail -c 1 -- "$t")" ]; then echo >> "$t"; fi; fi; cat >> "$t"',
+);
 const READ_SCRIPT = `if [ ! -e "$1" ]; then exit ${MISSING}; fi; exec cat -- "$1"`;
 const LIST_SCRIPT = `if [ ! -d "$1" ]; then exit ${MISSING}; fi; exec ls -1A -- "$1"`;
 

@@ -6,6 +6,7 @@
  */
 import { dirname } from "node:path";
 import {
+  appendedText,
   type BatchOptions,
   type GuestOp,
   type GuestOpResult,
@@ -129,8 +130,9 @@ export class FakeSession implements GuestSession {
       : undefined;
     if (why) return { ran: true, error: `cannot write ${path} in the guest: ${why}` };
     const owner = op.owner ?? (caller.root ? "root" : this.user);
-    const old = op.append ? this.guest.files.get(full)?.content ?? "" : "";
-    const content = `${old}${old && !old.endsWith("\n") ? "\n" : ""}${op.content}`;
+    const content = op.append
+      ? appendedText(this.guest.files.get(full)?.content ?? "", op.content)
+      : op.content;
     this.guest.files.set(full, { content, mode: op.mode ?? 0o644, owner });
     return { ran: true };
   }

@@ -3,7 +3,7 @@
  * ~/.ssh/authorized_keys.
  */
 import { generateKeyPair, type KeyPair, publicKeyBlob, saveInsertedKey } from "../key_files.ts";
-import { type GuestOp, type GuestSession, runStepBatch } from "../session.ts";
+import { appendedText, type GuestOp, type GuestSession, runStepBatch } from "../session.ts";
 import { privateKeysIn } from "../vagrant_insecure_key.ts";
 import type { GuestStepContext } from "../step_context.ts";
 
@@ -57,16 +57,16 @@ export function withoutKeys(text: string, blobs: string[]): string {
  */
 export async function insertKey(session: GuestSession, options: InsertKeyOptions): Promise<string> {
   const before = options.authorizedKeys ?? await session.readFile(AUTHORIZED_KEYS) ?? "";
-  const added = `${before}${before && !before.endsWith("\n") ? "\n" : ""}${options.pair.public.trim()}\n`;
+  const added = appendedText(before, `${options.pair.public.trim()}\n`);
   if (!options.added) await runStepBatch(session, "cannot install lv's key", keyAddOps(options.pair.public));
   await options.proveLogin(options.pair.private);
   // Proven: from here on lv logs in with it, then the box's key goes (nothing else writes the file meanwhile).
   const file = options.save(options.pair.private);
+  const blob = (line: string) => line.trim().split(/\s+/)[1];
   const stale = options.comment === undefined ? [] : added.split("\n")
-    .filter((line) =>
-      line.endsWith(` ${options.comment}`) && !options.pair.public.includes(line.split(/\s+/)[1])
-    )
-    .map((line) => line.split(/\s+/)[1]);
+    .filter((line) => line.endsWith(` ${options.comment}`))
+    .map(blob)
+    .filter((b) => b !== blob(options.pair.public));
   const removed = withoutKeys(added, [...options.oldPublicBlobs, ...stale]);
   if (removed !== added) await session.putFile(AUTHORIZED_KEYS, removed, { mode: 0o600 });
   return file;
