@@ -189,26 +189,22 @@ export class Libvirt {
     report?.(0);
     const stream = options.stream || Deno.env.get("LV_UPLOAD") === "stream";
     // Loaded here: commands that upload nothing (lv get) do not load them.
-    const [{ copyIntoVolume }, { watchChildRead }] = await Promise.all([
+    const [{ copyIntoVolume }, { whileChildReads }] = await Promise.all([
       import("./volume_copy.ts"),
       import("./read_progress.ts"),
     ]);
     const copied = total !== undefined && !stream &&
       await copyIntoVolume(this, { pool, name }, file, total, report, options.pollMs);
     if (!copied) {
-      const watch = report && watchChildRead(
-        (argv) => argv.includes("vol-upload") && argv.includes(name) && argv.includes(file),
-        file,
-        report,
-        { pollMs: options.pollMs },
+      const match = (argv: string[]) =>
+        argv.includes("vol-upload") && argv.includes(name) && argv.includes(file);
+      await whileChildReads(
+        { match, file, onOffset: report, pollMs: options.pollMs },
+        () =>
+          this.run(["vol-upload", "--pool", pool, name, file], {
+            what: `Cannot upload ${file} to volume "${name}" in pool "${pool}"`,
+          }),
       );
-      try {
-        await this.run(["vol-upload", "--pool", pool, name, file], {
-          what: `Cannot upload ${file} to volume "${name}" in pool "${pool}"`,
-        });
-      } finally {
-        await watch?.stop();
-      }
     }
     report?.(total!);
   }

@@ -85,6 +85,28 @@ export function watchChildRead(
   };
 }
 
+/**
+ * Runs `work`, which starts the child, while reporting through `onOffset` (when given) how far the child whose
+ * argv satisfies `match` has read `file`; the watch ends with `work`.
+ */
+export async function whileChildReads<T>(
+  watch: {
+    match: (argv: string[]) => boolean;
+    file: string;
+    onOffset?: (bytes: number) => void;
+    pollMs?: number;
+  },
+  work: () => Promise<T>,
+): Promise<T> {
+  const w = watch.onOffset &&
+    watchChildRead(watch.match, watch.file, watch.onOffset, { pollMs: watch.pollMs });
+  try {
+    return await work();
+  } finally {
+    await w?.stop();
+  }
+}
+
 /** A child of `parent` (by PPid) whose argv matches. */
 async function findChild(parent: number, match: (argv: string[]) => boolean): Promise<number | undefined> {
   for await (const entry of Deno.readDir("/proc")) {

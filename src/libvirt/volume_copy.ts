@@ -9,7 +9,7 @@
  * after it. Anything else (a file system or mount namespace lv does not share with libvirtd, a path that is
  * not a plain file, a copy that failed) leaves the caller to upload the usual way, which rewrites the volume.
  */
-import { watchChildRead } from "./read_progress.ts";
+import { whileChildReads } from "./read_progress.ts";
 
 /** What the copy asks of libvirt (a `Libvirt`): its URI and virsh commands' output. */
 export interface VolumeHost {
@@ -49,19 +49,14 @@ export async function copyIntoVolume(
     return false; // not visible here: never create a file libvirt would not know
   }
   if (!here.isFile || here.size !== await physicalSize(libvirt, pool, name)) return false;
-  const watch = onRead && watchChildRead((argv) => argv[0] === "cp" && argv.includes(file), file, onRead, {
-    pollMs,
+  const copy = new Deno.Command("cp", {
+    args: ["--sparse=always", "--reflink=auto", "--", file, path],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
   });
-  let copied: boolean;
-  try {
-    copied = (await new Deno.Command("cp", {
-      args: ["--sparse=always", "--reflink=auto", "--", file, path],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).output()).success;
-  } finally {
-    await watch?.stop();
-  }
+  const match = (argv: string[]) => argv[0] === "cp" && argv.includes(file);
+  const copied =
+    (await whileChildReads({ match, file, onOffset: onRead, pollMs }, () => copy.output())).success;
   return copied && await physicalSize(libvirt, pool, name) === size;
 }
