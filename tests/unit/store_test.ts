@@ -67,6 +67,39 @@ Deno.test("SqliteStore.changes() lists writes in resourceVersion order", async (
   });
 });
 
+Deno.test("SqliteStore.watch() sees this handle's own writes at once, not at its next poll", async () => {
+  await withStore(async (store) => {
+    const seen: string[] = [];
+    let arrived = () => {};
+    // A poll an hour away: only the write itself can wake the watch in time.
+    const watch = store.watch(await store.head(), async (changes) => {
+      seen.push(...changes.map((c) => `${c.type} ${c.name}`));
+      // A write made while the handler runs (as a controller's) is not left for the next poll either.
+      if (changes.some((c) => c.type === "ADDED")) {
+        await store.delete({ kind: "Volume", namespace: "default", name: "a" });
+      }
+      arrived();
+    }, { pollMs: 3_600_000 });
+    const delivered = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`after 5 s: ${seen.join(", ")}`)), 5_000);
+        arrived = () => {
+          if (seen.length < n) return;
+          clearTimeout(timer);
+          resolve();
+        };
+        arrived();
+      });
+    try {
+      await store.create(volume("a"));
+      await delivered(2);
+      assert.deepEqual(seen, ["ADDED a", "DELETED a"]);
+    } finally {
+      await watch.close();
+    }
+  });
+});
+
 Deno.test("SqliteStore leases follow its clock: renewed 9 s ago with a 10 s TTL is still held, 10.001 s is not", async () => {
   await withStore(async (store, clock) => {
     assert.equal(await store.acquireLease("mgr", "a", 10_000), true);
