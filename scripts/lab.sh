@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || { echo "lab.sh: no command (usage: lab.sh [--keep] [--kvm] -- COMMAND...)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "lab.sh: needs root (network namespaces, libvirtd)" >&2; exit 1; }
-for tool in ip unshare libvirtd virtlogd virsh; do
+for tool in ip unshare tini libvirtd virtlogd virsh; do
   command -v "$tool" >/dev/null || { echo "lab.sh: $tool not found; run scripts/setup.sh" >&2; exit 1; }
 done
 
@@ -48,8 +48,12 @@ if [ "${LV_LAB_INNER:-}" != 1 ]; then
   ip netns add "$ns"
   ip -n "$ns" link set lo up
   rc=0
+  # tini -s: the lab's reaper. libvirtd daemonizes and QEMU and dnsmasq are forked away from it, so they end
+  # up children of the nearest subreaper, else of PID 1; this machine's PID 1 reaps them ~1.2 s after they
+  # exit, and libvirt waits for that (virsh destroy of a TCG guest: 1.6 s, of which QEMU's exit 0.05 s).
+  # A host's systemd reaps at once; under tini the lab does too.
   LV_LAB_INNER=1 LV_LAB="$ns" LV_LAB_DIR="$state" LV_LAB_KVM="$kvm" \
-    ip netns exec "$ns" unshare -m --propagation private "$0" -- "$@" || rc=$?
+    ip netns exec "$ns" unshare -m --propagation private tini -s -- "$0" -- "$@" || rc=$?
   exit "$rc"
 fi
 

@@ -8,9 +8,9 @@ LV_PACKAGES=(libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qe
   dnsmasq-base iproute2 openssh-client openssh-server rsync tar bzip2 xz-utils ca-certificates libxml2-utils
   genisoimage ovmf swtpm swtpm-tools)
 
-# The tests: network namespaces (util-linux), etcd, openssl and sqlite3 (secrets and store checks), the test
+# The tests: network namespaces (util-linux) and their reaper (tini, scripts/lab.sh), etcd, openssl and sqlite3 (secrets and store checks), the test
 # boxes (debootstrap, extlinux, e2fsprogs, fdisk), a userspace NFS server, ansible, zsh and fish (completion).
-LV_TEST_PACKAGES=(util-linux etcd-server etcd-client openssl sqlite3 debootstrap extlinux syslinux-common
+LV_TEST_PACKAGES=(util-linux tini etcd-server etcd-client openssl sqlite3 debootstrap extlinux syslinux-common
   e2fsprogs fdisk nfs-ganesha nfs-ganesha-vfs ansible-core zsh fish)
 
 # The benchmarks' vagrant item only (bench/vagrant.ts, `bench/run.sh --only=vagrant`): Debian's vagrant and
