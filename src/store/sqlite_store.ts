@@ -310,7 +310,7 @@ export class SqliteStore implements Store {
           let timer = setTimeout(resolve, written ? soonest - ended : pollMs);
           onWrite = () => {
             clearTimeout(timer);
-            timer = setTimeout(resolve, soonest - performance.now());
+            timer = setTimeout(resolve, Math.max(0, soonest - performance.now()));
             onWrite = () => {};
           };
           stopSleep = () => {

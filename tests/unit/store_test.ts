@@ -1,3 +1,4 @@
+import process from "node:process";
 import { hostname } from "node:os";
 import { deadHolder } from "../../src/controller/manager_lease.ts";
 import assert from "node:assert/strict";
@@ -98,6 +99,31 @@ Deno.test("SqliteStore.watch() sees this handle's own writes at once, not at its
       await watch.close();
     }
   });
+});
+
+Deno.test("SqliteStore.watch() woken by a write long after its last read sets no negative timer (Node warns on stderr)", async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => void warnings.push(w.message);
+  process.on("warning", onWarning);
+  try {
+    await withStore(async (store) => {
+      let count = 0;
+      const watch = store.watch(await store.head(), (c) => void (count += c.length), { pollMs: 3_600_000 });
+      try {
+        await new Promise((r) => setTimeout(r, 50)); // the soonest next read is long past
+        await store.create(volume("a"));
+        const deadline = Date.now() + 5_000;
+        while (count < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(count, 1);
+        await new Promise((r) => setTimeout(r, 10)); // a warning is emitted on the next tick
+        assert.deepEqual(warnings, []);
+      } finally {
+        await watch.close();
+      }
+    });
+  } finally {
+    process.off("warning", onWarning);
+  }
 });
 
 Deno.test("SqliteStore leases follow its clock: renewed 9 s ago with a 10 s TTL is still held, 10.001 s is not", async () => {
