@@ -102,14 +102,22 @@ export class SqliteStore implements Store {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
       }
     }
+    // A store at this version has its schema: no write lock taken (lv get beside a writer does not wait).
+    if (this.#schemaVersion(path) === STORE_SCHEMA_VERSION) return;
     this.#tx(() => {
-      const found = Number(
-        (this.#db.prepare("pragma user_version").get() as { user_version: number }).user_version,
-      );
-      if (found > STORE_SCHEMA_VERSION) throw new StoreVersionError(path, found);
+      const found = this.#schemaVersion(path);
       this.#db.exec(SCHEMA);
       if (found < STORE_SCHEMA_VERSION) this.#db.exec(`pragma user_version = ${STORE_SCHEMA_VERSION}`);
     });
+  }
+
+  /** The file's schema version; a newer lv's file is refused. */
+  #schemaVersion(path: string): number {
+    const found = Number(
+      (this.#db.prepare("pragma user_version").get() as { user_version: number }).user_version,
+    );
+    if (found > STORE_SCHEMA_VERSION) throw new StoreVersionError(path, found);
+    return found;
   }
 
   get location(): string {

@@ -4,6 +4,7 @@ import { deadHolder } from "../../src/controller/manager_lease.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { SqliteStore } from "../../src/store/sqlite_store.ts";
+import { DatabaseSync } from "node:sqlite";
 import { StoreVersionError } from "../../src/store/store.ts";
 import { TestClock } from "./harness.ts";
 import type { AnyResource } from "../../src/api/types.ts";
@@ -124,6 +125,26 @@ Deno.test("SqliteStore.watch() woken by a write long after its last read sets no
   } finally {
     process.off("warning", onWarning);
   }
+});
+
+Deno.test("SqliteStore opens a current store while another connection holds its write lock (lv get beside a writer)", async () => {
+  await withStore(async (store, _clock, dir) => {
+    await store.create(volume("a"));
+    const writer = new DatabaseSync(join(dir, "store.db"));
+    writer.exec("begin immediate");
+    try {
+      // Before: the open took the write lock to create the schema, and failed after busy_timeout (10 s).
+      const reader = new SqliteStore(join(dir, "store.db"));
+      try {
+        assert.deepEqual((await reader.list("Volume")).map((v) => v.metadata.name), ["a"]);
+      } finally {
+        reader.close();
+      }
+    } finally {
+      writer.exec("rollback");
+      writer.close();
+    }
+  });
 });
 
 Deno.test("SqliteStore leases follow its clock: renewed 9 s ago with a 10 s TTL is still held, 10.001 s is not", async () => {
