@@ -2,6 +2,7 @@
  * GET over http(s) for boxes and catalogs: redirects followed by hand (a loop is named as one, with the
  * URLs), a deadline for the server to start answering, and 404/410 told apart from other failures.
  */
+import { within } from "../api/within.ts";
 import { BoxFetchError } from "./box_fault.ts";
 
 /** Most redirects followed for one request (curl's default is 50; Vagrant's downloader uses curl). */
@@ -82,19 +83,8 @@ export async function* withStallTimeout(
   const reader = body.getReader();
   try {
     while (true) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new BoxFetchError("Timeout", url, `${url}: no data for ${timeoutMs / 1000}s`)),
-          timeoutMs,
-        );
-      });
-      let next: ReadableStreamReadResult<Uint8Array>;
-      try {
-        next = await Promise.race([reader.read(), stalled]);
-      } finally {
-        clearTimeout(timer);
-      }
+      const next = await within(reader.read(), timeoutMs, undefined);
+      if (!next) throw new BoxFetchError("Timeout", url, `${url}: no data for ${timeoutMs / 1000}s`);
       if (next.done) return;
       yield next.value;
     }

@@ -2,6 +2,7 @@
  * lv controller: run the controllers until SIGINT/SIGTERM, healing drift by re-inspecting libvirt. One lease
  * per context: a second controller for a context stands by and takes over when the holder stops renewing.
  */
+import { within } from "../api/within.ts";
 import { CommandFailed } from "./errors.ts";
 import { contextControllers, LEASE_TTL_MS, leaseLabel } from "../controller/manager_lease.ts";
 import type { Runtime } from "./runtime.ts";
@@ -48,9 +49,7 @@ export async function runController(rt: Runtime, options: ControllerOptions): Pr
   try {
     while (!done) {
       await keeper.tick();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([stopped, new Promise((r) => timer = setTimeout(r, ttlMs / 3))]);
-      clearTimeout(timer);
+      await within(stopped, ttlMs / 3, undefined);
     }
   } finally {
     await keeper.release();

@@ -2,6 +2,7 @@
  * The controller manager: watches the store, feeds keys to a work queue, and runs one reconciler per kind
  * with a bounded number of workers. The same key is never reconciled twice at once.
  */
+import { within } from "../api/within.ts";
 import { setCondition } from "../api/conditions.ts";
 import { referencesOf } from "../api/references.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
@@ -112,12 +113,7 @@ export class Manager {
     clearInterval(this.#resync);
     this.queue.close();
     const finished = Promise.all(this.#running).then(() => true);
-    if (graceMs === undefined) return await finished;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<false>((r) => timer = setTimeout(() => r(false), graceMs));
-    const result = await Promise.race([finished, late]);
-    clearTimeout(timer);
-    return result;
+    return await (graceMs === undefined ? finished : within(finished, graceMs, false));
   }
 
   /** The objects being reconciled now ("domain/web"). */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { within } from "../api/within.ts";
 
 const PROMPT = "virsh # ";
 
@@ -70,9 +71,7 @@ export class VirshSession {
       this.#status = status;
       // Whatever virsh wrote before it ended is read before the command is answered; a child of virsh
       // holding the pipes (ssh) is not waited for long.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([pumps, new Promise((r) => timer = setTimeout(r, 2000))]);
-      clearTimeout(timer);
+      await within(pumps, 2000, undefined);
       this.#alive = false;
       this.#pending?.check();
       this.#onEnd();
@@ -165,12 +164,8 @@ export class VirshSession {
   }
 
   /** Whether the process ended (and its output was read) within `ms`. */
-  async #endsWithin(ms: number): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<false>((r) => timer = setTimeout(() => r(false), ms));
-    const ended = await Promise.race([this.#ended.then(() => true), late]);
-    clearTimeout(timer);
-    return ended;
+  #endsWithin(ms: number): Promise<boolean> {
+    return within(this.#ended.then(() => true), ms, false);
   }
 
   /**

@@ -3,6 +3,7 @@
  * detached (its own session: a Ctrl-C of the lv that started it does not reach it), and waits for its one
  * line on stdout saying it listens or why it cannot.
  */
+import { within } from "../../api/within.ts";
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,10 +49,6 @@ function procState(pid: number): { cmdline: string[]; zombie: boolean } | undefi
 async function readAnswer(stdout: ReadableStream<Uint8Array>): Promise<ForwarderAnswer | undefined> {
   const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) =>
-    timer = setTimeout(() => resolve(undefined), START_TIMEOUT_MS)
-  );
   const read = (async () => {
     while (!text.includes("\n")) {
       const { value, done } = await reader.read();
@@ -61,12 +58,11 @@ async function readAnswer(stdout: ReadableStream<Uint8Array>): Promise<Forwarder
     return text;
   })();
   try {
-    const line = await Promise.race([read, timeout]);
+    const line = await within(read, START_TIMEOUT_MS, undefined);
     return line ? JSON.parse(line.split("\n")[0]) as ForwarderAnswer : undefined;
   } catch {
     return undefined;
   } finally {
-    clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
 }

@@ -3,6 +3,7 @@
  * tunnel to the guest. The tunnel is opened on the first connection and opened again after it drops (the
  * guest rebooted, the network or the libvirt host went away), so the listeners outlive any one tunnel.
  */
+import { within } from "../../api/within.ts";
 import type { Duplex } from "node:stream";
 import { forwardedPortText } from "../../api/forwarded_port.ts";
 import type { ForwardedPort } from "../../api/types.ts";
@@ -155,10 +156,9 @@ export class ChannelRefused extends Error {
   override name = "ChannelRefused";
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000}s`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  const late = Symbol("late");
+  const result = await within(p, ms, late);
+  if (result === late) throw new Error(`no answer in ${ms / 1000}s`);
+  return result as T;
 }
