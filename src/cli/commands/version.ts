@@ -12,7 +12,10 @@ export const versionCommand = defineCommand({
     output.out(`lv ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`);
     await withLibvirt(async (libvirt) => {
       try {
-        output.out(`libvirt ${libvirt.uri}: ${(await libvirt.version()).split("\n").join("; ")}\n`);
+        // This machine's daemon is asked over its socket; any other, or a failure, through virsh.
+        const { daemonVersion } = await import("../../libvirt/daemon_version.ts");
+        const text = await daemonVersion(libvirt.uri) ?? await libvirt.version();
+        output.out(`libvirt ${libvirt.uri}: ${text.split("\n").join("; ")}\n`);
       } catch (e) {
         output.out(`libvirt ${libvirt.uri}: not reachable (${(e as Error).message})\n`);
       }
