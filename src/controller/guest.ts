@@ -274,11 +274,9 @@ async function peerGuests(ctx: ControllerContext, dom: Domain): Promise<GuestPee
   const all = await ctx.store.list("Domain", { namespace: dom.metadata.namespace }) as Domain[];
   return await Promise.all(
     all.filter((d) => d.metadata.uid !== dom.metadata.uid).map(async (d) => {
-      const endpoint = sshEndpointOf(d);
       return {
         dom: d,
-        address: endpoint?.host,
-        port: endpoint?.port,
+        endpoint: sshEndpointOf(d),
         keyFile: await privateKeyPath(ctx.home, ctx.store, d),
         jump: ctx.jumpFor?.(d),
       };

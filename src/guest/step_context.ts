@@ -1,5 +1,6 @@
 /** What a guest step (a folder type, a provisioner type) gets to work with. */
 import type { Domain } from "../api/types.ts";
+import type { SshEndpoint } from "../api/ssh_endpoint.ts";
 import type { JumpHost } from "../config/ssh_transport.ts";
 import type { HostCommand } from "./host_command.ts";
 import type { GuestDriver, GuestSession } from "./session.ts";
@@ -7,10 +8,8 @@ import type { GuestDriver, GuestSession } from "./session.ts";
 /** Another Domain's guest as lv reaches it (ansible's inventory of several Domains). */
 export interface GuestPeer {
   dom: Domain;
-  /** The address lv reached its SSH on, once it has. */
-  address?: string;
-  /** The port with it (spec.ssh.port, or the forwarded host port). */
-  port?: number;
+  /** Where lv reached its SSH (address and port: spec.ssh.port, or the forwarded host port), once it has. */
+  endpoint?: SshEndpoint;
   /** The private key file lv logs in to it with. */
   keyFile?: string;
   /** The libvirt host to jump through when its libvirt is remote. */

@@ -182,7 +182,11 @@ function peer(
   dom.spec.provision = options.provision;
   dom.spec.state = options.state ?? "Running";
   dom.status.sshHostKey = options.address ? `ssh-ed25519 AAAA${name}` : undefined;
-  return { dom, address: options.address, keyFile: `/keys/${name}` };
+  return {
+    dom,
+    endpoint: options.address ? { host: options.address, port: 22 } : undefined,
+    keyFile: `/keys/${name}`,
+  };
 }
 
 Deno.test("several Domains running one playbook share one inventory: each host, its groups and vars; the play limited to this Domain", async () => {
@@ -240,7 +244,7 @@ Deno.test("limit: all waits for every Domain of the playbook lv has not reached 
     assert.equal(f.guest.hostLog.length, 0, "nothing ran");
     assert.deepEqual(f.events, [], "no Provisioning event while waiting");
 
-    late.address = "10.123.0.51";
+    late.endpoint = { host: "10.123.0.51", port: 22 };
     late.dom.status.sshHostKey = "ssh-ed25519 AAAAdb";
     late.keyFile = "/keys/db";
     assert.equal(await runProvisioners(f.ctx, true), undefined);

@@ -83,7 +83,7 @@ async function samePlaybook(ctx: GuestStepContext, p: AnsibleProvisioner) {
 
 /** Whether lv can put a peer in the inventory: it has reached its guest (address, pinned host key, key). */
 function reachable(peer: GuestPeer): boolean {
-  return !!peer.address && !!peer.keyFile && !!peer.dom.status.sshHostKey;
+  return !!peer.endpoint && !!peer.keyFile && !!peer.dom.status.sshHostKey;
 }
 
 /** The inventory's hosts: this Domain's guest first, then the peers lv has reached. */
@@ -100,8 +100,8 @@ async function inventoryHosts(ctx: GuestStepContext, p: AnsibleProvisioner): Pro
   };
   const others = (await samePlaybook(ctx, p)).filter(({ peer }) => reachable(peer)).map(({ peer, p: q }) => ({
     dom: peer.dom,
-    address: peer.address!,
-    port: peer.port ?? peer.dom.spec.ssh.port,
+    address: peer.endpoint!.host,
+    port: peer.endpoint!.port,
     keyFile: peer.keyFile!,
     knownHosts: knownHostsFile(ctx.home, peer.dom, peer.dom.status.sshHostKey!),
     jump: peer.jump,
