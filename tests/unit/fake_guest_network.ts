@@ -189,6 +189,21 @@ export function asNetplanGuest(guest: FakeGuest): NetplanState {
       state.applied = generated;
       return ok();
     },
+    // `ip -o -4 addr show` as iproute2 prints it: the addresses in force (eth0's lease: the SSH address).
+    ip(guest, args) {
+      if (args.join(" ") !== "-o -4 addr show") return fail(1, `fake ip: ${args.join(" ")} not known`);
+      const names = [...state.applied.keys()].sort();
+      return ok(
+        names.map((name, i) => {
+          const applied = state.applied.get(name)!;
+          const address = applied === "dhcp" ? `${[...guest.addresses][0]}/24` : applied;
+          return applied === "none"
+            ? ""
+            : `${i + 2}: ${name}    inet ${address} scope global ${name}\\       ` +
+              `valid_lft forever preferred_lft forever\n`;
+        }).join(""),
+      );
+    },
   });
   return state;
 }

@@ -149,7 +149,12 @@ Deno.test("first boot, netplan: four round trips; lv's file (0600), generated an
   await firstBoot(asNetplanGuest, async (h, guest, state) => {
     await readyDomain(h);
     assertFourTrips(guest);
-    assert.deepEqual(rootCommands(guest), ["hostname web", "netplan generate", "netplan apply"]);
+    assert.deepEqual(rootCommands(guest), [
+      "hostname web",
+      "ip -o -4 addr show",
+      "netplan generate",
+      "netplan apply",
+    ]);
     assert.deepEqual(filesUnder(guest, "/etc/netplan")[NETPLAN_FILE], [
       0o600,
       "root",
@@ -250,6 +255,20 @@ Deno.test("first boot, netplan: a failing apply names the step, puts lv's file b
     assert.equal(guest.read(NETPLAN_FILE), netplanConfig([ETH1, ETH2]));
     assert.equal(state.applied.get("eth2"), "10.9.1.5/16");
   }, (_guest, state) => state.failApply = true);
+});
+
+Deno.test("netplan: lv's file written but never applied (a pass cut between the two) is applied on the next reconcile", async () => {
+  await firstBoot(
+    asNetplanGuest,
+    async (h, guest, state) => {
+      await readyDomain(h);
+      assert.equal(guest.read(NETPLAN_FILE), netplanConfig([ETH1, ETH2]));
+      assert.equal(state.applied.get("eth1"), "10.9.0.5/24", "applied, not left for the next reboot");
+      assert.equal(state.applied.get("eth2"), "10.9.1.5/16");
+    },
+    (guest) =>
+      guest.files.set(NETPLAN_FILE, { content: netplanConfig([ETH1, ETH2]), mode: 0o600, owner: "root" }),
+  );
 });
 
 Deno.test("first boot, a guest running no family lv knows: the hostname set, the failure names what was looked for", async () => {

@@ -34,13 +34,18 @@ export const netplan: NetworkFamily = {
   matches: ([dir, netplan]) => dir.names !== undefined && netplan.run?.code === 0,
 
   survey: [],
-  // 0600 root: read as root.
-  reads: () => [{ read: NETPLAN_FILE }],
+  // 0600 root: read as root; with the addresses in force.
+  reads: () => [{ read: NETPLAN_FILE }, ADDRESSES],
 
   plan(interfaces, known) {
     const before = known.text(NETPLAN_FILE);
     const after = interfaces.length > 0 ? netplanConfig(interfaces) : undefined;
-    if (before === after) return { step: "netplan", ops: [] };
+    // lv's file as wanted and its addresses in force: nothing to do. The file alone is not enough: a pass cut
+    // between writing it and `netplan apply` would leave the addresses for the next reboot.
+    const live = known.run(ADDRESSES.run).stdout;
+    if (before === after && interfaces.every((ifc) => inForce(live, ifc))) {
+      return { step: "netplan", ops: [] };
+    }
     const steps = ["generate", "apply"];
     return {
       step: "netplan",
@@ -56,6 +61,13 @@ export const netplan: NetworkFamily = {
     };
   },
 };
+
+/** The addresses in force, one line each ("3: eth1    inet 10.9.0.5/24 brd ... scope global eth1 ..."). */
+const ADDRESSES = { run: ["ip", "-o", "-4", "addr", "show"] };
+
+function inForce(ipOutput: string, ifc: StaticInterface): boolean {
+  return ipOutput.split("\n").some((line) => line.split(/\s+/).includes(`${ifc.address}/${ifc.prefix}`));
+}
 
 /** What makes lv's file hold `content` (0600, as netplan wants), or removes it. */
 function write(content: string | undefined): GuestOp {
