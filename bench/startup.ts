@@ -1,8 +1,9 @@
 /**
  * Item 8 of bench/run.ts: lv's start against Deno's own (an empty script), pair by pair: `lv --version` (no
- * store, no libvirt), `lv version` (asks libvirtd: a virsh process), `lv help`, and `lv get domains` on an empty
- * store and on one of 100 domains, from the checkout (`deno run -A mod.ts`) and as setup.sh installs lv. Each
- * pair runs back to back, the order alternating; the ratio of each pair is kept and their median reported.
+ * store, no libvirt), `lv version` (asks libvirtd over its socket: src/libvirt/daemon_version.ts), `lv help`,
+ * and `lv get domains` on an empty store and on one of 100 domains, from the checkout (`deno run -A mod.ts`)
+ * and as setup.sh installs lv. Each pair runs back to back, the order alternating; the ratio of each pair is
+ * kept and their median reported.
  * Figures only.
  */
 import { exec, median, type Proc } from "./proc.ts";
@@ -28,7 +29,7 @@ const TARGET = 1.5;
 
 const COMMANDS: { what: string; home: "empty" | "100"; args: string[]; target?: number }[] = [
   { what: "lv --version", home: "empty", args: ["--version"] },
-  { what: "lv version (runs virsh version)", home: "empty", args: ["version"], target: TARGET },
+  { what: "lv version (asks libvirtd)", home: "empty", args: ["version"], target: TARGET },
   { what: "lv help", home: "empty", args: ["help"] },
   { what: "lv get domains, none", home: "empty", args: ["get", "domains"], target: TARGET },
   { what: "lv get domains, 100", home: "100", args: ["get", "domains"] },
@@ -70,7 +71,7 @@ export async function itemStartup(deps: StartupBenchDeps): Promise<void> {
     }
   }
   deps.row({ item: ITEM, what: "floor: deno run of an empty file (all pairs)", unit: "ms", samples: floor });
-  // lv version's own floor: the virsh process it runs (a deno start plus a virsh start at best).
+  // Beside `virsh version`, what lv version replaces (a virsh process; lv asks the daemon over its socket).
   const hand: number[] = [], ratio: number[] = [];
   for (let r = -1; r < deps.runs; r++) {
     const virsh = await exec("virsh", ["-c", deps.uri, "version"]);
