@@ -1,5 +1,5 @@
 /** Reading -f files: directories, stdin, parsing, validation against the set and the store. */
-import { dirname, join, resolve } from "node:path";
+import { dirnamePath as dirname, joinPath as join, resolvePath as resolve } from "../api/posix_path.ts";
 import { formatProblem, type Problem } from "../api/problem.ts";
 import { type AnyResource, type Kind, KINDS } from "../api/types.ts";
 import { absolutize } from "../manifest/absolutize.ts";

@@ -1,5 +1,5 @@
 /** Opens the store a command selected: etcd (shared) or the SQLite file (the default, embedded). */
-import { joinPath as join } from "../config/join_path.ts";
+import { joinPath as join } from "../api/posix_path.ts";
 import type { Store } from "../store/store.ts";
 import { parseStoreUrl, type SqliteUrl, type StoreUrl, StoreUrlError } from "../config/store_url.ts";
 

@@ -10,7 +10,7 @@ import {
   type LvConfig,
   selectConnection,
 } from "../config/config.ts";
-import { joinPath as join } from "../config/join_path.ts";
+import { joinPath as join } from "../api/posix_path.ts";
 import type { JumpHost, Transport } from "../config/ssh_transport.ts";
 import { isSshUri } from "../config/ssh_uri.ts";
 import { openStore, selectStoreUrl, storePath } from "./open_store.ts";

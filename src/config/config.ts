@@ -10,7 +10,7 @@
  * The file is $LV_CONFIG, else $LV_HOME/config.yaml when LV_HOME is set, else
  * $XDG_CONFIG_HOME/lv/config.yaml (~/.config/lv/config.yaml). It may hold a password: written 0600.
  */
-import { joinPath as join } from "./join_path.ts";
+import { joinPath as join } from "../api/posix_path.ts";
 import { closest } from "../api/problem.ts";
 import { DEFAULT_URI } from "../libvirt/virsh.ts";
 import type { SpecDefaults } from "../api/validate.ts";

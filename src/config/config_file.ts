@@ -1,5 +1,5 @@
 /** Reading and writing the lv config file (YAML, problems with file:line:col and field). */
-import { dirname } from "node:path";
+import { dirnamePath as dirname } from "../api/posix_path.ts";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify } from "yaml";
 import { closest, quoteSafe } from "../api/problem.ts";
 import { FORMATS } from "../api/validate_format.ts";

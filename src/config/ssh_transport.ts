@@ -10,7 +10,7 @@
  * The same wrapper is the ProxyCommand that reaches guests on a remote host (rsync, `lv ssh-config`).
  */
 import { createHash } from "node:crypto";
-import { joinPath as join } from "./join_path.ts";
+import { joinPath as join } from "../api/posix_path.ts";
 import { isSshUri } from "./ssh_uri.ts";
 import type { Connection } from "./config.ts";
 import { shellQuote } from "./shell_quote.ts";

@@ -1,5 +1,5 @@
 /** Host paths in manifests are relative to the file they are written in. */
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolutePath as isAbsolute, resolvePath as resolve } from "../api/posix_path.ts";
 import { isCatalogName } from "../api/box_catalog_names.ts";
 import type { AnyResource } from "../api/types.ts";
 import { isUserDataPath } from "./user_data_text.ts";

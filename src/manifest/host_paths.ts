@@ -1,5 +1,5 @@
 /** Host paths a manifest promises: checked on this host after absolutize, each problem at its file:line. */
-import { join } from "node:path";
+import { joinPath as join } from "../api/posix_path.ts";
 import { type Problem, problemAt } from "../api/problem.ts";
 import type { AnyResource, Provisioner } from "../api/types.ts";
 

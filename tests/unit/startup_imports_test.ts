@@ -72,5 +72,5 @@ Deno.test("lv apply loads the controllers and the XML library only when it has t
   const closure = await staticClosure(["src/cli/apply.ts", "src/cli/commands/apply.ts"]);
   assert.ok([...closure].some((s) => s.endsWith("/src/manifest/parse.ts")), "the walk reached the parser");
   assert.deepEqual([...closure].filter((s) => /\/src\/controller\/|fast-xml-parser|ssh2/.test(s)), []);
-  assert.deepEqual(outside(closure, ["npm:/yaml@", "node:path"]), []);
+  assert.deepEqual(outside(closure, ["npm:/yaml@"]), []);
 });
