@@ -104,7 +104,7 @@ async function runsAway(form: (typeof FORMS)[number]) {
   }
 }
 
-Deno.test("setup.sh's chunks: lv get loads only its own (no other command's, no node:module at the top)", async () => {
+Deno.test("setup.sh's chunks: lv get loads only its own (no other command's, no node:module at the top); YAML starts no Node process", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "lv-bundle-lazy-" });
   try {
     const built = await FORMS[1].build(dir);
@@ -133,6 +133,25 @@ Deno.test("setup.sh's chunks: lv get loads only its own (no other command's, no 
     );
     assert.deepEqual(others, [], "lv get read other commands' chunks");
     assert.ok(read.size < chunks.length / 3, `lv get read ${read.size} of ${chunks.length} chunks`);
+
+    // The YAML library's CommonJS build does not start Node's process (~30 ms): not for a dry run of a
+    // manifest, nor for YAML output.
+    for (
+      const args of [["apply", "--dry-run=client", "-f", join(ROOT, "examples", "machine.yaml")], [
+        "get",
+        "vm",
+        "-o",
+        "yaml",
+      ]]
+    ) {
+      const y = await run([`${dir}/lv`, ...args], {
+        cwd: dir,
+        env: { LV_HOME: `${dir}/home`, LV_CONNECT: "test:///nowhere", DENO_LOG: "debug" },
+      });
+      assert.equal(y.code, 0, y.stderr);
+      assert.match(y.stdout, /checked \(dry run\)|^apiVersion: v1/m);
+      assert.deepEqual(y.stderr.match(/\bnode:(process|module)\b/g) ?? [], [], `lv ${args.join(" ")}`);
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
