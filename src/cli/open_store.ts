@@ -1,6 +1,7 @@
 /** Opens the store a command selected: etcd (shared) or the SQLite file (the default, embedded). */
 import { joinPath as join } from "../api/posix_path.ts";
 import type { Store } from "../store/store.ts";
+import { isLocalSystemUri } from "../libvirt/virsh.ts";
 import { parseStoreUrl, type SqliteUrl, type StoreUrl, StoreUrlError } from "../config/store_url.ts";
 
 export { StoreUrlError };
@@ -15,11 +16,6 @@ export function storePath(home: string): string {
  * may use that libvirt (the members of its group, `libvirt`), so they all see the same objects.
  */
 export const SYSTEM_STORE = { path: "/var/lib/lv/store.db", group: "libvirt" } as const;
-
-/** Whether `uri` is this machine's system libvirt (qemu:///system, qemu+unix:///system, any query). */
-export function isLocalSystemUri(uri: string): boolean {
-  return /^qemu(\+unix)?:\/\/\/system(\?.*)?$/.test(uri);
-}
 
 /** What decides the default store when none is chosen. */
 export interface StoreDefault {

@@ -12,6 +12,7 @@
  * (another URI, a missing socket, SASL, an error, no answer within 2 s) gives undefined: the caller asks virsh,
  * which says what is wrong in libvirt's words.
  */
+import { isLocalSystemUri } from "./virsh.ts";
 
 const PROGRAM = 0x20008086;
 const PROTOCOL_VERSION = 1;
@@ -195,11 +196,6 @@ export function versionText(n: number): string {
   return `${Math.floor(n / 1_000_000)}.${Math.floor(n / 1000) % 1000}.${n % 1000}`;
 }
 
-/** Whether `uri` names this machine's system daemon over its default socket. */
-export function isLocalSystemDaemon(uri: string): boolean {
-  return /^qemu(\+unix)?:\/\/\/system$/.test(uri);
-}
-
 /**
  * What `virsh version --daemon` says of the running hypervisor and daemon, asked over the daemon's socket;
  * undefined when this cannot ask (see the module's notes): then ask virsh.
@@ -208,7 +204,8 @@ export async function daemonVersion(
   uri: string,
   options: { socketDir?: string; timeoutMs?: number } = {},
 ): Promise<string | undefined> {
-  if (!isLocalSystemDaemon(uri)) return undefined;
+  // This machine's system daemon over its default socket: a query (?socket=...) is virsh's to read.
+  if (!isLocalSystemUri(uri) || uri.includes("?")) return undefined;
   const dir = options.socketDir ?? "/run/libvirt";
   const socket = SOCKETS.map((s) => `${dir}/${s}`).find((path) => {
     try {

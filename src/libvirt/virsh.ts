@@ -53,6 +53,11 @@ export class VirshError extends Error {
 /** Default URI when neither --connect nor LV_CONNECT says otherwise. */
 export const DEFAULT_URI = "qemu:///system";
 
+/** Whether `uri` is this machine's system libvirt (qemu:///system, qemu+unix:///system, any query). */
+export function isLocalSystemUri(uri: string): boolean {
+  return /^qemu(\+unix)?:\/\/\/system(\?.*)?$/.test(uri);
+}
+
 /**
  * One `virsh` process per command. With LV_VIRSH_LOG=FILE set, each command's argv is appended to FILE as a
  * JSON line (tests assert which commands ran; benchmarks count them).

@@ -66,7 +66,7 @@ export const netplan: NetworkFamily = {
 const ADDRESSES = { run: ["ip", "-o", "-4", "addr", "show"] };
 
 function inForce(ipOutput: string, ifc: StaticInterface): boolean {
-  return ipOutput.split("\n").some((line) => line.split(/\s+/).includes(`${ifc.address}/${ifc.prefix}`));
+  return ipOutput.split(/\s+/).includes(`${ifc.address}/${ifc.prefix}`);
 }
 
 /** What makes lv's file hold `content` (0600, as netplan wants), or removes it. */
