@@ -7,7 +7,8 @@
  *
  *   LV_HOME=DIR [LV_CONNECT=URI] deno run -A bench/observe.ts process|session [workers]
  */
-import { lvHome, openRuntime } from "../src/cli/runtime.ts";
+import { openRuntime } from "../src/cli/runtime.ts";
+import { lvHome } from "../src/cli/selected_connection.ts";
 import { controllerContext } from "../src/controller/controller_context.ts";
 import { RECONCILERS } from "../src/controller/reconcilers.ts";
 import { Manager } from "../src/controller/manager.ts";

@@ -13,6 +13,8 @@ import { parseDuration } from "./duration.ts";
 import { UsageError } from "./errors.ts";
 import type { Output, Runtime } from "./runtime.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
+import type { StoreRuntime } from "./store_runtime.ts";
+import type { Connection } from "../config/config.ts";
 
 /**
  * What a flag's value or an argument is, for help and shell completion: a path, a name lv can list, one of
@@ -124,8 +126,12 @@ export interface Invocation<F extends Flags> {
   output: Output;
   /** Opens the store and the connection the flags select, runs `fn`, closes them; `fn`'s result. */
   withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T>;
+  /** The store alone (no libvirt classes loaded) for a command that only reads and writes objects (lv get). */
+  withStore<T>(fn: (rt: StoreRuntime) => Promise<T>): Promise<T>;
   /** Only the selected connection's libvirt (no store), closed after `fn` (lv version). */
   withLibvirt<T>(fn: (libvirt: Libvirt) => Promise<T>): Promise<T>;
+  /** The connection the flags, the environment and the config file select; nothing opened (lv version). */
+  connection(): Promise<Connection>;
 }
 
 export interface CommandSpec<F extends Flags = Flags> {

@@ -6,7 +6,7 @@
 import { type ArgSpec, type Command, flagsOf, type FlagSpec, type ValueKind } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
 import { KIND_WORDS, kindFromWord } from "./kinds.ts";
-import { openRuntime } from "./runtime.ts";
+import { openStoreRuntime } from "./store_runtime.ts";
 
 /** Ask the shell to complete file names. */
 export const FILE_MARK = ":file";
@@ -34,7 +34,7 @@ async function names(kind: ValueKind, typed: string[], namespace: string): Promi
   const kindWord = kind === "domain" ? "domain" : typed[0];
   const k = kindWord ? kindFromWord(kindWord) : undefined;
   if (!k) return [];
-  const rt = await openRuntime({ output: { out: () => {}, err: () => {} } });
+  const rt = await openStoreRuntime({ output: { out: () => {}, err: () => {} } });
   try {
     return (await rt.store.list(k, { namespace })).map((o) => o.metadata.name);
   } finally {
@@ -52,7 +52,7 @@ async function values(kind: ValueKind | undefined, choices: readonly string[] | 
     case "file":
       return [FILE_MARK];
     case "context": {
-      const { readConfig } = await import("./runtime.ts");
+      const { readConfig } = await import("./selected_connection.ts");
       const { configPath } = await import("../config/config.ts");
       return (await readConfig(configPath())).contexts.map((c) => c.name);
     }

@@ -3,7 +3,7 @@ import { KINDS } from "../api/types.ts";
 import type { LvEvent, ObjectKey } from "../store/store.ts";
 import { kindWord } from "./kinds.ts";
 import { age, renderTable } from "./printers.ts";
-import type { Runtime } from "./runtime.ts";
+import type { StoreRuntime } from "./store_runtime.ts";
 import { pause } from "./store_changes.ts";
 
 export interface EventsOptions {
@@ -18,7 +18,7 @@ export interface EventsOptions {
 }
 
 /** The events of the objects in the store (or of one), oldest first. */
-export async function listEvents(rt: Runtime, options: Pick<EventsOptions, "namespace" | "for">) {
+export async function listEvents(rt: StoreRuntime, options: Pick<EventsOptions, "namespace" | "for">) {
   const keys: ObjectKey[] = options.for ? [options.for] : [];
   if (!options.for) {
     for (const kind of KINDS) {
@@ -42,7 +42,7 @@ function identity(e: LvEvent): string {
   return `${e.kind}/${e.namespace}/${e.name}/${e.type}/${e.reason}/${e.message}`;
 }
 
-export async function events(rt: Runtime, options: EventsOptions): Promise<void> {
+export async function events(rt: StoreRuntime, options: EventsOptions): Promise<void> {
   const now = options.now ?? (() => new Date());
   const seen = new Map<string, string>();
   const first = await listEvents(rt, options);

@@ -5,7 +5,7 @@ import { CommandFailed } from "./errors.ts";
 import { plural } from "./kinds.ts";
 import { type OutputSpec, printCustomColumns, sortBy } from "./output_format.ts";
 import { printObjects, printTable } from "./printers.ts";
-import type { Runtime } from "./runtime.ts";
+import type { StoreRuntime } from "./store_runtime.ts";
 import type { LabelSelector, Target } from "./targets.ts";
 
 export interface GetOptions {
@@ -30,7 +30,7 @@ interface Group {
 
 /** The objects each target names (or all of its kind), and the names not found. */
 export async function findTargets(
-  rt: Runtime,
+  rt: StoreRuntime,
   targets: Target[],
   options: Pick<GetOptions, "selector" | "namespace" | "allContexts" | "sortBy">,
 ): Promise<{ groups: Group[]; missing: string[] }> {
@@ -52,7 +52,7 @@ export async function findTargets(
   return { groups, missing };
 }
 
-export async function get(rt: Runtime, targets: Target[], options: GetOptions): Promise<void> {
+export async function get(rt: StoreRuntime, targets: Target[], options: GetOptions): Promise<void> {
   const { groups, missing } = await findTargets(rt, targets, options);
   const all = groups.flatMap((g) => g.objects);
   const spec = options.output;
@@ -63,7 +63,7 @@ export async function get(rt: Runtime, targets: Target[], options: GetOptions): 
       shown.map((g) =>
         printTable(g.target.kind, g.objects, spec.format === "wide", {
           withKind: groups.length > 1,
-          contextOf: options.allContexts ? (o) => o.spec.context ?? `(${rt.libvirtFor(o).uri})` : undefined,
+          contextOf: options.allContexts ? (o) => o.spec.context ?? `(${rt.uriFor(o)})` : undefined,
           labelColumns: options.labelColumns,
           showLabels: options.showLabels,
           noHeaders: options.noHeaders,
@@ -87,7 +87,7 @@ export async function get(rt: Runtime, targets: Target[], options: GetOptions): 
   if (missing.length > 0) throw new CommandFailed(`${missing.join(", ")} not found`);
 }
 
-function nothingFound(rt: Runtime, targets: Target[], options: GetOptions): string {
+function nothingFound(rt: StoreRuntime, targets: Target[], options: GetOptions): string {
   const kinds = targets.map((t) => plural(t.kind)).join(", ");
   const where = [
     options.namespace ? `in namespace ${options.namespace}` : "",

@@ -2,7 +2,7 @@
 import type { AnyResource } from "../api/types.ts";
 import { get, type GetOptions } from "./get.ts";
 import { printObjects, printTable } from "./printers.ts";
-import type { Runtime } from "./runtime.ts";
+import type { StoreRuntime } from "./store_runtime.ts";
 import { storeChanges } from "./store_changes.ts";
 import type { Target } from "./targets.ts";
 
@@ -35,7 +35,7 @@ async function line(obj: AnyResource, options: WatchOptions, header: boolean): P
   return await printObjects([obj], spec.format, true);
 }
 
-export async function watch(rt: Runtime, targets: Target[], options: WatchOptions): Promise<void> {
+export async function watch(rt: StoreRuntime, targets: Target[], options: WatchOptions): Promise<void> {
   const since = await rt.store.head();
   if (!options.watchOnly) await get(rt, targets, options);
   let header = options.watchOnly;

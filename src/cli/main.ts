@@ -2,7 +2,7 @@
 import { closest } from "../api/problem.ts";
 import { ConflictError } from "../store/store.ts";
 import { VirshError } from "../libvirt/virsh.ts";
-import { ConfigError } from "../config/config.ts";
+import { ConfigError, type Connection } from "../config/config.ts";
 import { checkArgCount } from "./arg_count.ts";
 import { type Command, type Flags, type Invocation, parseCommandLine } from "./command.ts";
 import { loadCommand } from "./command_loaders.ts";
@@ -11,6 +11,7 @@ import { CommandFailed, InvalidInputError, UsageError } from "./errors.ts";
 import { hoistGlobalFlags } from "./global_flags.ts";
 import { type Output, stdOutput } from "./output.ts";
 import type { Runtime } from "./runtime.ts";
+import type { StoreRuntime } from "./store_runtime.ts";
 import type { Libvirt } from "../libvirt/libvirt.ts";
 import { StoreUrlError } from "../config/store_url.ts";
 import { isProgrammingError, programmingErrorMessage } from "../api/programming_error.ts";
@@ -62,7 +63,9 @@ export async function main(argv: string[], output: Output = stdOutput()): Promis
       rest: after,
       output,
       withRuntime: (fn) => runWith(flags, output, fn),
+      withStore: (fn) => storeWith(flags, output, fn),
       withLibvirt: (fn) => libvirtWith(flags, fn),
+      connection: () => selectedConnectionOf(flags),
     };
     return await command.run(invocation) ?? 0;
   } catch (e) {
@@ -95,6 +98,11 @@ function selection(flags: Record<string, unknown>) {
   };
 }
 
+async function selectedConnectionOf(flags: Record<string, unknown>): Promise<Connection> {
+  const { selectedConnection } = await import("./selected_connection.ts");
+  return (await selectedConnection(selection(flags))).connection;
+}
+
 async function libvirtWith<T>(
   flags: Record<string, unknown>,
   fn: (libvirt: Libvirt) => Promise<T>,
@@ -117,6 +125,29 @@ async function runWith<T>(
   try {
     // A forwarder of forwardedPorts killed meanwhile is started again (loaded only when there are any).
     if (hasForwarders(rt.home)) await (await import("./revive_forwarders.ts")).reviveForwarders(rt);
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}
+
+/** The store runtime (no libvirt classes); a full runtime when forwarders may need reviving. */
+async function storeWith<T>(
+  flags: Record<string, unknown>,
+  output: Output,
+  fn: (rt: StoreRuntime) => Promise<T>,
+): Promise<T> {
+  const [{ lvHome }, { openStoreRuntime }] = await Promise.all([
+    import("./selected_connection.ts"),
+    import("./store_runtime.ts"),
+  ]);
+  if (hasForwarders(lvHome())) return await runWith(flags, output, fn);
+  const rt = await openStoreRuntime({
+    ...selection(flags),
+    store: flags.store as string | undefined,
+    output,
+  });
+  try {
     return await fn(rt);
   } finally {
     await rt.close();

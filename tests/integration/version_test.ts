@@ -22,12 +22,22 @@ Deno.test("lv version asks the local daemon over its socket and agrees with virs
   assert.equal(await daemonVersion("qemu:///system"), `${hypervisor}\n${daemon}`);
   assert.equal(await daemonVersion("qemu+unix:///system"), `${hypervisor}\n${daemon}`);
 
-  const lv = new Lv();
+  // Deno's debug log names each file it reads: the answer needs neither lv's runtime nor its libvirt classes.
+  const lv = new Lv(() => ({ DENO_LOG: "debug" }));
   try {
     const r = await lv.ok(["version"]);
     assert.match(r.stdout, /^lv \d+\.\d+\.\d+ \(deno /);
     assert.ok(r.stdout.includes(`libvirt qemu:///system: ${hypervisor}; ${daemon}\n`), r.stdout);
     assert.deepEqual(lv.virshCalls(), [], "no virsh ran");
+    const read = [...r.stderr.matchAll(/fetch\S* - specifier: file:\/\/(\S+\.ts)$/gm)].map((m) => m[1]);
+    assert.ok(
+      read.some((f) => f.endsWith("/src/libvirt/daemon_version.ts")),
+      "Deno's debug log names the files",
+    );
+    assert.deepEqual(
+      read.filter((f) => /\/src\/(cli\/runtime|libvirt\/(libvirt|session_virsh))\.ts$/.test(f)),
+      [],
+    );
 
     // A socket named in the URI is virsh's to use: the same answer, through a virsh process.
     const uri = "qemu:///system?socket=/run/libvirt/libvirt-sock";

@@ -94,7 +94,8 @@ provisioning, ssh-config's ProxyCommand).`,
   ],
   async run({ flags, args, output }) {
     const { configCommand } = await import("../config_cmd.ts");
-    const { openSelectedStore, readConfig, selectedStore } = await import("../runtime.ts");
+    const { openSelectedStore, selectedStore } = await import("../store_runtime.ts");
+    const { readConfig } = await import("../selected_connection.ts");
     const { configPath, selectConnection } = await import("../../config/config.ts");
     let store: Promise<Store> | undefined;
     /** The store the other commands would use with these flags, and why. */

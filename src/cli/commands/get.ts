@@ -92,13 +92,13 @@ listing, then each change as it happens; lv get events lists every object's even
     "lv get vm -o jsonpath='{.items[*].metadata.name}'",
     "lv get vm -o custom-columns=NAME:.metadata.name,IP:.status.ip --sort-by=.status.ip",
   ],
-  async run({ flags, args, withRuntime }) {
+  async run({ flags, args, withStore }) {
     if (["events", "event", "ev"].includes(args[0] ?? "")) {
       if (args.length > 1) throw new UsageError("lv get events takes no names", "use --for KIND/NAME");
       const forKey = flags.for ? parseTargets([flags.for], { requireNames: true })[0] : undefined;
       const { events } = await import("../events.ts");
       const all = flags["all-namespaces"];
-      return await withRuntime((rt) =>
+      return await withStore((rt) =>
         events(rt, {
           namespace: all ? undefined : flags.namespace,
           for: forKey && { kind: forKey.kind, namespace: flags.namespace, name: forKey.names[0] },
@@ -124,7 +124,7 @@ listing, then each change as it happens; lv get events lists every object's even
       showLabels: flags["show-labels"],
       noHeaders: flags["no-headers"],
     };
-    await withRuntime((rt) =>
+    await withStore((rt) =>
       flags.watch || flags["watch-only"]
         ? import("../get_watch.ts").then(({ watch }) =>
           watch(rt, targets, { ...options, watchOnly: flags["watch-only"] })
