@@ -106,3 +106,32 @@ Deno.test("GuestConnection.exec rejects when the connection drops while the comm
     await new Promise((r) => server.close(r));
   }
 });
+
+Deno.test("GuestConnection.connect logs in with the key at once: no 'none' request first (a round trip to a busy guest)", async () => {
+  const hostKey = (await generateKeyPair("host")).private;
+  const attempts: string[] = [];
+  const server = new Server({ hostKeys: [hostKey] }, (client: Connection) => {
+    client.on("authentication", (ctx: AuthContext) => {
+      // As OpenSSH answers: "none" fails naming the methods; a key is first offered, then signed.
+      const signed = ctx.method === "publickey" && !!(ctx as { signature?: unknown }).signature;
+      attempts.push(ctx.method === "publickey" ? `publickey ${signed ? "signed" : "offered"}` : ctx.method);
+      if (ctx.method === "publickey") ctx.accept();
+      else ctx.reject(["publickey"]);
+    });
+    client.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const conn = await GuestConnection.connect({
+      host: "127.0.0.1",
+      port,
+      user: "vagrant",
+      privateKey: (await generateKeyPair("test")).private,
+    });
+    conn.close();
+    assert.deepEqual(attempts, ["publickey offered", "publickey signed"]);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
