@@ -7,8 +7,11 @@ import type { ExecOptions, ExecResult } from "../../src/guest/ssh_client.ts";
 import { SshGuestSession } from "../../src/guest/ssh_session.ts";
 import { checkBatch } from "../../src/guest/session.ts";
 
-/** Runs each command line as sshd does: `sh -c LINE` in the login's home, stdin given, then closed. */
-function localShell(home: string) {
+/**
+ * Runs each command line as sshd does: `sh -c LINE` in the login's home, stdin given, then closed; with
+ * `path`, that PATH (for counting the programs a command starts).
+ */
+function localShell(home: string, path?: string) {
   const commands: string[] = [];
   return {
     commands,
@@ -19,6 +22,7 @@ function localShell(home: string) {
       const child = new Deno.Command("sh", {
         args: ["-c", command],
         cwd: home,
+        env: path ? { PATH: path } : undefined,
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
@@ -216,6 +220,53 @@ Deno.test("SshGuestSession.batch: a put with append adds to the file's text on a
     );
     assert.equal((await Deno.stat(`${home}/${keys}`)).mode! & 0o777, 0o600);
     assert.deepEqual(await s.listDir(".ssh"), ["authorized_keys"], "no temp file left beside it");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+/** A PATH of wrappers that note each program started in `log`, then run the real one. */
+function countingPath(dir: string, log: string, programs: string[]): string {
+  for (const name of programs) {
+    const real = new TextDecoder().decode(
+      new Deno.Command("sh", { args: ["-c", `command -v ${name}`] }).outputSync().stdout,
+    ).trim();
+    assert.ok(real.startsWith("/"), `${name} not found`);
+    Deno.writeTextFileSync(`${dir}/${name}`, `#!/bin/sh\necho ${name} >> '${log}'\nexec ${real} "$@"\n`, {
+      mode: 0o755,
+    });
+  }
+  return dir;
+}
+
+Deno.test("SshGuestSession.batch starts only the programs its operations need (each costs a booting TCG guest ~0.1 s)", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lv-ssh-session-" });
+  try {
+    const log = `${home}/started`;
+    Deno.mkdirSync(`${home}/bin`);
+    Deno.mkdirSync(`${home}/d`);
+    Deno.writeTextFileSync(`${home}/f`, "text\n");
+    const path = countingPath(`${home}/bin`, log, ["sh", "cat", "ls", "mktemp", "rm"]);
+    const s = new SshGuestSession(localShell(home, path));
+    const results = await s.batch([
+      { read: "f" },
+      { read: "missing" },
+      { list: "d" },
+      { run: ["true"] },
+      { run: ["sh", "-c", 'echo "$1" >&2; exit 3', "sh", "arg"] },
+    ]);
+    assert.deepEqual(results, [
+      { ran: true, text: "text\n" },
+      { ran: true },
+      { ran: true, names: [] },
+      { ran: true, run: { code: 0, stdout: "", stderr: "" } },
+      { ran: true, run: { code: 3, stdout: "", stderr: "arg\n" } },
+    ]);
+    const started = Deno.readTextFileSync(log).trim().split("\n");
+    // The batch's shell, its temp file for error output (made and removed), the read's cat, the list's ls:
+    // no shell per read, list or script, and the error output read only when there is some.
+    assert.deepEqual(started.filter((p) => p !== "sh").sort(), ["cat", "cat", "ls", "mktemp", "rm"]);
+    assert.ok(started.filter((p) => p === "sh").length <= 2, `shells started: ${started.join(" ")}`);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
