@@ -4,12 +4,13 @@
  * Per run: (1) a first boot, `lv apply` of a Domain (Box and Network Ready before), with a timeline: the
  * Defined and Started events, the kernel's start and the guest's sshd started (from the serial log lv keeps,
  * $LV_HOME/logs/NAME-serial0.log, read every 50 ms: each line's arrival time, and the kernel's own [ t ]
- * stamps), sshd active (the guest's systemd, asked afterwards), the DHCP lease (net-dhcp-leases every 0.5
- * s by the bench), SshReady, KeyInserted, Hostname, and Ready (apply returns); (2) the floor: the same
- * halted domain started with `virsh start` and polled with plain ssh every 0.2 s until a command runs; (3)
- * `lv up` of the same halted domain to Ready, with the same timeline. Floor and up alternate which goes
- * first; the ratio up/floor is taken pair by pair. Figures only: median and range of the runs, JSON in the
- * report's details.timeline.
+ * stamps), sshd active and the first login it accepted (the guest's systemd and journal, asked afterwards),
+ * the DHCP lease (net-dhcp-leases every 0.5 s by the bench), the first TCP connection to port 22 established
+ * (this namespace's /proc/net/tcp every 20 ms), SshReady, KeyInserted, Hostname, and Ready (apply returns);
+ * (2) the floor: the same halted domain started with `virsh start` and polled with plain ssh every 0.2 s
+ * until a command runs; (3) `lv up` of the same halted domain to Ready, with the same timeline. Floor and up
+ * alternate which goes first; the ratio up/floor is taken pair by pair. Figures only: median and range of the
+ * runs, JSON in the report's details.timeline.
  */
 import { exec, type Proc, sleep, sshOptions } from "./proc.ts";
 import * as M from "./manifests.ts";
@@ -109,34 +110,72 @@ function watchLease(deps: TimelineDeps, mac: string | undefined, t0: number): { 
 }
 
 /**
- * When the guest's kernel started and each unit became active, in seconds since t0 (the guest's monotonic
- * clock anchored by its uptime at the midpoint of the SSH command), asked over SSH after the timed part.
- * Undefined when SSH fails (with ssh's words).
+ * When the guest's kernel started, each unit became active and sshd first accepted a login of this boot (its
+ * journal), in seconds since t0, asked over SSH after the timed part. The guest's monotonic clock is anchored
+ * by its uptime at the moment that line reached this side (written to stderr first, which `exec` stamps): an
+ * SSH command spends its first second or two in the handshake, so the command's midpoint would place the
+ * guest's clock that much too early. Undefined when SSH fails (with ssh's words).
  */
 export async function guestActiveTimes(
   ip: string,
   key: string,
   t0: number,
   units: string[],
-): Promise<{ kernelS: number; activeS: number[] } | { error: string }> {
-  const before = performance.now();
+): Promise<{ kernelS: number; activeS: number[]; acceptedS?: number } | { error: string }> {
+  const spawned = performance.now();
   const r = await exec("ssh", [
     ...sshOptions(key, 5),
     `vagrant@${ip}`,
-    `cat /proc/uptime; systemctl show ${units.join(" ")} -p ActiveEnterTimestampMonotonic`,
-  ], { timeoutMs: 30_000 });
+    `cat /proc/uptime >&2; systemctl show ${units.join(" ")} -p ActiveEnterTimestampMonotonic; ` +
+    `sudo -n journalctl -b -t sshd -o short-monotonic --no-pager | grep -m 1 'Accepted publickey' || true`,
+  ], { timeoutMs: 30_000, stamp: true });
   if (r.code !== 0) return { error: `ssh vagrant@${ip} exited ${r.code}: ${r.stderr.trim()}` };
-  const mid = (before + performance.now()) / 2;
-  const uptime = Number(r.stdout.split(/\s+/)[0]);
+  const line = r.lines?.find((l) => /^\d+\.\d+ \d+\.\d+$/.test(l.line));
+  if (!line) return { error: `ssh vagrant@${ip}: no uptime in ${JSON.stringify(r.stderr)}` };
+  const kernelS = (spawned + line.ms - t0) / 1000 - Number(line.line.split(" ")[0]);
   const mono = [...r.stdout.matchAll(/ActiveEnterTimestampMonotonic=(\d+)/g)].map((m) => Number(m[1]) / 1e6);
-  const kernelS = (mid - t0) / 1000 - uptime;
-  return { kernelS, activeS: mono.map((m) => kernelS + m) };
+  const accepted = /^\[\s*(\d+\.\d+)\]/m.exec(r.stdout);
+  return {
+    kernelS,
+    activeS: mono.map((m) => kernelS + m),
+    acceptedS: accepted ? kernelS + Number(accepted[1]) : undefined,
+  };
 }
 
-/** When the guest's sshd became active, in the run's clock. */
+/** When the guest's sshd became active and first accepted a login, in the run's clock. */
 async function sshdActive(ip: string, key: string, t0: number): Promise<Marks> {
   const g = await guestActiveTimes(ip, key, t0, ["ssh.service"]);
-  return "error" in g ? {} : { guestKernelS: g.kernelS, sshdActiveS: g.activeS[0] };
+  return "error" in g
+    ? {}
+    : { guestKernelS: g.kernelS, sshdActiveS: g.activeS[0], sshAcceptedS: g.acceptedS };
+}
+
+/**
+ * Reads this network namespace's TCP table every 20 ms until a connection to a port 22 is established that
+ * was not there at the start: when the guest's sshd took the connection that logs in (lv's, or plain ssh's).
+ */
+function watchTcp(t0: number): { stop(): Promise<Marks> } {
+  const established = () =>
+    Deno.readTextFileSync("/proc/net/tcp").split("\n").slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f[2]?.endsWith(":0016") && f[3] === "01")
+      .map((f) => f[1]);
+  const before = new Set(established());
+  let stopped = false;
+  let seen: number | undefined;
+  const loop = (async () => {
+    while (!stopped && seen === undefined) {
+      if (established().some((local) => !before.has(local))) seen = (performance.now() - t0) / 1000;
+      else await sleep(20);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return { tcpS: seen };
+    },
+  };
 }
 
 /** Where the domain is and the key to log in with, once lv has brought it up. */
@@ -152,6 +191,7 @@ async function timedLv(
   const t0 = performance.now();
   const serial = watchSerial(`${lv.home}/logs/${NAME}-serial0.log`, t0);
   const lease = watchLease(deps, guest.mac, t0);
+  const tcp = watchTcp(t0);
   const p = await lv.ok(args, { stamp: true, timeoutMs: 10 * 60_000 });
   const event = (reason: string) => {
     const at = p.lines?.find((l) => l.line.startsWith(`domain/${NAME}: ${reason}:`))?.ms;
@@ -166,6 +206,7 @@ async function timedLv(
     readyS: p.ms / 1000,
     ...await serial.stop(),
     ...await lease.stop(),
+    ...await tcp.stop(),
   };
   const { ip, key } = await guest.login();
   return { ms: p.ms, ...marks, ...await sshdActive(ip, key, t0) };
@@ -174,6 +215,7 @@ async function timedLv(
 /** The floor: `virsh start` of the halted domain, then plain ssh every 0.2 s until `true` runs. */
 async function floor(deps: TimelineDeps, ip: string, key: string): Promise<Marks & { ms: number }> {
   const t0 = performance.now();
+  const tcp = watchTcp(t0);
   await deps.virsh(["start", NAME]);
   const started = (performance.now() - t0) / 1000;
   const deadline = Date.now() + 8 * 60_000;
@@ -186,7 +228,8 @@ async function floor(deps: TimelineDeps, ip: string, key: string): Promise<Marks
     await sleep(200);
   }
   const ms = performance.now() - t0;
-  return { ms, startedS: started, readyS: ms / 1000, attempts, ...await sshdActive(ip, key, t0) };
+  const marks = { startedS: started, readyS: ms / 1000, attempts, ...await tcp.stop() };
+  return { ms, ...marks, ...await sshdActive(ip, key, t0) };
 }
 
 /** Shuts the domain down (ACPI, by virsh) and waits until it is off. */
@@ -279,13 +322,23 @@ function report(deps: TimelineDeps, runs: { first: Marks; floor: Marks; up: Mark
       ["readyS", "first boot: Ready (lv apply returns)"],
     ]
   ) line(what, col("first", k));
+  // sshd active -> SshReady split: lv's reaction (until sshd takes lv's connection), the guest's handshake
+  // (until its sshd logs the login accepted) and lv's side after it (until the event is written).
   line("first boot: sshd active -> SshReady", diff("first", "sshdActiveS", "sshReadyS"), "s", 1);
+  line("first boot: sshd active -> TCP connection taken", diff("first", "sshdActiveS", "tcpS"));
+  line("first boot: TCP connection -> login accepted (guest)", diff("first", "tcpS", "sshAcceptedS"));
+  line("first boot: login accepted -> SshReady", diff("first", "sshAcceptedS", "sshReadyS"));
   line("first boot: SshReady -> Ready (guest steps)", diff("first", "sshReadyS", "readyS"));
   line("floor: virsh start + ssh every 0.2 s, to Ready", col("floor", "readyS"));
   line("floor: sshd active -> ssh true ran", diff("floor", "sshdActiveS", "readyS"));
+  line("floor: sshd active -> TCP connection taken", diff("floor", "sshdActiveS", "tcpS"));
+  line("floor: TCP connection -> login accepted (guest)", diff("floor", "tcpS", "sshAcceptedS"));
   line("lv up of the halted domain, to Ready", col("up", "readyS"));
   line("lv up: kernel started (serial log)", col("up", "kernelStartS"));
-  line("lv up: sshd active -> Ready", diff("up", "sshdActiveS", "readyS"), "s", 1);
+  line("lv up: sshd active -> login accepted", diff("up", "sshdActiveS", "sshAcceptedS"), "s", 1);
+  line("lv up: sshd active -> TCP connection taken", diff("up", "sshdActiveS", "tcpS"));
+  line("lv up: TCP connection -> login accepted (guest)", diff("up", "tcpS", "sshAcceptedS"));
+  line("lv up: sshd active -> Ready", diff("up", "sshdActiveS", "readyS"));
   const ratio = runs.map((r) => (r.up.readyS ?? NaN) / (r.floor.readyS ?? NaN)).filter(Number.isFinite);
   line("lv up / floor (pairwise)", ratio, "x", 1.1);
 }
