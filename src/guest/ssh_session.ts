@@ -22,19 +22,21 @@ import { type BatchCommand, batchScript, newBoundary, parseBatchOutput } from ".
 const MISSING = 66;
 
 /**
- * Makes a new file beside $1 (noclobber: a planted file or link fails it), fills it (`fill`: from stdin),
- * sets mode $2 and owner $3, then renames it over $1.
+ * Makes a new file beside $1 (noclobber: a planted file or link fails it, so one there is removed first),
+ * fills it (`fill`: from stdin) created with `mode` (umask) or made so by chmod when umask cannot give it
+ * (execute bits), sets owner $2, then renames it over $1.
  */
-const putScript = (fill: string) =>
-  `set -e; t="$1.lv-new"; rm -f "$t"; umask 077; set -C; ${fill}; chmod "$2" "$t"; ` +
-  'if [ -n "$3" ]; then chown "$3" "$t"; fi; mv -f "$t" "$1"';
+function putScript(fill: string, mode: number): string {
+  const umask = mode & 0o111 ? "077" : (0o777 & ~mode).toString(8).padStart(3, "0");
+  const chmod = mode & 0o111 ? `chmod ${(mode & 0o7777).toString(8)} "$t"; ` : "";
+  return `set -e; t="$1.lv-new"; if [ -e "$t" ] || [ -h "$t" ]; then rm -f "$t"; fi; umask ${umask}; set -C; ` +
+    `${fill}; ${chmod}if [ -n "$2" ]; then chown "$2" "$t"; fi; mv -f "$t" "$1"`;
+}
 /** Writes stdin as the whole file. */
-const PUT_SCRIPT = putScript('cat > "$t"');
-/** PUT_SCRIPT whose new file starts with the old one's text (ending in a newline), when there is one. */
-const APPEND_SCRIPT = putScript(
-  ': > "$t"; if [ -s "$1" ]; then cat -- "$1" >> "$t"; ' +
-    'if [ -n "$(tail -c 1 -- "$t")" ]; then echo >> "$t"; fi; fi; cat >> "$t"',
-);
+const PUT_FILL = 'cat > "$t"';
+/** PUT_FILL whose new file starts with the old one's text (ending in a newline), when there is one. */
+const APPEND_FILL = ': > "$t"; if [ -s "$1" ]; then cat -- "$1" >> "$t"; ' +
+  'if [ -n "$(tail -c 1 -- "$t")" ]; then echo >> "$t"; fi; fi; cat >> "$t"';
 const READ_SCRIPT = `if [ ! -e "$1" ]; then exit ${MISSING}; fi; exec cat -- "$1"`;
 const LIST_SCRIPT = `if [ ! -d "$1" ]; then exit ${MISSING}; fi; exec ls -1A -- "$1"`;
 
@@ -46,9 +48,8 @@ function commandLine(argv: string[], sudo?: boolean): string {
 export function opCommand(op: GuestOp): BatchCommand {
   if ("run" in op) return { argv: op.run, stdin: op.stdin, mayFail: op.mayFail };
   if ("put" in op) {
-    const mode = (op.mode ?? 0o644).toString(8);
-    const script = op.append ? APPEND_SCRIPT : PUT_SCRIPT;
-    return { argv: ["sh", "-c", script, "sh", op.put, mode, op.owner ?? ""], stdin: op.content };
+    const script = putScript(op.append ? APPEND_FILL : PUT_FILL, op.mode ?? 0o644);
+    return { argv: ["sh", "-c", script, "sh", op.put, op.owner ?? ""], stdin: op.content };
   }
   // No such file or directory is an answer, not a failure: a batch stopping on failure goes on.
   if ("read" in op) return { argv: ["sh", "-c", READ_SCRIPT, "sh", op.read], okCodes: [MISSING] };

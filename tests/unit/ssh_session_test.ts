@@ -246,7 +246,7 @@ Deno.test("SshGuestSession.batch starts only the programs its operations need (e
     Deno.mkdirSync(`${home}/bin`);
     Deno.mkdirSync(`${home}/d`);
     Deno.writeTextFileSync(`${home}/f`, "text\n");
-    const path = countingPath(`${home}/bin`, log, ["sh", "cat", "ls", "mktemp", "rm"]);
+    const path = countingPath(`${home}/bin`, log, ["sh", "cat", "ls", "mktemp", "rm", "mv", "chmod"]);
     const s = new SshGuestSession(localShell(home, path));
     const results = await s.batch([
       { read: "f" },
@@ -254,18 +254,29 @@ Deno.test("SshGuestSession.batch starts only the programs its operations need (e
       { list: "d" },
       { run: ["true"] },
       { run: ["sh", "-c", 'echo "$1" >&2; exit 3', "sh", "arg"] },
+      { put: "p", content: "secret\n", mode: 0o600 },
+      { put: "q", content: "#!/bin/sh\n", mode: 0o755 },
     ]);
+    assert.equal(Deno.statSync(`${home}/p`).mode! & 0o777, 0o600);
+    assert.equal(Deno.statSync(`${home}/q`).mode! & 0o777, 0o755);
     assert.deepEqual(results, [
       { ran: true, text: "text\n" },
       { ran: true },
       { ran: true, names: [] },
       { ran: true, run: { code: 0, stdout: "", stderr: "" } },
       { ran: true, run: { code: 3, stdout: "", stderr: "arg\n" } },
+      { ran: true },
+      { ran: true },
     ]);
     const started = Deno.readTextFileSync(log).trim().split("\n");
-    // The batch's shell, its temp file for error output (made and removed), the read's cat, the list's ls:
-    // no shell per read, list or script, and the error output read only when there is some.
-    assert.deepEqual(started.filter((p) => p !== "sh").sort(), ["cat", "cat", "ls", "mktemp", "rm"]);
+    // The batch's shell, its temp file for error output (made and removed), the read's cat, the list's ls,
+    // each put's cat and mv (created with its mode: chmod only for one umask cannot give): no shell per read,
+    // list, put or script, no rm of a temp file that is not there, the error output read only when there is
+    // some.
+    assert.deepEqual(
+      started.filter((p) => p !== "sh").sort(),
+      ["cat", "cat", "cat", "cat", "chmod", "ls", "mktemp", "mv", "mv", "rm"],
+    );
     assert.ok(started.filter((p) => p === "sh").length <= 2, `shells started: ${started.join(" ")}`);
   } finally {
     await Deno.remove(home, { recursive: true });
