@@ -66,11 +66,12 @@ export interface GuestResult {
 export const GUEST_POLL_MS = 500;
 
 /**
- * Connect attempts in one pass once the address is known: an sshd not listening yet refuses at once, so lv
- * tries again every SSH_RETRY.intervalMs and logs in within ~0.25 s of sshd listening. At most `attempts`,
+ * Connect attempts in one pass once the address is known: an sshd not listening yet refuses at once (a SYN
+ * answered by the guest's kernel, nothing for its sshd to do), so lv tries again every SSH_RETRY.intervalMs,
+ * and so soon comes the next pass, and logs in within ~0.1 s of sshd listening. At most `attempts` a pass,
  * and none started after `budgetMs` (a host that is not up answers only after the ARP timeout, ~3 s).
  */
-export const SSH_RETRY = { attempts: 7, intervalMs: 250, budgetMs: 2000 };
+export const SSH_RETRY = { attempts: 20, intervalMs: 100, budgetMs: 2000 };
 /** Connect failures worth another attempt soon: nothing listens yet, or the guest's network is not up yet. */
 // "Connection lost before handshake": a user-mode network's port forward accepts, then drops, connections
 // until the guest's sshd listens; "closed before login": an sshd restarting at first boot (ssh_client.ts).
@@ -139,7 +140,10 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
       return { ready: false, failed: true, reason: "HostKeyChanged", message: e.message, guest };
     }
     const message = `ssh ${dom.spec.ssh.user}@${address}:${port}: ${(e as Error).message}`;
-    return waiting("WaitingForSsh", message);
+    // Nothing listening yet: the next pass as soon as the next attempt would be. Any other failure (a
+    // login refused, a timeout) costs the guest's sshd work each time: not more often than GUEST_POLL_MS.
+    const soon = NOT_LISTENING.test((e as Error).message) ? { requeueAfterMs: SSH_RETRY.intervalMs } : {};
+    return { ...waiting("WaitingForSsh", message), ...soon };
   }
   const step = stepContext(input, { driver, session, address, port, keyFile });
   const sshHostKey = session.hostKey;

@@ -62,9 +62,12 @@ export class FakeGuest {
   refuseConnects = 0;
   /**
    * What a refused connect says, as lv's SSH client reports it: a user-mode network's port forward accepts and
-   * drops it; an sshd restarting at first boot closes after its version line.
+   * drops it; an sshd restarting at first boot closes after its version line; a login refused (a wrong key).
    */
-  refusedWith?: "Connection lost before handshake" | "the connection closed before login";
+  refusedWith?:
+    | "Connection lost before handshake"
+    | "the connection closed before login"
+    | "All configured authentication methods failed";
   /** Connect attempts, refused ones included. */
   connects = 0;
   files = new Map<string, FakeFile>();

@@ -234,11 +234,23 @@ Deno.test("a guest that does not answer SSH: WaitingForSsh, requeued", async () 
     const dom = await mustGet<Domain>(h, "Domain", "web");
     assert.equal(ready(dom)?.reason, "WaitingForSsh");
     assert.match(ready(dom)!.message, /^ssh vagrant@10\.123\.0\.50:22: connect ECONNREFUSED/);
-    assert.equal(r?.requeueAfterMs, GUEST_POLL_MS);
+    assert.equal(r?.requeueAfterMs, SSH_RETRY.intervalMs, "the next pass as soon as the next attempt");
     assert.ok(
       guest.connects > 1 && guest.connects <= SSH_RETRY.attempts,
       `${guest.connects} connects: a refused connect is tried again within the pass, a bounded number of times`,
     );
+  });
+});
+
+Deno.test("a guest whose sshd refuses the login: WaitingForSsh, not tried again within the pass nor soon", async () => {
+  await withGuest(async (h, guest) => {
+    guest.refuseConnects = 1000;
+    guest.refusedWith = "All configured authentication methods failed";
+    const r = await passOk(h, "Domain", "web");
+    const dom = await mustGet<Domain>(h, "Domain", "web");
+    assert.equal(ready(dom)?.reason, "WaitingForSsh");
+    assert.equal(guest.connects, 1, "each login costs the guest's sshd work");
+    assert.equal(r?.requeueAfterMs, GUEST_POLL_MS);
   });
 });
 
