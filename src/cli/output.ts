@@ -13,16 +13,21 @@ export interface Output {
   terminalColumns?(): number;
 }
 
+/** Writes all of `bytes` (one write may take only part of them). */
+export function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+}
+
 /** stdout and stderr; transfers as bars redrawn in place when stderr is a terminal, else as plain lines. */
 export function stdOutput(): Output {
   const enc = new TextEncoder();
   const display = new TransferDisplay({
-    write: (t) => Deno.stderr.writeSync(enc.encode(t)),
+    write: (t) => writeAll(Deno.stderr, enc.encode(t)),
     tty: Deno.stderr.isTerminal(),
     columns: () => Deno.stderr.isTerminal() ? Deno.consoleSize().columns : 80,
   });
   return {
-    out: (t) => Deno.stdout.writeSync(enc.encode(t)),
+    out: (t) => writeAll(Deno.stdout, enc.encode(t)),
     err: (t) => display.print(t),
     transfer: (who, p) => display.update(who, p),
     ...(Deno.stderr.isTerminal() ? { terminalColumns: () => Deno.consoleSize().columns } : {}),

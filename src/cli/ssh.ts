@@ -8,6 +8,7 @@ import { connectX, xauthCookie, xServerOf } from "../guest/x11.ts";
 import { CommandFailed } from "./errors.ts";
 import { describeCondition } from "./await_objects.ts";
 import type { Runtime } from "./runtime.ts";
+import { writeAll } from "./output.ts";
 
 interface Reach {
   dom: Domain;
@@ -52,27 +53,25 @@ export async function connectGuest(
   return { conn, dom: r.dom };
 }
 
-/** Runs a command (exit code passed through) or an interactive shell on a real TTY. Returns the exit code. */
+/**
+ * Runs a command (exit code passed through) or a shell, as ssh does: on a pseudo-terminal when this
+ * process's input is a terminal (or no command is given), else without one, this process's input streamed to
+ * the command (`lv ssh web -- 'cat > f' < f`), output bytes as they are. Returns the exit code.
+ */
 export async function ssh(rt: Runtime, name: string, namespace: string, command: string[]): Promise<number> {
   const { conn, dom } = await connectGuest(rt, name, namespace);
   try {
-    if (command.length > 0 && !Deno.stdin.isTerminal()) {
-      const result = await conn.exec(command.join(" "), {
-        onStdout: (s) => rt.output.out(s),
-        onStderr: (s) => rt.output.err(s),
-      });
-      return result.code;
-    }
     const tty = Deno.stdin.isTerminal();
     const size = tty ? Deno.consoleSize() : { rows: 24, columns: 80 };
+    const pty = tty || command.length === 0
+      ? { rows: size.rows, cols: size.columns, term: Deno.env.get("TERM") ?? "xterm-256color" }
+      : undefined;
     if (tty) Deno.stdin.setRaw(true);
     try {
       return await conn.interactive(command.length > 0 ? command.join(" ") : undefined, {
         stdin: Deno.stdin.readable,
-        write: (chunk, stream) => (stream === "out" ? Deno.stdout : Deno.stderr).writeSync(chunk),
-        rows: size.rows,
-        cols: size.columns,
-        term: Deno.env.get("TERM") ?? "xterm-256color",
+        write: (chunk, stream) => writeAll(stream === "out" ? Deno.stdout : Deno.stderr, chunk),
+        pty,
         onResize: tty ? followWindowSize : undefined,
         x11: dom.spec.ssh.forwardX11 ? await x11Forward(rt) : undefined,
       });

@@ -178,13 +178,14 @@ export class GuestConnection {
     });
   }
 
-  /** An interactive shell or command wired to this process's terminal; resolves with the exit code. */
+  /**
+   * A shell or command wired to this process's input and output, bytes as they are, input streamed to its
+   * end; with `pty`, on a pseudo-terminal of that size (an interactive session). Resolves with the exit code.
+   */
   interactive(command: string | undefined, io: {
     stdin: ReadableStream<Uint8Array>;
     write: (chunk: Uint8Array, stream: "out" | "err") => void;
-    rows: number;
-    cols: number;
-    term: string;
+    pty?: { rows: number; cols: number; term: string };
     /** Subscribes to terminal size changes (rows, cols); returns the unsubscribe. */
     onResize?: (listener: (rows: number, cols: number) => void) => () => void;
     /** Forward X11: the guest's X connections go to `connect()` (this machine's X server). */
@@ -210,7 +211,7 @@ export class GuestConnection {
           channel.end();
         })().catch(() => channel.end());
       };
-      const pty = { rows: io.rows, cols: io.cols, term: io.term };
+      const pty = io.pty ?? false;
       const x11 = io.x11 &&
         { single: false, screen: io.x11.screen, protocol: io.x11.protocol, cookie: io.x11.cookie };
       if (command === undefined) this.#client.shell(pty, x11 ? { x11 } : {}, onChannel);

@@ -161,8 +161,11 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
       }
     });
 
-    await t.step("lv ssh passes the command's exit code through", async () => {
+    await t.step("lv ssh passes the command's exit code through, and its input as ssh does", async () => {
       assert.equal((await lv.run(["ssh", "test-vm", "--", "exit 3"])).code, 3);
+      // Input not a terminal: no pseudo-terminal, the input streamed to the command (lost before).
+      const r = await lv.ok(["ssh", "test-vm", "--", "cat; test -t 0 || echo no-tty"], { stdin: "héllo\n" });
+      assert.equal(r.stdout, "héllo\nno-tty\n");
     });
 
     await t.step("ssh-config makes plain OpenSSH work, with the pinned host key", async () => {

@@ -8,6 +8,7 @@ import { verbCommands } from "../../src/cli/commands/verbs.ts";
 import { capture, homeWith, lv, lvAt } from "./cli_run.ts";
 import { example, EXAMPLES_DIR } from "./harness.ts";
 import { newCliHarness } from "./cli_harness.ts";
+import { writeAll } from "../../src/cli/output.ts";
 
 function objects(): AnyResource[] {
   return [
@@ -196,4 +197,17 @@ Deno.test("verbs and delete take -l, -f FILE and --all; exactly one way to pick"
     assert.equal(r.code, 2, args.join(" "));
     assert.match(r.stderr, expected);
   }
+});
+
+Deno.test("writeAll writes every byte when a write takes only part", () => {
+  const written: number[] = [];
+  const file = {
+    writeSync(p: Uint8Array) {
+      const n = Math.min(3, p.length); // a pipe taking at most 3 bytes a write
+      written.push(...p.subarray(0, n));
+      return n;
+    },
+  };
+  writeAll(file, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+  assert.deepEqual(written, [1, 2, 3, 4, 5, 6, 7, 8]);
 });

@@ -15,6 +15,7 @@ type Answer = (() => void) | undefined;
 interface Channel {
   write(text: string | Uint8Array): void;
   on(event: "data", fn: (d: Uint8Array) => void): void;
+  on(event: "end", fn: () => void): void;
   exit(code: number): void;
   end(): void;
 }
@@ -28,7 +29,10 @@ interface X11Request {
 interface Session {
   on(event: "x11", fn: (ok: Answer, reject: Answer, info: X11Request) => void): void;
   on(event: "pty" | "window-change", fn: (ok: Answer, reject: Answer, info: Size) => void): void;
-  on(event: "shell" | "exec", fn: (ok: () => Channel) => void): void;
+  on(
+    event: "shell" | "exec",
+    fn: (ok: () => Channel, reject: Answer, info: { command: string }) => void,
+  ): void;
   on(event: "auth-agent", fn: (ok: Answer) => void): void;
 }
 interface ServerClient {
@@ -102,9 +106,7 @@ Deno.test("an interactive session sends the new window size when the terminal is
           resize = undefined;
         }
       },
-      rows: 24,
-      cols: 80,
-      term: "xterm",
+      pty: { rows: 24, cols: 80, term: "xterm" },
       onResize: (listener) => {
         resize = listener;
         return () => void (unsubscribed = true);
@@ -224,9 +226,7 @@ Deno.test("ssh.forwardX11: the guest gets the cookie and its X connections reach
     const code = await conn.interactive(undefined, {
       stdin: new ReadableStream<Uint8Array>({ start() {} }),
       write: () => {},
-      rows: 24,
-      cols: 80,
-      term: "xterm",
+      pty: { rows: 24, cols: 80, term: "xterm" },
       x11: {
         screen: 0,
         protocol: "MIT-MAGIC-COOKIE-1",
@@ -248,6 +248,53 @@ Deno.test("ssh.forwardX11: the guest gets the cookie and its X connections reach
       xserver.close();
     } catch { /* the serving loop's end closed it already */ }
     await serving;
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a command without a terminal (lv ssh NAME -- CMD < file): no pty, input streamed to its end, output bytes as they are", async () => {
+  const dir = Deno.makeTempDirSync();
+  const seen: string[] = [];
+  const server = await guest(dir, (session) => {
+    session.on("pty", (ok) => {
+      seen.push("pty");
+      ok?.();
+    });
+    session.on("exec", (ok, _reject, info) => {
+      seen.push(info.command);
+      const channel = ok();
+      // cat, then two bytes that are not UTF-8 once the input has ended.
+      channel.on("data", (d) => channel.write(d));
+      channel.on("end", () => {
+        channel.write(new Uint8Array([0xff, 0xfe]));
+        channel.exit(0);
+        channel.end();
+      });
+    });
+  });
+  const conn = await server.connect();
+  const guard = setTimeout(() => conn.close(), 10_000);
+  try {
+    const chunks: Uint8Array[] = [];
+    const input = new TextEncoder().encode("héllo\n");
+    const code = await conn.interactive("cat", {
+      stdin: new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(input.subarray(0, 2)); // "é" split across two writes
+          c.enqueue(input.subarray(2));
+          c.close();
+        },
+      }),
+      write: (chunk) => chunks.push(chunk.slice()),
+    });
+    assert.equal(code, 0);
+    assert.deepEqual(seen, ["cat"]);
+    const out = new Uint8Array(chunks.flatMap((c) => [...c]));
+    assert.deepEqual([...out], [...input, 0xff, 0xfe]);
+  } finally {
+    clearTimeout(guard);
+    conn.close();
+    server.close();
     Deno.removeSync(dir, { recursive: true });
   }
 });

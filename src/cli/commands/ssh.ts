@@ -9,10 +9,11 @@ export const sshCommand = defineCommand({
   usage: ["ssh NAME [-- COMMAND...]"],
   description:
     `Opens a shell on the guest (a real TTY when stdin is one), or runs COMMAND and exits with its exit code.
+As with ssh, COMMAND runs without a TTY when stdin is not one, and reads lv's stdin: lv ssh web -- 'cat > f' < f.
 The guest's host key is the one pinned at first contact; a changed key is an error.`,
   args: [{ name: "NAME", kind: "domain" }],
   flags: {},
-  examples: ["lv ssh web", "lv ssh web -- uname -a"],
+  examples: ["lv ssh web", "lv ssh web -- uname -a", "tar c src | lv ssh web -- tar x -C /tmp"],
   async run({ flags, args, rest, withRuntime }) {
     if (args.length !== 1) {
       throw new UsageError("lv ssh takes one domain name", "e.g. lv ssh web -- uname -a");
