@@ -180,8 +180,10 @@ export const COMMANDS: Record<string, Command> = {
     return ok();
   },
   systemctl(guest, args) {
-    const active = guest.activeServices.has(args[1]);
-    return { code: active ? 0 : 3, stdout: active ? "active\n" : "inactive\n", stderr: "" };
+    // is-active UNIT...: a line per unit, in order; 0 when any is active.
+    const active = args.slice(1).map((unit) => guest.activeServices.has(unit));
+    const stdout = active.map((a) => (a ? "active\n" : "inactive\n")).join("");
+    return { code: active.some((a) => a) ? 0 : 3, stdout, stderr: "" };
   },
   networkctl(guest, args, caller) {
     if (!caller.root) return fail(1, "Failed to reload network settings: Access denied");

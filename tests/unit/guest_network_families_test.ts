@@ -47,6 +47,11 @@ Deno.test("detectFamily() finds each family by what it runs, and names what it l
     make(guest);
     assert.equal((await detectFamily(session)).name, name);
     assert.deepEqual(guest.log.filter((o) => o.op === "put"), [], "detection changes nothing");
+    // Every service asked in one systemctl (a program start costs a booting TCG guest ~0.2 s).
+    assert.deepEqual(
+      guest.commands().filter((c) => c.startsWith("systemctl")),
+      ["systemctl is-active NetworkManager systemd-networkd"],
+    );
   }
   const { guest, session } = await login();
   guest.activeServices.clear();

@@ -9,6 +9,7 @@ import { ifupdown } from "./ifupdown.ts";
 import { netplan } from "./netplan.ts";
 import { networkd } from "./networkd.ts";
 import { networkmanager } from "./networkmanager.ts";
+import { probedUnit, servicesActive } from "./service_active.ts";
 
 // NetworkManager and netplan first: NetworkManager may run beside systemd-networkd, netplan renders to it.
 export const NETWORK_FAMILIES: NetworkFamily[] = [networkmanager, netplan, networkd, ifupdown];
@@ -16,14 +17,27 @@ export const NETWORK_FAMILIES: NetworkFamily[] = [networkmanager, netplan, netwo
 /** status.guest.os of a guest whose family lv could not tell. */
 export const UNKNOWN_FAMILY = "unknown";
 
-/** Every family's probe, in order: one batch (see familyFromProbes). */
-export const FAMILY_PROBES: GuestOp[] = NETWORK_FAMILIES.flatMap((f) => f.probe);
+/** The units families probe with serviceActiveProbe: asked in one systemctl. */
+const PROBED_UNITS = NETWORK_FAMILIES.flatMap((f) => f.probe.map(probedUnit).filter((u) => u !== undefined));
+
+/**
+ * Every family's probe in one batch (see familyFromProbes): the services first, in one `systemctl
+ * is-active`, then the families' other probes in order.
+ */
+export const FAMILY_PROBES: GuestOp[] = [
+  servicesActive.probe(PROBED_UNITS),
+  ...NETWORK_FAMILIES.flatMap((f) => f.probe.filter((op) => probedUnit(op) === undefined)),
+];
 
 /** The first family the results of FAMILY_PROBES (in its order) match, or undefined. */
 export function familyFromProbes(results: GuestOpResult[]): NetworkFamily | undefined {
-  let at = 0;
+  const services = servicesActive.answers(PROBED_UNITS, results[0]);
+  let at = 1;
   for (const family of NETWORK_FAMILIES) {
-    const mine = results.slice(at, at += family.probe.length);
+    const mine = family.probe.map((op) => {
+      const unit = probedUnit(op);
+      return unit === undefined ? results[at++] : services.get(unit)!;
+    });
     if (family.matches(mine)) return family;
   }
   return undefined;
