@@ -89,24 +89,40 @@ function watchSerial(file: string, t0: number): { stop(): Promise<Marks> } {
   };
 }
 
-/** Polls the network's leases for `mac` every 0.5 s until seen; stop() returns when (or undefined). */
-function watchLease(deps: TimelineDeps, mac: string | undefined, t0: number): { stop(): Promise<Marks> } {
+/**
+ * Asks `seen()` every `everyMs` until it says yes; stop() returns the mark `name`: when it first did, in
+ * seconds since t0 (undefined: not seen by then).
+ */
+function watchUntil(
+  name: string,
+  t0: number,
+  everyMs: number,
+  seen: () => boolean | Promise<boolean>,
+): { stop(): Promise<Marks> } {
   let stopped = false;
-  let seen: number | undefined;
+  let at: number | undefined;
   const loop = (async () => {
-    while (!stopped && seen === undefined && mac) {
-      const out = (await deps.virsh(["net-dhcp-leases", NET, "--mac", mac]).catch(() => undefined))?.stdout;
-      if (out && /ipv4/.test(out)) seen = (performance.now() - t0) / 1000;
-      else await sleep(500);
+    while (!stopped && at === undefined) {
+      if (await seen()) at = (performance.now() - t0) / 1000;
+      else await sleep(everyMs);
     }
   })();
   return {
     async stop() {
       stopped = true;
       await loop;
-      return { leaseS: seen };
+      return { [name]: at };
     },
   };
+}
+
+/** The network's leases for `mac` every 0.5 s until seen: the mark leaseS. */
+function watchLease(deps: TimelineDeps, mac: string | undefined, t0: number): { stop(): Promise<Marks> } {
+  if (!mac) return { stop: () => Promise.resolve({}) };
+  return watchUntil("leaseS", t0, 500, async () => {
+    const out = (await deps.virsh(["net-dhcp-leases", NET, "--mac", mac]).catch(() => undefined))?.stdout;
+    return !!out && /ipv4/.test(out);
+  });
 }
 
 /**
@@ -151,8 +167,8 @@ async function sshdActive(ip: string, key: string, t0: number): Promise<Marks> {
 }
 
 /**
- * Reads this network namespace's TCP table every 20 ms until a connection to a port 22 is established that
- * was not there at the start: when the guest's sshd took the connection that logs in (lv's, or plain ssh's).
+ * This network namespace's TCP table every 20 ms until a connection to a port 22 is established that was not
+ * there at the start: the mark tcpS, when the guest's sshd took the connection that logs in (lv's, or ssh's).
  */
 function watchTcp(t0: number): { stop(): Promise<Marks> } {
   const established = () =>
@@ -161,21 +177,7 @@ function watchTcp(t0: number): { stop(): Promise<Marks> } {
       .filter((f) => f[2]?.endsWith(":0016") && f[3] === "01")
       .map((f) => f[1]);
   const before = new Set(established());
-  let stopped = false;
-  let seen: number | undefined;
-  const loop = (async () => {
-    while (!stopped && seen === undefined) {
-      if (established().some((local) => !before.has(local))) seen = (performance.now() - t0) / 1000;
-      else await sleep(20);
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      return { tcpS: seen };
-    },
-  };
+  return watchUntil("tcpS", t0, 20, () => established().some((local) => !before.has(local)));
 }
 
 /** Where the domain is and the key to log in with, once lv has brought it up. */

@@ -6,14 +6,24 @@ import assert from "node:assert/strict";
 import { generateKeyPair } from "../../src/guest/key_files.ts";
 import { GuestConnection } from "../../src/guest/ssh_client.ts";
 import "../../src/guest/ssh2_globals.ts";
+import { loopbackSshServer } from "./ssh_loopback_server.ts";
 import {
   type AcceptConnection,
   type AuthContext,
   type Connection,
-  Server,
   type ServerChannel,
   type Session,
 } from "ssh2";
+
+/** lv's login to a server on this machine's loopback, with a key of its own. */
+async function connectTo(port: number): Promise<GuestConnection> {
+  return await GuestConnection.connect({
+    host: "127.0.0.1",
+    port,
+    user: "vagrant",
+    privateKey: (await generateKeyPair("test")).private,
+  });
+}
 
 /** A TCP server on 127.0.0.1 that sends `greeting` to each connection, reads what the client sends, and closes it. */
 function closingServer(greeting: string): { port: number; stop: () => Promise<void> } {
@@ -71,11 +81,10 @@ for (
 }
 
 Deno.test("GuestConnection.exec rejects when the connection drops while the command runs", async () => {
-  const hostKey = (await generateKeyPair("host")).private;
   const clients: Connection[] = [];
   let running: () => void = () => {};
   const ran = new Promise<void>((r) => running = r);
-  const server = new Server({ hostKeys: [hostKey] }, (client: Connection) => {
+  const server = await loopbackSshServer((client) => {
     clients.push(client);
     client.on("authentication", (ctx: AuthContext) => ctx.accept());
     client.on("session", (accept: AcceptConnection<Session>) => {
@@ -84,17 +93,9 @@ Deno.test("GuestConnection.exec rejects when the connection drops while the comm
         running();
       });
     });
-    client.on("error", () => {});
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
   try {
-    const conn = await GuestConnection.connect({
-      host: "127.0.0.1",
-      port,
-      user: "vagrant",
-      privateKey: (await generateKeyPair("test")).private,
-    });
+    const conn = await connectTo(server.port);
     const exec = conn.exec("sleep infinity");
     exec.catch(() => {});
     await ran;
@@ -103,14 +104,13 @@ Deno.test("GuestConnection.exec rejects when the connection drops while the comm
     await assert.rejects(exec, /the SSH connection closed while a command ran/);
     conn.close();
   } finally {
-    await new Promise((r) => server.close(r));
+    await server.close();
   }
 });
 
 Deno.test("GuestConnection.connect logs in with the key at once: no 'none' request first (a round trip to a busy guest)", async () => {
-  const hostKey = (await generateKeyPair("host")).private;
   const attempts: string[] = [];
-  const server = new Server({ hostKeys: [hostKey] }, (client: Connection) => {
+  const server = await loopbackSshServer((client) => {
     client.on("authentication", (ctx: AuthContext) => {
       // As OpenSSH answers: "none" fails naming the methods; a key is first offered, then signed.
       const signed = ctx.method === "publickey" && !!(ctx as { signature?: unknown }).signature;
@@ -118,20 +118,11 @@ Deno.test("GuestConnection.connect logs in with the key at once: no 'none' reque
       if (ctx.method === "publickey") ctx.accept();
       else ctx.reject(["publickey"]);
     });
-    client.on("error", () => {});
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
   try {
-    const conn = await GuestConnection.connect({
-      host: "127.0.0.1",
-      port,
-      user: "vagrant",
-      privateKey: (await generateKeyPair("test")).private,
-    });
-    conn.close();
+    (await connectTo(server.port)).close();
     assert.deepEqual(attempts, ["publickey offered", "publickey signed"]);
   } finally {
-    await new Promise((r) => server.close(r));
+    await server.close();
   }
 });

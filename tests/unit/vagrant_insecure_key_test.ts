@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
-import { type AuthContext, type Connection, Server, utils } from "ssh2";
+import { type AuthContext, utils } from "ssh2";
 import type { Box, Domain } from "../../src/api/types.ts";
 import { privateKeyPath } from "../../src/guest/key_files.ts";
 import { GuestConnection } from "../../src/guest/ssh_client.ts";
@@ -18,6 +18,7 @@ import {
   vagrantInsecureKeyFile,
 } from "../../src/guest/vagrant_insecure_key.ts";
 import { createAll, example, newHarness } from "./harness.ts";
+import { loopbackSshServer } from "./ssh_loopback_server.ts";
 
 function publicBlob(privateKey: string): Buffer {
   const parsed = utils.parseKey(privateKey);
@@ -69,23 +70,18 @@ Deno.test("privateKeyPath(): spec.ssh.privateKey, else the box's key, else Vagra
 Deno.test("GuestConnection with a file of several keys tries each (a server taking only the ed25519 one)", async () => {
   const accepted = publicBlob(VAGRANT_INSECURE_PRIVATE_KEYS[1]);
   const offered: string[] = [];
-  // A fixed host key (a generated one now and then fails ssh2's parser): the insecure RSA key will do.
-  const hostKey = VAGRANT_INSECURE_PRIVATE_KEYS[0];
-  const server = new Server({ hostKeys: [hostKey] }, (client: Connection) => {
+  const server = await loopbackSshServer((client) => {
     client.on("authentication", (ctx: AuthContext) => {
       if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
       offered.push(ctx.key.algo);
       const ok = ctx.key.data.length === accepted.length && timingSafeEqual(ctx.key.data, accepted);
       return ok ? ctx.accept() : ctx.reject(["publickey"]);
     });
-    client.on("error", () => {});
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
   try {
     const conn = await GuestConnection.connect({
       host: "127.0.0.1",
-      port,
+      port: server.port,
       user: "vagrant",
       privateKey: VAGRANT_INSECURE_PRIVATE_KEYS.join(""),
       timeoutMs: 10_000,
@@ -94,6 +90,6 @@ Deno.test("GuestConnection with a file of several keys tries each (a server taki
     assert.ok(offered.some((a) => a.startsWith("rsa") || a === "ssh-rsa"), `RSA offered first: ${offered}`);
     assert.equal(offered.at(-1), "ssh-ed25519");
   } finally {
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
   }
 });
