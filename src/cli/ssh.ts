@@ -54,18 +54,17 @@ export async function connectGuest(
 }
 
 /**
- * Runs a command (exit code passed through) or a shell, as ssh does: on a pseudo-terminal when this
- * process's input is a terminal (or no command is given), else without one, this process's input streamed to
- * the command (`lv ssh web -- 'cat > f' < f`), output bytes as they are. Returns the exit code.
+ * Runs a command (exit code passed through) or the login shell, as ssh does: on a pseudo-terminal when this
+ * process's input is a terminal, else without one, this process's input streamed to it (`lv ssh web -- 'cat >
+ * f' < f`; `lv ssh web < script.sh` runs the script), output bytes as they are. Returns the exit code.
  */
 export async function ssh(rt: Runtime, name: string, namespace: string, command: string[]): Promise<number> {
   const { conn, dom } = await connectGuest(rt, name, namespace);
   try {
     const tty = Deno.stdin.isTerminal();
-    const size = tty ? Deno.consoleSize() : { rows: 24, columns: 80 };
-    const pty = tty || command.length === 0
-      ? { rows: size.rows, cols: size.columns, term: Deno.env.get("TERM") ?? "xterm-256color" }
-      : undefined;
+    const size = tty ? Deno.consoleSize() : undefined;
+    const pty = size &&
+      { rows: size.rows, cols: size.columns, term: Deno.env.get("TERM") ?? "xterm-256color" };
     if (tty) Deno.stdin.setRaw(true);
     try {
       return await conn.interactive(command.length > 0 ? command.join(" ") : undefined, {

@@ -166,6 +166,10 @@ Deno.test("examples/machine.yaml: a real VM from a real box, end to end", async 
       // Input not a terminal: no pseudo-terminal, the input streamed to the command (lost before).
       const r = await lv.ok(["ssh", "test-vm", "--", "cat; test -t 0 || echo no-tty"], { stdin: "héllo\n" });
       assert.equal(r.stdout, "héllo\nno-tty\n");
+      // No command: the login shell reads its commands from the input, without a terminal: no echo of the
+      // input, no prompt (the box's motd first, as plain ssh shows it).
+      const shell = (await lv.ok(["ssh", "test-vm"], { stdin: "echo from-stdin\n" })).stdout;
+      assert.ok(shell.endsWith("\nfrom-stdin\n") && !shell.includes("echo from-stdin"), shell);
     });
 
     await t.step("ssh-config makes plain OpenSSH work, with the pinned host key", async () => {

@@ -9,7 +9,8 @@ export const sshCommand = defineCommand({
   usage: ["ssh NAME [-- COMMAND...]"],
   description:
     `Opens a shell on the guest (a real TTY when stdin is one), or runs COMMAND and exits with its exit code.
-As with ssh, COMMAND runs without a TTY when stdin is not one, and reads lv's stdin: lv ssh web -- 'cat > f' < f.
+As with ssh, without a TTY when stdin is not one, lv's stdin goes to COMMAND (lv ssh web -- 'cat > f' < f) or
+to the shell (lv ssh web < script.sh).
 The guest's host key is the one pinned at first contact; a changed key is an error.`,
   args: [{ name: "NAME", kind: "domain" }],
   flags: {},
