@@ -14,7 +14,7 @@ to the shell (lv ssh web < script.sh).
 The guest's host key is the one pinned at first contact; a changed key is an error.`,
   args: [{ name: "NAME", kind: "domain" }],
   flags: {},
-  examples: ["lv ssh web", "lv ssh web -- uname -a", "tar c src | lv ssh web -- tar x -C /tmp"],
+  examples: ["lv ssh web", "lv ssh web -- uname -a", "tar cf - src | lv ssh web -- tar xf - -C /tmp"],
   async run({ flags, args, rest, withRuntime }) {
     if (args.length !== 1) {
       throw new UsageError("lv ssh takes one domain name", "e.g. lv ssh web -- uname -a");
