@@ -68,11 +68,15 @@ export const GUEST_POLL_MS = 500;
 /**
  * Connect attempts in one pass once the address is known: an sshd not listening yet refuses at once (a SYN
  * answered by the guest's kernel, nothing for its sshd to do), so lv tries again every SSH_RETRY.intervalMs,
- * and so soon comes the next pass, and logs in within ~0.1 s of sshd listening. At most `attempts` a pass,
- * and none started after `budgetMs` (a host that is not up answers only after the ARP timeout, ~3 s).
+ * and so soon comes the next pass, and logs in within ~0.1 s of sshd listening. A connection the guest took
+ * and dropped (a port forward before sshd listens, an sshd restarting) is tried again every
+ * `takenIntervalMs`: each may cost the guest's sshd a fork. At most `attempts` a pass, and none started after
+ * `budgetMs` (a host that is not up answers only after the ARP timeout, ~3 s).
  */
-export const SSH_RETRY = { attempts: 20, intervalMs: 100, budgetMs: 2000 };
-/** Connect failures worth another attempt soon: nothing listens yet, or the guest's network is not up yet. */
+export const SSH_RETRY = { attempts: 20, intervalMs: 100, takenIntervalMs: 250, budgetMs: 2000 };
+/** Connect failures answered by the guest's kernel: nothing listens yet, or its network is not up yet. */
+const REFUSED = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/;
+/** Connect failures worth another attempt soon: those, or a connection taken and dropped before login. */
 // "Connection lost before handshake": a user-mode network's port forward accepts, then drops, connections
 // until the guest's sshd listens; "closed before login": an sshd restarting at first boot (ssh_client.ts).
 const NOT_LISTENING =
@@ -140,9 +144,9 @@ export async function reconcileGuest(input: GuestInput): Promise<GuestResult> {
       return { ready: false, failed: true, reason: "HostKeyChanged", message: e.message, guest };
     }
     const message = `ssh ${dom.spec.ssh.user}@${address}:${port}: ${(e as Error).message}`;
-    // Nothing listening yet: the next pass as soon as the next attempt would be. Any other failure (a
-    // login refused, a timeout) costs the guest's sshd work each time: not more often than GUEST_POLL_MS.
-    const soon = NOT_LISTENING.test((e as Error).message) ? { requeueAfterMs: SSH_RETRY.intervalMs } : {};
+    // Refused (nothing listening yet): the next pass as soon as the next attempt would be. Any other failure
+    // (a connection dropped, a login refused, a timeout) costs the guest's sshd work: every GUEST_POLL_MS.
+    const soon = REFUSED.test((e as Error).message) ? { requeueAfterMs: SSH_RETRY.intervalMs } : {};
     return { ...waiting("WaitingForSsh", message), ...soon };
   }
   const step = stepContext(input, { driver, session, address, port, keyFile });
@@ -216,9 +220,11 @@ async function connectGuest(
     try {
       return await driver.connect(target);
     } catch (e) {
-      const last = attempt >= SSH_RETRY.attempts || Date.now() + SSH_RETRY.intervalMs > deadline;
-      if (last || !NOT_LISTENING.test(String((e as Error).message))) throw e;
-      await new Promise((resolve) => setTimeout(resolve, SSH_RETRY.intervalMs));
+      const message = String((e as Error).message);
+      const pause = REFUSED.test(message) ? SSH_RETRY.intervalMs : SSH_RETRY.takenIntervalMs;
+      const last = attempt >= SSH_RETRY.attempts || Date.now() + pause > deadline;
+      if (last || !NOT_LISTENING.test(message)) throw e;
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 }

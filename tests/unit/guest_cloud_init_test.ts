@@ -1,6 +1,10 @@
 /** Waiting for cloud-init in the guest (spec.cloudInit) on the fake guest: done, running, failed, hanging, missing. */
 import assert from "node:assert/strict";
-import { CLOUD_INIT_LOG, CLOUD_INIT_RESULT } from "../../src/guest/cloud_init/cloud_init_report.ts";
+import {
+  CLOUD_INIT_LOG,
+  CLOUD_INIT_RESULT,
+  CLOUD_INIT_WAIT_SECONDS,
+} from "../../src/guest/cloud_init/cloud_init_report.ts";
 import type { GuestSession } from "../../src/guest/session.ts";
 import { CLOUD_INIT_TIMEOUT_MS, waitForCloudInit } from "../../src/guest/steps/cloud_init_wait.ts";
 import { FakeGuest } from "./fake_guest.ts";
@@ -49,7 +53,7 @@ const since = "2026-12-01T10:00:00.000Z";
 Deno.test("waitForCloudInit: done is {}, asked as root with a bounded wait", async () => {
   const { guest, session } = await cloudGuest("done");
   assert.deepEqual(await waitForCloudInit(session, { since, now }), {});
-  assert.deepEqual(guest.commands(), ["sudo -n timeout 20 cloud-init status --wait"]);
+  assert.deepEqual(guest.commands(), [`sudo -n timeout ${CLOUD_INIT_WAIT_SECONDS} cloud-init status --wait`]);
 });
 
 Deno.test("waitForCloudInit: still running is a wait naming cloud-init", async () => {

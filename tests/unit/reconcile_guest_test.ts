@@ -254,6 +254,21 @@ Deno.test("a guest whose sshd refuses the login: WaitingForSsh, not tried again 
   });
 });
 
+Deno.test("connections the guest takes and drops (a port forward before sshd listens): retried, not as often as refusals", async () => {
+  await withGuest(async (h, guest) => {
+    guest.refuseConnects = 1000;
+    guest.refusedWith = "Connection lost before handshake";
+    const r = await passOk(h, "Domain", "web");
+    assert.equal(ready(await mustGet<Domain>(h, "Domain", "web"))?.reason, "WaitingForSsh");
+    const most = Math.ceil(SSH_RETRY.budgetMs / SSH_RETRY.takenIntervalMs) + 1;
+    assert.ok(
+      guest.connects > 1 && guest.connects <= most,
+      `${guest.connects} connects (each may cost sshd a fork)`,
+    );
+    assert.equal(r?.requeueAfterMs, GUEST_POLL_MS);
+  });
+});
+
 Deno.test("an sshd that starts listening while lv retries: logged in within the same pass", async () => {
   await withGuest(async (h, guest) => {
     guest.refuseConnects = 3;

@@ -6,8 +6,12 @@
  * @module
  */
 
-/** Seconds one check waits for cloud-init in the guest before lv looks again. */
-export const CLOUD_INIT_WAIT_SECONDS = 20;
+/**
+ * Seconds one check waits for cloud-init in the guest before lv looks again. Each check is a login, a sudo and
+ * a Python start in a guest still busy with cloud-init (seconds of its CPU under TCG): a minute between them
+ * leaves the guest to cloud-init.
+ */
+export const CLOUD_INIT_WAIT_SECONDS = 60;
 
 /** The guest command waiting for cloud-init (run as root). */
 export const CLOUD_INIT_WAIT_ARGV = [
