@@ -66,6 +66,8 @@ function prepareDirectory(dir: string, gid: number): void {
  * (`lv doctor` checks it).
  */
 export function prepareSharedStore(path: string, options: SharedStoreOptions): void {
+  // The common case, every command's open of an existing store: nothing to prepare (lv doctor checks modes).
+  if (opensReadWrite(path)) return;
   const dir = parentDir(path);
   const root = Deno.uid() === 0;
   const gid = groupId(options.group, options.groupFile);
@@ -104,6 +106,16 @@ export function prepareSharedStore(path: string, options: SharedStoreOptions): v
   } catch (e) {
     if (e instanceof Deno.errors.PermissionDenied) throw denied(path, options, "permission denied");
     throw e;
+  }
+}
+
+/** Whether the file exists and this user may read and write it. */
+function opensReadWrite(path: string): boolean {
+  try {
+    Deno.openSync(path, { read: true, write: true }).close();
+    return true;
+  } catch {
+    return false;
   }
 }
 

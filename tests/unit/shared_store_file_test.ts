@@ -76,3 +76,24 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "prepareSharedStore() of a file that opens read-write: used as it is (no group lookup or directory work)",
+  ignore: !isRoot,
+  fn() {
+    const { dir, groupFile, gid } = fixture();
+    try {
+      const path = `${dir}/lib/lv/store.db`;
+      prepareSharedStore(path, { group: "lvtest", groupFile });
+      Deno.chmodSync(`${dir}/lib/lv`, 0o2750); // lv doctor reports such a drift; opening the store leaves it
+      // Every open of the store (lv get included) pays for this work otherwise: the group file read, the
+      // directory made, stated, chowned and chmodded, a failed exclusive create.
+      prepareSharedStore(path, { group: "nogroup-x", groupFile: `${dir}/missing` });
+      const d = Deno.statSync(`${dir}/lib/lv`);
+      assert.deepEqual([d.mode! & 0o7777, d.gid], [0o2750, gid]);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
