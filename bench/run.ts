@@ -3,11 +3,12 @@
  * (a private libvirtd in namespaces of its own); `deno task bench` builds the test box first and does that.
  *
  *   deno run -A bench/run.ts [--only=boot,status,noop,import,parallel,store,startup,scale,vagrant,timeline,real] [--runs=7] [--vm-runs=3]
- *                            [--import-data=512] [--real-parallel] [--scale=10,100,500] [--keep]
+ *                            [--import-data=512] [--real-parallel] [--scale=10,100,500] [--keep] [--out=DIR]
  *
  * Every figure is the median of several runs; every ratio is taken pair by pair (the two sides run back to
  * back, alternating which goes first) and the median of the pair ratios is reported. The table goes to stdout,
- * progress to stderr, everything measured to bench/out/bench-<time>.json and bench/out/latest.json.
+ * progress to stderr, everything measured to bench/out/bench-<time>.json and bench/out/latest.json (--out: another
+ * directory; tests/integration/bench_test.ts runs one item so).
  */
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
@@ -64,6 +65,7 @@ const { values: flags } = parseArgs({
     "real-parallel": { type: "boolean", default: false },
     scale: { type: "string", default: "10,100,500" },
     keep: { type: "boolean", default: false },
+    out: { type: "string", default: "bench/out" },
   },
 });
 const RUNS = Number(flags.runs);
@@ -1166,13 +1168,13 @@ const report = {
   details,
   errors,
 };
-const outDir = `${ROOT}bench/out`;
+const outDir = flags.out.startsWith("/") ? flags.out : `${ROOT}${flags.out}`;
 Deno.mkdirSync(outDir, { recursive: true });
 const stamp = started.toISOString().replace(/[-:]/g, "").slice(0, 15);
 const json = JSON.stringify(report, null, 2) + "\n";
 Deno.writeTextFileSync(`${outDir}/bench-${stamp}.json`, json);
 Deno.writeTextFileSync(`${outDir}/latest.json`, json);
-console.log(`\nwritten: bench/out/bench-${stamp}.json`);
+console.log(`\nwritten: ${flags.out}/bench-${stamp}.json`);
 if (!flags.keep) Deno.removeSync(WORK, { recursive: true });
 else console.log(`kept: ${WORK}`);
 Deno.exit(Object.keys(errors).length > 0 ? 1 : 0);
