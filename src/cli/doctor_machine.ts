@@ -7,6 +7,7 @@ import type { Runtime } from "./runtime.ts";
 
 export { isSessionUri as isSession } from "../libvirt/session_uri.ts";
 import { isSessionUri as isSession } from "../libvirt/session_uri.ts";
+import { opensReadWrite } from "../api/file_access.ts";
 
 /** Which kind of libvirt connection applies: system (root libvirtd) or session (rootless). */
 export function modeCheck(uri: string): Check {
@@ -29,16 +30,6 @@ export const BRIDGE_HELPER = {
   conf: "/etc/qemu/bridge.conf",
   tun: "/dev/net/tun",
 };
-
-/** Whether this user may open the TUN device (the helper opens it as the caller, with CAP_NET_ADMIN only). */
-function tunUsable(path: string): boolean {
-  try {
-    Deno.openSync(path, { read: true, write: true }).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * qemu-bridge-helper, which attaches a rootless session's `bridge:` interfaces to a host bridge: it must be
@@ -69,7 +60,7 @@ export async function bridgeHelperCheck(paths = BRIDGE_HELPER): Promise<Check> {
     missing.push(`${paths.conf} allows no bridge`);
     fixes.push(`echo 'allow virbr0' | sudo tee -a ${paths.conf}`);
   }
-  if (!tunUsable(paths.tun)) {
+  if (!opensReadWrite(paths.tun)) { // the helper opens it as the caller, with CAP_NET_ADMIN only
     missing.push(`cannot open ${paths.tun} as you`);
     fixes.push(`sudo chmod 0666 ${paths.tun}`);
   }

@@ -4,6 +4,7 @@
  * in it, SQLite's -wal and -shm included, gets the group) and the file is mode 0660; SQLite gives its -wal
  * and -shm files the database file's mode (and, as root, its owner), so every member can open them too.
  */
+import { opensReadWrite } from "../api/file_access.ts";
 
 /** The file is the group's, and this user may not use it (or cannot create it). */
 export class StoreAccessError extends Error {
@@ -106,16 +107,6 @@ export function prepareSharedStore(path: string, options: SharedStoreOptions): v
   } catch (e) {
     if (e instanceof Deno.errors.PermissionDenied) throw denied(path, options, "permission denied");
     throw e;
-  }
-}
-
-/** Whether the file exists and this user may read and write it. */
-function opensReadWrite(path: string): boolean {
-  try {
-    Deno.openSync(path, { read: true, write: true }).close();
-    return true;
-  } catch {
-    return false;
   }
 }
 
