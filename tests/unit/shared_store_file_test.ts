@@ -86,7 +86,7 @@ Deno.test({
     try {
       const path = `${dir}/lib/lv/store.db`;
       prepareSharedStore(path, { group: "lvtest", groupFile });
-      Deno.chmodSync(`${dir}/lib/lv`, 0o2750); // lv doctor reports such a drift; opening the store leaves it
+      Deno.chmodSync(`${dir}/lib/lv`, 0o2750); // left as it is until root makes a new file there
       // Every open of the store (lv get included) pays for this work otherwise: the group file read, the
       // directory made, stated, chowned and chmodded, a failed exclusive create.
       prepareSharedStore(path, { group: "nogroup-x", groupFile: `${dir}/missing` });
