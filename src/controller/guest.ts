@@ -76,11 +76,12 @@ export const GUEST_POLL_MS = 500;
 export const SSH_RETRY = { attempts: 20, intervalMs: 100, takenIntervalMs: 250, budgetMs: 2000 };
 /** Connect failures answered by the guest's kernel: nothing listens yet, or its network is not up yet. */
 const REFUSED = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/;
-/** Connect failures worth another attempt soon: those, or a connection taken and dropped before login. */
-// "Connection lost before handshake": a user-mode network's port forward accepts, then drops, connections
-// until the guest's sshd listens; "closed before login": an sshd restarting at first boot (ssh_client.ts).
-const NOT_LISTENING =
-  /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|Connection lost before handshake|connection closed before login/;
+/**
+ * A connection taken and dropped before login, also worth another attempt soon. "Connection lost before
+ * handshake": a user-mode network's port forward accepts, then drops, connections until the guest's sshd
+ * listens; "closed before login": an sshd restarting at first boot (ssh_client.ts).
+ */
+const DROPPED = /ECONNRESET|Connection lost before handshake|connection closed before login/;
 
 /** Whether the guest needs lv's attention: only then is it worth an SSH connection. */
 export function guestWorkPending(dom: Domain, domId: string): boolean {
@@ -221,9 +222,10 @@ async function connectGuest(
       return await driver.connect(target);
     } catch (e) {
       const message = String((e as Error).message);
-      const pause = REFUSED.test(message) ? SSH_RETRY.intervalMs : SSH_RETRY.takenIntervalMs;
+      const refused = REFUSED.test(message);
+      const pause = refused ? SSH_RETRY.intervalMs : SSH_RETRY.takenIntervalMs;
       const last = attempt >= SSH_RETRY.attempts || Date.now() + pause > deadline;
-      if (last || !NOT_LISTENING.test(message)) throw e;
+      if (last || !(refused || DROPPED.test(message))) throw e;
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }

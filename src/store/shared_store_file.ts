@@ -63,11 +63,11 @@ function prepareDirectory(dir: string, gid: number): void {
 /**
  * Makes `path` ready for SQLite: root prepares the directory (root:GROUP 2770) and the file (GROUP 0660);
  * a member of the group creates the file 0660 when the directory is there; anyone else gets a
- * StoreAccessError naming the path, the group and the fix. An existing file's mode is left as it is
- * (`lv doctor` checks it).
+ * StoreAccessError naming the path, the group and the fix. A file that already opens read-write (every
+ * command's open of an existing store) is used as it is, its directory too (`lv doctor` checks the file's mode
+ * and group).
  */
 export function prepareSharedStore(path: string, options: SharedStoreOptions): void {
-  // The common case, every command's open of an existing store: nothing to prepare (lv doctor checks modes).
   if (opensReadWrite(path)) return;
   const dir = parentDir(path);
   const root = Deno.uid() === 0;
