@@ -19,6 +19,9 @@ entry=$(realpath "${2:-$(dirname "$0")/../mod.ts}")
 cd "$(dirname "$0")/.."
 rm -rf "$out"
 mkdir -p "$out"
+# The bundler reads npm packages from Deno's cache but does not fetch them: on a fresh machine (setup.sh's
+# first run) nothing else has yet.
+deno install -q --entrypoint "$entry"
 deno bundle -q --code-splitting --external '*.node' --outdir "$out" "$entry"
 helper='import { createRequire as __deno_internal_createRequire } from "node:module";
 var __require = __deno_internal_createRequire(import.meta.url);'

@@ -27,8 +27,8 @@ const FORMS = [
   },
   {
     name: "chunks, mod.js",
-    build: (dir: string, entry?: string) =>
-      run([join(ROOT, "scripts", "bundle.sh"), dir, ...(entry ? [entry] : [])], { cwd: ROOT }),
+    build: (dir: string, entry?: string, env?: Record<string, string>) =>
+      run([join(ROOT, "scripts", "bundle.sh"), dir, ...(entry ? [entry] : [])], { cwd: ROOT, env }),
     command: (dir: string) => [`${dir}/lv`],
   },
 ];
@@ -36,6 +36,18 @@ const FORMS = [
 for (const form of FORMS) {
   Deno.test(`the bundled lv (${form.name}) runs away from the checkout`, () => runsAway(form));
 }
+
+Deno.test("setup.sh's chunks build on a fresh machine: an empty Deno cache, the packages fetched from npm", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "lv-bundle-fresh-" });
+  try {
+    const built = await FORMS[1].build(`${dir}/lv`, undefined, { DENO_DIR: `${dir}/deno-cache` });
+    assert.equal(built.code, 0, built.stderr);
+    const ran = await run([`${dir}/lv/lv`, "--version"], { cwd: dir });
+    assert.match(ran.stdout, /^lv \d+\.\d+\.\d+\n$/, ran.stderr);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
 
 Deno.test("no module imports an npm package dynamically (chunks would give it only its default export)", () => {
   const offending: string[] = [];
