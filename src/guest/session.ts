@@ -77,6 +77,8 @@ export type GuestOp =
     owner?: string;
     /** After the file's text (a newline added first when it ends without one); the file made when missing. */
     append?: boolean;
+    /** The file's directory made with this mode when missing (its parent must be there): ~/.ssh. */
+    dirMode?: number;
   }
   | { read: string }
   | { list: string };

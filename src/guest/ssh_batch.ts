@@ -49,31 +49,27 @@ function shellWords(argv: string[]): string {
 }
 
 /**
- * The script: for command i it prints "B:i:out\n", the command's output, "\nB:i:code:N\n", its error output,
- * "\nB:i:end\n". With `stopOnFailure` it ends after the first command that failed (see BatchCommand). Its
- * own programs: mktemp and rm once, cat for a command's error output only when there is some.
+ * The script: for command i it prints "B:i:out\n", the command's output and "\nB:i:code:N\n" on its
+ * standard output, and "B:i:err\n", the command's error output and "\nB:i:end\n" on its error output (the
+ * session's own: no temp file, no program to read one back). With `stopOnFailure` it ends after the first
+ * command that failed (see BatchCommand). It starts no program of its own.
  */
 export function batchScript(
   commands: BatchCommand[],
   options: { boundary: string; stopOnFailure?: boolean },
 ): string {
   const b = options.boundary;
-  const lines = [
-    "lv_e=$(mktemp) || exit 70",
-    "trap 'rm -f \"$lv_e\"' EXIT",
-  ];
+  const lines: string[] = [];
   commands.forEach((c, i) => {
     const command = shellWords(c.argv);
     const input = c.stdin === undefined
       ? `${command} </dev/null`
       : `printf '${printfFormat(c.stdin)}' | ${command}`;
     lines.push(
-      `printf '%s\\n' '${b}:${i}:out'`,
-      `{ ${input}; } 2>"$lv_e"`,
+      `printf '%s\\n' '${b}:${i}:out'; printf '%s\\n' '${b}:${i}:err' >&2`,
+      `{ ${input}; }`,
       "lv_c=$?",
-      `printf '\\n%s:%d\\n' '${b}:${i}:code' "$lv_c"`,
-      'if [ -s "$lv_e" ]; then cat "$lv_e"; fi',
-      `printf '\\n%s\\n' '${b}:${i}:end'`,
+      `printf '\\n%s:%d\\n' '${b}:${i}:code' "$lv_c"; printf '\\n%s\\n' '${b}:${i}:end' >&2`,
     );
     if (options.stopOnFailure && !c.mayFail) {
       lines.push(
@@ -85,30 +81,40 @@ export function batchScript(
 }
 
 /**
- * The results of a batch script's output, one per command: undefined for a command that did not run (after
- * a failure with stopOnFailure, or the script stopped).
+ * The results of a batch script's output and error output, one per command: undefined for a command that did
+ * not run (after a failure with stopOnFailure, or the script stopped).
  */
-export function parseBatchOutput(stdout: string, boundary: string, count: number): (RunResult | undefined)[] {
+export function parseBatchOutput(
+  output: { stdout: string; stderr: string },
+  boundary: string,
+  count: number,
+): (RunResult | undefined)[] {
   const results: (RunResult | undefined)[] = [];
   let at = 0;
+  let errAt = 0;
   for (let i = 0; i < count; i++) {
-    const head = `${boundary}:${i}:out\n`;
-    const start = stdout.indexOf(head, at);
-    const codeMark = `\n${boundary}:${i}:code:`;
-    const codeAt = start < 0 ? -1 : stdout.indexOf(codeMark, start + head.length);
-    const end = `\n${boundary}:${i}:end\n`;
-    const endAt = codeAt < 0 ? -1 : stdout.indexOf(end, codeAt);
-    if (endAt < 0) {
+    const out = framed(output.stdout, at, `${boundary}:${i}:out\n`, `\n${boundary}:${i}:code:`);
+    const codeLineEnd = out ? output.stdout.indexOf("\n", out.end) : -1;
+    if (!out || codeLineEnd < 0) {
       results.push(undefined);
       continue;
     }
-    const codeLineEnd = stdout.indexOf("\n", codeAt + codeMark.length);
+    at = codeLineEnd + 1;
+    const err = framed(output.stderr, errAt, `${boundary}:${i}:err\n`, `\n${boundary}:${i}:end\n`);
+    if (err) errAt = err.end;
     results.push({
-      code: Number(stdout.slice(codeAt + codeMark.length, codeLineEnd)),
-      stdout: stdout.slice(start + head.length, codeAt),
-      stderr: stdout.slice(codeLineEnd + 1, endAt),
+      code: Number(output.stdout.slice(out.end, codeLineEnd)),
+      stdout: out.text,
+      stderr: err?.text ?? "",
     });
-    at = endAt + end.length;
   }
   return results;
+}
+
+/** The text between `head` and `tail` in `text` from `from` on, and where `tail` ends; undefined: not there. */
+function framed(text: string, from: number, head: string, tail: string) {
+  const start = text.indexOf(head, from);
+  const tailAt = start < 0 ? -1 : text.indexOf(tail, start + head.length);
+  if (tailAt < 0) return undefined;
+  return { text: text.slice(start + head.length, tailAt), end: tailAt + tail.length };
 }

@@ -16,14 +16,14 @@ import {
   tail,
 } from "./session.ts";
 import type { RunOptions, RunResult } from "./session.ts";
-import { type BatchCommand, batchScript, newBoundary, parseBatchOutput } from "./ssh_batch.ts";
+import { type BatchCommand, batchScript, newBoundary, parseBatchOutput, printfFormat } from "./ssh_batch.ts";
 
 /** Exit code the read and list scripts give for "no such file": told apart from every other failure. */
 const MISSING = 66;
 
 /**
  * Makes a new file beside $1 (noclobber: a planted file or link fails it, so one there is removed first),
- * fills it (`fill`: from stdin) created with `mode` (umask) or made so by chmod when umask cannot give it
+ * fills it (`fill`) created with `mode` (umask) or made so by chmod when umask cannot give it
  * (execute bits), sets owner $2, then renames it over $1.
  */
 function putScript(fill: string, mode: number): string {
@@ -32,24 +32,46 @@ function putScript(fill: string, mode: number): string {
   return `set -e; t="$1.lv-new"; if [ -e "$t" ] || [ -h "$t" ]; then rm -f "$t"; fi; umask ${umask}; set -C; ` +
     `${fill}; ${chmod}if [ -n "$2" ]; then chown "$2" "$t"; fi; mv -f "$t" "$1"`;
 }
-/** Writes stdin as the whole file. */
-const PUT_FILL = 'cat > "$t"';
-/** PUT_FILL whose new file starts with the old one's text (ending in a newline), when there is one. */
-const APPEND_FILL = ': > "$t"; if [ -s "$1" ]; then cat -- "$1" >> "$t"; ' +
-  'if [ -n "$(tail -c 1 -- "$t")" ]; then echo >> "$t"; fi; fi; cat >> "$t"';
-const READ_SCRIPT = `if [ ! -e "$1" ]; then exit ${MISSING}; fi; exec cat -- "$1"`;
-const LIST_SCRIPT = `if [ ! -d "$1" ]; then exit ${MISSING}; fi; exec ls -1A -- "$1"`;
+/**
+ * The start of an appending put's new file: the old file's text (ending in a newline), when there is one. A
+ * failed read fails the put (`set -e`): the old text is never dropped.
+ */
+const OLD_TEXT =
+  'if [ -s "$1" ]; then lv_o=$(cat -- "$1" && echo .); lv_o=${lv_o%.}; printf \'%s\' "$lv_o"; ' +
+  "case $lv_o in *'\n') ;; *) echo ;; esac; fi";
+/**
+ * Prints the file: its first 100 lines by the shell's own `read` (no program started: most files lv reads,
+ * /etc/hosts, authorized_keys, a network family's, are that short), the rest by cat from where `read` left
+ * the file (dash's `read` takes a byte at a time: slow on a long file). Text: a NUL byte does not survive.
+ */
+const READ_SCRIPT =
+  `if [ ! -e "$1" ]; then exit ${MISSING}; fi; { n=0; while IFS= read -r l; do printf '%s\\n' "$l"; ` +
+  `n=$((n+1)); if [ $n -ge 100 ]; then exec cat; fi; done; if [ -n "$l" ]; then printf '%s' "$l"; fi; } < "$1"`;
+/** Prints the directory's names, dot files too, a line each, by the shell's own globbing (`ls -1A` unsorted). */
+const LIST_SCRIPT = `if [ ! -d "$1" ]; then exit ${MISSING}; fi; ` +
+  `if [ ! -r "$1" ] || [ ! -x "$1" ]; then echo "cannot open directory $1: Permission denied" >&2; exit 2; fi; ` +
+  `for f in "$1"/* "$1"/.*; do n=\${f##*/}; case $n in .|..) continue ;; esac; ` +
+  `if [ -e "$f" ] || [ -h "$f" ]; then printf '%s\\n' "$n"; fi; done`;
 
 function commandLine(argv: string[], sudo?: boolean): string {
   return [...(sudo ? ["sudo", "-n"] : []), ...argv].map(shellQuote).join(" ");
 }
 
-/** The command an operation runs (the put, read and list scripts above). */
+/**
+ * The command an operation runs in a batch (the put, read and list scripts above). A put's text is printed
+ * by its script (sent on the batch's standard input: no program copies it, no command line limits it).
+ */
 export function opCommand(op: GuestOp): BatchCommand {
   if ("run" in op) return { argv: op.run, stdin: op.stdin, mayFail: op.mayFail };
   if ("put" in op) {
-    const script = putScript(op.append ? APPEND_FILL : PUT_FILL, op.mode ?? 0o644);
-    return { argv: ["sh", "-c", script, "sh", op.put, op.owner ?? ""], stdin: op.content };
+    const text = `printf '${printfFormat(op.content)}'`;
+    const fill = op.append ? `${OLD_TEXT} > "$t"; ${text} >> "$t"` : `${text} > "$t"`;
+    const mkdir = op.dirMode === undefined
+      ? ""
+      : `case $1 in */*) d=\${1%/*} ;; *) d=. ;; esac; if [ ! -d "$d" ]; then mkdir -m ${
+        op.dirMode.toString(8)
+      } -- "$d"; fi; `;
+    return { argv: ["sh", "-c", mkdir + putScript(fill, op.mode ?? 0o644), "sh", op.put, op.owner ?? ""] };
   }
   // No such file or directory is an answer, not a failure: a batch stopping on failure goes on.
   if ("read" in op) return { argv: ["sh", "-c", READ_SCRIPT, "sh", op.read], okCodes: [MISSING] };
@@ -72,7 +94,7 @@ export function opResult(op: GuestOp, r: RunResult | undefined): GuestOpResult {
   }
   if (r.code === MISSING) return { ran: true };
   if (r.code !== 0) return { ran: true, error: `cannot list ${op.list} in the guest: ${why}` };
-  return { ran: true, names: r.stdout.split("\n").filter((name) => name !== "") };
+  return { ran: true, names: r.stdout.split("\n").filter((name) => name !== "").sort() };
 }
 
 /** A session over one SSH connection (anything with GuestConnection's exec, hostKey and close). */
@@ -92,41 +114,53 @@ export class SshGuestSession implements GuestSession {
   }
 
   async putFile(path: string, content: string, options: PutFileOptions = {}): Promise<void> {
-    const op = { put: path, content, mode: options.mode, owner: options.owner };
-    const r = opResult(op, await this.#one(op, options.sudo));
+    const r = await this.#one({ put: path, content, mode: options.mode, owner: options.owner }, options.sudo);
     if (r.error) throw new Error(r.error);
   }
 
   async readFile(path: string, options: { sudo?: boolean } = {}): Promise<string | undefined> {
-    const r = opResult({ read: path }, await this.#one({ read: path }, options.sudo));
+    const r = await this.#one({ read: path }, options.sudo);
     if (r.error) throw new Error(r.error);
     return r.text;
   }
 
   async listDir(path: string): Promise<string[] | undefined> {
-    const r = opResult({ list: path }, await this.#one({ list: path }));
+    const r = await this.#one({ list: path });
     if (r.error) throw new Error(r.error);
     return r.names;
   }
 
   async batch(ops: GuestOp[], options: BatchOptions = {}): Promise<GuestOpResult[]> {
     if (ops.length === 0) return [];
-    const boundary = newBoundary();
-    const script = batchScript(ops.map(opCommand), { boundary, stopOnFailure: options.stopOnFailure });
-    const r = await this.run(["sh", "-s"], { sudo: options.sudo, stdin: script });
-    if (!r.stdout.includes(`${boundary}:0:out`)) {
+    const { session, results } = await this.#script(ops, options);
+    if (!results) {
       const who = options.sudo ? "as root" : "a batch of commands";
       throw new Error(
-        `cannot run ${who} in the guest: exit code ${r.code}: ${tail(r.stderr || r.stdout, 3)}`,
+        `cannot run ${who} in the guest: exit code ${session.code}: ${
+          tail(session.stderr || session.stdout, 3)
+        }`,
       );
     }
-    const raw = parseBatchOutput(r.stdout, boundary, ops.length);
-    return ops.map((op, i) => opResult(op, raw[i]));
+    return results;
   }
 
-  #one(op: GuestOp, sudo?: boolean): Promise<RunResult> {
-    const c = opCommand(op);
-    return this.run(c.argv, { sudo, stdin: c.stdin });
+  /** One operation as a batch of one; when the script did not start (sudo refused), the operation's failure. */
+  async #one(op: GuestOp, sudo?: boolean): Promise<GuestOpResult> {
+    const { session, results } = await this.#script([op], { sudo });
+    return results?.[0] ?? opResult(op, { ...session, code: session.code || 1 });
+  }
+
+  /** Runs ops' batch script: what the session gave, and each operation's result (none: it did not start). */
+  async #script(
+    ops: GuestOp[],
+    options: BatchOptions,
+  ): Promise<{ session: RunResult; results?: GuestOpResult[] }> {
+    const boundary = newBoundary();
+    const script = batchScript(ops.map(opCommand), { boundary, stopOnFailure: options.stopOnFailure });
+    const session = await this.run(["sh", "-s"], { sudo: options.sudo, stdin: script });
+    if (!session.stdout.includes(`${boundary}:0:out`)) return { session };
+    const raw = parseBatchOutput(session, boundary, ops.length);
+    return { session, results: ops.map((op, i) => opResult(op, raw[i])) };
   }
 
   close(): void {

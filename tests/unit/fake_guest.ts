@@ -72,6 +72,8 @@ export class FakeGuest {
   connects = 0;
   files = new Map<string, FakeFile>();
   dirs = new Set<string>(["/", "/etc", "/tmp", "/home", "/sys/class/net", "/etc/systemd/network"]);
+  /** Directories on a read-only file system: nothing is made in them. */
+  readOnly = new Set<string>();
   users = new Map<string, FakeUser>();
   /** Commands on the guest's PATH (besides the shell's builtins). */
   installed = new Set([

@@ -121,8 +121,19 @@ export class FakeSession implements GuestSession {
   #put(caller: Caller, op: Extract<GuestOp, { put: string }>): GuestOpResult {
     const path = op.put;
     const full = this.guest.path(this.user, path);
+    if (op.dirMode !== undefined && !this.guest.dirs.has(dirname(full))) {
+      if (!this.guest.dirs.has(dirname(dirname(full))) || !this.guest.mayWrite(caller, dirname(full))) {
+        return {
+          ran: true,
+          error: `cannot write ${path} in the guest: mkdir: cannot create directory '${dirname(path)}'`,
+        };
+      }
+      this.guest.dirs.add(dirname(full));
+    }
     const why = !this.guest.dirs.has(dirname(full))
       ? `sh: 1: cannot create ${path}.lv-new: Directory nonexistent`
+      : this.guest.readOnly.has(dirname(full))
+      ? `sh: 1: cannot create ${path}.lv-new: Read-only file system`
       : !this.guest.mayWrite(caller, full)
       ? `sh: 1: cannot create ${path}.lv-new: Permission denied`
       : op.owner && !caller.root
@@ -138,6 +149,7 @@ export class FakeSession implements GuestSession {
   }
 
   #read(path: string): GuestOpResult {
+    if (path === "/proc/sys/kernel/hostname") return { ran: true, text: `${this.guest.hostname}\n` };
     return { ran: true, text: this.guest.files.get(this.guest.path(this.user, path))?.content };
   }
 

@@ -21,7 +21,7 @@ Deno.test("setHostname sets /etc/hostname, the running name and the 127.0.1.1 li
     await setHostname(f.ctx.session, "web");
     assert.deepEqual(
       f.guest.log.slice(ops).map((o) => o.op),
-      ["batch", "run", "read"],
+      ["batch", "read", "read"],
       "idempotent: one batch reading, nothing written",
     );
   });

@@ -170,18 +170,16 @@ Deno.test("a failing guest step: Ready=False GuestSetupFailed naming it, and tri
 Deno.test("lv's key cannot be added: GuestSetupFailed saying so, the box's key kept, and it goes in next time", async () => {
   await withGuest(
     async (h, guest) => {
-      guest.failNext("mkdir", {
-        code: 1,
-        stderr: "mkdir: cannot create directory '.ssh': Read-only file system",
-      });
+      guest.readOnly.add("/home/vagrant/.ssh");
       await passOk(h, "Domain", "web");
       const dom = await mustGet<Domain>(h, "Domain", "web");
       assert.equal(ready(dom)?.reason, "GuestSetupFailed");
       assert.match(
         ready(dom)!.message,
-        /^cannot install lv's key: mkdir: cannot create directory '\.ssh': Read-only/,
+        /^cannot install lv's key: cannot write \.ssh\/authorized_keys in the guest: .*Read-only file system \(waiting since/,
       );
       assert.deepEqual(guest.logins, ["vagrant"], "no login tried with a key that is not in");
+      guest.readOnly.clear();
       await converge(h, ALL);
       assert.equal(ready(await mustGet<Domain>(h, "Domain", "web"))?.status, "True");
       const keys = guest.read("/home/vagrant/.ssh/authorized_keys")!;

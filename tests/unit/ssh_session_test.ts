@@ -56,6 +56,11 @@ Deno.test("SshGuestSession: putFile writes whole with its mode, readFile and lis
     assert.deepEqual(await s.listDir(".ssh"), ["authorized_keys"], "no temp file left beside it");
     assert.equal(await s.listDir("nowhere"), undefined);
     await assert.rejects(s.putFile("nowhere/x", "x"), /^Error: cannot write nowhere\/x in the guest: /);
+    // A large file (a provisioner's script) whole: its text goes in the script on standard input.
+    const large = Array.from({ length: 20000 }, (_, i) => `line ${i}: 'q' "d" \\ % é\n`).join("");
+    await s.putFile("large", large, { mode: 0o755 });
+    assert.equal(await Deno.readTextFile(`${home}/large`), large);
+    assert.equal(await s.readFile("large"), large);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
@@ -155,7 +160,11 @@ Deno.test("SshGuestSession.batch with stopOnFailure runs nothing after the first
       refusing.batch([{ run: ["true"] }], { sudo: true }),
       /^Error: cannot run as root in the guest: exit code 1: sudo: a password is required$/,
     );
-    assert.deepEqual(lines, ["sudo -n sh -s"]);
+    await assert.rejects(
+      refusing.putFile("/etc/x", "x", { sudo: true }),
+      /^Error: cannot write \/etc\/x in the guest: sudo: a password is required$/,
+    );
+    assert.deepEqual(lines, ["sudo -n sh -s", "sudo -n sh -s"]);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
@@ -220,6 +229,14 @@ Deno.test("SshGuestSession.batch: a put with append adds to the file's text on a
     );
     assert.equal((await Deno.stat(`${home}/${keys}`)).mode! & 0o777, 0o600);
     assert.deepEqual(await s.listDir(".ssh"), ["authorized_keys"], "no temp file left beside it");
+    // The old text exactly, its blank lines at the end too; an old text it cannot read fails the put.
+    await Deno.writeTextFile(`${home}/${keys}`, "a\n\n");
+    await s.batch([add("b")]);
+    assert.equal(await Deno.readTextFile(`${home}/${keys}`), "a\n\nb\n");
+    await Deno.mkdir(`${home}/dir`);
+    const [failed] = await s.batch([{ put: "dir", content: "x\n", append: true }]);
+    assert.match(failed.error!, /^cannot write dir in the guest: .*dir/);
+    assert.ok((await Deno.stat(`${home}/dir`)).isDirectory);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
@@ -246,36 +263,60 @@ Deno.test("SshGuestSession.batch starts only the programs its operations need (e
     Deno.mkdirSync(`${home}/bin`);
     Deno.mkdirSync(`${home}/d`);
     Deno.writeTextFileSync(`${home}/f`, "text\n");
-    const path = countingPath(`${home}/bin`, log, ["sh", "cat", "ls", "mktemp", "rm", "mv", "chmod"]);
+    Deno.writeTextFileSync(`${home}/d/.hidden`, "");
+    const long = Array.from({ length: 150 }, (_, i) => `line ${i}\n`).join("") + "no newline";
+    Deno.writeTextFileSync(`${home}/long`, long);
+    const path = countingPath(`${home}/bin`, log, [
+      "sh",
+      "cat",
+      "ls",
+      "mktemp",
+      "rm",
+      "mv",
+      "chmod",
+      "mkdir",
+    ]);
     const s = new SshGuestSession(localShell(home, path));
     const results = await s.batch([
       { read: "f" },
       { read: "missing" },
+      { read: "long" },
       { list: "d" },
       { run: ["true"] },
       { run: ["sh", "-c", 'echo "$1" >&2; exit 3', "sh", "arg"] },
       { put: "p", content: "secret\n", mode: 0o600 },
       { put: "q", content: "#!/bin/sh\n", mode: 0o755 },
+      { put: "f", content: "more\n", append: true },
+      { put: ".ssh/k", content: "key\n", mode: 0o600, dirMode: 0o700 },
+      { put: ".ssh/k", content: "key2\n", mode: 0o600, dirMode: 0o700 },
     ]);
     assert.equal(Deno.statSync(`${home}/p`).mode! & 0o777, 0o600);
     assert.equal(Deno.statSync(`${home}/q`).mode! & 0o777, 0o755);
     assert.deepEqual(results, [
       { ran: true, text: "text\n" },
       { ran: true },
-      { ran: true, names: [] },
+      { ran: true, text: long },
+      { ran: true, names: [".hidden"] },
       { ran: true, run: { code: 0, stdout: "", stderr: "" } },
       { ran: true, run: { code: 3, stdout: "", stderr: "arg\n" } },
       { ran: true },
       { ran: true },
+      { ran: true },
+      { ran: true },
+      { ran: true },
     ]);
+    assert.equal(Deno.readTextFileSync(`${home}/f`), "text\nmore\n");
+    assert.equal(Deno.statSync(`${home}/.ssh`).mode! & 0o777, 0o700);
+    assert.equal(Deno.readTextFileSync(`${home}/.ssh/k`), "key2\n");
     const started = Deno.readTextFileSync(log).trim().split("\n");
-    // The batch's shell, its temp file for error output (made and removed), the read's cat, the list's ls,
-    // each put's cat and mv (created with its mode: chmod only for one umask cannot give): no shell per read,
-    // list, put or script, no rm of a temp file that is not there, the error output read only when there is
-    // some.
+    // The batch's shell; each put's mv (its text printed by the shell into a file created with its mode:
+    // chmod only for one umask cannot give), the appending put's cat of the old text, the missing directory
+    // made once; cat for a read's lines past its 100th. No shell per read, list, put or script, no program
+    // to read a short file or list a directory, no temp file for error output (it comes back on the
+    // session's own), none to write a put's text or to look at the old text's last byte.
     assert.deepEqual(
       started.filter((p) => p !== "sh").sort(),
-      ["cat", "cat", "cat", "cat", "chmod", "ls", "mktemp", "mv", "mv", "rm"],
+      ["cat", "cat", "chmod", "mkdir", "mv", "mv", "mv", "mv", "mv"],
     );
     assert.ok(started.filter((p) => p === "sh").length <= 2, `shells started: ${started.join(" ")}`);
   } finally {

@@ -8,13 +8,16 @@ export function hostsWithName(hosts: string, hostname: string): string {
   return `${hosts}${hosts && !hosts.endsWith("\n") ? "\n" : ""}${line}\n`;
 }
 
-/** What the step reads (as the login user; changes nothing): the running name and /etc/hosts. */
-export const HOSTNAME_PROBE: GuestOp[] = [{ run: ["hostname"] }, { read: "/etc/hosts" }];
+/**
+ * What the step reads (as the login user; changes nothing): the running name (the kernel's, as `hostname`
+ * prints it, read without starting it) and /etc/hosts.
+ */
+export const HOSTNAME_PROBE: GuestOp[] = [{ read: "/proc/sys/kernel/hostname" }, { read: "/etc/hosts" }];
 
 /** The guest's name and /etc/hosts from the results of HOSTNAME_PROBE; rejects naming the step on a failure. */
 export function hostnameFacts(results: GuestOpResult[]): { current: string; hosts: string } {
   checkBatch("hostname", HOSTNAME_PROBE, results);
-  return { current: results[0].run!.stdout.trim(), hosts: results[1].text ?? "" };
+  return { current: (results[0].text ?? "").trim(), hosts: results[1].text ?? "" };
 }
 
 /**

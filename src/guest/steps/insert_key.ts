@@ -32,12 +32,15 @@ export interface InsertKeyOptions {
 /** What the step reads (changes nothing): the login user's authorized_keys. */
 export const AUTHORIZED_KEYS_PROBE: GuestOp = { read: AUTHORIZED_KEYS };
 
-/** What adds `publicKey` to the login user's authorized_keys (0600, in ~/.ssh 0700), in one batch. */
+/** What adds `publicKey` to the login user's authorized_keys (0600, in ~/.ssh 0700, made when missing). */
 export function keyAddOps(publicKey: string): GuestOp[] {
-  return [
-    { run: ["mkdir", "-p", "-m", "700", ".ssh"] },
-    { put: AUTHORIZED_KEYS, content: `${publicKey.trim()}\n`, mode: 0o600, append: true },
-  ];
+  return [{
+    put: AUTHORIZED_KEYS,
+    content: `${publicKey.trim()}\n`,
+    mode: 0o600,
+    append: true,
+    dirMode: 0o700,
+  }];
 }
 
 /** authorized_keys text without the lines that carry any of `blobs`. */
