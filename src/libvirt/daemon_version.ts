@@ -9,7 +9,7 @@
  * status) and an XDR body; a reply with status ERROR carries libvirt's error instead.
  *
  * Only this machine's system daemon is asked (qemu:///system, qemu+unix:///system, no query). Anything else
- * (another URI, a missing socket, SASL, an error, no answer within 2 s) gives undefined: the caller asks virsh,
+ * (another URI, a missing socket, SASL, an error, not opened within 2 s) gives undefined: the caller asks virsh,
  * which says what is wrong in libvirt's words.
  */
 import { isLocalSystemUri } from "./virsh.ts";
@@ -159,7 +159,7 @@ class MessageReader {
   }
 }
 
-async function ask(conn: Deno.Conn, uri: string): Promise<string> {
+async function ask(conn: Deno.Conn, uri: string, opened: () => void): Promise<string> {
   const messages = new MessageReader(conn);
   let serial = 0;
   const call = async (proc: number, args: Uint8Array = new Uint8Array(0)): Promise<XdrReader> => {
@@ -182,6 +182,7 @@ async function ask(conn: Deno.Conn, uri: string): Promise<string> {
     await call(PROC.authPolkit);
   }
   await call(PROC.open, new XdrWriter().optionalString(uri).u32(0).bytes);
+  opened();
   const type = (await call(PROC.getType)).string();
   const hypervisor = (await call(PROC.getVersion)).u64();
   const daemon = (await call(PROC.getLibVersion)).u64();
@@ -222,12 +223,15 @@ export async function daemonVersion(
     return undefined;
   }
   try {
-    const answer = ask(conn, "qemu:///system").catch(() => undefined);
+    let opened = false;
+    const answer = ask(conn, "qemu:///system", () => opened = true).catch(() => undefined);
     // Not within(): a process's first setTimeout loads Node's timers (~10 ms, as much as asking takes). The
-    // abort signal's timer loads nothing; it keeps no process alive, the read it waits on does.
+    // abort signal's timer loads nothing; it keeps no process alive, the read it waits on does. The limit is
+    // for opening: after that a slow answer is the daemon's own (one re-probing QEMU takes seconds), and virsh
+    // would wait for the same daemon again.
     const expired = AbortSignal.timeout(options.timeoutMs ?? 2000);
     const late = new Promise<undefined>((resolve) =>
-      expired.addEventListener("abort", () => resolve(undefined))
+      expired.addEventListener("abort", () => opened || resolve(undefined))
     );
     return await Promise.race([answer, late]);
   } finally {

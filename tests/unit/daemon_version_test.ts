@@ -16,9 +16,13 @@ import {
 
 /**
  * A daemon on `dir`/libvirt-sock: offers `auth`; refuses every call but the authentication ones until
- * authenticated (as libvirtd does); `fail` names a procedure answered with libvirt's error.
+ * authenticated (as libvirtd does); `fail` names a procedure answered with libvirt's error, `slow` one answered
+ * late.
  */
-function fakeDaemon(dir: string, options: { auth: number[]; fail?: number }) {
+function fakeDaemon(
+  dir: string,
+  options: { auth: number[]; fail?: number; slow?: { proc: number; ms: number } },
+) {
   const calls: number[] = [];
   const listener = Deno.listen({ transport: "unix", path: `${dir}/libvirt-sock` });
   const served = (async () => {
@@ -37,8 +41,12 @@ function fakeDaemon(dir: string, options: { auth: number[]; fail?: number }) {
         const call = decodeMessage(buffered.slice(4, length));
         buffered = buffered.slice(length);
         calls.push(call.proc);
+        // A client gone before a late answer: dropped, as libvirtd does.
         const reply = (status: number, body: Uint8Array) =>
-          conn.write(encodeMessage({ proc: call.proc, type: 1, serial: call.serial, status }, body));
+          conn.write(encodeMessage({ proc: call.proc, type: 1, serial: call.serial, status }, body))
+            .catch((e) => {
+              if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+            });
         const error = (message: string) =>
           reply(1, new XdrWriter().u32(1).u32(7).optionalString(message).u32(2).bytes);
         if (call.proc === options.fail) {
@@ -48,6 +56,9 @@ function fakeDaemon(dir: string, options: { auth: number[]; fail?: number }) {
         if (!authenticated && call.proc !== PROC.authList && call.proc !== PROC.authPolkit) {
           await error("authentication required");
           continue;
+        }
+        if (call.proc === options.slow?.proc) {
+          await new Promise((resolve) => setTimeout(resolve, options.slow!.ms));
         }
         const w = new XdrWriter();
         if (call.proc === PROC.authList) {
@@ -138,4 +149,21 @@ Deno.test("XDR: strings are padded to 4 bytes, hypers read whole, versions as li
   assert.throws(() => r.u32(), RangeError);
   assert.equal(versionText(9_000_000), "9.0.0");
   assert.equal(versionText(7_002_022), "7.2.22");
+});
+
+Deno.test("daemonVersion() waits for a slow answer once the daemon has opened the connection", async () => {
+  // A daemon that re-probes QEMU on each question (this machine's own, with /dev/kvm it cannot use) answers
+  // getVersion seconds late: asking virsh after the time limit asked the same slow daemon again, the time twice.
+  await withDir(async (dir) => {
+    const slow = fakeDaemon(dir, { auth: [], slow: { proc: PROC.getVersion, ms: 400 } });
+    assert.match(
+      await daemonVersion("qemu:///system", { socketDir: dir, timeoutMs: 100 }) ?? "",
+      /QEMU 7\.2\.22/,
+    );
+    await slow.close();
+    // Not opened within the limit: virsh's to ask (and to say what is wrong).
+    const unopened = fakeDaemon(dir, { auth: [], slow: { proc: PROC.open, ms: 400 } });
+    assert.equal(await daemonVersion("qemu:///system", { socketDir: dir, timeoutMs: 100 }), undefined);
+    await unopened.close();
+  });
 });
