@@ -125,6 +125,21 @@ Deno.test("ssh2 loads in both bundles (lv makes each Domain's SSH key with it)",
   }
 });
 
+Deno.test("setup.sh's launcher turns off Deno's update check (no query to dl.deno.land from a command of lv)", async () => {
+  // Deno asks dl.deno.land for its latest release from any process living ~0.5 s (strace of `lv version`:
+  // a DNS query for it), and may print an upgrade notice: not lv's to send or print.
+  const dir = Deno.makeTempDirSync({ prefix: "lv-bundle-env-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/probe.ts`, `console.log(Deno.env.get("DENO_NO_UPDATE_CHECK"));\n`);
+    const built = await FORMS[1].build(`${dir}/out`, `${dir}/probe.ts`);
+    assert.equal(built.code, 0, built.stderr);
+    const ran = await run(FORMS[1].command(`${dir}/out`), { cwd: dir });
+    assert.equal(ran.stdout, "1\n", ran.stderr);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 async function runsAway(form: (typeof FORMS)[number]) {
   const dir = Deno.makeTempDirSync({ prefix: "lv-bundle-" });
   try {
