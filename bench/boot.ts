@@ -137,17 +137,18 @@ export async function guestActiveTimes(
   key: string,
   t0: number,
   units: string[],
+  user = "vagrant",
 ): Promise<{ kernelS: number; activeS: number[]; acceptedS?: number } | { error: string }> {
   const spawned = performance.now();
   const r = await exec("ssh", [
     ...sshOptions(key, 5),
-    `vagrant@${ip}`,
+    `${user}@${ip}`,
     `cat /proc/uptime >&2; systemctl show ${units.join(" ")} -p ActiveEnterTimestampMonotonic; ` +
     `sudo -n journalctl -b -t sshd -o short-monotonic --no-pager | grep -m 1 'Accepted publickey' || true`,
   ], { timeoutMs: 30_000, stamp: true });
-  if (r.code !== 0) return { error: `ssh vagrant@${ip} exited ${r.code}: ${r.stderr.trim()}` };
+  if (r.code !== 0) return { error: `ssh ${user}@${ip} exited ${r.code}: ${r.stderr.trim()}` };
   const line = r.lines?.find((l) => /^\d+\.\d+ \d+\.\d+$/.test(l.line));
-  if (!line) return { error: `ssh vagrant@${ip}: no uptime in ${JSON.stringify(r.stderr)}` };
+  if (!line) return { error: `ssh ${user}@${ip}: no uptime in ${JSON.stringify(r.stderr)}` };
   const kernelS = (spawned + line.ms - t0) / 1000 - Number(line.line.split(" ")[0]);
   const mono = [...r.stdout.matchAll(/ActiveEnterTimestampMonotonic=(\d+)/g)].map((m) => Number(m[1]) / 1e6);
   const accepted = /^\[\s*(\d+\.\d+)\]/m.exec(r.stdout);

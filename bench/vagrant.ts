@@ -4,8 +4,13 @@
  * halted, started again and destroyed by vagrant + vagrant-libvirt and by lv, the same box, memory (1 GiB),
  * cpus (1), driver (qemu, qemu64) and libvirtd, one tool after the other in each run (the order alternating
  * between runs), and the ratio lv / vagrant per step. Each tool's first up in a fresh lab includes uploading
- * the box image into the pool; later ups reuse it, for both. Figures only.
+ * the box image into the pool; later ups reuse it, for both. After each up, the guest is asked (over plain
+ * ssh, untimed) when its kernel started and its sshd became active: the guest's boot (kernel → sshd active)
+ * is the same work under either tool, and what is left of the up is the tool's own time (before the kernel:
+ * its start, the domain's creation, the firmware; after sshd: its waits, logins and first-boot work); the
+ * ratio of the own times says what a faster guest boot (KVM) would leave of the up's ratio. Figures only.
  */
+import { guestActiveTimes } from "./boot.ts";
 import { exec, type Proc } from "./proc.ts";
 
 export interface VagrantBenchDeps {
@@ -25,6 +30,15 @@ const ITEM = "10 vagrant";
 const STEP_TIMEOUT_MS = 15 * 60_000;
 const STEPS = ["up", "ssh true", "halt", "up again", "destroy"] as const;
 type Step = typeof STEPS[number];
+/** The steps that boot the guest. */
+const BOOTS: readonly Step[] = ["up", "up again"];
+
+/** HostName, User and IdentityFile of the first host in an OpenSSH config block (`vagrant ssh-config`, lv's). */
+export function sshTarget(config: string): { ip: string; user: string; key: string } | undefined {
+  const field = (name: string) => new RegExp(`^\\s*${name}\\s+"?([^"\\n]+?)"?\\s*$`, "im").exec(config)?.[1];
+  const [ip, user, key] = [field("HostName"), field("User"), field("IdentityFile")];
+  return ip && user && key ? { ip, user, key } : undefined;
+}
 
 function vagrantfile(): string {
   return `# lv's benchmark: the test box as vagrant-libvirt brings it up (bench/vagrant.ts)
@@ -97,14 +111,39 @@ export async function itemVagrant(deps: VagrantBenchDeps): Promise<void> {
     "up again": () => lvOk(["up", "bench-vm", "--timeout=15m"]),
     "destroy": () => lvOk(["destroy", "-f", "bench-vm", "--timeout=15m"]),
   };
+  const sshConfig = {
+    vagrant: () => vagrant(["ssh-config"]),
+    lv: () => lvOk(["ssh-config", "bench-vm"]),
+  };
   const times = { vagrant: new Map<Step, number[]>(), lv: new Map<Step, number[]>() };
+  const boots = { vagrant: new Map<Step, number[]>(), lv: new Map<Step, number[]>() };
+  const push = (m: Map<Step, number[]>, step: Step, x: number) => m.set(step, [...(m.get(step) ?? []), x]);
   const cycle = async (tool: "vagrant" | "lv") => {
     const steps = tool === "vagrant" ? vagrantSteps : lvSteps;
     for (const step of STEPS) {
+      const t0 = performance.now();
       const s = await timedOk(`${tool} ${step}`, steps[step]);
-      times[tool].set(step, [...(times[tool].get(step) ?? []), s]);
-      deps.log(`vagrant item: ${tool} ${step}: ${s.toFixed(1)} s`);
+      push(times[tool], step, s);
+      let boot = "";
+      if (BOOTS.includes(step)) {
+        const b = await guestBoot(await sshConfig[tool](), t0);
+        push(boots[tool], step, b ?? NaN);
+        boot = b === undefined
+          ? " (the guest's boot not known)"
+          : `, of which the guest's kernel → sshd ${b.toFixed(1)} s`;
+      }
+      deps.log(`vagrant item: ${tool} ${step}: ${s.toFixed(1)} s${boot}`);
     }
+  };
+  /** The guest's kernel start → sshd active of the boot that began after t0, in seconds. */
+  const guestBoot = async (config: Proc, t0: number): Promise<number | undefined> => {
+    const target = sshTarget(config.stdout);
+    if (!target) {
+      return deps.log(`vagrant item: no ssh target in ${JSON.stringify(config.stdout)}`), undefined;
+    }
+    const g = await guestActiveTimes(target.ip, target.key, t0, ["ssh.service"], target.user);
+    if ("error" in g) return deps.log(`vagrant item: ${g.error}`), undefined;
+    return g.activeS[0] - g.kernelS;
   };
   for (let r = 0; r < deps.runs; r++) {
     const order = r % 2 === 0 ? ["vagrant", "lv"] as const : ["lv", "vagrant"] as const;
@@ -131,8 +170,30 @@ export async function itemVagrant(deps: VagrantBenchDeps): Promise<void> {
       target: 0.5,
     });
   }
+  for (const step of BOOTS) {
+    const own = (tool: "vagrant" | "lv") =>
+      times[tool].get(step)!.map((x, i) => x - boots[tool].get(step)![i]);
+    const [v, l] = [own("vagrant"), own("lv")];
+    const known = v.map((_, i) => i).filter((i) => !Number.isNaN(v[i]) && !Number.isNaN(l[i]));
+    if (known.length === 0) continue;
+    for (const [tool, own] of [["vagrant", v], ["lv", l]] as const) {
+      deps.row({
+        item: ITEM,
+        what: `${tool} ${step} less the guest's boot`,
+        unit: "s",
+        samples: known.map((i) => own[i]),
+      });
+    }
+    deps.row({
+      item: ITEM,
+      what: `lv / vagrant, ${step} less the guest's boot`,
+      unit: "x",
+      samples: known.map((i) => l[i] / v[i]),
+    });
+  }
   deps.details.vagrantSteps = {
     vagrant: Object.fromEntries(times.vagrant),
     lv: Object.fromEntries(times.lv),
+    guestBootS: { vagrant: Object.fromEntries(boots.vagrant), lv: Object.fromEntries(boots.lv) },
   };
 }
