@@ -124,13 +124,20 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * The fields of /proc/PID/stat from field 3 (state) on: fields[0] is field 3, so field N is fields[N - 3]
+ * (utime 14, stime 15, cutime 16, cstime 17, starttime 22; times in clock ticks, 100 a second here).
+ */
+export function procStat(pid: number | string): string[] {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 /** CPU seconds libvirtd (the lab's, from LV_LAB_DIR/libvirtd.pid) has used so far; NaN when unknown. */
 export function libvirtdCpuS(): number {
   try {
     const pid = Deno.readTextFileSync(`${Deno.env.get("LV_LAB_DIR")}/libvirtd.pid`).trim();
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is field 3 (state): utime and stime are fields 14 and 15, in clock ticks (100 a second here).
+    const fields = procStat(pid);
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
@@ -139,8 +146,7 @@ export function libvirtdCpuS(): number {
 
 /** CPU seconds used by this process's children that have exited and been waited for (cutime + cstime). */
 export function childrenCpuS(): number {
-  const stat = Deno.readTextFileSync("/proc/self/stat");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const fields = procStat("self");
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 

@@ -4,7 +4,7 @@
  * pair), a no-op `lv apply`, one `lv controller` resync pass (time and virsh commands), the controller's CPU
  * while idle between passes and its RSS, and the store file's size. Figures only.
  */
-import { exec, median, type Proc, sleep } from "./proc.ts";
+import { exec, median, type Proc, procStat, sleep } from "./proc.ts";
 
 export interface ScaleBenchDeps {
   runs: number;
@@ -39,8 +39,7 @@ const RESYNC_MS = 30_000;
 const TICKS = 100; // clock ticks a second (getconf CLK_TCK)
 
 function cpuTicks(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const f = procStat(pid);
   return Number(f[11]) + Number(f[12]);
 }
 

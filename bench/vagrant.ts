@@ -12,7 +12,7 @@
  * the up's ratio. Figures only.
  */
 import { guestActiveTimes } from "./boot.ts";
-import { exec, type Proc } from "./proc.ts";
+import { exec, type Proc, procStat } from "./proc.ts";
 
 export interface VagrantBenchDeps {
   runs: number;
@@ -35,7 +35,7 @@ type Step = typeof STEPS[number];
 const BOOTS: readonly Step[] = ["up", "up again"];
 
 /** HostName, User and IdentityFile of the first host in an OpenSSH config block (`vagrant ssh-config`, lv's). */
-export function sshTarget(config: string): { ip: string; user: string; key: string } | undefined {
+function sshTarget(config: string): { ip: string; user: string; key: string } | undefined {
   const field = (name: string) => new RegExp(`^\\s*${name}\\s+"?([^"\\n]+?)"?\\s*$`, "im").exec(config)?.[1];
   const [ip, user, key] = [field("HostName"), field("User"), field("IdentityFile")];
   return ip && user && key ? { ip, user, key } : undefined;
@@ -45,15 +45,14 @@ export function sshTarget(config: string): { ip: string; user: string; key: stri
  * When the one running domain's QEMU started, in seconds since t0 (performance.now()): its pid file in the
  * lab's libvirt and the process's start in /proc (10 ms ticks). Undefined unless exactly one domain runs.
  */
-export function qemuStartS(t0: number): number | undefined {
+function qemuStartS(t0: number): number | undefined {
   const dir = "/run/libvirt/qemu";
   // A running domain has NAME.xml (its live state) beside NAME.pid; driver.pid is libvirtd's own.
   const names = [...Deno.readDirSync(dir)].map((e) => e.name);
   const running = names.filter((n) => n.endsWith(".xml") && names.includes(n.replace(/\.xml$/, ".pid")));
   if (running.length !== 1) return undefined;
   const pid = Deno.readTextFileSync(`${dir}/${running[0].replace(/\.xml$/, ".pid")}`).trim();
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  const startTicks = Number(procStat(pid)[19]);
   const uptimeS = Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]);
   return (performance.now() - t0) / 1000 - (uptimeS - startTicks / 100);
 }
